@@ -1,0 +1,95 @@
+"""A song made ready to play on this box: stems checked and resampled, click
+scheduled, mixer routed to the configured outputs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+from ..config import Config
+from ..errors import Problems
+from ..timeline import grid
+from ..timeline.song import SONG_FILE, Song, load_song
+from .click import ClickTrack, click_sounds
+from .mixer import Mixer, MixerInput
+from .resample import playable_path
+from .stems import StemInfo, StemReader, inspect_stem
+
+CLICK = "click"
+
+
+@dataclass
+class LoadedSong:
+    song: Song
+    config: Config
+    stems: list[StemInfo]
+    frames: int               # bar 1 beat 1 to the end, at the engine rate
+    click: ClickTrack
+    mixer: Mixer
+
+    @property
+    def rate(self) -> int:
+        return self.config.rate
+
+    def count_in(self, start_qn: Fraction = Fraction(0)) -> tuple[grid.CountIn, ClickTrack]:
+        ci = grid.count_in(self.song, self.rate, start_qn)
+        frames, kinds = grid.count_in_schedule(ci)
+        return ci, ClickTrack(frames, kinds, self.click.sounds)
+
+    def close(self) -> None:
+        for inp in self.mixer.inputs:
+            if isinstance(inp.source, StemReader):
+                inp.source.close()
+
+
+def song_frames(song: Song, stems: list[StemInfo], rate: int) -> int:
+    """An explicit length (bars or a MIDI map's end) wins; else the longest stem."""
+    if song.end_qn is not None:
+        return song.tempo.frame_at(song.end_qn, rate)
+    return max((s.frames for s in stems), default=0)
+
+
+def inspect_stems(song: Song, rate: int, problems: Problems) -> list[StemInfo]:
+    """Every stem that can play; the others are reported and left out."""
+    stems = []
+    for i, spec in enumerate(song.stems, 1):
+        info = inspect_stem(spec, i, rate, song.folder / SONG_FILE, problems)
+        if info is not None:
+            stems.append(info)
+    return stems
+
+
+def load(folder: Path, config: Config, problems: Problems, *, block: int,
+         progress: Callable[[str, int], Callable[[int], None]] | None = None) -> LoadedSong | None:
+    """The song ready to mix, or None when song.toml itself is unusable.
+
+    `progress(label, total)` returns a callback fed with source frames done
+    while a stem is resampled.
+    """
+    song = load_song(folder, problems)
+    if song is None:
+        return None
+    stems = inspect_stems(song, config.rate, problems)
+    frames = song_frames(song, stems, config.rate)
+    song_file = song.folder / SONG_FILE
+    inputs: list[MixerInput] = []
+    for info in stems:
+        tick = progress(f"resampling {info.spec.file.name}", info.source_frames) \
+            if progress and info.source_rate != config.rate else None
+        try:
+            path = playable_path(info, config.rate, config.cache, tick)
+        except OSError as exc:
+            problems.error(song_file, f"{info.field}.file",
+                           f"cannot resample into the cache {config.cache}: {exc}")
+            continue
+        reader = StemReader(path, info.channels, info.frames)
+        spec = info.spec
+        inputs.append(MixerInput(spec.name, reader, spec.route, spec.gain_db, spec.muted,
+                                 explicit_route=spec.explicit_route))
+    events, kinds = grid.click_schedule(song, config.rate, frames)
+    click = ClickTrack(events, kinds, click_sounds(config.rate, song.click.level_db))
+    inputs.append(MixerInput(CLICK, click, {song.click.output: None},
+                             muted=not song.click.enabled, is_click=True))
+    mixer = Mixer(inputs, config.outputs, config.channels, block, problems, str(song_file))
+    return LoadedSong(song, config, stems, frames, click, mixer)

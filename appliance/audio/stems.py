@@ -1,0 +1,168 @@
+"""Stem files: checked before they are trusted, then streamed a block at a time.
+
+A stem is never loaded whole: a `StemReader` keeps one open file and reads
+exactly the frames asked for into the caller's buffer, so memory does not
+depend on song length.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..errors import Problems
+from ..timeline.song import StemSpec
+
+FORMATS = {"WAV", "WAVEX", "RF64", "W64", "FLAC", "AIFF"}
+
+
+@dataclass(frozen=True)
+class StemInfo:
+    spec: StemSpec
+    index: int              # 1-based position in song.toml, for messages
+    channels: int
+    source_rate: int
+    source_frames: int
+    frames: int             # length at the engine rate
+
+    @property
+    def field(self) -> str:
+        return f"stem[{self.index}]"
+
+
+def frames_at_rate(frames: int, source_rate: int, rate: int) -> int:
+    """A stem's length once resampled: nearest frame, the same every time."""
+    return (frames * rate + source_rate // 2) // source_rate
+
+
+def inspect_stem(spec: StemSpec, index: int, rate: int, song_file: Path,
+                 problems: Problems) -> StemInfo | None:
+    """Header, length and tail of a stem checked; None (and a problem) when it cannot play."""
+    field = f"stem[{index}].file"
+    name = spec.file.name
+    if not spec.file.is_file():
+        problems.error(song_file, field, f"{name!r} not found")
+        return None
+    try:
+        info = sf.info(str(spec.file))
+    except Exception as exc:  # libsndfile: format not recognised, unreadable, etc.
+        reason = "empty file" if spec.file.stat().st_size == 0 else _sf_reason(exc)
+        problems.error(song_file, field, f"{name!r} is not usable audio: {reason}")
+        return None
+    if info.format not in FORMATS:
+        problems.error(song_file, field, f"{name!r} is {info.format}; stems are WAV, FLAC or AIFF")
+        return None
+    if info.frames <= 0:
+        problems.error(song_file, field, f"{name!r} holds no audio (0 frames)")
+        return None
+    declared = _declared_frames(spec.file, info)
+    if declared is not None and declared > info.frames:
+        problems.error(song_file, field, f"{name!r} is truncated: its header promises "
+                                         f"{declared} frames, the file holds {info.frames}")
+        return None
+    try:
+        with sf.SoundFile(str(spec.file)) as f:
+            f.seek(max(0, info.frames - 4096))
+            f.read(4096, dtype="float32")
+    except Exception as exc:
+        problems.error(song_file, field, f"{name!r} is damaged near its end: {_sf_reason(exc)}")
+        return None
+    for output, chans in spec.route.items():
+        bad = [c for c in chans or () if c > info.channels]
+        if bad:
+            problems.error(song_file, f"stem[{index}].route.{output}",
+                           f"channel {bad[0]} does not exist: {name!r} has {info.channels}")
+            return None
+    return StemInfo(spec, index, info.channels, info.samplerate, info.frames,
+                    frames_at_rate(info.frames, info.samplerate, rate))
+
+
+def _sf_reason(exc: Exception) -> str:
+    text = str(exc)
+    return text.split(": ", 1)[-1] if ": " in text else text or type(exc).__name__
+
+
+def _declared_frames(path: Path, info) -> int | None:
+    """Frames a WAV/AIFF header promises (libsndfile quietly reports only what is there)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+                return _riff_data_frames(f, info)
+            if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+                return _aiff_frames(f)
+    except (OSError, struct.error):
+        return None
+    return None
+
+
+def _riff_data_frames(f, info) -> int | None:
+    block_align = None
+    while True:
+        hdr = f.read(8)
+        if len(hdr) < 8:
+            return None
+        cid, size = hdr[:4], struct.unpack("<I", hdr[4:])[0]
+        if cid == b"fmt ":
+            fmt = f.read(size)
+            block_align = struct.unpack("<H", fmt[12:14])[0]
+            f.seek(size % 2, 1)
+        elif cid == b"data":
+            return size // block_align if block_align else None
+        else:
+            f.seek(size + size % 2, 1)
+
+
+def _aiff_frames(f) -> int | None:
+    while True:
+        hdr = f.read(8)
+        if len(hdr) < 8:
+            return None
+        cid, size = hdr[:4], struct.unpack(">I", hdr[4:])[0]
+        if cid == b"COMM":
+            return struct.unpack(">I", f.read(size)[2:6])[0]
+        f.seek(size + size % 2, 1)
+
+
+class StemReader:
+    """Reads song frames of one stem into a caller's (n, channels) float32 buffer.
+
+    Frames outside the stem are silence. A read error (file gone, USB stick
+    pulled) makes the stem silent from then on and is kept in `failed`.
+    """
+
+    def __init__(self, path: Path, channels: int, frames: int) -> None:
+        self.path = path
+        self.channels = channels
+        self.frames = frames
+        self.failed: str | None = None
+        self._file = sf.SoundFile(str(path))
+        self._pos = 0
+
+    def read_into(self, start: int, out: np.ndarray) -> None:
+        n = out.shape[0]
+        lo, hi = max(start, 0), min(start + n, self.frames)
+        if hi <= lo or self.failed:
+            out.fill(0.0)
+            return
+        if lo > start:
+            out[: lo - start].fill(0.0)
+        if hi < start + n:
+            out[hi - start:].fill(0.0)
+        dest = out[lo - start: hi - start]
+        try:
+            if self._pos != lo:
+                self._file.seek(lo)
+            got = self._file.read(hi - lo, dtype="float32", out=dest)
+            self._pos = lo + got.shape[0]
+            if got.shape[0] < dest.shape[0]:
+                dest[got.shape[0]:].fill(0.0)
+        except Exception as exc:  # the stem goes quiet, the song goes on
+            self.failed = f"{self.path.name}: {_sf_reason(exc)}"
+            dest.fill(0.0)
+
+    def close(self) -> None:
+        self._file.close()

@@ -1,0 +1,184 @@
+"""backline: the command line. Each command returns an exit code; bad input is
+one line per problem on stderr, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import Config, load_config
+from .errors import BacklineError, Problems
+from .timeline.library import Library
+from .timeline.song import SONG_FILE
+from .ui.progress import terminal_progress
+
+RENDER_BLOCK = 4096
+
+
+def _report(problems: Problems) -> None:
+    for p in problems:
+        print(p, file=sys.stderr)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(getattr(args, "config", None))
+
+
+def _song_dir(text: str, config: Config) -> Path:
+    """A song folder, or the name of a song in the configured library."""
+    path = Path(text)
+    if (path / SONG_FILE).is_file() or path.exists():
+        return path
+    candidate = Library(config.library).song_dir(text)
+    return candidate if (candidate / SONG_FILE).is_file() else path
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .audio.loaded import load
+    from .audio.render import RenderRange, render, song_range
+
+    config = _config(args)
+    problems = Problems()
+    loaded = load(_song_dir(args.song, config), config, problems, block=RENDER_BLOCK,
+                  progress=terminal_progress)
+    _report(problems)
+    if loaded is None:
+        return 1
+    r = RenderRange(args.start_bar, args.bars, args.seconds, not args.no_count_in)
+    try:
+        first, end = song_range(loaded, r)
+    except ValueError as exc:
+        print(f"{args.song}: --from: {exc}", file=sys.stderr)
+        return 1
+    total = end - first
+    frames = render(loaded, Path(args.output), r, fmt=args.format,
+                    progress=terminal_progress(f"rendering {loaded.song.title}", total))
+    loaded.close()
+    print(f"{args.output}: {frames} frames, {frames / config.rate:.3f} s, "
+          f"{config.channels} channels at {config.rate} Hz", file=sys.stderr)
+    return 0
+
+
+def cmd_beats(args: argparse.Namespace) -> int:
+    from .audio.loaded import inspect_stems, song_frames
+    from .timeline import grid
+    from .timeline.song import load_song
+
+    config = _config(args)
+    problems = Problems()
+    song = load_song(_song_dir(args.song, config), problems)
+    if song is None:
+        _report(problems)
+        return 1
+    frames = song_frames(song, inspect_stems(song, config.rate, problems), config.rate)
+    _report(problems)
+    rate = config.rate
+    offset = 0
+    rows: list[grid.GridBeat] = []
+    if args.count_in and song.count_in_bars:
+        ci = grid.count_in(song, rate)
+        rows.extend(ci.beats)
+        offset = ci.frames
+    out = sys.stdout
+    out.write("bar,beat,frame,seconds,bpm,numerator,denominator\n")
+    for b in rows + list(grid.beats(song, rate, frames)):
+        frame = b.frame + (offset if b.bar >= 1 else 0)
+        bpm = f"{float(b.bpm):.3f}".rstrip("0").rstrip(".")
+        out.write(f"{b.bar},{b.beat},{frame},{frame / rate:.6f},{bpm},"
+                  f"{b.meter.numerator},{b.meter.denominator}\n")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .audio.loaded import inspect_stems
+    from .timeline.song import load_song
+
+    config = _config(args)
+    path = Path(args.library)
+    problems = Problems()
+    if (path / SONG_FILE).is_file():
+        song_dirs = [path]
+        setlists: list[Path] = []
+        library = None
+    elif path.is_dir():
+        library = Library(path)
+        songs_dir = library.songs_dir
+        song_dirs = sorted(p for p in songs_dir.iterdir() if p.is_dir()) if songs_dir.is_dir() else []
+        setlists = library.setlist_paths()
+        if not song_dirs and not setlists:
+            problems.error(path, "", "no songs/ or setlists/ here: not a Backline library")
+    else:
+        problems.error(path, "", "no such folder")
+        song_dirs, setlists, library = [], [], None
+    for folder in song_dirs:
+        song = load_song(folder, problems)
+        if song is not None:
+            inspect_stems(song, config.rate, problems)
+    for setlist in setlists:
+        library.setlist(setlist, problems)
+    _report(problems)
+    errors = len(problems.errors)
+    print(f"checked {len(song_dirs)} songs and {len(setlists)} setlists: "
+          f"{errors} errors, {len(problems) - errors} warnings", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="backline", description="Backline backing-track appliance")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--config", help="config file (default: $BACKLINE_CONFIG, "
+                                         "/etc/backline/config.toml, or built-in defaults)")
+        return sp
+
+    r = with_config(sub.add_parser("render", help="render a song as the box would play it"))
+    r.add_argument("song", help="song folder, or a song name in the library")
+    r.add_argument("-o", "--output", required=True, help="WAV file to write")
+    r.add_argument("--from", dest="start_bar", type=int, default=1, metavar="BAR")
+    length = r.add_mutually_exclusive_group()
+    length.add_argument("--bars", type=_positive_int)
+    length.add_argument("--seconds", type=_positive_float)
+    r.add_argument("--format", choices=("float", "24"), default="float",
+                   help="float32 (default) or 24-bit")
+    r.add_argument("--no-count-in", action="store_true", help="leave the count-in out")
+    r.set_defaults(func=cmd_render)
+
+    b = with_config(sub.add_parser("beats", help="print every beat as CSV"))
+    b.add_argument("song")
+    b.add_argument("--count-in", action="store_true", help="start with the count-in")
+    b.set_defaults(func=cmd_beats)
+
+    c = with_config(sub.add_parser("check", help="validate every song and setlist of a library"))
+    c.add_argument("library")
+    c.set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BacklineError as exc:
+        for problem in getattr(exc, "problems", None) or [exc.problem]:
+            print(problem, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:      # `backline beats song | head`
+        sys.stderr.close()
+        return 0

@@ -1,0 +1,108 @@
+"""The box's configuration: audio device, named outputs, library.
+
+Read from `--config`, else $BACKLINE_CONFIG, else /etc/backline/config.toml
+when it exists, else defaults that suit a stereo sound card at 48 kHz.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BacklineError, Problem, Problems
+from .tomlfields import Table, in_range, load_toml
+from .timeline.song import NAME_RE
+
+SYSTEM_CONFIG = Path("/etc/backline/config.toml")
+DEMO_LIBRARY = Path(__file__).parent / "demo"
+RATES = (22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "backline"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    device: str = "default"
+    rate: int = 48000
+    period: int = 256
+    periods: int = 3
+    channels: int = 2
+    # Named outputs -> 1-based device channels. Outputs may share channels (they add up).
+    outputs: dict[str, tuple[int, ...]] = field(
+        default_factory=lambda: {"foh": (1, 2), "click": (1, 2)})
+    library: Path = DEMO_LIBRARY
+    cache: Path = field(default_factory=_default_cache)
+
+
+def config_path(explicit: str | Path | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("BACKLINE_CONFIG")
+    if env:
+        return Path(env)
+    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None
+
+
+def load_config(explicit: str | Path | None = None) -> Config:
+    """The config, or BacklineError naming the first bad field (all are in `.problems`)."""
+    path = config_path(explicit)
+    if path is None:
+        return Config()
+    problems = Problems()
+    config = read_config(path, problems)
+    if problems.errors or config is None:
+        err = BacklineError(problems.errors[0] if problems.errors else Problem(path, "", "unusable"))
+        err.problems = problems
+        raise err
+    return config
+
+
+def read_config(path: Path, problems: Problems) -> Config | None:
+    data = load_toml(path, problems)
+    if data is None:
+        return None
+    top = Table(data, file=path, where="", problems=problems)
+    audio = top.table("audio")
+    d = Config()
+    device = audio.get("device", str, d.device)
+    rate = audio.get("rate", int, d.rate,
+                     check=lambda r: None if r in RATES else f"must be one of {RATES}, not {r}")
+    period = audio.get("period", int, d.period, check=in_range(16, 8192))
+    periods = audio.get("periods", int, d.periods, check=in_range(2, 16))
+    channels = audio.get("channels", int, d.channels, check=in_range(1, 64))
+    audio.finish()
+
+    out_table = top.table("outputs")
+    outputs: dict[str, tuple[int, ...]] = {}
+    for name, value in out_table.data.items():
+        if not NAME_RE.match(name):
+            out_table.error(name, "output names are lower-case letters, digits, - and _")
+            continue
+        chans = out_table.get(name, list)
+        if chans is None:
+            continue
+        if not chans or not all(isinstance(c, int) and not isinstance(c, bool)
+                                and 1 <= c <= channels for c in chans):
+            out_table.error(name, f"must list device channels from 1 to {channels}, not {chans}")
+            continue
+        outputs[name] = tuple(chans)
+    out_table.finish()
+
+    lib = top.table("library")
+    base = path.parent
+    library = lib.get("path", str, None)
+    cache = lib.get("cache", str, None)
+    lib.finish()
+    top.finish()
+    if problems.errors:
+        return None
+    return Config(path=path, device=device, rate=rate, period=period, periods=periods,
+                  channels=channels,
+                  outputs=outputs if out_table.data else dict(d.outputs) if channels >= 2
+                  else {"foh": (1,), "click": (1,)},
+                  library=(base / library) if library else d.library,
+                  cache=(base / cache) if cache else d.cache)

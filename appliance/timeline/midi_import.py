@@ -1,0 +1,72 @@
+"""Tempo map, meters and markers from a Standard MIDI File, as DAWs export them.
+
+Ticks become exact quarter notes (tick / PPQ) and set_tempo's microseconds per
+quarter note an exact tempo, so an imported map keeps the DAW's grid to the frame.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import mido
+
+from .meter import Meter, MeterMap
+from .tempo import TempoMap, TempoPoint
+
+
+@dataclass(frozen=True)
+class MidiTiming:
+    tempo: TempoMap
+    meters: MeterMap
+    markers: list[tuple[Fraction, str]]
+    end_qn: Fraction     # the file's last event
+
+
+def read_midi_timing(path: Path) -> MidiTiming:
+    """ValueError with a musician-readable reason when the file is unusable."""
+    try:
+        mid = mido.MidiFile(str(path))
+    except FileNotFoundError:
+        raise ValueError("file not found") from None
+    except Exception as exc:  # mido raises OSError, EOFError, KeyError, ValueError... on corrupt data
+        raise ValueError(f"not a readable MIDI file ({exc or type(exc).__name__})") from None
+    if mid.type == 2:
+        raise ValueError("MIDI file type 2 (independent patterns) has no single tempo map")
+    ppq = mid.ticks_per_beat
+    if not 0 < ppq < 0x8000:
+        raise ValueError("SMPTE-timed MIDI files are not supported; export with PPQ timing")
+
+    tempos: dict[int, int] = {}
+    meters: dict[int, tuple[int, int]] = {}
+    markers: list[tuple[int, str]] = []
+    end_tick = 0
+    for track in mid.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "set_tempo":
+                tempos[tick] = msg.tempo
+            elif msg.type == "time_signature":
+                meters[tick] = (msg.numerator, msg.denominator)
+            elif msg.type == "marker":
+                markers.append((tick, msg.text.strip()))
+        end_tick = max(end_tick, tick)
+    if not tempos:
+        raise ValueError("has no tempo (set_tempo) events")
+
+    def qn(tick: int) -> Fraction:
+        return Fraction(tick, ppq)
+
+    points = [] if 0 in tempos else [TempoPoint(Fraction(0), Fraction(120))]  # the SMF default
+    for tick in sorted(tempos):
+        if tempos[tick] <= 0:
+            raise ValueError(f"set_tempo at tick {tick} is 0")
+        points.append(TempoPoint(qn(tick), Fraction(60_000_000, tempos[tick])))
+    try:
+        meter_map = MeterMap.from_qn([(qn(t), Meter(*meters[t])) for t in sorted(meters)])
+    except ValueError as exc:
+        raise ValueError(f"time signature: {exc}") from None
+    markers.sort(key=lambda m: m[0])
+    return MidiTiming(TempoMap(points), meter_map, [(qn(t), text) for t, text in markers],
+                      qn(end_tick))

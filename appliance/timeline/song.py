@@ -1,0 +1,267 @@
+"""A song folder: `song.toml` read into a `Song`, every mistake reported by field.
+
+The format is documented in docs/song-format.md. Nothing here touches audio
+data: stems are described, and opened by appliance.audio.stems.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import Problems
+from ..tomlfields import Table, in_range, load_toml
+from .meter import Meter, MeterMap
+from .midi_import import read_midi_timing
+from .tempo import TempoMap, TempoPoint
+
+SONG_FILE = "song.toml"
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+DEFAULT_ROUTE = ("foh", "ears")
+
+
+@dataclass(frozen=True)
+class StemSpec:
+    name: str
+    file: Path
+    route: dict[str, tuple[int, ...] | None]  # output name -> 1-based file channels (None: all)
+    gain_db: float = 0.0
+    muted: bool = False
+    explicit_route: bool = True   # False: the default route, whose outputs a box may lack
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    qn: Fraction
+    bar: int
+
+
+@dataclass(frozen=True)
+class ClickSpec:
+    enabled: bool = True
+    level_db: float = -6.0
+    subdivision: int = 1
+    eighths: bool = False       # compound meters: click every eighth, not only the pulse
+    output: str = "click"
+
+
+@dataclass
+class Song:
+    folder: Path
+    title: str
+    tempo: TempoMap
+    meters: MeterMap
+    key: str | None = None
+    sections: list[Section] = field(default_factory=list)
+    count_in_bars: int = 0
+    end_qn: Fraction | None = None     # explicit length or a MIDI map's last event
+    click: ClickSpec = field(default_factory=ClickSpec)
+    stems: list[StemSpec] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    def section_index(self, name: str) -> int | None:
+        for i, s in enumerate(self.sections):
+            if s.name.casefold() == name.casefold():
+                return i
+        return None
+
+
+def load_song(folder: Path, problems: Problems) -> Song | None:
+    """The song, or None when song.toml is unusable; problems gets every mistake."""
+    folder = Path(folder)
+    path = folder / SONG_FILE
+    data = load_toml(path, problems)
+    if data is None:
+        return None
+    before = len(problems.errors)
+    top = Table(data, file=path, where="", problems=problems)
+    title = top.get("title", str, folder.name)
+    key = top.get("key", str, None)
+    count_in = top.get("count_in", int, 0, check=in_range(0, 16))
+    length_bars = top.get("length_bars", int, None, check=in_range(1))
+    timing = _read_timing(top, folder, problems)
+    click = _read_click(top.table("click"))
+    stems = _read_stems(top, folder)
+    section_tables = top.tables("section")
+    top.finish()
+    if timing is None:
+        return None
+    tempo, meters, markers, midi_end = timing
+    sections = _read_sections(section_tables, meters) if section_tables else [
+        Section(text or f"Marker {i}", qn, meters.bar_beat_at(qn)[0])
+        for i, (qn, text) in enumerate(markers, 1)]
+    end_qn = meters.bar_qn(length_bars + 1) if length_bars else midi_end
+    if not stems and end_qn is None and len(problems.errors) == before:
+        problems.error(path, "length_bars",
+                       "a song without stems needs length_bars (or a MIDI tempo_map) to know its end")
+    if len(problems.errors) != before:
+        # Stem problems alone do not stop the show: the rest of the song plays.
+        stem_only = all(p.field.startswith("stem[") for p in problems.errors[before:])
+        if not stem_only:
+            return None
+        stems = [s for s in stems if s is not None]
+    return Song(folder=folder, title=title or folder.name, key=key, tempo=tempo, meters=meters,
+                sections=sections, count_in_bars=count_in or 0, end_qn=end_qn, click=click,
+                stems=[s for s in stems if s is not None])
+
+
+def _read_timing(top: Table, folder: Path, problems: Problems):
+    midi_name = top.get("tempo_map", str, None)
+    tables = top.tables("tempo")
+    if midi_name is not None:
+        if tables:
+            top.error("tempo", "give either tempo_map or [[tempo]] entries, not both")
+            return None
+        try:
+            t = read_midi_timing(folder / midi_name)
+        except ValueError as exc:
+            top.error("tempo_map", f"{midi_name}: {exc}")
+            return None
+        return t.tempo, t.meters, t.markers, t.end_qn
+    if not tables:
+        top.error("tempo", "is required: at least one [[tempo]] with bar = 1 and bpm (or tempo_map)")
+        return None
+
+    changes: list[tuple[Table, int, Fraction, Fraction | None, bool, Meter | None]] = []
+    ok = True
+    for t in tables:
+        bar = t.get("bar", int, check=in_range(1))
+        beat = t.get("beat", (int, float), 1, check=in_range(1))
+        bpm = t.get("bpm", (int, float), None, check=in_range(0, 999, low_open=True))
+        ramp = t.get("ramp", bool, False)
+        meter_text = t.get("meter", str, None)
+        t.finish()
+        meter = None
+        if meter_text is not None:
+            try:
+                meter = Meter.parse(meter_text)
+            except ValueError as exc:
+                t.error("meter", str(exc))
+                ok = False
+            if beat != 1:
+                t.error("meter", "a meter change must be on beat 1")
+                ok = False
+        if bar is None or beat is None or (bpm is None and t.has("bpm")):
+            ok = False
+            continue
+        changes.append((t, bar, Fraction(str(beat)), Fraction(str(bpm)) if bpm else None,
+                        ramp, meter))
+    if not ok or not changes:
+        return None
+
+    first = changes[0]
+    if (first[1], first[2]) != (1, 1) or first[3] is None:
+        first[0].error("bar", "the first [[tempo]] must be at bar 1, beat 1, with a bpm")
+        return None
+    if first[4]:
+        first[0].error("ramp", "the first tempo has nothing to ramp from")
+        return None
+    for (ta, bar_a, beat_a, *_), (tb, bar_b, beat_b, *_) in zip(changes, changes[1:]):
+        if (bar_b, beat_b) <= (bar_a, beat_a):
+            tb.error("bar", f"bar {bar_b} beat {beat_b} must come after {ta.where} "
+                            f"(bar {bar_a} beat {beat_a}); [[tempo]] entries go in order")
+            return None
+    meter_changes = [(bar, m) for _, bar, _, _, _, m in changes if m is not None]
+    if first[5] is None:
+        meter_changes.insert(0, (1, Meter(4, 4)))
+    meters = MeterMap.from_bars(meter_changes)
+    points: list[TempoPoint] = []
+    for t, bar, beat, bpm, ramp, _ in changes:
+        if bpm is None:
+            if ramp:
+                t.error("ramp", "a ramp needs the bpm it arrives at")
+                return None
+            continue
+        try:
+            qn = meters.qn_at(bar, beat)
+        except ValueError as exc:
+            t.error("beat", str(exc))
+            return None
+        points.append(TempoPoint(qn, bpm, ramp))
+    return TempoMap(points), meters, [], None
+
+
+def _read_sections(tables: list[Table], meters: MeterMap) -> list[Section]:
+    sections: list[Section] = []
+    for t in tables:
+        name = t.get("name", str)
+        bar = t.get("bar", int, check=in_range(1))
+        beat = t.get("beat", (int, float), 1, check=in_range(1))
+        t.finish()
+        if name is None or bar is None or beat is None:
+            continue
+        try:
+            qn = meters.qn_at(bar, Fraction(str(beat)))
+        except ValueError as exc:
+            t.error("beat", str(exc))
+            continue
+        if sections and qn <= sections[-1].qn:
+            t.error("bar", f"{name!r} at bar {bar} must come after {sections[-1].name!r} "
+                           f"(bar {sections[-1].bar}); sections go in order")
+            continue
+        sections.append(Section(name, qn, bar))
+    return sections
+
+
+def _read_click(t: Table) -> ClickSpec:
+    spec = ClickSpec(
+        enabled=t.get("enabled", bool, True),
+        level_db=t.get("level_db", (int, float), -6.0, check=in_range(-60, 12)),
+        subdivision=t.get("subdivision", int, 1, check=in_range(1, 4)),
+        eighths=t.get("eighths", bool, False),
+        output=t.get("output", str, "click", check=_check_output_name),
+    )
+    t.finish()
+    return spec
+
+
+def _check_output_name(name: str) -> str | None:
+    if NAME_RE.match(name):
+        return None
+    return f"output names are lower-case letters, digits, - and _, not {name!r}"
+
+
+def _read_stems(top: Table, folder: Path) -> list[StemSpec | None]:
+    stems: list[StemSpec | None] = []
+    names: set[str] = set()
+    for t in top.tables("stem"):
+        errors = len(t.problems.errors)
+        file = t.get("file", str)
+        name = t.get("name", str, Path(file).stem if file else "")
+        gain_db = t.get("gain_db", (int, float), 0.0, check=in_range(-120, 24))
+        muted = t.get("muted", bool, False)
+        route = _read_route(t)
+        explicit = t.has("route")
+        t.finish()
+        if name in names:
+            t.error("name", f"{name!r} is used by another stem; give each stem its own name")
+        names.add(name)
+        if len(t.problems.errors) != errors:
+            stems.append(None)
+            continue
+        stems.append(StemSpec(name, folder / file, route, float(gain_db), muted, explicit))
+    return stems
+
+
+def _read_route(t: Table) -> dict[str, tuple[int, ...] | None]:
+    value = t.get("route", (list, dict), list(DEFAULT_ROUTE))
+    if isinstance(value, list):
+        value = {name: None for name in value}
+    route: dict[str, tuple[int, ...] | None] = {}
+    for name, channels in value.items():
+        if not isinstance(name, str) or _check_output_name(name):
+            t.error("route", _check_output_name(str(name)))
+            continue
+        if channels is None:
+            route[name] = None
+        elif (isinstance(channels, list) and channels
+              and all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in channels)):
+            route[name] = tuple(channels)
+        else:
+            t.error(f"route.{name}", f"must be a list of file channel numbers from 1, not {channels!r}")
+    return route

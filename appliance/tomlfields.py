@@ -1,0 +1,137 @@
+"""Typed, collecting access to TOML tables: every bad field becomes a `Problem`.
+
+Used by song.toml, config.toml and anything else a musician writes by hand, so
+that each file reports all its mistakes, each naming the field, in one pass.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import Problems
+
+_MISSING = object()
+_TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number",
+               str: "a string", list: "a list", dict: "a table"}
+
+
+def load_toml(path: Path, problems: Problems) -> dict | None:
+    """The parsed file, or None with the problem recorded (missing, unreadable, bad syntax)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.error(path, "", "file not found")
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.error(path, "", f"cannot read: {exc}")
+        return None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        where = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        if where:
+            msg = msg[: where.start()].strip()
+            problems.error(path, f"line {where.group(1)}", f"TOML syntax: {msg}")
+        else:
+            problems.error(path, "", f"TOML syntax: {msg}")
+        return None
+
+
+class Table:
+    """One TOML table being read; remembers which keys were used."""
+
+    def __init__(self, data: dict, *, file: Path, where: str, problems: Problems) -> None:
+        self.data = data
+        self.file = file
+        self.where = where
+        self.problems = problems
+        self._used: set[str] = set()
+
+    def field(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def error(self, key: str, message: str) -> None:
+        self.problems.error(self.file, self.field(key), message)
+
+    def warn(self, key: str, message: str) -> None:
+        self.problems.warn(self.file, self.field(key), message)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = _MISSING, *,
+            check: Callable[[Any], str | None] | None = None) -> Any:
+        """The value, or `default` (None when required and absent) with a problem recorded.
+
+        `check` returns an error message for a value of the right type but wrong range.
+        """
+        self._used.add(key)
+        if key not in self.data:
+            if default is _MISSING:
+                self.error(key, "is required")
+                return None
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value) if int not in kinds else value
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+        if not ok:
+            shown = [k for k in kinds if not (k is int and float in kinds)]
+            names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in shown)
+            self.error(key, f"must be {names}, not {value!r}")
+            return None if default is _MISSING else default
+        if check is not None:
+            message = check(value)
+            if message:
+                self.error(key, message)
+                return None if default is _MISSING else default
+        return value
+
+    def tables(self, key: str) -> list["Table"]:
+        """An array of tables (`[[key]]`), each as a Table named key[N] (1-based)."""
+        self._used.add(key)
+        value = self.data.get(key, [])
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.error(key, "must be a list of tables ([[" + key + "]])")
+            return []
+        return [Table(v, file=self.file, where=f"{self.field(key)}[{i}]", problems=self.problems)
+                for i, v in enumerate(value, 1)]
+
+    def table(self, key: str) -> "Table":
+        """A sub-table (`[key]`); an empty one when absent."""
+        self._used.add(key)
+        value = self.data.get(key, {})
+        if not isinstance(value, dict):
+            self.error(key, "must be a table")
+            value = {}
+        return Table(value, file=self.file, where=self.field(key), problems=self.problems)
+
+    def finish(self) -> None:
+        """Report keys nobody asked for: a typo must not be silently ignored."""
+        for key in self.data:
+            if key not in self._used:
+                self.error(key, "unknown key")
+
+
+def in_range(low: float | None = None, high: float | None = None, *,
+             low_open: bool = False) -> Callable[[Any], str | None]:
+    """A `check` for numbers: low <= v <= high (low < v with low_open)."""
+    def check(value: Any) -> str | None:
+        if low is not None and (value <= low if low_open else value < low):
+            return f"must be {'above' if low_open else 'at least'} {low}, not {value}"
+        if high is not None and value > high:
+            return f"must be at most {high}, not {value}"
+        return None
+    return check
+
+
+def one_of(*allowed: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value in allowed else f"must be one of {', '.join(allowed)}, not {value!r}"
+    return check

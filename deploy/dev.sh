@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Backline on a development machine (Debian 12 / Raspberry Pi OS Bookworm).
+#   deploy/dev.sh          set up (apt packages + .venv) and play the demo song
+#   deploy/dev.sh test     set up, then run the tests (extra arguments go to pytest)
+# Safe to run again: what is already installed is left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(python3 python3-venv python3-dev build-essential pkg-config alsa-utils sox)
+
+need_apt=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
+done
+if ((${#need_apt[@]})); then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "installing ${need_apt[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+stamp=.venv/.backline-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    python3 -m venv .venv
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[test]'
+    echo "$want" > "$stamp"
+fi
+
+case "${1:-run}" in
+    test)
+        shift
+        exec .venv/bin/python -m pytest "$@"
+        ;;
+    run)
+        .venv/bin/backline check appliance/demo
+        .venv/bin/backline render demo -o demo.wav
+        if aplay -l >/dev/null 2>&1; then
+            exec aplay -q demo.wav
+        fi
+        echo "no sound card here: listen to demo.wav" >&2
+        ;;
+    *)
+        echo "usage: deploy/dev.sh [run|test [pytest args]]" >&2
+        exit 2
+        ;;
+esac

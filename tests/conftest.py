@@ -1,0 +1,87 @@
+"""Shared helpers: songs written to a temporary library, the CLI run in-process."""
+from __future__ import annotations
+
+import io
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from appliance.cli import main
+
+RATE = 48000
+
+
+def tone(seconds: float, rate: int, freq: float, channels: int = 1, amp: float = 0.25,
+         seed: int = 0) -> np.ndarray:
+    """A test signal whose every sample is distinct enough to catch misalignment."""
+    n = int(round(seconds * rate))
+    t = np.arange(n) / rate
+    rng = np.random.default_rng(seed)
+    cols = [amp * np.sin(2 * np.pi * freq * (c + 1) * t) + 0.05 * rng.standard_normal(n)
+            for c in range(channels)]
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
+def write_stem(folder: Path, name: str, data: np.ndarray, rate: int,
+               subtype: str = "FLOAT") -> Path:
+    path = folder / name
+    sf.write(str(path), data, rate, subtype=subtype)
+    return path
+
+
+def make_song(library: Path, name: str, toml: str,
+              stems: dict[str, tuple[np.ndarray, int]] | None = None,
+              subtype: str = "FLOAT") -> Path:
+    folder = library / "songs" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "song.toml").write_text(toml)
+    for file, (data, rate) in (stems or {}).items():
+        write_stem(folder, file, data, rate, subtype)
+    return folder
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+def run_cli(*args: str) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:   # argparse usage errors
+            code = exc.code
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def beats_csv(text: str) -> list[dict[str, str]]:
+    lines = text.strip().splitlines()
+    head = lines[0].split(",")
+    return [dict(zip(head, line.split(","))) for line in lines[1:]]
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    (tmp_path / "lib" / "songs").mkdir(parents=True)
+    (tmp_path / "lib" / "setlists").mkdir()
+    return tmp_path / "lib"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the machine's /etc/backline or writes the user's cache."""
+    cfg = tmp_path / "default-config.toml"
+    cfg.write_text(f'[library]\ncache = "{tmp_path / "cache"}"\n')
+    monkeypatch.setenv("BACKLINE_CONFIG", str(cfg))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    sys.stdout.flush()
