@@ -118,9 +118,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         library.setlist(setlist, problems)
     _report(problems)
     errors = len(problems.errors)
-    print(f"checked {len(song_dirs)} songs and {len(setlists)} setlists: "
+    print(f"checked {_count(len(song_dirs), 'song')} and {_count(len(setlists), 'setlist')}: "
           f"{errors} errors, {len(problems) - errors} warnings", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _positive_int(text: str) -> int:

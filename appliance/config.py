@@ -78,7 +78,7 @@ def read_config(path: Path, problems: Problems) -> Config | None:
 
     out_table = top.table("outputs")
     outputs: dict[str, tuple[int, ...]] = {}
-    for name, value in out_table.data.items():
+    for name in out_table.data:
         if not NAME_RE.match(name):
             out_table.error(name, "output names are lower-case letters, digits, - and _")
             continue

@@ -45,3 +45,14 @@ class Problems(list):
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self if not p.warning]
+
+
+def read_text(path: Path, problems: Problems) -> str | None:
+    """A musician's text file, or None with the reason recorded (missing, unreadable, not UTF-8)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.error(path, "", "file not found")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.error(path, "", f"cannot read: {exc}")
+    return None

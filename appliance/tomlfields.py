@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import Problems
+from .errors import Problems, read_text
 
 _MISSING = object()
 _TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number",
@@ -19,13 +19,8 @@ _TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number",
 
 def load_toml(path: Path, problems: Problems) -> dict | None:
     """The parsed file, or None with the problem recorded (missing, unreadable, bad syntax)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.error(path, "", "file not found")
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.error(path, "", f"cannot read: {exc}")
+    text = read_text(path, problems)
+    if text is None:
         return None
     try:
         return tomllib.loads(text)

@@ -30,7 +30,8 @@ def _write(folder, name, channels=1, fmt=None, subtype="PCM_24"):
 
 CASES = {
     "missing": (lambda f: None, "stem[2].file: 'x.wav' not found"),
-    "empty": (lambda f: (f / "x.wav").write_bytes(b""), "stem[2].file: 'x.wav' is not usable audio: empty file"),
+    "empty": (lambda f: (f / "x.wav").write_bytes(b""),
+              "stem[2].file: 'x.wav' is not usable audio: empty file"),
     "not audio": (lambda f: (f / "x.wav").write_text("just some text, no audio"),
                   "stem[2].file: 'x.wav' is not usable audio: Format not recognised"),
     "zero frames": (lambda f: sf.write(str(f / "x.wav"), np.zeros((0, 1)), 48000),

@@ -67,7 +67,7 @@ def test_check_reports_every_problem_in_the_library(library):
         f"{library / 'setlists' / 'gig.setlist'}: line 3: transition must be stop, continue, "
         "gapless or 'crossfade N ms', not 'later'",
     ])
-    assert "checked 4 songs and 1 setlists: 5 errors, 0 warnings" in r.err
+    assert "checked 4 songs and 1 setlist: 5 errors, 0 warnings" in r.err
 
 
 def test_check_passes_a_good_library_and_the_demo(library):

@@ -197,6 +197,7 @@ def test_solo_and_output_level(song, tmp_path):
     loaded.mixer.output_gain_db["foh"] = -6.0
     loaded.mixer.update()
     out = np.zeros((1024, 8), np.float32)
+    loaded.start(blocking=True)
     loaded.mixer.mix_into(out, 48000)
     keys, _ = sf.read(str(folder / "keys.flac"), dtype="float32", always_2d=True)
     keys = soxr.resample(keys, 44100, RATE, quality="HQ")[48000:49024]

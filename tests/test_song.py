@@ -101,7 +101,8 @@ BAD = [
      "song.toml: tempo[2].meter: a meter change must be on beat 1"),
     ('length_bars = 4\n[[tempo]]\nbar = 2\nbpm = 100\n',
      "song.toml: tempo[1].bar: the first [[tempo]] must be at bar 1"),
-    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\n[[tempo]]\nbar = 5\nbpm = 90\n[[tempo]]\nbar = 3\nbpm = 80\n',
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\n[[tempo]]\nbar = 5\nbpm = 90\n'
+     '[[tempo]]\nbar = 3\nbpm = 80\n',
      "song.toml: tempo[3].bar: bar 3 beat 1 must come after tempo[2]"),
     ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\n[[section]]\nname = "V"\nbar = 5\n'
      '[[section]]\nname = "I"\nbar = 1\n',

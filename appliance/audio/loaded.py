@@ -7,6 +7,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from ..config import Config
 from ..errors import Problems
 from ..timeline import grid
@@ -15,8 +17,10 @@ from .click import ClickTrack, click_sounds
 from .mixer import Mixer, MixerInput
 from .resample import playable_path
 from .stems import StemInfo, StemReader, inspect_stem
+from .streaming import DiskThread, StemStream
 
 CLICK = "click"
+COUNT_IN = "count-in"
 
 
 @dataclass
@@ -27,6 +31,8 @@ class LoadedSong:
     frames: int               # bar 1 beat 1 to the end, at the engine rate
     click: ClickTrack
     mixer: Mixer
+    streams: list[StemStream]
+    disk: DiskThread | None = None
 
     @property
     def rate(self) -> int:
@@ -37,10 +43,22 @@ class LoadedSong:
         frames, kinds = grid.count_in_schedule(ci)
         return ci, ClickTrack(frames, kinds, self.click.sounds)
 
+    def start(self, *, blocking: bool = False) -> None:
+        """Start reading ahead; `blocking`: the mixer waits for the disk (offline render)."""
+        for s in self.streams:
+            s.blocking = blocking
+        self.disk = DiskThread(self.streams)
+        self.disk.start()
+
+    def stop(self) -> None:
+        if self.disk is not None:
+            self.disk.stop()
+            self.disk = None
+
     def close(self) -> None:
-        for inp in self.mixer.inputs:
-            if isinstance(inp.source, StemReader):
-                inp.source.close()
+        self.stop()
+        for s in self.streams:
+            s.close()
 
 
 def song_frames(song: Song, stems: list[StemInfo], rate: int) -> int:
@@ -74,6 +92,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     frames = song_frames(song, stems, config.rate)
     song_file = song.folder / SONG_FILE
     inputs: list[MixerInput] = []
+    streams: list[StemStream] = []
     for info in stems:
         tick = progress(f"resampling {info.spec.file.name}", info.source_frames) \
             if progress and info.source_rate != config.rate else None
@@ -83,13 +102,18 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
             problems.error(song_file, f"{info.field}.file",
                            f"cannot resample into the cache {config.cache}: {exc}")
             continue
-        reader = StemReader(path, info.channels, info.frames)
+        stream = StemStream(StemReader(path, info.channels, info.frames))
+        streams.append(stream)
         spec = info.spec
-        inputs.append(MixerInput(spec.name, reader, spec.route, spec.gain_db, spec.muted,
+        inputs.append(MixerInput(spec.name, stream, spec.route, spec.gain_db, spec.muted,
                                  explicit_route=spec.explicit_route))
     events, kinds = grid.click_schedule(song, config.rate, frames)
     click = ClickTrack(events, kinds, click_sounds(config.rate, song.click.level_db))
     inputs.append(MixerInput(CLICK, click, {song.click.output: None},
                              muted=not song.click.enabled, is_click=True))
+    # The count-in clicks even when the song's click is off. Its source is swapped in
+    # for the count-in (see LoadedSong.count_in); the rest of the time it is silent.
+    silent = ClickTrack(np.zeros(0, np.int64), np.zeros(0, np.int8), click.sounds)
+    inputs.append(MixerInput(COUNT_IN, silent, {song.click.output: None}, is_click=True))
     mixer = Mixer(inputs, config.outputs, config.channels, block, problems, str(song_file))
-    return LoadedSong(song, config, stems, frames, click, mixer)
+    return LoadedSong(song, config, stems, frames, click, mixer, streams)

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import soundfile as sf
 
-from .loaded import LoadedSong
+from .loaded import COUNT_IN, LoadedSong
 
 SUBTYPES = {"float": "FLOAT", "24": "PCM_24"}
 
@@ -51,31 +51,35 @@ def render(loaded: LoadedSong, out_path: Path, r: RenderRange = RenderRange(), *
     mixer = loaded.mixer
     block = mixer.block
     out = np.zeros((block, mixer.channels), dtype=np.float32)
-    click_input = mixer.input("click")
+    count_in_input = mixer.input(COUNT_IN)
     ci_frames = 0
     if r.count_in and loaded.song.count_in_bars:
         ci, ci_track = loaded.count_in(loaded.song.meters.bar_qn(r.start_bar))
         ci_frames = ci.frames
     subtype = SUBTYPES[fmt]
     written = 0
-    with sf.SoundFile(str(out_path), "w", loaded.rate, mixer.channels, subtype=subtype,
-                      format="WAV" if (ci_frames + end - first) * mixer.channels * 4 < 2**32 - 2**20
-                      else "RF64") as f:
-        for frame in range(-ci_frames, end - first, block):
-            n = min(block, end - first - frame)
-            buf = out[:n]
-            buf.fill(0.0)
-            if frame < 0:   # count-in: its own clicks through the click's routing
-                k = min(n, -frame)
-                mixer.mix_source_into(buf[:k], frame + ci_frames, click_input, ci_track)
-                if k < n:
-                    mixer.mix_into(buf[k:], first)
-            else:
-                mixer.mix_into(buf, first + frame)
-            if subtype != "FLOAT":
-                np.clip(buf, -1.0, 1.0, out=buf)
-            f.write(buf)
-            written += n
-            if progress:
-                progress(n)
+    loaded.start(blocking=True)
+    try:
+        with sf.SoundFile(str(out_path), "w", loaded.rate, mixer.channels, subtype=subtype,
+                          format="WAV" if (ci_frames + end - first) * mixer.channels * 4 < 2**32 - 2**20
+                          else "RF64") as f:
+            for frame in range(-ci_frames, end - first, block):
+                n = min(block, end - first - frame)
+                buf = out[:n]
+                buf.fill(0.0)
+                if frame < 0:   # count-in: its own clicks through the click's routing
+                    k = min(n, -frame)
+                    mixer.mix_source_into(buf[:k], frame + ci_frames, count_in_input, ci_track)
+                    if k < n:
+                        mixer.mix_into(buf[k:], first)
+                else:
+                    mixer.mix_into(buf, first + frame)
+                if subtype != "FLOAT":
+                    np.clip(buf, -1.0, 1.0, out=buf)
+                f.write(buf)
+                written += n
+                if progress:
+                    progress(n)
+    finally:
+        loaded.stop()
     return written

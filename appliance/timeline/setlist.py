@@ -11,11 +11,12 @@ rest of the set still plays.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Problems
+from ..errors import Problems, read_text
 
 SUFFIX = ".setlist"
 KINDS = ("stop", "continue", "gapless", "crossfade")
@@ -71,16 +72,11 @@ def parse_transition(text: str) -> Transition:
 
 def load_setlist(path: Path, songs: set[str], problems: Problems) -> Setlist | None:
     """The setlist with every valid line; None only when the file cannot be read."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        problems.error(path, "", "file not found")
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.error(path, "", f"cannot read: {exc}")
+    text = read_text(path, problems)
+    if text is None:
         return None
     entries = []
-    for number, raw in enumerate(lines, 1):
+    for number, raw in enumerate(text.splitlines(), 1):
         text = raw.split("#", 1)[0].strip()
         if not text:
             continue
@@ -102,6 +98,5 @@ def load_setlist(path: Path, songs: set[str], problems: Problems) -> Setlist | N
 
 
 def _closest(name: str, songs: set[str]) -> str | None:
-    import difflib
     match = difflib.get_close_matches(name, sorted(songs), n=1)
     return match[0] if match else None
