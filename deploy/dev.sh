@@ -37,10 +37,7 @@ case "${1:-run}" in
     run)
         .venv/bin/backline check appliance/demo
         .venv/bin/backline render demo -o demo.wav
-        if aplay -l >/dev/null 2>&1; then
-            exec aplay -q demo.wav
-        fi
-        echo "no sound card here: listen to demo.wav" >&2
+        aplay -q demo.wav 2>/dev/null || echo "no sound card to play on: listen to demo.wav" >&2
         ;;
     *)
         echo "usage: deploy/dev.sh [run|test [pytest args]]" >&2
