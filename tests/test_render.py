@@ -195,7 +195,7 @@ def test_solo_and_output_level(song, tmp_path):
     loaded = load(folder, load_config(cfg), Problems(), block=1024)
     loaded.mixer.input("keys").solo = True
     loaded.mixer.output_gain_db["foh"] = -6.0
-    loaded.mixer.update()
+    loaded.mixer.update(glide=False)
     out = np.zeros((1024, 8), np.float32)
     loaded.start(blocking=True)
     loaded.mixer.mix_into(out, 48000)

@@ -23,6 +23,34 @@ CLICK = "click"
 COUNT_IN = "count-in"
 
 
+@dataclass(frozen=True)
+class Positions:
+    """Where beats, bars and sections fall, as frame arrays the audio thread can search."""
+
+    beat_frames: np.ndarray      # int64, every beat to the song's end
+    beat_bar: np.ndarray         # int32, its bar
+    beat_number: np.ndarray      # int16, its beat in the bar (1-based)
+    beat_bpm: np.ndarray         # float32, the tempo there
+    beat_meter: list[str]        # '4/4' ..., per beat (shared strings)
+    bar_frames: np.ndarray       # int64, bar b starts at bar_frames[b - 1]; one past the last bar
+    section_frames: np.ndarray   # int64, in song order
+
+    @classmethod
+    def of(cls, song: Song, rate: int, frames: int) -> "Positions":
+        beats = list(grid.beats(song, rate, frames))
+        meters: dict[str, str] = {}
+        last_bar = beats[-1].bar if beats else 1
+        return cls(
+            np.array([b.frame for b in beats], np.int64),
+            np.array([b.bar for b in beats], np.int32),
+            np.array([b.beat for b in beats], np.int16),
+            np.array([float(b.bpm) for b in beats], np.float32),
+            [meters.setdefault(str(b.meter), str(b.meter)) for b in beats],
+            np.array([song.tempo.frame_at(song.meters.bar_qn(b), rate)
+                      for b in range(1, last_bar + 2)], np.int64),
+            np.array([song.tempo.frame_at(s.qn, rate) for s in song.sections], np.int64))
+
+
 @dataclass
 class LoadedSong:
     song: Song
@@ -32,6 +60,7 @@ class LoadedSong:
     click: ClickTrack
     mixer: Mixer
     streams: list[StemStream]
+    positions: Positions
     disk: DiskThread | None = None
 
     @property
@@ -42,6 +71,23 @@ class LoadedSong:
         ci = grid.count_in(self.song, self.rate, start_qn)
         frames, kinds = grid.count_in_schedule(ci)
         return ci, ClickTrack(frames, kinds, self.click.sounds)
+
+    def prepare(self, frame: int) -> None:
+        """The next frames played will be from `frame` (stopped, or about to start)."""
+        for s in self.streams:
+            s.prepare(frame)
+
+    def cue(self, frame: int) -> None:
+        """A jump to `frame` is coming: start reading it ahead."""
+        for s in self.streams:
+            s.cue(frame)
+
+    @property
+    def underruns(self) -> int:
+        return sum(s.underruns for s in self.streams)
+
+    def failed_stems(self) -> list[str]:
+        return [inp.name for inp, s in zip(self.mixer.stems, self.streams) if s.failed]
 
     def start(self, *, blocking: bool = False) -> None:
         """Start reading ahead; `blocking`: the mixer waits for the disk (offline render)."""
@@ -115,5 +161,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     # for the count-in (see LoadedSong.count_in); the rest of the time it is silent.
     silent = ClickTrack(np.zeros(0, np.int64), np.zeros(0, np.int8), click.sounds)
     inputs.append(MixerInput(COUNT_IN, silent, {song.click.output: None}, is_click=True))
-    mixer = Mixer(inputs, config.outputs, config.channels, block, problems, str(song_file))
-    return LoadedSong(song, config, stems, frames, click, mixer, streams)
+    mixer = Mixer(inputs, config.outputs, config.channels, block, config.rate, problems,
+                  str(song_file))
+    return LoadedSong(song, config, stems, frames, click, mixer, streams,
+                      Positions.of(song, config.rate, frames))

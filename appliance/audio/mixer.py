@@ -1,9 +1,11 @@
 """The mixer: sources × gains, routed to named outputs, summed onto device channels.
 
-Each input (a stem or the click) has a routing matrix from its channels to
-the device channels; gain, mute, solo and output levels are folded into that
-matrix, so mixing a block is one small matrix product per input into
-preallocated buffers. The same `mix_into` runs offline and in the audio thread.
+Each input (a stem or the click) has a routing matrix from its channels to the
+device channels; gain, mute, solo, per-output sends and output levels are folded
+into one matrix. Inputs are read interleaved (frames × channels), laid out planar
+(one row per source channel), and one matrix product mixes the whole block into
+preallocated buffers. A level change glides to its new matrix over `ramp_frames`
+so nothing clicks. The same `mix_into` runs offline and in the audio thread.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import Problems
+
+RAMP_S = 0.010     # level changes glide over 10 ms
 
 
 class Source(Protocol):
@@ -29,8 +33,9 @@ class MixerInput:
     gain_db: float = 0.0
     muted: bool = False
     solo: bool = False
-    is_click: bool = False        # the click ignores solo: soloing a stem keeps the click
+    is_click: bool = False        # the click ignores solo, and comes after the stems
     explicit_route: bool = True
+    sends: dict[str, float] = field(default_factory=dict)   # output -> dB, for per-output mixes
     matrix: np.ndarray = field(init=False, repr=False)
 
 
@@ -64,13 +69,18 @@ def route_matrix(in_channels: int, selected: tuple[int, ...] | None,
 
 class Mixer:
     def __init__(self, inputs: list[MixerInput], outputs: dict[str, tuple[int, ...]],
-                 channels: int, block: int, problems: Problems | None = None,
+                 channels: int, block: int, rate: int = 48000, problems: Problems | None = None,
                  where: str = "") -> None:
+        clicks = [i.is_click for i in inputs]
+        if clicks != sorted(clicks):
+            raise ValueError("click inputs come after the stems")
         self.inputs = inputs
         self.outputs = outputs
         self.channels = channels
         self.block = block
+        self.ramp_frames = max(1, int(rate * RAMP_S))
         self.output_gain_db: dict[str, float] = {name: 0.0 for name in outputs}
+        self.version = 0          # bumped by every level change, for state readers
         self._routes: list[dict[str, np.ndarray]] = []
         for inp in inputs:
             routes = {}
@@ -89,46 +99,72 @@ class Mixer:
             self._routes.append(routes)
         self._buffers = [np.zeros((block, inp.source.channels), dtype=np.float32)
                          for inp in inputs]
-        # Inputs are read interleaved (frames x channels), then laid out planar (one row per
-        # source channel), so one matrix product mixes every input of the block at once.
         rows = np.cumsum([0] + [b.shape[1] for b in self._buffers])
-        self._rows = list(zip(rows[:-1], rows[1:]))
+        self._rows = list(zip(rows[:-1].tolist(), rows[1:].tolist()))
+        self._stem_rows = sum(b - a for (a, b), inp in zip(self._rows, inputs) if not inp.is_click)
         self._planar = np.zeros((int(rows[-1]), block), dtype=np.float32)
         self._mixed = np.zeros((channels, block), dtype=np.float32)
-        self.update()
+        self._target_mixed = np.zeros((channels, block), dtype=np.float32)
+        self._ramp = np.zeros(block, dtype=np.float32)
+        self._steps = np.arange(block, dtype=np.float32)
+        self._ramp_done = 0       # frames of the current level glide already played
+        self._matrix_t = self._target_t = np.zeros((channels, int(rows[-1])), dtype=np.float32)
+        self.update(glide=False)
 
     def input(self, name: str) -> MixerInput:
         for inp in self.inputs:
             if inp.name == name:
                 return inp
-        raise KeyError(f"no mixer input named {name!r}")
+        raise KeyError(name)
 
-    def update(self) -> None:
-        """Recompute the matrix after a gain, mute, solo or output level change."""
+    @property
+    def stems(self) -> list[MixerInput]:
+        return [i for i in self.inputs if not i.is_click]
+
+    def update(self, glide: bool = True) -> None:
+        """Recompute the matrix after a level change; `glide` ramps to it over RAMP_S."""
         soloing = any(i.solo for i in self.inputs if not i.is_click)
         for inp, routes in zip(self.inputs, self._routes):
             audible = not inp.muted and (inp.is_click or not soloing or inp.solo)
             gain = db_to_gain(inp.gain_db) if audible else 0.0
             m = np.zeros((inp.source.channels, self.channels), dtype=np.float32)
             for output, r in routes.items():
-                m += r * np.float32(gain * db_to_gain(self.output_gain_db[output]))
+                level = self.output_gain_db[output] + inp.sends.get(output, 0.0)
+                m += r * np.float32(gain * db_to_gain(level))
             inp.matrix = m
-        # (device channels x source channels), contiguous for the product in mix_into
-        self._matrix_t = np.ascontiguousarray(
-            np.concatenate([inp.matrix for inp in self.inputs]).T if self.inputs
-            else np.zeros((self.channels, 0), dtype=np.float32))
-        self._input_matrix_t = [np.ascontiguousarray(self._matrix_t[:, a:b]) for a, b in self._rows]
+        target = np.ascontiguousarray(np.concatenate([i.matrix for i in self.inputs]).T)
+        self._input_matrix_t = [np.ascontiguousarray(target[:, a:b]) for a, b in self._rows]
+        if glide:
+            self._matrix_t = self._current_matrix()   # a new glide starts where the last one is
+            self._ramp_done = 0
+        else:
+            self._matrix_t = target
+            self._ramp_done = self.ramp_frames
+        self._target_t = target
+        self.version += 1
 
-    def mix_into(self, out: np.ndarray, frame: int) -> None:
-        """Add song frames [frame, frame+len(out)) of every input into `out`."""
+    def _current_matrix(self) -> np.ndarray:
+        t = min(1.0, self._ramp_done / self.ramp_frames)
+        return (self._matrix_t + (self._target_t - self._matrix_t) * np.float32(t)).astype(np.float32)
+
+    def mix_into(self, out: np.ndarray, frame: int, *, stem_ramp: np.ndarray | None = None,
+                 click: bool = True) -> None:
+        """Add song frames [frame, frame+len(out)) of every input into `out`.
+
+        `stem_ramp` (one gain per frame) fades the stems but not the click;
+        `click=False` leaves the click out (the old side of a jump's crossfade).
+        """
         n = out.shape[0]
         planar = self._planar[:, :n]
         for inp, buf, (a, b) in zip(self.inputs, self._buffers, self._rows):
+            if inp.is_click and not click:
+                planar[a:b].fill(0.0)
+                continue
             inp.source.read_into(frame, buf[:n])
             np.copyto(planar[a:b], buf[:n].T)
-        mixed = self._mixed[:, :n]
-        np.matmul(self._matrix_t, planar, out=mixed)
-        np.add(out, mixed.T, out=out)
+        if stem_ramp is not None:
+            np.multiply(planar[: self._stem_rows], stem_ramp, out=planar[: self._stem_rows])
+        self._product(out, planar, self._matrix_t, self._target_t, n)
 
     def mix_source_into(self, out: np.ndarray, frame: int, inp: MixerInput,
                         source: Source) -> None:
@@ -143,4 +179,24 @@ class Mixer:
         np.copyto(planar, buf.T)
         mixed = self._mixed[:, :n]
         np.matmul(self._input_matrix_t[i], planar, out=mixed)
+        np.add(out, mixed.T, out=out)
+
+    def _product(self, out: np.ndarray, planar: np.ndarray, current: np.ndarray,
+                 target: np.ndarray, n: int) -> None:
+        mixed = self._mixed[:, :n]
+        np.matmul(current, planar, out=mixed)
+        if self._ramp_done < self.ramp_frames:
+            # glide: mixed += (target·x − current·x) × ramp
+            other = self._target_mixed[:, :n]
+            np.matmul(target, planar, out=other)
+            np.subtract(other, mixed, out=other)
+            ramp = self._ramp[:n]
+            np.add(self._steps[:n], self._ramp_done + 1, out=ramp)
+            np.multiply(ramp, 1.0 / self.ramp_frames, out=ramp)
+            np.minimum(ramp, 1.0, out=ramp)
+            np.multiply(other, ramp, out=other)
+            np.add(mixed, other, out=mixed)
+            self._ramp_done += n
+            if self._ramp_done >= self.ramp_frames:
+                self._matrix_t = self._target_t
         np.add(out, mixed.T, out=out)

@@ -1,0 +1,131 @@
+"""The songs a box plays, in order, and a loader that keeps them ready.
+
+Loading a song (reading song.toml, checking stems, resampling, filling the first
+read-ahead rings) is disk work, so it runs on the loader thread. The audio thread
+only says which setlist positions it wants (`want`) and picks up what is ready
+(`get`); both are single reference reads or writes, no locks.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Config
+from ..errors import Problem, Problems
+from ..timeline.library import Library
+from ..timeline.setlist import Transition, load_setlist
+from ..timeline.song import SONG_FILE
+from .loaded import LoadedSong, load
+
+
+@dataclass(frozen=True)
+class ShowEntry:
+    folder: Path
+    transition: Transition
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+
+@dataclass(frozen=True)
+class Show:
+    name: str
+    entries: tuple[ShowEntry, ...]
+
+    @classmethod
+    def of_song(cls, folder: Path) -> "Show":
+        return cls("", (ShowEntry(Path(folder), Transition()),))
+
+    @classmethod
+    def of_setlist(cls, path: Path, problems: Problems) -> "Show | None":
+        """A setlist file; its songs are looked up in the library it sits in."""
+        library = Library(Path(path).resolve().parent.parent)
+        setlist = load_setlist(Path(path), set(library.song_names()), problems)
+        if setlist is None:
+            return None
+        return cls(setlist.name, tuple(ShowEntry(library.song_dir(e.song), e.transition)
+                                       for e in setlist.entries))
+
+    @classmethod
+    def open(cls, target: Path, problems: Problems) -> "Show | None":
+        target = Path(target)
+        if (target / SONG_FILE).is_file():
+            return cls.of_song(target)
+        if target.is_file():
+            return cls.of_setlist(target, problems)
+        problems.error(target, "", "neither a song folder (with song.toml) nor a setlist file")
+        return None
+
+
+class SongBank(threading.Thread):
+    """Loads the setlist positions the transport wants; closes the ones it no longer does."""
+
+    POLL_S = 0.005
+
+    def __init__(self, show: Show, config: Config, block: int, *, blocking: bool = False) -> None:
+        super().__init__(name="backline-loader", daemon=True)
+        self.show = show
+        self.config = config
+        self.block = block
+        self.blocking = blocking      # offline: the mixer waits for the disk instead of underrunning
+        self._wanted: tuple[int, ...] = ()
+        self._ready: dict[int, LoadedSong] = {}
+        self._broken: dict[int, Problem] = {}
+        self.problems: dict[int, list[Problem]] = {}   # per position: what loading reported
+        self._halt = threading.Event()
+
+    # -- the audio thread's side --------------------------------------------
+    def want(self, positions: tuple[int, ...]) -> None:
+        """0-based positions to keep ready (current, next, outgoing ...)."""
+        self._wanted = positions
+
+    def get(self, position: int) -> LoadedSong | None:
+        return self._ready.get(position)
+
+    def broken(self, position: int) -> Problem | None:
+        return self._broken.get(position)
+
+    # -- the loader thread --------------------------------------------------
+    def run(self) -> None:
+        while not self._halt.is_set():
+            wanted = self._wanted
+            for pos in wanted:
+                if 0 <= pos < len(self.show.entries) and pos not in self._ready \
+                        and pos not in self._broken:
+                    self._load(pos)
+            for pos in [p for p in self._ready if p not in self._wanted]:
+                song = self._ready.pop(pos)
+                song.close()
+            self._halt.wait(self.POLL_S)
+
+    def _load(self, pos: int) -> None:
+        problems = Problems()
+        entry = self.show.entries[pos]
+        try:
+            song = load(entry.folder, self.config, problems, block=self.block)
+        except OSError as exc:       # the disk itself: report, keep the show going
+            problems.error(entry.folder, "", str(exc))
+            song = None
+        self.problems[pos] = list(problems)
+        if song is None:
+            self._broken[pos] = problems.errors[0] if problems.errors else \
+                Problem(entry.folder, "", "cannot load")
+            return
+        song.prepare(0)
+        song.start(blocking=self.blocking)
+        self._ready = {**self._ready, pos: song}
+
+    def load_now(self, pos: int) -> LoadedSong | None:
+        """Load in the caller's thread (before the audio starts)."""
+        self._load(pos)
+        return self._ready.get(pos)
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self.is_alive():
+            self.join()
+        for song in self._ready.values():
+            song.close()
+        self._ready = {}

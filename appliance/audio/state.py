@@ -1,0 +1,50 @@
+"""The state snapshot: what the display, MIDI out and any remote read.
+
+The audio thread publishes a new immutable `State` every period by swapping one
+reference; readers take `engine.state` and never see half an update.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STOPPED, COUNT_IN, PLAYING, PAUSED, LOADING = "stopped", "count-in", "playing", "paused", "loading"
+HEALTHY, RECOVERING, STALLED = "healthy", "recovering", "stalled"
+
+
+@dataclass(frozen=True)
+class StemLevel:
+    name: str
+    gain_db: float
+    muted: bool
+    solo: bool
+
+
+@dataclass(frozen=True)
+class State:
+    transport: str = STOPPED
+    song: str = ""                 # title
+    song_name: str = ""            # folder name
+    index: int = 0                 # 1-based setlist position (0: nothing loaded)
+    count: int = 0                 # songs in the setlist
+    next_song: str = ""
+    setlist: str = ""
+    section: str = ""
+    bar: int = 1
+    beat: int = 1
+    bpm: float = 0.0
+    meter: str = ""
+    frame: int = 0                 # song frame (bar 1 beat 1 = 0)
+    seconds: float = 0.0
+    song_frames: int = 0
+    output_frame: int = 0          # frames handed to the device since start: the one clock
+    count_in_left: int = 0         # frames of count-in still to play
+    pending: str = ""              # e.g. "jump to Chorus at bar 17"
+    vamp: str = ""                 # e.g. "vamp Verse (bars 5-12)"
+    mix: tuple[StemLevel, ...] = field(default=())
+    output_gain_db: tuple[tuple[str, float], ...] = field(default=())
+    health: str = HEALTHY
+    xruns: int = 0
+    disk_underruns: int = 0
+    failed_stems: tuple[str, ...] = field(default=())
+    rejected: str = ""             # the last command refused, and why
+    problem: str = ""              # the device or song trouble, in words

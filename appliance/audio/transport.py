@@ -1,0 +1,650 @@
+"""The transport: which frames of which song sound at each sample.
+
+`render` fills one period. Commands (`apply`) are taken at the start of a period
+and act at a sample-exact song frame: now (the period's first frame) or the next
+beat, bar or section boundary, found by searching the song's position arrays.
+Jumps and vamp loops are click-continuous (the click plays from the new
+position without a gap or a doubled beat) and crossfade the stems over a few
+milliseconds, the old position's audio coming from the stream's second ring.
+
+Everything here runs in the audio thread: no disk, no logging, no locks; songs
+are loaded by the SongBank's thread and picked up when ready.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ..control import commands as c
+from .loaded import COUNT_IN as COUNT_IN_INPUT, LoadedSong
+from .show import SongBank
+from .state import COUNT_IN, LOADING, PAUSED, PLAYING, STOPPED, StemLevel, State
+
+FADE_S = 0.005          # stems crossfade at jumps, fade on stop, pause and resume
+
+
+@dataclass(frozen=True)
+class Pending:
+    frame: int           # song frame it happens at
+    kind: str            # "jump", "stop", "pause"
+    to: int = 0          # jump target
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Loop:
+    start: int
+    end: int
+    text: str
+
+
+class Transport:
+    def __init__(self, bank: SongBank, *, rate: int, channels: int, block: int) -> None:
+        self.bank = bank
+        self.rate = rate
+        self.channels = channels
+        self.block = block
+        self.fade = max(1, int(rate * FADE_S))
+        self._tmp = np.zeros((block, channels), dtype=np.float32)
+        self._ramp = np.zeros(block, dtype=np.float32)
+        self._steps = np.arange(1, block + 1, dtype=np.float32)
+        self.count = len(bank.show.entries)
+        self.index = 0
+        self.song: LoadedSong | None = None
+        self.state = LOADING
+        self.autoplay = False
+        self.pos = 0
+        self.pending: Pending | None = None
+        self.loop: Loop | None = None
+        self.rejected = ""
+        self.problem = ""
+        self.output_gain_db: dict[str, float] = {}
+        self.click_db: float | None = None
+        self.click_sends: dict[str, float] = {}
+        # count-in
+        self._ci_track = None
+        self._ci_len = self._ci_pos = 0
+        self._ci_frames: list[int] = []
+        self._ci_bars: list[tuple[int, int]] = []
+        # stem fades: a jump's crossfade (from the old position) or a fade-in
+        self._fade_from: int | None = None
+        self._fade_len = self._fade_done = 0
+        # a fade to silence before stopping or pausing
+        self._stop_left = 0
+        self._stop_then = STOPPED
+        self._stop_at = 0
+        self._stop_select: int | None = None
+        # the previous song, fading out under the next (a setlist crossfade)
+        self._out: LoadedSong | None = None
+        self._out_index = 0
+        self._out_pos = self._out_len = self._out_done = 0
+        self._crossfade_missed = False
+        self._mix_version = -1
+        self._mix: tuple[StemLevel, ...] = ()
+        self._want()
+        self._take_ready()
+
+    # -- songs --------------------------------------------------------------
+    def _want(self) -> None:
+        wanted = [self.index, self.index + 1]
+        if self._out is not None:
+            wanted.append(self._out_index)
+        self.bank.want(tuple(p for p in wanted if p < self.count))
+
+    def _take_ready(self) -> None:
+        if self.state != LOADING:
+            return
+        song = self.bank.get(self.index)
+        broken = self.bank.broken(self.index)
+        if song is None and broken is None:
+            return
+        if song is None:
+            self.problem = f"{self.bank.show.entries[self.index].name}: {broken.message}"
+            self.state = STOPPED
+            self.autoplay = False
+            return
+        self._switch(song)
+        self.state = STOPPED
+        if self.autoplay:
+            self.autoplay = False
+            self._play(count_in=True)
+
+    def _switch(self, song: LoadedSong) -> None:
+        self.song = song
+        self.pos = 0
+        self._crossfade_missed = False
+        self.pending = None
+        self.loop = None
+        self.problem = ""
+        mixer = song.mixer
+        for name, db in self.output_gain_db.items():
+            mixer.output_gain_db[name] = db
+        click = mixer.input("click")
+        if self.click_db is not None:
+            click.gain_db = self.click_db
+        click.sends.update(self.click_sends)
+        mixer.update(glide=False)
+        song.prepare(0)
+
+    def _select(self, index: int) -> None:
+        self.index = index
+        self._want()
+        song = self.bank.get(index)
+        if song is None:
+            self.song = None
+            self.state = LOADING
+        else:
+            self._switch(song)
+            self.state = STOPPED
+
+    # -- commands -------------------------------------------------------------
+    def apply(self, cmd: c.Command) -> None:
+        self._take_ready()
+        handler = getattr(self, f"_cmd_{type(cmd).__name__}", None)
+        reason = handler(cmd) if handler else "not a transport or mix command"
+        if reason:
+            self.rejected = f"{cmd.name}: {reason}"
+
+    def _target(self, at: c.At) -> int:
+        """The song frame a quantised command acts at (never before the current one)."""
+        p = self.song.positions
+        if at is c.At.NOW or self.state != PLAYING:
+            return self.pos
+        if at is c.At.BEAT:
+            frames = p.beat_frames
+        elif at is c.At.BAR:
+            frames = p.bar_frames
+        else:
+            frames = p.section_frames
+            i = int(np.searchsorted(frames, self.pos, "right"))
+            return int(frames[i]) if i < len(frames) else self.song.frames
+        i = int(np.searchsorted(frames, self.pos, "left"))
+        return int(frames[i]) if i < len(frames) else self.song.frames
+
+    def _cmd_Play(self, cmd: c.Play) -> str:
+        if self.state == LOADING:
+            self.autoplay = True
+        elif self.state == PAUSED:
+            return self._cmd_Resume(c.Resume())
+        elif self.state == STOPPED:
+            self._play(count_in=True)
+        else:
+            return "already playing"
+        return ""
+
+    def _cmd_TogglePlay(self, cmd: c.TogglePlay) -> str:
+        if self.state in (PLAYING, COUNT_IN) and not self._stop_left:
+            return self._cmd_Stop(c.Stop())
+        return self._cmd_Play(c.Play())
+
+    def _cmd_Stop(self, cmd: c.Stop) -> str:
+        if self.state == LOADING:
+            self.autoplay = False
+            return ""
+        if self.state in (STOPPED, PAUSED):
+            if self.state == STOPPED and self.pos == 0:
+                return "already stopped"
+            self._rest(STOPPED, 0)
+        elif self.state == COUNT_IN:
+            self._rest(STOPPED, self.pos)
+        else:
+            self._at(cmd.at, "stop", text="stop")
+        return ""
+
+    def _cmd_Pause(self, cmd: c.Pause) -> str:
+        if self.state == COUNT_IN:
+            self._rest(STOPPED, self.pos)
+        elif self.state != PLAYING:
+            return "not playing"
+        else:
+            self._at(cmd.at, "pause", text="pause")
+        return ""
+
+    def _cmd_Resume(self, cmd: c.Resume) -> str:
+        if self.state != PAUSED:
+            return "not paused"
+        self.song.prepare(self.pos)
+        self.state = PLAYING
+        self._fade_in(self.fade)
+        return ""
+
+    def _cmd_Restart(self, cmd: c.Restart) -> str:
+        return self._go(0, cmd.at, "bar 1")
+
+    def _cmd_Seek(self, cmd: c.Seek) -> str:
+        p = self.song.positions if self.song else None
+        if p is None:
+            return "no song loaded"
+        last = len(p.bar_frames) - 1
+        if cmd.bar > last or p.bar_frames[cmd.bar - 1] >= self.song.frames:
+            return f"bar {cmd.bar} is past the end (the last bar is {last})"
+        return self._go(int(p.bar_frames[cmd.bar - 1]), cmd.at, f"bar {cmd.bar}")
+
+    def _cmd_Jump(self, cmd: c.Jump) -> str:
+        if self.song is None:
+            return "no song loaded"
+        sections = self.song.song.sections
+        if isinstance(cmd.section, int):
+            i = cmd.section - 1
+            if i >= len(sections):
+                return f"no section {cmd.section}: this song has {len(sections)}"
+        else:
+            i = self.song.song.section_index(cmd.section)
+            if i is None:
+                names = ", ".join(s.name for s in sections) or "none"
+                return f"no section {cmd.section!r} (sections: {names})"
+        return self._go(int(self.song.positions.section_frames[i]), cmd.at, sections[i].name)
+
+    def _cmd_NextSection(self, cmd: c.NextSection) -> str:
+        if self.song is None:
+            return "no song loaded"
+        frames = self.song.positions.section_frames
+        i = int(np.searchsorted(frames, self.pos, "right"))
+        if i >= len(frames):
+            return "no section after this one"
+        return self._go(int(frames[i]), cmd.at, self.song.song.sections[i].name)
+
+    def _go(self, frame: int, at: c.At, text: str) -> str:
+        if self.song is None:
+            return "no song loaded"
+        if self.state == PLAYING and not self._stop_left:
+            self.song.cue(frame)
+            self._at(at, "jump", frame, f"jump to {text}")
+        elif self.state == COUNT_IN:
+            return "wait for the count-in to finish"
+        else:
+            self._rest(STOPPED if self.state != PAUSED else PAUSED, frame)
+        return ""
+
+    def _at(self, at: c.At, kind: str, to: int = 0, text: str = "") -> None:
+        frame = self._target(at)
+        where = "" if frame == self.pos else f" at bar {self._bar_at(frame)}"
+        self.pending = Pending(frame, kind, to, text + where)
+
+    def _cmd_Vamp(self, cmd: c.Vamp) -> str:
+        if self.state != PLAYING:
+            return "vamp while playing"
+        p = self.song.positions
+        if cmd.bars:
+            i = int(np.searchsorted(p.bar_frames, self.pos, "right")) - 1
+            end_bar = min(i + cmd.bars, len(p.bar_frames) - 1)
+            start, end = int(p.bar_frames[i]), min(int(p.bar_frames[end_bar]), self.song.frames)
+            text = f"vamp bars {i + 1}-{end_bar}"
+        else:
+            if not len(p.section_frames):
+                return "this song has no sections: vamp a number of bars"
+            i = int(np.searchsorted(p.section_frames, self.pos, "right")) - 1
+            if i < 0:
+                return "not in a section yet"
+            start = int(p.section_frames[i])
+            end = int(p.section_frames[i + 1]) if i + 1 < len(p.section_frames) else self.song.frames
+            text = f"vamp {self.song.song.sections[i].name}"
+        if end <= self.pos:
+            return "the loop would end before now"
+        self.loop = Loop(start, end, text)
+        self.song.cue(start)
+        return ""
+
+    def _cmd_ReleaseVamp(self, cmd: c.ReleaseVamp) -> str:
+        if self.loop is None:
+            return "no vamp to release"
+        self.loop = None
+        return ""
+
+    def _cmd_Cancel(self, cmd: c.Cancel) -> str:
+        if self.pending is None and self.loop is None:
+            return "nothing pending"
+        self.pending = None
+        self.loop = None
+        return ""
+
+    def _cmd_NextSong(self, cmd: c.NextSong) -> str:
+        if self.index + 1 >= self.count:
+            return "this is the last song of the setlist"
+        return self._change_song(self.index + 1)
+
+    def _cmd_PreviousSong(self, cmd: c.PreviousSong) -> str:
+        if self.index == 0:
+            return "this is the first song of the setlist"
+        return self._change_song(self.index - 1)
+
+    def _cmd_SelectSong(self, cmd: c.SelectSong) -> str:
+        if cmd.index > self.count:
+            return f"the setlist has {self.count} songs"
+        return self._change_song(cmd.index - 1)
+
+    def _change_song(self, index: int) -> str:
+        if self.bank.broken(index) is not None:
+            return f"{self.bank.show.entries[index].name} cannot play: {self.bank.broken(index).message}"
+        if self.state == PLAYING:
+            self._begin_rest(STOPPED, 0, select=index)
+        else:
+            self._rest(STOPPED, 0)
+            self._select(index)
+        return ""
+
+    # -- the live mix -----------------------------------------------------------
+    def _stem(self, name: str):
+        if self.song is None:
+            return None
+        try:
+            return self.song.mixer.input(name)
+        except KeyError:
+            return None
+
+    def _no_stem(self, name: str) -> str:
+        names = ", ".join(i.name for i in self.song.mixer.inputs if i.name != COUNT_IN_INPUT) \
+            if self.song else ""
+        return f"no stem {name!r}" + (f" (this song has {names})" if names else "")
+
+    def _cmd_SetGain(self, cmd: c.SetGain) -> str:
+        return self._set_level(cmd.stem, cmd.output, lambda old: cmd.db)
+
+    def _cmd_NudgeGain(self, cmd: c.NudgeGain) -> str:
+        lo, hi = c.GAIN_RANGE
+        return self._set_level(cmd.stem, cmd.output, lambda old: min(hi, max(lo, old + cmd.db)))
+
+    def _set_level(self, stem: str, output: str, new) -> str:
+        inp = self._stem(stem)
+        if inp is None:
+            return self._no_stem(stem)
+        if output and output not in self.song.mixer.outputs:
+            return f"no output {output!r}"
+        if output:
+            inp.sends[output] = new(inp.sends.get(output, 0.0))
+            if inp.name == "click":
+                self.click_sends[output] = inp.sends[output]
+        else:
+            inp.gain_db = new(inp.gain_db)
+            if inp.name == "click":
+                self.click_db = inp.gain_db
+        self.song.mixer.update()
+        return ""
+
+    def _cmd_Mute(self, cmd: c.Mute) -> str:
+        inp = self._stem(cmd.stem)
+        if inp is None:
+            return self._no_stem(cmd.stem)
+        inp.muted = cmd.on
+        self.song.mixer.update()
+        return ""
+
+    def _cmd_Solo(self, cmd: c.Solo) -> str:
+        inp = self._stem(cmd.stem)
+        if inp is None or inp.is_click:
+            return self._no_stem(cmd.stem)
+        inp.solo = cmd.on
+        self.song.mixer.update()
+        return ""
+
+    def _cmd_SetOutputGain(self, cmd: c.SetOutputGain) -> str:
+        if self.song is None:
+            return "no song loaded"
+        if cmd.output not in self.song.mixer.outputs:
+            return f"no output {cmd.output!r} (outputs: {', '.join(self.song.mixer.outputs)})"
+        self.output_gain_db[cmd.output] = cmd.db
+        self.song.mixer.output_gain_db[cmd.output] = cmd.db
+        self.song.mixer.update()
+        return ""
+
+    # -- starting and stopping --------------------------------------------------------
+    def _play(self, count_in: bool) -> None:
+        song = self.song
+        song.prepare(self.pos)
+        if count_in and song.song.count_in_bars:
+            ci, track = song.count_in(song.song.tempo.qn_at_seconds(Fraction(self.pos, self.rate)))
+            self._ci_track, self._ci_len, self._ci_pos = track, ci.frames, 0
+            self._ci_frames = [b.frame for b in ci.beats]
+            self._ci_bars = [(b.bar, b.beat) for b in ci.beats]
+            self.state = COUNT_IN
+        else:
+            self.state = PLAYING
+
+    def _rest(self, state: str, pos: int) -> None:
+        """Go quiet at once (nothing is sounding, or the count-in is cut)."""
+        self.state = state
+        self.pos = pos
+        self.pending = None
+        self.loop = None
+        self._ci_len = self._ci_pos = 0
+        self._fade_len = self._fade_done = 0
+        self._stop_left = 0
+        if self.song is not None:
+            self.song.prepare(pos)
+
+    def _begin_rest(self, state: str, pos: int, select: int | None = None) -> None:
+        """Fade to silence over FADE_S, then stop or pause at `pos` (and maybe change song)."""
+        self._stop_left = self.fade
+        self._stop_then = state
+        self._stop_at = pos
+        self._stop_select = select
+        self.pending = None
+
+    def _fade_in(self, frames: int, from_frame: int | None = None) -> None:
+        self._fade_from = from_frame
+        self._fade_len = frames
+        self._fade_done = 0
+
+    # -- rendering -------------------------------------------------------------
+    def render(self, out: np.ndarray) -> None:
+        """Add one period (any length) to `out`, which the caller has zeroed."""
+        self._take_ready()
+        n = out.shape[0]
+        i = 0
+        guard = 0
+        while i < n and guard < 64:
+            k = self._step(out[i: i + min(n - i, self.block)])
+            i += k
+            guard = guard + 1 if k == 0 else 0
+            if k == 0 and self.state not in (PLAYING, COUNT_IN):
+                break
+
+    def _step(self, seg: np.ndarray) -> int:
+        if self.state == COUNT_IN:
+            k = min(seg.shape[0], self._ci_len - self._ci_pos)
+            mixer = self.song.mixer
+            mixer.mix_source_into(seg[:k], self._ci_pos, mixer.input(COUNT_IN_INPUT),
+                                  self._ci_track)
+            self._ci_pos += k
+            if self._ci_pos >= self._ci_len:
+                self.state = PLAYING
+                self._ci_len = self._ci_pos = 0
+            return k
+        if self.state != PLAYING:
+            return 0
+        k = seg.shape[0]
+        event = self._next_event()
+        k = min(k, event - self.pos)
+        if self._fade_len:
+            k = min(k, self._fade_len - self._fade_done)
+        if self._stop_left:
+            k = min(k, self._stop_left)
+        if self._out is not None:
+            k = min(k, self._out_len - self._out_done)
+        if k > 0:
+            self._sound(seg[:k], k)
+        if self.pos == event and self.state == PLAYING and not self._stop_left:
+            self._event()
+        return k
+
+    def _next_event(self) -> int:
+        song = self.song
+        event = song.frames
+        entry = self.bank.show.entries[self.index]
+        if entry.transition.kind == "crossfade" and self.index + 1 < self.count \
+                and not self._crossfade_missed:
+            event = max(self.pos, song.frames - entry.transition.ms * self.rate // 1000)
+        if self.loop is not None and self.pos < self.loop.end:
+            event = min(event, self.loop.end)
+        if self.pending is not None and self.pending.frame >= self.pos:
+            event = min(event, self.pending.frame)
+        return max(event, self.pos)
+
+    def _ramp_values(self, done: int, length: int, k: int, rising: bool) -> np.ndarray:
+        r = self._ramp[:k]
+        np.add(self._steps[:k], done, out=r)
+        np.multiply(r, 1.0 / length, out=r)
+        np.minimum(r, 1.0, out=r)
+        if not rising:
+            np.subtract(1.0, r, out=r)
+        return r
+
+    def _faded(self, seg: np.ndarray, song: LoadedSong, frame: int, ramp: np.ndarray,
+               click: bool = True) -> None:
+        """seg += song's mix at `frame`, times `ramp` (one gain per frame)."""
+        k = seg.shape[0]
+        tmp = self._tmp[:k]
+        tmp.fill(0.0)
+        song.mixer.mix_into(tmp, frame, click=click)
+        np.multiply(tmp, ramp[:, None], out=tmp)
+        np.add(seg, tmp, out=seg)
+
+    def _sound(self, seg: np.ndarray, k: int) -> None:
+        song = self.song
+        if self._stop_left:
+            done = self.fade - self._stop_left
+            self._faded(seg, song, self.pos, self._ramp_values(done, self.fade, k, False))
+            self._stop_left -= k
+            self.pos += k
+            if not self._stop_left:
+                self._finish_rest()
+        elif self._fade_len:
+            if self._fade_from is not None:     # a jump: the old position fades out, click left out
+                ramp = self._ramp_values(self._fade_done, self._fade_len, k, False)
+                self._faded(seg, song, self._fade_from, ramp, click=False)
+                self._fade_from += k
+            ramp = self._ramp_values(self._fade_done, self._fade_len, k, True)
+            song.mixer.mix_into(seg, self.pos, stem_ramp=ramp)
+            self._fade_done += k
+            self.pos += k
+            if self._fade_done >= self._fade_len:
+                self._fade_len = self._fade_done = 0
+                self._fade_from = None
+                if self.loop is not None:
+                    song.cue(self.loop.start)
+        else:
+            song.mixer.mix_into(seg, self.pos)
+            self.pos += k
+        if self._out is not None:
+            ramp = self._ramp_values(self._out_done, self._out_len, k, False)
+            self._faded(seg, self._out, self._out_pos, ramp)
+            self._out_pos += k
+            self._out_done += k
+            if self._out_done >= self._out_len:
+                self._out = None
+                self._want()
+
+    def _finish_rest(self) -> None:
+        select = self._stop_select
+        self._stop_select = None
+        self._rest(self._stop_then, self._stop_at)
+        if select is not None:
+            self._select(select)
+
+    def _event(self) -> None:
+        p = self.pending
+        if p is not None and p.frame == self.pos:
+            self.pending = None
+            if p.kind == "jump":
+                self.loop = None
+                self._jump(p.to)
+            elif p.kind == "stop":
+                self._begin_rest(STOPPED, 0)
+            else:
+                self._begin_rest(PAUSED, self.pos)
+            return
+        if self.loop is not None and self.pos == self.loop.end:
+            self._jump(self.loop.start)
+            return
+        entry = self.bank.show.entries[self.index]
+        if self.pos >= self.song.frames:
+            self._song_end(entry.transition.kind)
+        elif entry.transition.kind == "crossfade":
+            self._crossfade(entry.transition.ms)
+
+    def _jump(self, to: int) -> None:
+        self._fade_in(self.fade, from_frame=self.pos)
+        self.pos = to
+
+    def _song_end(self, kind: str) -> None:
+        nxt = self.index + 1
+        if kind == "stop" or nxt >= self.count:
+            self._rest(STOPPED, 0)
+            if nxt < self.count:
+                self._select(nxt)
+            return
+        song = self.bank.get(nxt)
+        self.index = nxt
+        self._want()
+        if song is None:                 # not ready in time: start as soon as it is
+            self.song = None
+            self.state = LOADING
+            self.autoplay = True
+            return
+        self._switch(song)
+        if kind == "continue":
+            self._play(count_in=True)
+        else:                            # gapless: the next frame is the new song's first
+            self.state = PLAYING
+
+    def _crossfade(self, ms: int) -> None:
+        song = self.bank.get(self.index + 1)
+        if song is None:                 # not ready: play this one to its end, then wait
+            self._crossfade_missed = True
+            return
+        self._out, self._out_index = self.song, self.index
+        self._out_pos = self.pos
+        self._out_len = self.song.frames - self.pos
+        self._out_done = 0
+        self.index += 1
+        self._want()
+        self._switch(song)
+        self.state = PLAYING
+        self._fade_in(max(1, self._out_len))
+
+    # -- what everyone else reads ---------------------------------------------
+    def _bar_at(self, frame: int) -> int:
+        p = self.song.positions
+        return max(1, int(np.searchsorted(p.bar_frames, frame, "right")))
+
+    def snapshot(self, **engine_fields) -> State:
+        song = self.song
+        if song is None:
+            entry = self.bank.show.entries[self.index] if self.count else None
+            return State(transport=self.state, song_name=entry.name if entry else "",
+                         index=self.index + 1, count=self.count, setlist=self.bank.show.name,
+                         rejected=self.rejected, problem=self.problem, **engine_fields)
+        p = song.positions
+        pos = self.pos
+        bar, beat, bpm, meter = 1, 1, 0.0, ""
+        i = int(np.searchsorted(p.beat_frames, pos, "right")) - 1
+        if self.state == COUNT_IN and self._ci_frames:
+            j = max(0, bisect.bisect_right(self._ci_frames, self._ci_pos) - 1)
+            bar, beat = self._ci_bars[j]
+        elif i >= 0:
+            bar, beat = int(p.beat_bar[i]), int(p.beat_number[i])
+        if len(p.beat_frames):
+            j = max(i, 0)
+            bpm, meter = float(p.beat_bpm[j]), p.beat_meter[j]
+        s = int(np.searchsorted(p.section_frames, pos, "right")) - 1
+        if song.mixer.version != self._mix_version:
+            self._mix_version = song.mixer.version
+            self._mix = tuple(StemLevel(i.name, i.gain_db, i.muted, i.solo)
+                              for i in song.mixer.inputs if i.name != COUNT_IN_INPUT)
+        nxt = self.index + 1
+        return State(
+            transport=self.state, song=song.song.title, song_name=song.song.name,
+            index=self.index + 1, count=self.count,
+            next_song=self.bank.show.entries[nxt].name if nxt < self.count else "",
+            setlist=self.bank.show.name,
+            section=song.song.sections[s].name if s >= 0 else "",
+            bar=bar, beat=beat, bpm=bpm, meter=meter, frame=pos, seconds=pos / self.rate,
+            song_frames=song.frames, count_in_left=self._ci_len - self._ci_pos,
+            pending=self.pending.text if self.pending else "",
+            vamp=self.loop.text if self.loop else "",
+            mix=self._mix, output_gain_db=tuple(song.mixer.output_gain_db.items()),
+            disk_underruns=song.underruns, failed_stems=tuple(song.failed_stems()),
+            rejected=self.rejected, problem=self.problem, **engine_fields)

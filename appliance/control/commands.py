@@ -1,0 +1,219 @@
+"""The one command vocabulary: footswitches, encoders, MIDI, the menu, the
+terminal and any remote all say what they want with these.
+
+Commands are small immutable values, checked when made (TypeError for a wrong
+type, ValueError naming the allowed range), so a bad mapping fails where it is
+configured, never in the audio thread. The engine applies each at a
+sample-exact position: now, or quantised to the next beat, bar or section end.
+"""
+from __future__ import annotations
+
+import functools
+import typing
+from dataclasses import dataclass, fields
+from enum import Enum
+
+
+class At(Enum):
+    """Where a command takes effect."""
+
+    NOW = "now"
+    BEAT = "beat"
+    BAR = "bar"
+    SECTION = "section"     # the end of the current section
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, object]:
+    return typing.get_type_hints(cls)
+
+
+def _check(cmd: object) -> None:
+    hints = _hints(type(cmd))
+    for f in fields(cmd):
+        value = getattr(cmd, f.name)
+        kind = hints[f.name] if isinstance(hints[f.name], type) else None
+        if kind is float:
+            kind = (int, float)
+        if f.name == "at":
+            if not isinstance(value, At):
+                raise TypeError(f"{type(cmd).__name__}.at must be an At, not {value!r}")
+        elif kind is not None and (not isinstance(value, kind) or
+                                   (isinstance(value, bool) and kind is not bool)):
+            name = "a number" if isinstance(kind, tuple) else kind.__name__
+            raise TypeError(f"{type(cmd).__name__}.{f.name} must be {name}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class Command:
+    def __post_init__(self) -> None:
+        _check(self)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+# -- transport ------------------------------------------------------------
+@dataclass(frozen=True)
+class Play(Command):
+    """Start (with the song's count-in) or resume."""
+
+
+@dataclass(frozen=True)
+class Stop(Command):
+    """Stop and go back to the start of the song."""
+    at: At = At.NOW
+
+
+@dataclass(frozen=True)
+class TogglePlay(Command):
+    """Play when stopped or paused, stop when playing: one footswitch."""
+
+
+@dataclass(frozen=True)
+class Pause(Command):
+    at: At = At.NOW
+
+
+@dataclass(frozen=True)
+class Resume(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Restart(Command):
+    """Back to bar 1 (and keep playing if playing)."""
+    at: At = At.NOW
+
+
+@dataclass(frozen=True)
+class Seek(Command):
+    bar: int = 1
+    at: At = At.NOW
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.bar < 1:
+            raise ValueError(f"Seek.bar must be 1 or more, not {self.bar}")
+
+
+@dataclass(frozen=True)
+class Jump(Command):
+    """Jump to a section, by name (any case) or 1-based index."""
+    section: str | int = 1
+    at: At = At.BAR
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.section, (str, int)) or isinstance(self.section, bool):
+            raise TypeError(f"Jump.section must be a name or an index, not {self.section!r}")
+        if isinstance(self.section, int) and self.section < 1:
+            raise ValueError(f"Jump.section index must be 1 or more, not {self.section}")
+        super().__post_init__()
+
+
+@dataclass(frozen=True)
+class NextSection(Command):
+    at: At = At.BAR
+
+
+@dataclass(frozen=True)
+class Vamp(Command):
+    """Loop the current section (bars=0) or the current `bars` bars until released."""
+    bars: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 <= self.bars <= 64:
+            raise ValueError(f"Vamp.bars must be 0 (the section) to 64, not {self.bars}")
+
+
+@dataclass(frozen=True)
+class ReleaseVamp(Command):
+    """Stop looping: play on through the end of the loop."""
+
+
+@dataclass(frozen=True)
+class Cancel(Command):
+    """Forget a pending jump, stop or vamp."""
+
+
+# -- songs ------------------------------------------------------------------
+@dataclass(frozen=True)
+class NextSong(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class PreviousSong(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class SelectSong(Command):
+    """The setlist's song at this 1-based position."""
+    index: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.index < 1:
+            raise ValueError(f"SelectSong.index must be 1 or more, not {self.index}")
+
+
+# -- live mix -----------------------------------------------------------------
+GAIN_RANGE = (-120.0, 12.0)
+
+
+def _check_db(cmd: Command, db: float) -> None:
+    if not GAIN_RANGE[0] <= db <= GAIN_RANGE[1]:
+        raise ValueError(f"{cmd.name}.db must be {GAIN_RANGE[0]:g} to {GAIN_RANGE[1]:g}, not {db}")
+
+
+@dataclass(frozen=True)
+class SetGain(Command):
+    """A stem's (or the click's) level; with `output`, only in that output's mix."""
+    stem: str = ""
+    db: float = 0.0
+    output: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_db(self, self.db)
+
+
+@dataclass(frozen=True)
+class NudgeGain(Command):
+    """Turn a level up or down by `db` (an encoder detent)."""
+    stem: str = ""
+    db: float = 1.0
+    output: str = ""
+
+
+
+@dataclass(frozen=True)
+class Mute(Command):
+    stem: str = ""
+    on: bool = True
+
+
+@dataclass(frozen=True)
+class Solo(Command):
+    stem: str = ""
+    on: bool = True
+
+
+@dataclass(frozen=True)
+class SetOutputGain(Command):
+    """An output's master level (foh, ears, click ...)."""
+    output: str = ""
+    db: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_db(self, self.db)
+
+
+TRANSPORT = (Play, Stop, TogglePlay, Pause, Resume, Restart, Seek, Jump, NextSection, Vamp,
+             ReleaseVamp, Cancel)
+SONGS = (NextSong, PreviousSong, SelectSong)
+MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain)

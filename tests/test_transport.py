@@ -1,0 +1,251 @@
+"""The transport, period by period: what sounds at every sample after each command."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from appliance.audio.show import Show
+from appliance.audio.state import COUNT_IN, PAUSED, PLAYING, STOPPED
+from appliance.control import commands as c
+from appliance.timeline.setlist import Transition
+
+from transport_rig import BAR, close, decode, onsets, position_song, rig, run
+
+FADE = 240      # 5 ms at 48 kHz
+
+
+@pytest.fixture
+def song(library):
+    return position_song(library, "song", bars=6)
+
+
+def test_play_from_stopped_plays_every_frame_in_order(song, tmp_path):
+    t = rig(Show.of_song(song), tmp_path)
+    assert t.state == STOPPED
+    out = run(t, 2 * BAR, {0: [c.Play()]})
+    assert np.array_equal(decode(out), np.arange(2 * BAR))
+    assert list(onsets(out)) == list(range(0, 2 * BAR, 24000))
+    assert t.snapshot().bar == 3 and t.snapshot().section == "B"
+    close(t)
+
+
+def test_count_in_then_bar_one(library, tmp_path):
+    folder = position_song(library, "ci", bars=2, count_in=1)
+    t = rig(Show.of_song(folder), tmp_path)
+    out = run(t, 2 * BAR, {0: [c.Play()]})
+    assert t.state == PLAYING
+    assert not out[:BAR, 0].any()                          # count-in: click only
+    assert list(onsets(out[:BAR])) == [0, 24000, 48000, 72000]
+    assert np.array_equal(decode(out[BAR:]), np.arange(BAR))
+    close(t)
+
+
+def test_vamp_plays_the_section_exactly_three_times(song, tmp_path):
+    t = rig(Show.of_song(song), tmp_path)
+    B = 2 * BAR                                           # section B: bars 3-4
+    # vamp asked in the middle of B's first pass, released during the third
+    out = run(t, 2 * BAR + 3 * B + 2 * BAR, {0: [c.Play()], 300032: [c.Vamp()],
+                                             2 * BAR + 2 * B + 1280: [c.ReleaseVamp()]})
+    heard = decode(out)
+    assert np.array_equal(heard[:2 * BAR + B], np.arange(2 * BAR + B))      # A, then B once
+    for p in (1, 2):                                      # passes 2 and 3, after each loop's fade
+        start = 2 * BAR + p * B
+        assert np.array_equal(heard[start + FADE: start + B], np.arange(2 * BAR + FADE, 4 * BAR))
+    c_start = 2 * BAR + 3 * B                             # then C, with no fade: no jump there
+    assert np.array_equal(heard[c_start:], np.arange(4 * BAR, 6 * BAR))
+    # the click never skips or doubles a beat across the loops
+    assert list(onsets(out)) == list(range(0, len(out), 24000))
+    loud = [np.abs(out[f: f + 100, 1]).max() for f in range(0, len(out), 24000)]
+    accents = [i for i, v in enumerate(loud) if v > max(loud) * 0.9]
+    assert accents == list(range(0, len(loud), 4))
+    close(t)
+
+
+def test_jump_at_next_bar_lands_on_the_bars_first_frame(song, tmp_path):
+    t = rig(Show.of_song(song), tmp_path)
+    out = run(t, 3 * BAR, {0: [c.Play()], 100096: [c.Jump("c", at=c.At.BAR)]})
+    heard = decode(out)
+    assert t.snapshot().pending == "" and t.snapshot().section == "C"
+    assert np.array_equal(heard[:2 * BAR], np.arange(2 * BAR))
+    assert np.array_equal(heard[2 * BAR + FADE: 3 * BAR], np.arange(4 * BAR + FADE, 5 * BAR))
+    # inside the crossfade the old position fades out while the new comes in
+    mid = out[2 * BAR + FADE // 2, 0] * 2 ** 24
+    assert 2 * BAR < mid < 4 * BAR
+    close(t)
+
+
+@pytest.mark.parametrize("at, frame", [(c.At.NOW, 100096), (c.At.BEAT, 120000),
+                                       (c.At.SECTION, 2 * BAR)])
+def test_quantised_jumps(song, tmp_path, at, frame):
+    t = rig(Show.of_song(song), tmp_path)
+    run(t, 100096, {0: [c.Play()]})
+    t.apply(c.Jump(3, at=at))
+    if at is not c.At.NOW:
+        assert t.snapshot().pending.startswith("jump to C at bar ")
+    out = run(t, 2 * BAR)
+    heard = decode(out)
+    k = frame - 100096
+    assert np.array_equal(heard[:k], np.arange(100096, frame))
+    assert np.array_equal(heard[k + FADE: k + FADE + 1000], np.arange(4 * BAR + FADE, 4 * BAR + FADE + 1000))
+    close(t)
+
+
+def test_stop_fades_and_returns_to_the_start(song, tmp_path):
+    t = rig(Show.of_song(song), tmp_path)
+    out = run(t, 48000, {0: [c.Play()], 24064: [c.Stop()]})
+    assert t.state == STOPPED and t.pos == 0
+    tail = out[24064: 24064 + FADE, 0]
+    assert np.all(np.diff(np.abs(tail)) <= 1e-9) and abs(tail[-1]) < abs(tail[0]) / 50
+    assert not out[24064 + FADE:].any()
+    out = run(t, 1000, {0: [c.Play()]})
+    assert decode(out)[0] == 0
+    close(t)
+
+
+def test_pause_and_resume_continue_where_it_paused(song, tmp_path):
+    t = rig(Show.of_song(song), tmp_path)
+    run(t, 48000, {0: [c.Play()], 30080: [c.Pause()]})
+    assert t.state == PAUSED and t.pos == 30080
+    out = run(t, 1024, {0: [c.Resume()]})
+    assert t.state == PLAYING
+    assert np.array_equal(decode(out)[FADE:], np.arange(30080 + FADE, 30080 + 1024))
+    close(t)
+
+
+def test_seek_while_stopped_then_play_counts_in_at_that_bar(library, tmp_path):
+    folder = position_song(library, "s", bars=6, count_in=1)
+    t = rig(Show.of_song(folder), tmp_path)
+    out = run(t, 2 * BAR, {0: [c.Seek(5), c.Play()]})
+    assert t.snapshot().transport == PLAYING
+    assert list(onsets(out[:BAR])) == [0, 24000, 48000, 72000]
+    assert np.array_equal(decode(out[BAR:]), np.arange(4 * BAR, 5 * BAR))
+    close(t)
+
+
+@pytest.mark.parametrize("cmd, reason", [
+    (c.Jump("Bridge"), "Jump: no section 'Bridge' (sections: A, B, C)"),
+    (c.Jump(7), "Jump: no section 7: this song has 3"),
+    (c.Seek(40), "Seek: bar 40 is past the end (the last bar is 6)"),
+    (c.NextSong(), "NextSong: this is the last song of the setlist"),
+    (c.PreviousSong(), "PreviousSong: this is the first song of the setlist"),
+    (c.ReleaseVamp(), "ReleaseVamp: no vamp to release"),
+    (c.Play(), "Play: already playing"),
+    (c.Mute("bass"), "Mute: no stem 'bass' (this song has pos, click)"),
+    (c.SetOutputGain("monitors", -3), "SetOutputGain: no output 'monitors' (outputs: foh, click)"),
+])
+def test_commands_that_make_no_sense_are_rejected_with_a_reason(song, tmp_path, cmd, reason):
+    t = rig(Show.of_song(song), tmp_path)
+    run(t, 1024, {0: [c.Play()]})
+    t.apply(cmd)
+    assert t.snapshot().rejected == reason
+    out = run(t, 1024)
+    assert np.array_equal(decode(out), np.arange(1024, 2048))   # and the music goes on
+    close(t)
+
+
+def _setlist(library, kinds):
+    names = []
+    for i, kind in enumerate(kinds):
+        position_song(library, f"s{i}", bars=1, sign=1 if i % 2 == 0 else -1,
+                      sections=(("A", 1),))
+        names.append(f"s{i} | {kind}" if kind else f"s{i}")
+    path = library / "setlists" / "set.setlist"
+    path.write_text("\n".join(names) + "\n")
+    from appliance.errors import Problems
+    return Show.of_setlist(path, Problems())
+
+
+def test_gapless_setlist_has_no_gap_sample(library, tmp_path):
+    t = rig(_setlist(library, ["gapless", "gapless", ""]), tmp_path)
+    out = run(t, 3 * BAR + 1024, {0: [c.Play()]})
+    heard = decode(out)
+    assert np.array_equal(heard[:BAR], np.arange(BAR))
+    assert np.array_equal(heard[BAR:2 * BAR], -np.arange(BAR))
+    assert np.array_equal(heard[2 * BAR:3 * BAR], np.arange(BAR))
+    assert np.all(out[:3 * BAR, 0] != 0)
+    assert t.state == STOPPED and not out[3 * BAR:].any()
+    assert t.snapshot().index == 3
+    close(t)
+
+
+def test_stop_after_cues_the_next_song(library, tmp_path):
+    t = rig(_setlist(library, ["stop", "continue", ""]), tmp_path)
+    run(t, BAR + 1024, {0: [c.Play()]})
+    s = t.snapshot()
+    assert (s.transport, s.index, s.song_name, s.next_song) == (STOPPED, 2, "s1", "s2")
+    out = run(t, BAR, {0: [c.Play()]})
+    assert np.array_equal(decode(out), -np.arange(BAR))
+    out = run(t, 1024)
+    assert np.array_equal(decode(out), np.arange(1024))        # continue: s2 starts by itself
+    close(t)
+
+
+def test_crossfade_overlaps_the_songs_by_its_length(library, tmp_path):
+    t = rig(_setlist(library, ["crossfade 500 ms", ""]), tmp_path)
+    out = run(t, 2 * BAR, {0: [c.Play()]})
+    overlap = 24000
+    start = BAR - overlap
+    heard = decode(out)
+    assert np.array_equal(heard[:start], np.arange(start))
+    assert np.array_equal(heard[BAR:2 * BAR - overlap], -np.arange(overlap, BAR))
+    # inside the overlap both play: the mix is the outgoing faded plus the incoming rising
+    x = out[start + overlap // 2, 0] * 2 ** 24
+    old, new = start + overlap // 2 + 1, overlap // 2 + 1
+    r = (overlap // 2 + 1) / overlap                      # the ramps' value at that sample
+    assert abs(x - (old * (1 - r) - new * r)) < 0.05
+    assert t.snapshot().index == 2
+    close(t)
+
+
+def test_next_song_while_playing_fades_and_cues_it(library, tmp_path):
+    t = rig(_setlist(library, ["", ""]), tmp_path)
+    out = run(t, 4096, {0: [c.Play()], 1024: [c.NextSong()]})
+    assert not out[1024 + FADE:].any()
+    s = t.snapshot()
+    assert (s.transport, s.index, s.frame) == (STOPPED, 2, 0)
+    close(t)
+
+
+def test_level_changes_glide_without_a_step(song, tmp_path):
+    t = rig(Show.of_song(song), tmp_path)
+    run(t, 1024, {0: [c.Play()]})
+    t.apply(c.SetGain("pos", -6.0206))
+    out = run(t, 1024)
+    gain = out[:, 0] * 2 ** 24 / (np.arange(1024, 2048) + 1)
+    assert abs(gain[0] - 1) < 0.01 and abs(gain[-1] - 0.5) < 1e-4
+    assert np.all(np.diff(gain[:480]) < 0)                   # a 10 ms glide, not a jump
+    assert t.snapshot().mix[0].gain_db == pytest.approx(-6.0206)
+    close(t)
+
+
+def test_click_level_and_output_levels_persist_across_songs(library, tmp_path):
+    t = rig(_setlist(library, ["stop", ""]), tmp_path)
+    t.apply(c.SetGain("click", -12.0))
+    t.apply(c.SetOutputGain("foh", -6.0))
+    t.apply(c.NextSong())
+    s = t.snapshot()
+    assert dict(s.output_gain_db)["foh"] == -6.0
+    assert [m.gain_db for m in s.mix if m.name == "click"] == [-12.0]
+    close(t)
+
+
+def test_state_snapshot_follows_the_music(library, tmp_path):
+    folder = position_song(library, "s", bars=6, count_in=1)
+    t = rig(Show.of_song(folder), tmp_path)
+    run(t, 30080, {0: [c.Play()]})
+    s = t.snapshot()
+    assert (s.transport, s.bar, s.beat, s.count_in_left) == (COUNT_IN, 0, 2, BAR - 30080)
+    run(t, BAR + 2 * BAR + 24064 - 30080)
+    s = t.snapshot()
+    assert (s.transport, s.section, s.bar, s.beat, s.bpm, s.meter) == (PLAYING, "B", 3, 2, 120.0, "4/4")
+    assert s.frame == 2 * BAR + 24064 and s.seconds == pytest.approx(s.frame / 48000)
+    t.apply(c.Vamp(bars=1))
+    assert t.snapshot().vamp == "vamp bars 3-3"
+    close(t)
+
+
+def test_a_stem_that_fails_mid_song_goes_silent_and_the_state_says_which(song, tmp_path):
+    t = rig(Show.of_song(song), tmp_path)
+    run(t, 1024, {0: [c.Play()]})
+    t.song.streams[0].reader.failed = "pos.wav: device removed"
+    assert t.snapshot().failed_stems == ("pos",)
