@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BacklineError, Problem, Problems
-from .tomlfields import Table, in_range, load_toml
+from .tomlfields import Table, in_range, load_toml, one_of
 from .timeline.song import NAME_RE
 
 SYSTEM_CONFIG = Path("/etc/backline/config.toml")
 DEMO_LIBRARY = Path(__file__).parent / "demo"
+SAMPLE_FORMATS = ("S16_LE", "S24_LE", "S32_LE", "FLOAT_LE")
 RATES = (22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
 
 
@@ -31,6 +32,7 @@ class Config:
     period: int = 256
     periods: int = 3
     channels: int = 2
+    format: str = "S32_LE"
     # Named outputs -> 1-based device channels. Outputs may share channels (they add up).
     outputs: dict[str, tuple[int, ...]] = field(
         default_factory=lambda: {"foh": (1, 2), "click": (1, 2)})
@@ -74,6 +76,7 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     period = audio.get("period", int, d.period, check=in_range(16, 8192))
     periods = audio.get("periods", int, d.periods, check=in_range(2, 16))
     channels = audio.get("channels", int, d.channels, check=in_range(1, 64))
+    fmt = audio.get("format", str, d.format, check=one_of(*SAMPLE_FORMATS))
     audio.finish()
 
     out_table = top.table("outputs")
@@ -101,7 +104,7 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     if problems.errors:
         return None
     return Config(path=path, device=device, rate=rate, period=period, periods=periods,
-                  channels=channels,
+                  channels=channels, format=fmt,
                   outputs=outputs if out_table.data else dict(d.outputs) if channels >= 2
                   else {"foh": (1,), "click": (1,)},
                   library=(base / library) if library else d.library,

@@ -611,12 +611,13 @@ class Transport:
         return max(1, int(np.searchsorted(p.bar_frames, frame, "right")))
 
     def snapshot(self, **engine_fields) -> State:
+        engine_fields.setdefault("problem", self.problem)
         song = self.song
         if song is None:
             entry = self.bank.show.entries[self.index] if self.count else None
             return State(transport=self.state, song_name=entry.name if entry else "",
                          index=self.index + 1, count=self.count, setlist=self.bank.show.name,
-                         rejected=self.rejected, problem=self.problem, **engine_fields)
+                         rejected=self.rejected, **engine_fields)
         p = song.positions
         pos = self.pos
         bar, beat, bpm, meter = 1, 1, 0.0, ""
@@ -647,4 +648,4 @@ class Transport:
             vamp=self.loop.text if self.loop else "",
             mix=self._mix, output_gain_db=tuple(song.mixer.output_gain_db.items()),
             disk_underruns=song.underruns, failed_stems=tuple(song.failed_stems()),
-            rejected=self.rejected, problem=self.problem, **engine_fields)
+            rejected=self.rejected, **engine_fields)

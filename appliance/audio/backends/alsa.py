@@ -1,0 +1,101 @@
+"""ALSA playback through pyalsaaudio: open, check what was granted, write periods.
+
+ALSA may grant other settings than asked; the rate and channel count must match
+the config (anything else would play at the wrong speed or on the wrong
+outputs), while the sample format and period size are taken as granted and
+converted to. Conversion uses preallocated buffers.
+"""
+from __future__ import annotations
+
+import errno
+
+import numpy as np
+
+from ...config import SAMPLE_FORMATS as FORMATS
+_SCALE = {"S16_LE": (32768.0, np.int16), "S24_LE": (8388608.0, np.int32),
+          "S32_LE": (2147483648.0, np.int32)}
+EPIPE = -errno.EPIPE
+
+
+class DeviceError(Exception):
+    """The device cannot be opened, does not give what the config asks, or went away."""
+
+
+class AlsaPlayback:
+    def __init__(self, device: str, *, rate: int, channels: int, period: int, periods: int,
+                 fmt: str = "S32_LE") -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        self.device = device
+        self.rate = rate
+        self.channels = channels
+        self.period = period
+        self.periods = periods
+        self.fmt = fmt
+        self.granted: dict = {}
+        self._pcm = None
+
+    def open(self) -> None:
+        """Open the device; DeviceError saying what is wrong."""
+        import alsaaudio
+        try:
+            pcm = alsaaudio.PCM(type=alsaaudio.PCM_PLAYBACK, mode=alsaaudio.PCM_NORMAL,
+                                rate=self.rate, channels=self.channels,
+                                format=getattr(alsaaudio, f"PCM_FORMAT_{self.fmt}"),
+                                periodsize=self.period, periods=self.periods, device=self.device)
+        except alsaaudio.ALSAAudioError as exc:
+            raise DeviceError(f"cannot open {self.device!r}: {exc}") from None
+        info = pcm.info()
+        problem = None
+        if info["rate"] != self.rate:
+            problem = f"runs at {info['rate']} Hz, the config asks for {self.rate}"
+        elif info["channels"] != self.channels:
+            problem = f"has {info['channels']} channels, the config asks for {self.channels}"
+        elif info["format_name"] not in FORMATS:
+            problem = f"gives {info['format_name']} samples; use a 'plug' device"
+        if problem:
+            pcm.close()
+            raise DeviceError(f"{self.device!r} {problem}")
+        self.granted = {"format": info["format_name"], "period": info["period_size"],
+                        "buffer": info["buffer_size"], "rate": info["rate"],
+                        "channels": info["channels"]}
+        self.period = info["period_size"]
+        fmt = info["format_name"]
+        self._scale, dtype = _SCALE.get(fmt, (1.0, np.float32))
+        self._float = np.zeros((self.period, self.channels), dtype=np.float32)
+        self._out = np.zeros((self.period, self.channels), dtype=dtype)
+        self._pcm = pcm
+
+    @property
+    def is_open(self) -> bool:
+        return self._pcm is not None
+
+    @property
+    def buffer_frames(self) -> int:
+        return self.granted.get("buffer", 0)
+
+    def write(self, block: np.ndarray) -> int:
+        """Write one period (float32, frames × channels). Frames written, or EPIPE on an
+        underrun (the next write recovers); DeviceError when the device is gone."""
+        import alsaaudio
+        if self._scale == 1.0:
+            data = block
+        else:
+            f = self._float
+            np.clip(block, -1.0, 1.0 - 1.0 / self._scale, out=f)
+            np.multiply(f, self._scale, out=f)
+            np.copyto(self._out, f, casting="unsafe")
+            data = self._out
+        try:
+            return self._pcm.write(data)
+        except alsaaudio.ALSAAudioError as exc:
+            self.close()
+            raise DeviceError(f"{self.device!r} stopped answering: {exc}") from None
+
+    def close(self) -> None:
+        if self._pcm is not None:
+            try:
+                self._pcm.close()
+            except Exception:   # a device that is gone may fail to close; it is closed for us
+                pass
+            self._pcm = None

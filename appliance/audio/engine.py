@@ -1,0 +1,139 @@
+"""The audio thread: commands in, one period rendered, one period written.
+
+The frames written to the device are the appliance's one clock
+(`output_frame`). Commands from every control arrive on a deque (appends and
+pops are atomic, no lock) and are applied at the start of the next period. The
+state snapshot is republished after every period.
+
+Faults: an underrun (write returns -EPIPE) is counted and the same period is
+written again, so the song loses no frame and the click keeps its place; a
+device that goes away leaves the engine running, *stalled*, reopening it with
+backoff, and playing on from the same frame when it returns.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+from ..control.commands import Command
+from .backends.alsa import EPIPE, AlsaPlayback, DeviceError
+from .state import HEALTHY, RECOVERING, STALLED, State
+from .transport import Transport
+
+RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)    # reopening a missing device
+CALM_S = 2.0                                  # clean audio after a fault before "healthy"
+WORK_HISTORY = 1 << 16                        # per-period work times kept for benches
+
+
+class Engine:
+    def __init__(self, transport: Transport, device: AlsaPlayback) -> None:
+        self.transport = transport
+        self.device = device
+        self.commands: deque[Command] = deque()
+        self.output_frame = 0
+        self.periods = 0                 # periods written: the watchdog's proof of progress
+        self.xruns = 0
+        self.health = STALLED
+        self.problem = ""
+        self.work_ns = np.zeros(WORK_HISTORY, dtype=np.int64)
+        self.state: State = self._snapshot()
+        self._calm_from = 0
+        self._held: np.ndarray | None = None     # a period the device took away with it
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def send(self, cmd: Command) -> None:
+        """Queue a command for the next period (any thread)."""
+        if not isinstance(cmd, Command):
+            raise TypeError(f"send() takes a Command, not {cmd!r}")
+        self.commands.append(cmd)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="backline-audio", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.device.close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _snapshot(self) -> State:
+        return self.transport.snapshot(output_frame=self.output_frame, health=self.health,
+                                       xruns=self.xruns, problem=self.problem
+                                       or self.transport.problem)
+
+    def _open(self) -> bool:
+        try:
+            self.device.open()
+        except DeviceError as exc:
+            self.problem = str(exc)
+            return False
+        self.problem = ""
+        return True
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._halt.is_set():
+            if not self.device.is_open:
+                if not self._open():
+                    self.health = STALLED
+                    self._apply_commands()
+                    self.state = self._snapshot()
+                    self._halt.wait(RETRY_S[min(attempt, len(RETRY_S) - 1)])
+                    attempt += 1
+                    continue
+                attempt = 0
+                self.health = RECOVERING if self.periods else HEALTHY
+                self._calm_from = self.output_frame
+                self._play_while_open()
+            else:
+                self._play_while_open()
+
+    def _apply_commands(self) -> None:
+        commands = self.commands
+        while commands:
+            self.transport.apply(commands.popleft())
+
+    def _play_while_open(self) -> None:
+        device = self.device
+        period = device.period
+        buf = np.zeros((period, device.channels), dtype=np.float32)
+        calm = int(CALM_S * device.rate)
+        work = self.work_ns
+        clock = time.perf_counter_ns
+        while not self._halt.is_set():
+            if self._held is not None and self._held.shape == buf.shape:
+                buf[:] = self._held               # first, what the lost device never played
+                self._held = None
+            else:
+                t0 = clock()
+                self._apply_commands()
+                buf.fill(0.0)
+                self.transport.render(buf)
+                work[self.periods % WORK_HISTORY] = clock() - t0
+            try:
+                written = device.write(buf)
+                while written == EPIPE:          # underrun: the device recovers on the next write
+                    self.xruns += 1
+                    self.health = RECOVERING
+                    self._calm_from = self.output_frame
+                    written = device.write(buf)
+            except DeviceError as exc:
+                self._held = buf
+                self.problem = str(exc)
+                self.health = STALLED
+                self.state = self._snapshot()
+                return
+            self.output_frame += period
+            self.periods += 1
+            if self.health == RECOVERING and self.output_frame - self._calm_from >= calm:
+                self.health = HEALTHY
+            self.state = self._snapshot()

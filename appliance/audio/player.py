@@ -1,0 +1,49 @@
+"""A player: a show (song or setlist), its loader, the transport and the audio thread, wired
+from the config. `backline play` and the daemon both use it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Config
+from ..control.commands import Command
+from ..errors import BacklineError, Problem, Problems
+from .backends.alsa import AlsaPlayback
+from .engine import Engine
+from .show import Show, SongBank
+from .state import State
+from .transport import Transport
+
+
+class Player:
+    def __init__(self, show: Show, config: Config, *, device: str | None = None) -> None:
+        if not show.entries:
+            raise BacklineError(Problem(Path(show.name or "."), "", "nothing to play"))
+        self.config = config
+        self.bank = SongBank(show, config, config.period)
+        self.bank.load_now(0)              # the first song is ready before the audio starts
+        self.transport = Transport(self.bank, rate=config.rate, channels=config.channels,
+                                   block=config.period)
+        self.engine = Engine(self.transport, AlsaPlayback(
+            device or config.device, rate=config.rate, channels=config.channels,
+            period=config.period, periods=config.periods, fmt=config.format))
+
+    @classmethod
+    def open(cls, target: Path, config: Config, problems: Problems,
+             device: str | None = None) -> "Player | None":
+        show = Show.open(target, problems)
+        return cls(show, config, device=device) if show is not None else None
+
+    @property
+    def state(self) -> State:
+        return self.engine.state
+
+    def send(self, cmd: Command) -> None:
+        self.engine.send(cmd)
+
+    def start(self) -> None:
+        self.bank.start()
+        self.engine.start()
+
+    def stop(self) -> None:
+        self.engine.stop()
+        self.bank.stop()

@@ -1,0 +1,160 @@
+"""The audio thread on real ALSA code paths: the `file` plugin for exact output, a FIFO for a
+device that goes away, JACK's dummy backend for real-time pacing and real underruns."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from appliance.audio.player import Player
+from appliance.audio.state import HEALTHY, PLAYING, RECOVERING, STALLED, STOPPED
+from appliance.config import Config
+from appliance.control import commands as c
+from appliance.errors import Problems
+
+from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
+from conftest import run_cli
+from transport_rig import BAR, CONFIG, decode, position_song
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def player(folder: Path, tmp: Path, device: str, **overrides) -> Player:
+    config = Config(cache=tmp / "cache", **{**CONFIG, "format": "FLOAT_LE", **overrides})
+    p = Player.open(folder, config, Problems(), device=device)
+    return p
+
+
+def test_the_device_gets_exactly_what_render_writes(library, tmp_path, monkeypatch):
+    folder = position_song(library, "s", bars=2, count_in=1)
+    use_config(monkeypatch, tmp_path, file_pcm("fakehat", tmp_path / "out.raw"))
+    p = player(folder, tmp_path, "fakehat")
+    p.send(c.Play())                              # queued: applied at the first period
+    p.start()
+    assert wait_for(lambda: p.state.transport == STOPPED and p.state.output_frame > 3 * BAR)
+    p.stop()
+    got = read_raw(tmp_path / "out.raw", 2)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[outputs]\nfoh = [1]\nclick = [2]\n')
+    run_cli("render", folder, "-o", tmp_path / "ref.wav", "--config", cfg)
+    ref, _ = sf.read(str(tmp_path / "ref.wav"), dtype="float32")
+    assert np.array_equal(got[: len(ref)], ref)
+    assert not got[len(ref):].any()               # then silence, still written: the clock runs on
+
+
+@pytest.mark.parametrize("overrides, problem", [
+    ({"rate": 44100}, "'jackhatraw' runs at 48000 Hz, the config asks for 44100"),
+    ({"channels": 4, "outputs": {"foh": (1,), "click": (2,)}},
+     "'jackhatraw' has 2 channels, the config asks for 4"),
+])
+def test_granted_settings_are_checked(library, tmp_path, monkeypatch, overrides, problem):
+    folder = position_song(library, "s", bars=1)
+    jack = Jack()
+    try:
+        use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2))
+        p = player(folder, tmp_path, "jackhatraw", **overrides)
+        p.start()
+        assert wait_for(lambda: p.state.problem == problem)
+        assert p.state.health == STALLED and p.engine.running      # retrying, not crashed
+        p.stop()
+    finally:
+        jack.stop()
+
+
+def test_a_device_that_goes_away_and_comes_back(library, tmp_path, monkeypatch):
+    folder = position_song(library, "s", bars=4)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    use_config(monkeypatch, tmp_path, file_pcm("fakehat", fifo))
+    heard = bytearray()
+    unplug = threading.Event()
+
+    def device():        # the "sound card": takes 0.5 s of audio, then is unplugged on cue
+        with open(fifo, "rb") as f:
+            while len(heard) < 48000 * 8 // 2:
+                heard.extend(f.read(4096))
+            unplug.wait(10)
+    reader = threading.Thread(target=device)
+    reader.start()
+    p = player(folder, tmp_path, "fakehat")
+    p.send(c.Play())
+    p.start()
+    assert wait_for(lambda: len(heard) >= 48000 * 8 // 2)
+    # Once unplugged, the device is unknown: reopening fails until it is back. (Reopening a
+    # FIFO with no reader would block inside ALSA, which no real card does.)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    use_config(monkeypatch, gone, "")
+    unplug.set()
+    reader.join(10)
+    assert wait_for(lambda: p.state.health == STALLED)
+    assert wait_for(lambda: "cannot open 'fakehat'" in p.state.problem)
+    frame_when_lost = p.state.frame
+    time.sleep(0.3)
+    assert p.state.frame == frame_when_lost and p.state.transport == PLAYING
+    assert p.engine.running
+    back = tmp_path / "back"
+    back.mkdir()
+    use_config(monkeypatch, back, file_pcm("fakehat", tmp_path / "back.raw"))   # plugged back in
+    assert wait_for(lambda: p.state.frame > frame_when_lost + BAR)
+    p.stop()
+    first = decode(read_raw_bytes(heard, 2))
+    after = decode(read_raw(tmp_path / "back.raw", 2))
+    after = after[~np.isnan(after)]
+    # what the card heard before it went was the song from its first frame; what was still in
+    # its buffer went with it; back, it plays on from the period its last write lost
+    assert np.array_equal(first, np.arange(len(first)))
+    resumed = frame_when_lost - 128
+    assert np.array_equal(after, np.arange(resumed, resumed + len(after)))
+    assert len(after) > BAR
+    assert p.state.health in (RECOVERING, HEALTHY)
+
+
+def read_raw_bytes(data: bytes, channels: int) -> np.ndarray:
+    usable = len(data) // (4 * channels) * 4 * channels
+    return np.frombuffer(bytes(data[:usable]), dtype=np.float32).reshape(-1, channels)
+
+
+def test_paced_playback_and_an_underrun_keep_every_frame(library, tmp_path, monkeypatch):
+    folder = position_song(library, "s", bars=2)
+    jack = Jack()
+    try:
+        use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
+                   file_pcm("copy", tmp_path / "copy.raw", slave="jackhat"))
+        p = player(folder, tmp_path, "copy", period=256)
+        render = p.transport.render
+        hiccup = {"at": 40}
+
+        def slow_render(out):                    # one period takes far too long (a stalled CPU)
+            hiccup["at"] -= 1
+            if hiccup["at"] == 0:
+                time.sleep(0.3)
+            render(out)
+        monkeypatch.setattr(p.transport, "render", slow_render)
+        p.send(c.Play())
+        t0 = time.monotonic()
+        p.start()
+        assert wait_for(lambda: p.state.output_frame >= 48000, timeout=5)
+        elapsed = time.monotonic() - t0
+        assert wait_for(lambda: p.state.xruns >= 1, timeout=2)
+        assert p.state.health == RECOVERING
+        p.stop()
+        assert 1.0 <= elapsed < 2.5                 # paced in real time (plus the hiccup)
+        heard = decode(read_raw(tmp_path / "copy.raw", 2))
+        heard = heard[~np.isnan(heard)]
+        assert np.array_equal(heard, np.arange(len(heard)))     # no frame lost or repeated
+        assert len(heard) >= 48000
+    finally:
+        jack.stop()
