@@ -123,6 +123,88 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def cmd_play(args: argparse.Namespace) -> int:
+    from .audio.player import Player
+    from .audio.state import STOPPED
+    from .control import commands as c
+    from .control.keyboard import HELP, QUIT, command_for
+    from .ui.status import status_line
+
+    config = _config(args)
+    problems = Problems()
+    target = Path(args.target)
+    if not target.exists():
+        target = _song_dir(args.target, config)
+    player = Player.open(target, config, problems, device=args.device)
+    _report(problems)
+    if player is None:
+        return 1
+    keys = _Keys()
+    tty = sys.stdout.isatty()
+    if tty:
+        print(HELP, file=sys.stderr)
+    player.send(c.Play())
+    player.start()
+    try:
+        while True:
+            key = keys.get(0.1)
+            state = player.state
+            if key == QUIT:
+                break
+            if key:
+                cmd = command_for(key, state)
+                if cmd:
+                    player.send(cmd)
+            if tty:
+                sys.stdout.write("\r\033[K" + status_line(state, config.rate)[:200])
+                sys.stdout.flush()
+            if keys.closed and state.songs_ended and state.transport == STOPPED:
+                break            # not on a terminal: play the show once, then exit
+    finally:
+        keys.restore()
+        player.stop()
+        if tty:
+            sys.stdout.write("\n")
+    return 0
+
+
+class _Keys:
+    """Single keys from stdin (raw mode on a terminal), read on their own thread."""
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+        self._queue: "queue.Queue[str]" = queue.Queue()
+        self.closed = False
+        self._saved = None
+        if sys.stdin.isatty():
+            import termios
+            import tty
+            self._saved = termios.tcgetattr(sys.stdin.fileno())
+            tty.setcbreak(sys.stdin.fileno())
+        threading.Thread(target=self._read, name="backline-keys", daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            ch = sys.stdin.read(1)
+            if not ch:
+                self.closed = True
+                return
+            self._queue.put(ch)
+
+    def get(self, timeout: float) -> str | None:
+        import queue
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def restore(self) -> None:
+        if self._saved is not None:
+            import termios
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._saved)
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -166,6 +248,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("song")
     b.add_argument("--count-in", action="store_true", help="start with the count-in")
     b.set_defaults(func=cmd_beats)
+
+    pl = with_config(sub.add_parser("play", help="play a song or setlist through ALSA, "
+                                                   "with keys for the transport"))
+    pl.add_argument("target", help="song folder, song name, or setlist file")
+    pl.add_argument("--device", help="ALSA device (default: the config's)")
+    pl.set_defaults(func=cmd_play)
 
     c = with_config(sub.add_parser("check", help="validate every song and setlist of a library"))
     c.add_argument("library")

@@ -11,7 +11,7 @@ import soundfile as sf
 from conftest import make_song
 
 PROBE = """
-import resource, sys
+import re, sys
 from pathlib import Path
 from appliance.audio.loaded import load
 from appliance.audio.render import RenderRange, render
@@ -20,7 +20,8 @@ from appliance.errors import Problems
 loaded = load(Path(sys.argv[1]), Config(cache=Path(sys.argv[3])), Problems(), block=4096)
 render(loaded, Path(sys.argv[2]), RenderRange())
 loaded.close()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent across exec
+print(int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) // 1024)
 """
 
 

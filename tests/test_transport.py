@@ -244,8 +244,35 @@ def test_state_snapshot_follows_the_music(library, tmp_path):
     close(t)
 
 
-def test_a_stem_that_fails_mid_song_goes_silent_and_the_state_says_which(song, tmp_path):
-    t = rig(Show.of_song(song), tmp_path)
-    run(t, 1024, {0: [c.Play()]})
-    t.song.streams[0].reader.failed = "pos.wav: device removed"
-    assert t.snapshot().failed_stems == ("pos",)
+def test_a_stem_that_fails_mid_song_goes_silent_and_the_state_says_which(library, tmp_path):
+    import soundfile as sf
+    folder = position_song(library, "two", bars=2,
+                           extra='[[stem]]\nfile = "other.wav"\nroute = ["click"]\n')
+    sf.write(str(folder / "other.wav"), np.full(2 * BAR, 0.25, np.float32), 48000)
+    t = rig(Show.of_song(folder), tmp_path)
+    before = run(t, 2048, {0: [c.Play()]})
+    assert np.all(before[1500:, 1] == 0.25)
+    t.song.streams[1].reader.close()        # the file under the disk thread goes away
+    out = run(t, 2 * BAR - 2048)
+    assert t.snapshot().failed_stems == ("other",)
+    assert np.array_equal(decode(out), np.arange(2048, 2 * BAR))    # the rest plays on
+    frames = np.arange(2048, 2 * BAR)
+    no_click = frames % 24000 > 2000
+    stem = out[:, 1]
+    # what was already read ahead (at most one ring) plays, then that stem is silent
+    assert np.all(stem[no_click & (frames > 70000)] == 0)
+    close(t)
+
+
+def test_a_disk_that_falls_behind_costs_silence_not_time(song, tmp_path):
+    from appliance.audio.stems import StemReader
+    from appliance.audio.streaming import StemStream
+    stream = StemStream(StemReader(song / "pos.wav", 1, 6 * BAR))
+    out = np.ones((128, 1), np.float32)
+    stream.read_into(0, out)                 # nothing read ahead yet: silence, counted
+    assert not out.any() and stream.underruns == 1
+    while stream.fill():
+        pass
+    stream.read_into(128, out)               # the disk caught up: the stream is on time
+    assert np.array_equal(decode(np.hstack([out, out])), np.arange(128, 256))
+    stream.close()

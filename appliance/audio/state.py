@@ -38,6 +38,7 @@ class State:
     song_frames: int = 0
     output_frame: int = 0          # frames handed to the device since start: the one clock
     count_in_left: int = 0         # frames of count-in still to play
+    songs_ended: int = 0           # songs played to their end since start
     pending: str = ""              # e.g. "jump to Chorus at bar 17"
     vamp: str = ""                 # e.g. "vamp Verse (bars 5-12)"
     mix: tuple[StemLevel, ...] = field(default=())

@@ -61,6 +61,7 @@ class Transport:
         self.loop: Loop | None = None
         self.rejected = ""
         self.problem = ""
+        self.songs_ended = 0
         self.output_gain_db: dict[str, float] = {}
         self.click_db: float | None = None
         self.click_sends: dict[str, float] = {}
@@ -570,6 +571,7 @@ class Transport:
         self.pos = to
 
     def _song_end(self, kind: str) -> None:
+        self.songs_ended += 1
         nxt = self.index + 1
         if kind == "stop" or nxt >= self.count:
             self._rest(STOPPED, 0)
@@ -644,6 +646,7 @@ class Transport:
             section=song.song.sections[s].name if s >= 0 else "",
             bar=bar, beat=beat, bpm=bpm, meter=meter, frame=pos, seconds=pos / self.rate,
             song_frames=song.frames, count_in_left=self._ci_len - self._ci_pos,
+            songs_ended=self.songs_ended,
             pending=self.pending.text if self.pending else "",
             vamp=self.loop.text if self.loop else "",
             mix=self._mix, output_gain_db=tuple(song.mixer.output_gain_db.items()),

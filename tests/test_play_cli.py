@@ -1,0 +1,56 @@
+"""`backline play` from a terminal (here: a pipe) through ALSA's file plugin."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import soundfile as sf
+
+from appliance.audio.state import PAUSED, PLAYING, State
+from appliance.control import commands as c
+from appliance.control.keyboard import command_for
+from appliance.ui.status import status_line
+
+from alsa_doubles import file_pcm, read_raw, use_config
+from conftest import run_cli
+from transport_rig import position_song
+
+
+def test_play_plays_the_song_once_and_exits(library, tmp_path, monkeypatch):
+    folder = position_song(library, "s", bars=2, count_in=1)
+    use_config(monkeypatch, tmp_path, file_pcm("fakehat", tmp_path / "out.raw"))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[audio]\nformat = "FLOAT_LE"\n[outputs]\nfoh = [1]\nclick = [2]\n'
+                   f'[library]\ncache = "{tmp_path / "cache"}"\n')
+    r = subprocess.run([sys.executable, "-m", "appliance", "play", str(folder), "--config",
+                        str(cfg), "--device", "fakehat"], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=30, env=os.environ)
+    assert r.returncode == 0, r.stderr
+    run_cli("render", folder, "-o", tmp_path / "ref.wav", "--config", cfg)
+    ref, _ = sf.read(str(tmp_path / "ref.wav"), dtype="float32")
+    got = read_raw(tmp_path / "out.raw", 2)
+    assert np.array_equal(got[: len(ref)], ref)
+
+
+def test_play_reports_a_missing_target(tmp_path):
+    r = run_cli("play", tmp_path / "nothing-here")
+    assert r.code == 1 and "neither a song folder (with song.toml) nor a setlist file" in r.err
+
+
+def test_keys_make_commands():
+    playing, paused = State(transport=PLAYING), State(transport=PAUSED, vamp="vamp A")
+    assert command_for(" ", playing) == c.TogglePlay()
+    assert command_for("p", playing) == c.Pause() and command_for("p", paused) == c.Resume()
+    assert command_for("3", playing) == c.Jump(3, at=c.At.BAR)
+    assert command_for("v", playing) == c.Vamp() and command_for("v", paused) == c.ReleaseVamp()
+    assert command_for("?", playing) is None
+
+
+def test_status_line():
+    s = State(transport=PLAYING, song="Demo", index=2, count=5, section="Verse", bar=9, beat=3,
+              bpm=112.0, meter="4/4", seconds=65.25, song_frames=48000 * 200, xruns=2,
+              health="recovering", pending="jump to Chorus at bar 13")
+    assert status_line(s, 48000) == ("> playing  Demo [2/5]  Verse  9.3  112 bpm 4/4  1:05.2/3:20.0"
+                                     "  jump to Chorus at bar 13  RECOVERING xruns 2")
