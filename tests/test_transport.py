@@ -7,7 +7,6 @@ import pytest
 from appliance.audio.show import Show
 from appliance.audio.state import COUNT_IN, PAUSED, PLAYING, STOPPED
 from appliance.control import commands as c
-from appliance.timeline.setlist import Transition
 
 from transport_rig import BAR, close, decode, onsets, position_song, rig, run
 

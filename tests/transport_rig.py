@@ -15,7 +15,6 @@ from appliance.audio.show import Show, SongBank
 from appliance.audio.transport import Transport
 from appliance.config import Config
 from appliance.control import commands as c
-from appliance.errors import Problems
 
 SCALE = float(2 ** 24)
 RATE = 48000
