@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-dev build-essential pkg-config alsa-utils sox)
+# libasound2-dev builds pyalsaaudio; jackd2 and libasound2-plugins (ALSA's jack plugin) give
+# the tests real-time pacing without a sound card; sox is the benches' peer.
+APT_PACKAGES=(python3 python3-venv python3-dev build-essential pkg-config alsa-utils
+              libasound2-dev libasound2-plugins jackd2 sox)
 
 need_apt=()
 for pkg in "${APT_PACKAGES[@]}"; do
