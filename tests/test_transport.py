@@ -251,7 +251,7 @@ def test_a_stem_that_fails_mid_song_goes_silent_and_the_state_says_which(library
     t = rig(Show.of_song(folder), tmp_path)
     before = run(t, 2048, {0: [c.Play()]})
     assert np.all(before[1500:, 1] == 0.25)
-    t.song.streams[1].reader.close()        # the file under the disk thread goes away
+    t.song.stream.readers[1].close()        # the file under the disk thread goes away
     out = run(t, 2 * BAR - 2048)
     assert t.snapshot().failed_stems == ("other",)
     assert np.array_equal(decode(out), np.arange(2048, 2 * BAR))    # the rest plays on
@@ -265,13 +265,13 @@ def test_a_stem_that_fails_mid_song_goes_silent_and_the_state_says_which(library
 
 def test_a_disk_that_falls_behind_costs_silence_not_time(song, tmp_path):
     from appliance.audio.stems import StemReader
-    from appliance.audio.streaming import StemStream
-    stream = StemStream(StemReader(song / "pos.wav", 1, 6 * BAR))
-    out = np.ones((128, 1), np.float32)
+    from appliance.audio.streaming import SongStream
+    stream = SongStream([StemReader(song / "pos.wav", 1, 6 * BAR)])
+    out = np.ones((1, 128), np.float32)
     stream.read_into(0, out)                 # nothing read ahead yet: silence, counted
     assert not out.any() and stream.underruns == 1
     while stream.fill():
         pass
     stream.read_into(128, out)               # the disk caught up: the stream is on time
-    assert np.array_equal(decode(np.hstack([out, out])), np.arange(128, 256))
+    assert np.array_equal(decode(np.vstack([out, out]).T), np.arange(128, 256))
     stream.close()

@@ -7,6 +7,8 @@ appliance.timeline.grid into a block without allocating.
 """
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from ..timeline.grid import ACCENT, BEAT, SUB
@@ -30,25 +32,40 @@ def click_sounds(rate: int, level_db: float) -> list[np.ndarray]:
 
 
 class ClickTrack:
-    """A mono source: the click schedule rendered on demand into any block."""
+    """A mono source: the click schedule rendered on demand into any block.
+
+    Playing on from where the last block ended needs no search: a cursor
+    remembers the first click that may still sound.
+    """
 
     channels = 1
 
     def __init__(self, frames: np.ndarray, kinds: np.ndarray, sounds: list[np.ndarray]) -> None:
-        self.frames = frames
-        self.kinds = kinds
+        self.frames = frames.tolist()
+        self.kinds = kinds.tolist()
         self.sounds = sounds
         self._tail = max(len(s) for s in sounds)
+        self._next = 0          # the frame the last block ended at
+        self._cursor = 0        # the first click that may sound from there
 
     def read_into(self, start: int, out: np.ndarray) -> None:
-        out.fill(0.0)
-        n = out.shape[0]
-        end = start + n
-        lo = int(np.searchsorted(self.frames, start - self._tail, "right"))
-        hi = int(np.searchsorted(self.frames, end, "left"))
-        col = out[:, 0]
+        """Frames [start, start + n) into `out` (1 × n)."""
+        col = out[0]
+        col.fill(0.0)
+        end = start + col.shape[0]
+        frames = self.frames
+        if start == self._next:
+            lo = self._cursor
+            while lo < len(frames) and frames[lo] + self._tail <= start:
+                lo += 1
+        else:
+            lo = bisect.bisect_right(frames, start - self._tail)
+        self._cursor, self._next = lo, end
+        hi = lo
+        while hi < len(frames) and frames[hi] < end:
+            hi += 1
         for i in range(lo, hi):
-            f = int(self.frames[i])
+            f = frames[i]
             sound = self.sounds[self.kinds[i]]
             a, b = max(f, start), min(f + len(sound), end)
             if b > a:

@@ -12,6 +12,7 @@ backoff, and playing on from the same frame when it returns.
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import deque
@@ -26,6 +27,7 @@ from .transport import Transport
 RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)    # reopening a missing device
 CALM_S = 2.0                                  # clean audio after a fault before "healthy"
 WORK_HISTORY = 1 << 16                        # per-period work times kept for benches
+SWITCH_S = 0.0005     # how long another Python thread may keep the audio thread waiting
 
 
 class Engine:
@@ -39,7 +41,7 @@ class Engine:
         self.health = STALLED
         self.problem = ""
         self.work_ns = np.zeros(WORK_HISTORY, dtype=np.int64)
-        self.state: State = self._snapshot()
+        self._publish()
         self._calm_from = 0
         self._held: np.ndarray | None = None     # a period the device took away with it
         self._halt = threading.Event()
@@ -65,10 +67,18 @@ class Engine:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def _snapshot(self) -> State:
-        return self.transport.snapshot(output_frame=self.output_frame, health=self.health,
-                                       xruns=self.xruns, problem=self.problem
-                                       or self.transport.problem)
+    def _publish(self) -> None:
+        self._moment = (self.output_frame, self.health, self.xruns, self.problem,
+                        self.transport.moment)
+
+    @property
+    def state(self) -> State:
+        """The latest state snapshot (built from what the audio thread last published)."""
+        output_frame, health, xruns, problem, moment = self._moment
+        fields = dict(output_frame=output_frame, health=health, xruns=xruns)
+        if problem:
+            fields["problem"] = problem
+        return self.transport.snapshot(moment, **fields)
 
     def _open(self) -> bool:
         try:
@@ -86,7 +96,7 @@ class Engine:
                 if not self._open():
                     self.health = STALLED
                     self._apply_commands()
-                    self.state = self._snapshot()
+                    self._publish()
                     self._halt.wait(RETRY_S[min(attempt, len(RETRY_S) - 1)])
                     attempt += 1
                     continue
@@ -103,6 +113,7 @@ class Engine:
             self.transport.apply(commands.popleft())
 
     def _play_while_open(self) -> None:
+        sys.setswitchinterval(SWITCH_S)
         device = self.device
         period = device.period
         buf = np.zeros((period, device.channels), dtype=np.float32)
@@ -130,10 +141,10 @@ class Engine:
                 self._held = buf
                 self.problem = str(exc)
                 self.health = STALLED
-                self.state = self._snapshot()
+                self._publish()
                 return
             self.output_frame += period
             self.periods += 1
             if self.health == RECOVERING and self.output_frame - self._calm_from >= calm:
                 self.health = HEALTHY
-            self.state = self._snapshot()
+            self._publish()

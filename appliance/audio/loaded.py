@@ -17,7 +17,7 @@ from .click import ClickTrack, click_sounds
 from .mixer import Mixer, MixerInput
 from .resample import playable_path
 from .stems import StemInfo, StemReader, inspect_stem
-from .streaming import DiskThread, StemStream
+from .streaming import DiskThread, SongStream
 
 CLICK = "click"
 COUNT_IN = "count-in"
@@ -59,7 +59,7 @@ class LoadedSong:
     frames: int               # bar 1 beat 1 to the end, at the engine rate
     click: ClickTrack
     mixer: Mixer
-    streams: list[StemStream]
+    stream: SongStream
     positions: Positions
     disk: DiskThread | None = None
 
@@ -74,26 +74,24 @@ class LoadedSong:
 
     def prepare(self, frame: int) -> None:
         """The next frames played will be from `frame` (stopped, or about to start)."""
-        for s in self.streams:
-            s.prepare(frame)
+        self.stream.prepare(frame)
 
     def cue(self, frame: int) -> None:
         """A jump to `frame` is coming: start reading it ahead."""
-        for s in self.streams:
-            s.cue(frame)
+        self.stream.cue(frame)
 
     @property
     def underruns(self) -> int:
-        return sum(s.underruns for s in self.streams)
+        return self.stream.underruns
 
     def failed_stems(self) -> list[str]:
-        return [inp.name for inp, s in zip(self.mixer.stems, self.streams) if s.failed]
+        stems = self.mixer.stems
+        return [stems[i].name for i in self.stream.failed()]
 
     def start(self, *, blocking: bool = False) -> None:
         """Start reading ahead; `blocking`: the mixer waits for the disk (offline render)."""
-        for s in self.streams:
-            s.blocking = blocking
-        self.disk = DiskThread(self.streams)
+        self.stream.blocking = blocking
+        self.disk = DiskThread([self.stream])
         self.disk.start()
 
     def stop(self) -> None:
@@ -103,8 +101,7 @@ class LoadedSong:
 
     def close(self) -> None:
         self.stop()
-        for s in self.streams:
-            s.close()
+        self.stream.close()
 
 
 def song_frames(song: Song, stems: list[StemInfo], rate: int) -> int:
@@ -138,7 +135,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     frames = song_frames(song, stems, config.rate)
     song_file = song.folder / SONG_FILE
     inputs: list[MixerInput] = []
-    streams: list[StemStream] = []
+    readers: list[StemReader] = []
     for info in stems:
         tick = progress(f"resampling {info.spec.file.name}", info.source_frames) \
             if progress and info.source_rate != config.rate else None
@@ -148,20 +145,19 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
             problems.error(song_file, f"{info.field}.file",
                            f"cannot resample into the cache {config.cache}: {exc}")
             continue
-        stream = StemStream(StemReader(path, info.channels, info.frames))
-        streams.append(stream)
+        readers.append(StemReader(path, info.channels, info.frames))
         spec = info.spec
-        inputs.append(MixerInput(spec.name, stream, spec.route, spec.gain_db, spec.muted,
+        inputs.append(MixerInput(spec.name, info.channels, spec.route, spec.gain_db, spec.muted,
                                  explicit_route=spec.explicit_route))
     events, kinds = grid.click_schedule(song, config.rate, frames)
     click = ClickTrack(events, kinds, click_sounds(config.rate, song.click.level_db))
-    inputs.append(MixerInput(CLICK, click, {song.click.output: None},
-                             muted=not song.click.enabled, is_click=True))
-    # The count-in clicks even when the song's click is off. Its source is swapped in
-    # for the count-in (see LoadedSong.count_in); the rest of the time it is silent.
-    silent = ClickTrack(np.zeros(0, np.int64), np.zeros(0, np.int8), click.sounds)
-    inputs.append(MixerInput(COUNT_IN, silent, {song.click.output: None}, is_click=True))
-    mixer = Mixer(inputs, config.outputs, config.channels, block, config.rate, problems,
+    inputs.append(MixerInput(CLICK, 1, {song.click.output: None}, muted=not song.click.enabled,
+                             is_click=True, source=click))
+    # The count-in clicks even when the song's click is off: its own schedule (see
+    # LoadedSong.count_in) plays through this input's routing, only before the song.
+    inputs.append(MixerInput(COUNT_IN, 1, {song.click.output: None}, is_click=True, live=False))
+    stream = SongStream(readers)
+    mixer = Mixer(inputs, stream, config.outputs, config.channels, block, config.rate, problems,
                   str(song_file))
-    return LoadedSong(song, config, stems, frames, click, mixer, streams,
+    return LoadedSong(song, config, stems, frames, click, mixer, stream,
                       Positions.of(song, config.rate, frames))

@@ -20,15 +20,14 @@ RAMP_S = 0.010     # level changes glide over 10 ms
 
 
 class Source(Protocol):
-    channels: int
-
-    def read_into(self, start: int, out: np.ndarray) -> None: ...
+    def read_into(self, start: int, out: np.ndarray) -> None:
+        """Song frames [start, start + n) into `out`, planar: (channels, n)."""
 
 
 @dataclass
 class MixerInput:
     name: str
-    source: Source
+    channels: int
     route: dict[str, tuple[int, ...] | None]    # output -> 1-based source channels (None: all)
     gain_db: float = 0.0
     muted: bool = False
@@ -36,6 +35,8 @@ class MixerInput:
     is_click: bool = False        # the click ignores solo, and comes after the stems
     explicit_route: bool = True
     sends: dict[str, float] = field(default_factory=dict)   # output -> dB, for per-output mixes
+    source: Source | None = None  # clicks; the stems all come from the song's stream
+    live: bool = True             # False: heard only through mix_source_into (the count-in)
     matrix: np.ndarray = field(init=False, repr=False)
 
 
@@ -68,13 +69,14 @@ def route_matrix(in_channels: int, selected: tuple[int, ...] | None,
 
 
 class Mixer:
-    def __init__(self, inputs: list[MixerInput], outputs: dict[str, tuple[int, ...]],
-                 channels: int, block: int, rate: int = 48000, problems: Problems | None = None,
-                 where: str = "") -> None:
+    def __init__(self, inputs: list[MixerInput], stream: Source | None,
+                 outputs: dict[str, tuple[int, ...]], channels: int, block: int,
+                 rate: int = 48000, problems: Problems | None = None, where: str = "") -> None:
         clicks = [i.is_click for i in inputs]
         if clicks != sorted(clicks):
             raise ValueError("click inputs come after the stems")
         self.inputs = inputs
+        self.stream = stream
         self.outputs = outputs
         self.channels = channels
         self.block = block
@@ -91,17 +93,18 @@ class Mixer:
                                       f"known outputs: {', '.join(outputs)}")
                     continue
                 try:
-                    routes[output] = route_matrix(inp.source.channels, selected,
+                    routes[output] = route_matrix(inp.channels, selected,
                                                   outputs[output], channels)
                 except ValueError as exc:
                     if problems is not None:
                         problems.warn(where, f"{inp.name}.route.{output}", str(exc))
             self._routes.append(routes)
-        self._buffers = [np.zeros((block, inp.source.channels), dtype=np.float32)
-                         for inp in inputs]
-        rows = np.cumsum([0] + [b.shape[1] for b in self._buffers])
+        rows = np.cumsum([0] + [inp.channels for inp in inputs])
         self._rows = list(zip(rows[:-1].tolist(), rows[1:].tolist()))
-        self._stem_rows = sum(b - a for (a, b), inp in zip(self._rows, inputs) if not inp.is_click)
+        self._stem_rows = sum(inp.channels for inp in inputs if not inp.is_click)
+        self._sources = [(inp, a, b) for inp, (a, b) in zip(inputs, self._rows)
+                         if inp.is_click and inp.live]
+        self._scratch = np.zeros((max([1] + [i.channels for i in inputs]), block), dtype=np.float32)
         self._planar = np.zeros((int(rows[-1]), block), dtype=np.float32)
         self._mixed = np.zeros((channels, block), dtype=np.float32)
         self._target_mixed = np.zeros((channels, block), dtype=np.float32)
@@ -127,7 +130,7 @@ class Mixer:
         for inp, routes in zip(self.inputs, self._routes):
             audible = not inp.muted and (inp.is_click or not soloing or inp.solo)
             gain = db_to_gain(inp.gain_db) if audible else 0.0
-            m = np.zeros((inp.source.channels, self.channels), dtype=np.float32)
+            m = np.zeros((inp.channels, self.channels), dtype=np.float32)
             for output, r in routes.items():
                 level = self.output_gain_db[output] + inp.sends.get(output, 0.0)
                 m += r * np.float32(gain * db_to_gain(level))
@@ -156,14 +159,16 @@ class Mixer:
         """
         n = out.shape[0]
         planar = self._planar[:, :n]
-        for inp, buf, (a, b) in zip(self.inputs, self._buffers, self._rows):
-            if inp.is_click and not click:
+        stems = planar[: self._stem_rows]
+        if self.stream is not None:
+            self.stream.read_into(frame, stems)
+        for inp, a, b in self._sources:
+            if click:
+                inp.source.read_into(frame, planar[a:b])
+            else:
                 planar[a:b].fill(0.0)
-                continue
-            inp.source.read_into(frame, buf[:n])
-            np.copyto(planar[a:b], buf[:n].T)
         if stem_ramp is not None:
-            np.multiply(planar[: self._stem_rows], stem_ramp, out=planar[: self._stem_rows])
+            np.multiply(stems, stem_ramp, out=stems)
         self._product(out, planar, self._matrix_t, self._target_t, n)
 
     def mix_source_into(self, out: np.ndarray, frame: int, inp: MixerInput,
@@ -172,13 +177,10 @@ class Mixer:
         own click schedule as if it were the click."""
         n = out.shape[0]
         i = self.inputs.index(inp)
-        buf = self._buffers[i][:n]
-        a, b = self._rows[i]
-        planar = self._planar[a:b, :n]
-        source.read_into(frame, buf)
-        np.copyto(planar, buf.T)
+        rows = self._scratch[: inp.channels, :n]
+        source.read_into(frame, rows)
         mixed = self._mixed[:, :n]
-        np.matmul(self._input_matrix_t[i], planar, out=mixed)
+        np.matmul(self._input_matrix_t[i], rows, out=mixed)
         np.add(out, mixed.T, out=out)
 
     def _product(self, out: np.ndarray, planar: np.ndarray, current: np.ndarray,

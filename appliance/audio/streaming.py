@@ -1,15 +1,18 @@
-"""Stems read ahead by a disk thread into bounded rings; the mixer only copies memory.
+"""A song's stems read ahead by a disk thread into bounded rings; the mixer only copies memory.
 
-Each `StemStream` has two rings: the one playing, and one the transport *cues*
-at a jump target (a vamp's loop start, the section a musician asked for) so the
-jump finds its audio already in memory. Either ring plays whatever frame it is
-asked for next in sequence; the other keeps its continuation, which is what lets
-a jump crossfade the old position out while the new one comes in.
+All the stems of a song always play the same song frame, so they share one
+`SongStream`: a planar ring (one row per stem channel) that the mixer copies
+from in one slice per period. It has two rings: the one playing, and one the
+transport *cues* at a jump target (a vamp's loop start, the section a musician
+asked for) so the jump finds its audio already in memory. Either ring plays
+whatever frame it is asked for next in sequence; the other keeps its
+continuation, which lets a jump crossfade the old position out while the new
+one comes in.
 
 The mixer's side (`read_into`, `prepare`, `cue`) never touches the disk and
-takes no lock: each side owns its own counters and publishes them as one tuple,
+takes no lock: each side owns its own counters and publishes them as tuples,
 which Python assigns atomically. A restarted ring is a new generation, and data
-of an older one is never read. When the disk falls behind, the stem plays
+of an older one is never read. When the disk falls behind, the late stems play
 silence for that block (counted in `underruns`) rather than holding up the
 audio; an offline render sets `blocking` and waits instead, so it is exact.
 """
@@ -21,19 +24,20 @@ import numpy as np
 
 from .stems import StemReader
 
-CAPACITY = 1 << 16     # frames held per ring (1.4 s at 48 kHz)
-CHUNK = 1 << 14        # frames read from disk at a time
+CAPACITY = 1 << 16      # frames held per ring (1.4 s at 48 kHz)
+CHUNK = 1 << 14         # frames read from disk at a time, per stem
 BLOCKING_WAIT_S = 30.0  # an offline render gives a stuck disk this long, then plays silence
-_IDLE = -1             # a ring's generation before anything was asked of it
+_IDLE = -1              # a ring's generation before anything was asked of it
 
 
 class _Ring:
-    def __init__(self, capacity: int, channels: int, gen: int) -> None:
-        self.data = np.zeros((capacity, channels), dtype=np.float32)
+    def __init__(self, rows: int, stems: int, capacity: int, gen: int) -> None:
+        self.data = np.zeros((rows, capacity), dtype=np.float32)
         self.capacity = capacity
-        self.want: tuple[int, int] = (gen, 0)   # mixer side: (generation, first song frame)
-        self.consumed = 0                        # mixer side
-        self.have: tuple[int, int] = (gen, 0)   # disk side: (generation, frames written)
+        self.want: tuple[int, int] = (gen, 0)    # mixer side: (generation, first song frame)
+        self.consumed = 0                         # mixer side
+        self.have = [(gen, 0)] * stems            # disk side, per stem: (generation, written)
+        self.ready: tuple[int, int] = (gen, 0)   # disk side: (generation, written by every stem)
 
     @property
     def next_frame(self) -> int:
@@ -44,24 +48,27 @@ class _Ring:
         self.want = (max(self.want[0], 0) + 1, frame)
 
     def available(self) -> int:
-        gen, written = self.have
+        gen, written = self.ready
         return written - self.consumed if gen == self.want[0] else 0
 
 
-class StemStream:
-    def __init__(self, reader: StemReader, capacity: int = CAPACITY) -> None:
-        self.reader = reader
-        self.channels = reader.channels
+class SongStream:
+    def __init__(self, readers: list[StemReader], capacity: int = CAPACITY) -> None:
+        self.readers = readers
+        rows = np.cumsum([0] + [r.channels for r in readers]).tolist()
+        self.rows = list(zip(rows[:-1], rows[1:]))
+        self.channels = rows[-1]
         self.blocking = False
         self.underruns = 0
-        self._rings = (_Ring(capacity, reader.channels, 0),
-                       _Ring(capacity, reader.channels, _IDLE))
+        self._rings = (_Ring(self.channels, len(readers), capacity, 0),
+                       _Ring(self.channels, len(readers), capacity, _IDLE))
         self._active = 0
+        self._scratch = [np.zeros((CHUNK, r.channels), dtype=np.float32) for r in readers]
         self._ready = threading.Condition()   # only a blocking (offline) reader waits on it
 
-    @property
-    def failed(self) -> str | None:
-        return self.reader.failed
+    def failed(self) -> list[int]:
+        """Indexes of stems whose file failed (they play silence)."""
+        return [i for i, r in enumerate(self.readers) if r.failed]
 
     # -- the mixer's side ---------------------------------------------------
     def prepare(self, frame: int) -> None:
@@ -79,67 +86,85 @@ class StemStream:
             other.restart(frame)
 
     def read_into(self, start: int, out: np.ndarray) -> None:
+        """Song frames [start, start + n) of every stem channel into `out` (rows × n)."""
+        if not self.readers:           # a click-only song
+            return
+        rings = self._rings
         a = self._active
-        if self._rings[a].next_frame != start or self._rings[a].want[0] == _IDLE:
+        ring = rings[a]
+        if ring.next_frame != start or ring.want[0] == _IDLE:
             a = 1 - a
-            if self._rings[a].next_frame != start or self._rings[a].want[0] == _IDLE:
-                self._rings[a].restart(start)    # an uncued jump: this block will be late
+            ring = rings[a]
+            if ring.next_frame != start or ring.want[0] == _IDLE:
+                ring.restart(start)              # an uncued jump: this block will be late
             self._active = a
-        ring = self._rings[a]
-        n = out.shape[0]
-        avail = ring.available()
-        if avail < n and self.blocking:
+        n = out.shape[1]
+        if ring.available() < n and self.blocking:
             with self._ready:
                 self._ready.wait_for(lambda: ring.available() >= n, timeout=BLOCKING_WAIT_S)
-            avail = ring.available()
-        if avail < n:
-            out.fill(0.0)
-            self.underruns += 1
-        else:
-            i = ring.consumed % ring.capacity
-            k = min(n, ring.capacity - i)
-            out[:k] = ring.data[i:i + k]
-            if k < n:
-                out[k:] = ring.data[: n - k]
+        i = ring.consumed % ring.capacity
+        k = min(n, ring.capacity - i)
+        out[:, :k] = ring.data[:, i:i + k]
+        if k < n:
+            out[:, k:] = ring.data[:, : n - k]
+        if ring.available() < n:
+            self._silence_late(ring, out, n)
         ring.consumed += n
 
+    def _silence_late(self, ring: _Ring, out: np.ndarray, n: int) -> None:
+        gen = ring.want[0]
+        for (a, b), (have_gen, written) in zip(self.rows, ring.have):
+            if have_gen != gen or written - ring.consumed < n:
+                out[a:b].fill(0.0)
+                self.underruns += 1
+
     # -- the disk thread's side --------------------------------------------
-    def fill(self, chunk: int = CHUNK) -> bool:
+    def fill(self) -> bool:
         """Read one chunk ahead into the playing ring, else the cued one; True if it read."""
         a = self._active
-        return self._fill(self._rings[a], chunk) or self._fill(self._rings[1 - a], chunk)
+        return self._fill(self._rings[a]) or self._fill(self._rings[1 - a])
 
-    def _fill(self, ring: _Ring, chunk: int) -> bool:
+    def _fill(self, ring: _Ring) -> bool:
         gen, base = ring.want
-        if gen == _IDLE:
+        if gen == _IDLE or not self.readers:
             return False
-        have_gen, written = ring.have
         consumed = ring.consumed
-        if have_gen != gen:
-            written = 0
-        if written < consumed:       # the mixer overtook the disk (an underrun): skip ahead
-            written = consumed
-        n = min(chunk, ring.capacity - (written - consumed))
-        if n <= 0:
-            if (have_gen, ring.have[1]) != (gen, written):
-                self._publish(ring, gen, written)
+        # the stem furthest behind reads next
+        best, best_written = -1, None
+        for s, (have_gen, written) in enumerate(ring.have):
+            written = written if have_gen == gen else 0
+            written = max(written, consumed)     # the mixer overtook this stem: skip ahead
+            if best_written is None or written < best_written:
+                best, best_written = s, written
+        if best < 0:
             return False
-        i = written % ring.capacity
+        n = min(CHUNK, ring.capacity - (best_written - consumed))
+        if n <= 0:
+            return self._publish(ring, gen)
+        reader, scratch = self.readers[best], self._scratch[best]
+        r0, r1 = self.rows[best]
+        i = best_written % ring.capacity
         k = min(n, ring.capacity - i)
-        self.reader.read_into(base + written, ring.data[i:i + k])
+        reader.read_into(base + best_written, scratch[:n])
+        ring.data[r0:r1, i:i + k] = scratch[:k].T
         if k < n:
-            self.reader.read_into(base + written + k, ring.data[: n - k])
-        self._publish(ring, gen, written + n)
+            ring.data[r0:r1, : n - k] = scratch[k:n].T
+        ring.have[best] = (gen, best_written + n)
+        self._publish(ring, gen)
         return True
 
-    def _publish(self, ring: _Ring, gen: int, written: int) -> None:
-        ring.have = (gen, written)
-        if self.blocking:
-            with self._ready:
-                self._ready.notify_all()
+    def _publish(self, ring: _Ring, gen: int) -> bool:
+        ready = min(w if g == gen else 0 for g, w in ring.have)
+        if ring.ready != (gen, ready):
+            ring.ready = (gen, ready)
+            if self.blocking:
+                with self._ready:
+                    self._ready.notify_all()
+        return False
 
     def close(self) -> None:
-        self.reader.close()
+        for r in self.readers:
+            r.close()
 
 
 class DiskThread(threading.Thread):
@@ -147,7 +172,7 @@ class DiskThread(threading.Thread):
 
     IDLE_S = 0.002
 
-    def __init__(self, streams: list[StemStream]) -> None:
+    def __init__(self, streams: list[SongStream]) -> None:
         super().__init__(name="backline-disk", daemon=True)
         self.streams = streams
         self._halt = threading.Event()

@@ -84,9 +84,10 @@ class Transport:
         self._out_pos = self._out_len = self._out_done = 0
         self._crossfade_missed = False
         self._mix_version = -1
-        self._mix: tuple[StemLevel, ...] = ()
+        self._mix: tuple[tuple[StemLevel, ...], tuple[tuple[str, float], ...]] = ((), ())
         self._want()
         self._take_ready()
+        self.publish()
 
     # -- songs --------------------------------------------------------------
     def _want(self) -> None:
@@ -148,6 +149,7 @@ class Transport:
         reason = handler(cmd) if handler else "not a transport or mix command"
         if reason:
             self.rejected = f"{cmd.name}: {reason}"
+        self.publish()
 
     def _target(self, at: c.At) -> int:
         """The song frame a quantised command acts at (never before the current one)."""
@@ -442,6 +444,7 @@ class Transport:
             guard = guard + 1 if k == 0 else 0
             if k == 0 and self.state not in (PLAYING, COUNT_IN):
                 break
+        self.publish()
 
     def _step(self, seg: np.ndarray) -> int:
         if self.state == COUNT_IN:
@@ -612,43 +615,46 @@ class Transport:
         p = self.song.positions
         return max(1, int(np.searchsorted(p.bar_frames, frame, "right")))
 
-    def snapshot(self, **engine_fields) -> State:
-        engine_fields.setdefault("problem", self.problem)
+    def publish(self) -> None:
+        """What readers see: one tuple, swapped in whole (cheap enough for every period)."""
         song = self.song
+        if song is not None and song.mixer.version != self._mix_version:
+            self._mix_version = song.mixer.version
+            self._mix = (tuple(StemLevel(i.name, i.gain_db, i.muted, i.solo)
+                               for i in song.mixer.inputs if i.name != COUNT_IN_INPUT),
+                         tuple(song.mixer.output_gain_db.items()))
+        self.moment = (self.state, song, self.index, self.pos, self._ci_pos, self._ci_len,
+                       self._ci_frames, self._ci_bars, self.pending, self.loop, self.rejected,
+                       self.problem, self.songs_ended, self._mix)
+
+    def snapshot(self, moment: tuple | None = None, **engine_fields) -> State:
+        """The State of a published moment (default: the last); any thread may call it."""
+        (state, song, index, pos, ci_pos, ci_len, ci_frames, ci_bars, pending, loop, rejected,
+         problem, songs_ended, (mix, gains)) = moment or self.moment
+        engine_fields.setdefault("problem", problem)
+        show = self.bank.show
+        nxt = index + 1
+        common = dict(transport=state, index=index + 1, count=self.count, setlist=show.name,
+                      next_song=show.entries[nxt].name if nxt < self.count else "",
+                      rejected=rejected, songs_ended=songs_ended, **engine_fields)
         if song is None:
-            entry = self.bank.show.entries[self.index] if self.count else None
-            return State(transport=self.state, song_name=entry.name if entry else "",
-                         index=self.index + 1, count=self.count, setlist=self.bank.show.name,
-                         rejected=self.rejected, **engine_fields)
+            return State(song_name=show.entries[index].name if self.count else "", **common)
         p = song.positions
-        pos = self.pos
         bar, beat, bpm, meter = 1, 1, 0.0, ""
         i = int(np.searchsorted(p.beat_frames, pos, "right")) - 1
-        if self.state == COUNT_IN and self._ci_frames:
-            j = max(0, bisect.bisect_right(self._ci_frames, self._ci_pos) - 1)
-            bar, beat = self._ci_bars[j]
+        if state == COUNT_IN and ci_frames:
+            bar, beat = ci_bars[max(0, bisect.bisect_right(ci_frames, ci_pos) - 1)]
         elif i >= 0:
             bar, beat = int(p.beat_bar[i]), int(p.beat_number[i])
         if len(p.beat_frames):
             j = max(i, 0)
             bpm, meter = float(p.beat_bpm[j]), p.beat_meter[j]
         s = int(np.searchsorted(p.section_frames, pos, "right")) - 1
-        if song.mixer.version != self._mix_version:
-            self._mix_version = song.mixer.version
-            self._mix = tuple(StemLevel(i.name, i.gain_db, i.muted, i.solo)
-                              for i in song.mixer.inputs if i.name != COUNT_IN_INPUT)
-        nxt = self.index + 1
         return State(
-            transport=self.state, song=song.song.title, song_name=song.song.name,
-            index=self.index + 1, count=self.count,
-            next_song=self.bank.show.entries[nxt].name if nxt < self.count else "",
-            setlist=self.bank.show.name,
+            song=song.song.title, song_name=song.song.name,
             section=song.song.sections[s].name if s >= 0 else "",
             bar=bar, beat=beat, bpm=bpm, meter=meter, frame=pos, seconds=pos / self.rate,
-            song_frames=song.frames, count_in_left=self._ci_len - self._ci_pos,
-            songs_ended=self.songs_ended,
-            pending=self.pending.text if self.pending else "",
-            vamp=self.loop.text if self.loop else "",
-            mix=self._mix, output_gain_db=tuple(song.mixer.output_gain_db.items()),
-            disk_underruns=song.underruns, failed_stems=tuple(song.failed_stems()),
-            rejected=self.rejected, **engine_fields)
+            song_frames=song.frames, count_in_left=ci_len - ci_pos,
+            pending=pending.text if pending else "", vamp=loop.text if loop else "",
+            mix=mix, output_gain_db=gains, disk_underruns=song.underruns,
+            failed_stems=tuple(song.failed_stems()), **common)

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""The audio engine under JACK's dummy backend (real-time pacing, no sound card).
+
+    .venv/bin/python bench/engine.py work     [--period 128] [--stems 16] [--seconds 60]
+    .venv/bin/python bench/engine.py latency  [--period 128]
+    .venv/bin/python bench/engine.py memory   [--stems 32] [--minutes 60] [--seconds 60]
+    .venv/bin/python bench/engine.py soak     [--period 256] [--minutes 30]
+
+work:    per-period engine work (commands + mix) as a fraction of the period.
+latency: frames from a Play command to its first sound reaching ALSA.
+memory:  peak RSS while playing a long many-stem song, sampled as it plays.
+soak:    xruns and disk underruns with a CPU-heavy neighbour and heavy disk reads.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from common import make_stems, peak_rss_mb, write_song  # noqa: E402
+from alsa_doubles import Jack, file_pcm, jack_pcm  # noqa: E402
+
+from appliance.audio.player import Player  # noqa: E402
+from appliance.audio.state import STOPPED  # noqa: E402
+from appliance.config import Config  # noqa: E402
+from appliance.control import commands as c  # noqa: E402
+from appliance.errors import Problems  # noqa: E402
+
+OUTPUTS = {"foh": (1, 2), "ears": (3, 4), "click": (5, 3, 4), "cue": (6, 7)}
+
+
+def setup(work: Path, *, period: int, stems: int, seconds: float, shared: bool = False,
+          tee: Path | None = None) -> tuple[Jack, Player]:
+    song = work / "song"
+    write_song(song, make_stems(song, stems, seconds, shared=shared))
+    jack = Jack(period=period, channels=8)
+    conf = work / "asoundrc"
+    text = jack_pcm("jackhat", 8)
+    if tee:
+        text += file_pcm("copy", tee, slave="jackhat")
+    conf.write_text(text)
+    os.environ["ALSA_CONFIG_PATH"] = f"/usr/share/alsa/alsa.conf:{conf}"
+    config = Config(rate=48000, channels=8, period=period, periods=3, format="FLOAT_LE",
+                    outputs=OUTPUTS, cache=work / "cache")
+    return jack, Player.open(song, config, Problems(), device="copy" if tee else "jackhat")
+
+
+def percentiles(ns: np.ndarray, period: int) -> str:
+    frac = ns / (period / 48000 * 1e9) * 100
+    p = np.percentile(frac, [50, 99, 99.9])
+    return (f"p50 {p[0]:.2f} %  p99 {p[1]:.2f} %  p99.9 {p[2]:.2f} %  max {frac.max():.2f} %"
+            f"  ({len(ns)} periods)")
+
+
+def cmd_work(args, work: Path) -> None:
+    jack, player = setup(work, period=args.period, stems=args.stems, seconds=args.seconds + 10)
+    try:
+        player.send(c.Play())
+        player.start()
+        time.sleep(args.seconds)
+        s = player.state
+        n = min(player.engine.periods, len(player.engine.work_ns))
+        ns = player.engine.work_ns[:n][5:]          # skip the first periods (warm-up)
+        print(f"{args.stems} stereo stems + click -> 8 ch, {args.period}-frame periods, "
+              f"{args.seconds:g} s paced")
+        print("per-period engine work:", percentiles(ns, args.period))
+        print(f"xruns {s.xruns}, disk underruns {s.disk_underruns}, health {s.health}")
+    finally:
+        player.stop()
+        jack.stop()
+
+
+def cmd_latency(args, work: Path) -> None:
+    tee = work / "copy.raw"
+    jack, player = setup(work, period=args.period, stems=4, seconds=30, tee=tee)
+    try:
+        player.start()
+        lat = []
+        for _ in range(args.runs):
+            time.sleep(0.2)
+            sent_at = player.state.output_frame       # the period being prepared next
+            player.send(c.Play())
+            time.sleep(0.3)
+            player.send(c.Stop())
+            time.sleep(0.1)
+            while player.state.transport != STOPPED:
+                time.sleep(0.01)
+            lat.append(sent_at)
+        buffer = player.engine.device.buffer_frames
+    finally:
+        player.stop()
+        jack.stop()
+    raw = np.fromfile(str(tee), dtype=np.float32).reshape(-1, 8)
+    loud = np.abs(raw).max(axis=1) > 0
+    starts = np.flatnonzero(loud & ~np.concatenate([[False], loud[:-1]]))
+    delays = [int(starts[np.searchsorted(starts, s)] - s) for s in lat]
+    print(f"{args.period}-frame periods, ALSA buffer {buffer} frames")
+    print(f"command -> first sound written: {delays} frames "
+          f"(max {max(delays)} = {max(delays) / args.period:.2f} periods)")
+    print(f"+ buffer depth to playout: up to {buffer} frames; total max "
+          f"{(max(delays) + buffer) / 48:.1f} ms")
+
+
+def cmd_memory(args, work: Path) -> None:
+    jack, player = setup(work, period=256, stems=args.stems, seconds=args.minutes * 60,
+                         shared=True)
+    try:
+        before = peak_rss_mb()
+        player.send(c.Play())
+        player.start()
+        samples = []
+        for _ in range(int(args.seconds // 10)):
+            time.sleep(10)
+            samples.append(peak_rss_mb())
+        s = player.state
+        print(f"{args.stems} stereo stems x {args.minutes:g} min, played {s.seconds:.0f} s")
+        print(f"peak RSS after loading {before:.1f} MB; while playing, every 10 s: "
+              + ", ".join(f"{m:.1f}" for m in samples) + " MB")
+        print(f"xruns {s.xruns}, disk underruns {s.disk_underruns}")
+    finally:
+        player.stop()
+        jack.stop()
+
+
+def cmd_soak(args, work: Path) -> None:
+    big = work / "disk-load.bin"
+    if not big.exists():
+        subprocess.run(["dd", "if=/dev/urandom", f"of={big}", "bs=1M", "count=2048"],
+                       check=True, capture_output=True)
+    jack, player = setup(work, period=args.period, stems=16, seconds=args.minutes * 60 + 30)
+    cpu = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    disk = subprocess.Popen(["sh", "-c", f"while true; do dd if={big} of=/dev/null bs=1M "
+                                         f"iflag=direct 2>/dev/null; done"])
+    try:
+        player.send(c.Play())
+        player.start()
+        for minute in range(int(args.minutes)):
+            time.sleep(60)
+            s = player.state
+            print(f"{minute + 1:3d} min: xruns {s.xruns}, disk underruns {s.disk_underruns}, "
+                  f"health {s.health}", flush=True)
+        n = min(player.engine.periods, len(player.engine.work_ns))
+        print("per-period work (last periods):", percentiles(player.engine.work_ns[:n], args.period))
+    finally:
+        cpu.kill()
+        disk.kill()
+        player.stop()
+        jack.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=("work", "latency", "memory", "soak"))
+    ap.add_argument("--period", type=int, default=128)
+    ap.add_argument("--stems", type=int, default=16)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--runs", type=int, default=10)
+    args = ap.parse_args()
+    work = Path(tempfile.gettempdir()) / f"backline-engine-{args.what}"
+    work.mkdir(exist_ok=True)
+    {"work": cmd_work, "latency": cmd_latency, "memory": cmd_memory, "soak": cmd_soak}[
+        args.what](args, work)
+
+
+if __name__ == "__main__":
+    main()
