@@ -63,8 +63,9 @@ def percentiles(ns: np.ndarray, period: int) -> str:
 def cmd_work(args, work: Path) -> None:
     jack, player = setup(work, period=args.period, stems=args.stems, seconds=args.seconds + 10)
     try:
-        player.send(c.Play())
         player.start()
+        time.sleep(1)                               # the song's first second read ahead
+        player.send(c.Play())
         time.sleep(args.seconds)
         s = player.state
         n = min(player.engine.periods, len(player.engine.work_ns))
@@ -72,6 +73,7 @@ def cmd_work(args, work: Path) -> None:
         print(f"{args.stems} stereo stems + click -> 8 ch, {args.period}-frame periods, "
               f"{args.seconds:g} s paced")
         print("per-period engine work:", percentiles(ns, args.period))
+        print("audio thread:", player.engine.realtime)
         print(f"xruns {s.xruns}, disk underruns {s.disk_underruns}, health {s.health}")
     finally:
         player.stop()

@@ -12,6 +12,8 @@ backoff, and playing on from the same frame when it returns.
 """
 from __future__ import annotations
 
+import gc
+import os
 import sys
 import threading
 import time
@@ -27,7 +29,8 @@ from .transport import Transport
 RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)    # reopening a missing device
 CALM_S = 2.0                                  # clean audio after a fault before "healthy"
 WORK_HISTORY = 1 << 16                        # per-period work times kept for benches
-SWITCH_S = 0.0005     # how long another Python thread may keep the audio thread waiting
+SWITCH_S = 0.0001     # how long another Python thread may keep the audio thread waiting
+RT_PRIORITY = 70      # SCHED_FIFO priority of the audio thread, where the system allows it
 
 
 class Engine:
@@ -38,6 +41,7 @@ class Engine:
         self.output_frame = 0
         self.periods = 0                 # periods written: the watchdog's proof of progress
         self.xruns = 0
+        self.realtime = ""
         self.health = STALLED
         self.problem = ""
         self.work_ns = np.zeros(WORK_HISTORY, dtype=np.int64)
@@ -89,7 +93,17 @@ class Engine:
         self.problem = ""
         return True
 
+    def _realtime(self) -> None:
+        """Ask for real-time scheduling for this (the audio) thread; say so when refused."""
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
+            self.realtime = f"SCHED_FIFO priority {RT_PRIORITY}"
+        except (PermissionError, OSError, AttributeError) as exc:
+            self.realtime = f"no real-time scheduling ({exc}): audio may drop out under load"
+        gc.freeze()          # what is loaded now is never scanned by the collector again
+
     def _run(self) -> None:
+        self._realtime()
         attempt = 0
         while not self._halt.is_set():
             if not self.device.is_open:

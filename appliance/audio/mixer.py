@@ -106,12 +106,12 @@ class Mixer:
                          if inp.is_click and inp.live]
         self._scratch = np.zeros((max([1] + [i.channels for i in inputs]), block), dtype=np.float32)
         self._planar = np.zeros((int(rows[-1]), block), dtype=np.float32)
-        self._mixed = np.zeros((channels, block), dtype=np.float32)
-        self._target_mixed = np.zeros((channels, block), dtype=np.float32)
+        self._mixed = np.zeros((block, channels), dtype=np.float32)
+        self._target_mixed = np.zeros((block, channels), dtype=np.float32)
         self._ramp = np.zeros(block, dtype=np.float32)
         self._steps = np.arange(block, dtype=np.float32)
         self._ramp_done = 0       # frames of the current level glide already played
-        self._matrix_t = self._target_t = np.zeros((channels, int(rows[-1])), dtype=np.float32)
+        self._matrix = self._target = np.zeros((int(rows[-1]), channels), dtype=np.float32)
         self.update(glide=False)
 
     def input(self, name: str) -> MixerInput:
@@ -135,20 +135,19 @@ class Mixer:
                 level = self.output_gain_db[output] + inp.sends.get(output, 0.0)
                 m += r * np.float32(gain * db_to_gain(level))
             inp.matrix = m
-        target = np.ascontiguousarray(np.concatenate([i.matrix for i in self.inputs]).T)
-        self._input_matrix_t = [np.ascontiguousarray(target[:, a:b]) for a, b in self._rows]
+        target = np.concatenate([i.matrix for i in self.inputs])     # (source rows, channels)
         if glide:
-            self._matrix_t = self._current_matrix()   # a new glide starts where the last one is
+            self._matrix = self._current_matrix()   # a new glide starts where the last one is
             self._ramp_done = 0
         else:
-            self._matrix_t = target
+            self._matrix = target
             self._ramp_done = self.ramp_frames
-        self._target_t = target
+        self._target = target
         self.version += 1
 
     def _current_matrix(self) -> np.ndarray:
         t = min(1.0, self._ramp_done / self.ramp_frames)
-        return (self._matrix_t + (self._target_t - self._matrix_t) * np.float32(t)).astype(np.float32)
+        return (self._matrix + (self._target - self._matrix) * np.float32(t)).astype(np.float32)
 
     def mix_into(self, out: np.ndarray, frame: int, *, stem_ramp: np.ndarray | None = None,
                  click: bool = True) -> None:
@@ -169,7 +168,7 @@ class Mixer:
                 planar[a:b].fill(0.0)
         if stem_ramp is not None:
             np.multiply(stems, stem_ramp, out=stems)
-        self._product(out, planar, self._matrix_t, self._target_t, n)
+        self._product(out, planar, n)
 
     def mix_source_into(self, out: np.ndarray, frame: int, inp: MixerInput,
                         source: Source) -> None:
@@ -179,26 +178,25 @@ class Mixer:
         i = self.inputs.index(inp)
         rows = self._scratch[: inp.channels, :n]
         source.read_into(frame, rows)
-        mixed = self._mixed[:, :n]
-        np.matmul(self._input_matrix_t[i], rows, out=mixed)
-        np.add(out, mixed.T, out=out)
+        mixed = self._mixed[:n]
+        np.dot(rows.T, inp.matrix, out=mixed)
+        np.add(out, mixed, out=out)
 
-    def _product(self, out: np.ndarray, planar: np.ndarray, current: np.ndarray,
-                 target: np.ndarray, n: int) -> None:
-        mixed = self._mixed[:, :n]
-        np.matmul(current, planar, out=mixed)
+    def _product(self, out: np.ndarray, planar: np.ndarray, n: int) -> None:
+        mixed = self._mixed[:n]
+        np.dot(planar.T, self._matrix, out=mixed)
         if self._ramp_done < self.ramp_frames:
-            # glide: mixed += (target·x − current·x) × ramp
-            other = self._target_mixed[:, :n]
-            np.matmul(target, planar, out=other)
+            # glide: mixed += (x·target − x·current) × ramp
+            other = self._target_mixed[:n]
+            np.dot(planar.T, self._target, out=other)
             np.subtract(other, mixed, out=other)
             ramp = self._ramp[:n]
             np.add(self._steps[:n], self._ramp_done + 1, out=ramp)
             np.multiply(ramp, 1.0 / self.ramp_frames, out=ramp)
             np.minimum(ramp, 1.0, out=ramp)
-            np.multiply(other, ramp, out=other)
+            np.multiply(other, ramp[:, None], out=other)
             np.add(mixed, other, out=mixed)
             self._ramp_done += n
             if self._ramp_done >= self.ramp_frames:
-                self._matrix_t = self._target_t
-        np.add(out, mixed.T, out=out)
+                self._matrix = self._target
+        np.add(out, mixed, out=out)

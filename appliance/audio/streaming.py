@@ -26,6 +26,7 @@ from .stems import StemReader
 
 CAPACITY = 1 << 16      # frames held per ring (1.4 s at 48 kHz)
 CHUNK = 1 << 14         # frames read from disk at a time, per stem
+COPY = 1 << 10          # frames moved into the ring per numpy call (each holds the GIL)
 BLOCKING_WAIT_S = 30.0  # an offline render gives a stuck disk this long, then plays silence
 _IDLE = -1              # a ring's generation before anything was asked of it
 
@@ -144,11 +145,16 @@ class SongStream:
         reader, scratch = self.readers[best], self._scratch[best]
         r0, r1 = self.rows[best]
         i = best_written % ring.capacity
-        k = min(n, ring.capacity - i)
         reader.read_into(base + best_written, scratch[:n])
-        ring.data[r0:r1, i:i + k] = scratch[:k].T
-        if k < n:
-            ring.data[r0:r1, : n - k] = scratch[k:n].T
+        for j in range(0, n, COPY):        # short copies: the audio thread never waits long
+            m = min(COPY, n - j)
+            dst = (i + j) % ring.capacity
+            if dst + m <= ring.capacity:
+                ring.data[r0:r1, dst:dst + m] = scratch[j:j + m].T
+            else:
+                split = ring.capacity - dst
+                ring.data[r0:r1, dst:] = scratch[j:j + split].T
+                ring.data[r0:r1, : m - split] = scratch[j + split:j + m].T
         ring.have[best] = (gen, best_written + n)
         self._publish(ring, gen)
         return True
