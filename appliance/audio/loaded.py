@@ -61,7 +61,7 @@ class LoadedSong:
     mixer: Mixer
     stream: SongStream
     positions: Positions
-    disk: DiskThread | None = None
+    disks: tuple[DiskThread, ...] = ()
 
     @property
     def rate(self) -> int:
@@ -89,15 +89,18 @@ class LoadedSong:
         return [stems[i].name for i in self.stream.failed()]
 
     def start(self, *, blocking: bool = False) -> None:
-        """Start reading ahead; `blocking`: the mixer waits for the disk (offline render)."""
+        """Start reading ahead. `blocking` (an offline render): the mixer waits for the disk,
+        and two disk threads decode in parallel, nothing being real-time."""
         self.stream.blocking = blocking
-        self.disk = DiskThread([self.stream])
-        self.disk.start()
+        parts = 2 if blocking else 1
+        self.disks = tuple(DiskThread([self.stream], i, parts) for i in range(parts))
+        for d in self.disks:
+            d.start()
 
     def stop(self) -> None:
-        if self.disk is not None:
-            self.disk.stop()
-            self.disk = None
+        for d in self.disks:
+            d.stop()
+        self.disks = ()
 
     def close(self) -> None:
         self.stop()

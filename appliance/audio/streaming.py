@@ -26,7 +26,7 @@ from .stems import StemReader
 
 CAPACITY = 1 << 16      # frames held per ring (1.4 s at 48 kHz)
 CHUNK = 1 << 14         # frames read from disk at a time, per stem
-COPY = 1 << 10          # frames moved into the ring per numpy call (each holds the GIL)
+COPY = 1 << 12          # frames moved into the ring per numpy call (each holds the GIL)
 BLOCKING_WAIT_S = 30.0  # an offline render gives a stuck disk this long, then plays silence
 _IDLE = -1              # a ring's generation before anything was asked of it
 
@@ -120,12 +120,16 @@ class SongStream:
                 self.underruns += 1
 
     # -- the disk thread's side --------------------------------------------
-    def fill(self) -> bool:
-        """Read one chunk ahead into the playing ring, else the cued one; True if it read."""
-        a = self._active
-        return self._fill(self._rings[a]) or self._fill(self._rings[1 - a])
+    def fill(self, part: int = 0, parts: int = 1) -> bool:
+        """Read one chunk ahead into the playing ring, else the cued one; True if it read.
 
-    def _fill(self, ring: _Ring) -> bool:
+        With `parts` > 1, several disk threads share the work, each its own stems.
+        """
+        a = self._active
+        return self._fill(self._rings[a], part, parts) or \
+            self._fill(self._rings[1 - a], part, parts)
+
+    def _fill(self, ring: _Ring, part: int, parts: int) -> bool:
         gen, base = ring.want
         if gen == _IDLE or not self.readers:
             return False
@@ -133,6 +137,8 @@ class SongStream:
         # the stem furthest behind reads next
         best, best_written = -1, None
         for s, (have_gen, written) in enumerate(ring.have):
+            if s % parts != part:
+                continue
             written = written if have_gen == gen else 0
             written = max(written, consumed)     # the mixer overtook this stem: skip ahead
             if best_written is None or written < best_written:
@@ -178,16 +184,17 @@ class DiskThread(threading.Thread):
 
     IDLE_S = 0.002
 
-    def __init__(self, streams: list[SongStream]) -> None:
-        super().__init__(name="backline-disk", daemon=True)
+    def __init__(self, streams: list[SongStream], part: int = 0, parts: int = 1) -> None:
+        super().__init__(name=f"backline-disk{part}", daemon=True)
         self.streams = streams
+        self.part, self.parts = part, parts
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
             busy = False
             for s in self.streams:
-                busy = s.fill() or busy
+                busy = s.fill(self.part, self.parts) or busy
             if not busy:
                 self._halt.wait(self.IDLE_S)
 
