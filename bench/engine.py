@@ -37,20 +37,30 @@ from appliance.errors import Problems  # noqa: E402
 OUTPUTS = {"foh": (1, 2), "ears": (3, 4), "click": (5, 3, 4), "cue": (6, 7)}
 
 
+class _NoJack:
+    def stop(self) -> None:
+        pass
+
+
 def setup(work: Path, *, period: int, stems: int, seconds: float, shared: bool = False,
-          tee: Path | None = None) -> tuple[Jack, Player]:
+          tee: Path | None = None, null: bool = False) -> tuple[Jack | _NoJack, Player]:
+    """A player on JACK's dummy backend (paced), or on ALSA's null device (`null`: unpaced,
+    for memory figures without the JACK client's own ~100 MB of shared memory)."""
     song = work / "song"
     write_song(song, make_stems(song, stems, seconds, shared=shared))
-    jack = Jack(period=period, channels=8)
     conf = work / "asoundrc"
-    text = jack_pcm("jackhat", 8)
+    if null:
+        jack, text, device = _NoJack(), "pcm.nothing { type null }\n", "nothing"
+    else:
+        jack, text, device = Jack(period=period, channels=8), jack_pcm("jackhat", 8), "jackhat"
     if tee:
-        text += file_pcm("copy", tee, slave="jackhat")
+        text += file_pcm("copy", tee, slave=device)
+        device = "copy"
     conf.write_text(text)
     os.environ["ALSA_CONFIG_PATH"] = f"/usr/share/alsa/alsa.conf:{conf}"
     config = Config(rate=48000, channels=8, period=period, periods=3, format="FLOAT_LE",
                     outputs=OUTPUTS, cache=work / "cache")
-    return jack, Player.open(song, config, Problems(), device="copy" if tee else "jackhat")
+    return jack, Player.open(song, config, Problems(), device=device)
 
 
 def percentiles(ns: np.ndarray, period: int) -> str:
@@ -113,17 +123,19 @@ def cmd_latency(args, work: Path) -> None:
 
 def cmd_memory(args, work: Path) -> None:
     jack, player = setup(work, period=256, stems=args.stems, seconds=args.minutes * 60,
-                         shared=True)
+                         shared=True, null=args.null)
     try:
         before = peak_rss_mb()
-        player.send(c.Play())
         player.start()
+        time.sleep(1)
+        player.send(c.Play())
         samples = []
         for _ in range(int(args.seconds // 10)):
             time.sleep(10)
             samples.append(peak_rss_mb())
         s = player.state
-        print(f"{args.stems} stereo stems x {args.minutes:g} min, played {s.seconds:.0f} s")
+        print(f"{args.stems} stereo stems x {args.minutes:g} min, played {s.seconds:.0f} s "
+              f"({'ALSA null device, unpaced' if args.null else 'JACK dummy, paced'})")
         print(f"peak RSS after loading {before:.1f} MB; while playing, every 10 s: "
               + ", ".join(f"{m:.1f}" for m in samples) + " MB")
         print(f"xruns {s.xruns}, disk underruns {s.disk_underruns}")
@@ -138,12 +150,13 @@ def cmd_soak(args, work: Path) -> None:
         subprocess.run(["dd", "if=/dev/urandom", f"of={big}", "bs=1M", "count=2048"],
                        check=True, capture_output=True)
     jack, player = setup(work, period=args.period, stems=16, seconds=args.minutes * 60 + 30)
+    player.start()
+    time.sleep(1)
     cpu = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     disk = subprocess.Popen(["sh", "-c", f"while true; do dd if={big} of=/dev/null bs=1M "
                                          f"iflag=direct 2>/dev/null; done"])
     try:
         player.send(c.Play())
-        player.start()
         for minute in range(int(args.minutes)):
             time.sleep(60)
             s = player.state
@@ -166,6 +179,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--null", action="store_true", help="memory: ALSA null device, not JACK")
     args = ap.parse_args()
     work = Path(tempfile.gettempdir()) / f"backline-engine-{args.what}"
     work.mkdir(exist_ok=True)
