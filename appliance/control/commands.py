@@ -12,6 +12,7 @@ import functools
 import typing
 from dataclasses import dataclass, fields
 from enum import Enum
+from typing import ClassVar
 
 
 class At(Enum):
@@ -46,8 +47,15 @@ def _check(cmd: object) -> None:
 
 @dataclass(frozen=True)
 class Command:
+    RANGES: ClassVar[dict[str, tuple[float, float | None]]] = {}   # field -> allowed (low, high)
+
     def __post_init__(self) -> None:
         _check(self)
+        for name, (low, high) in self.RANGES.items():
+            value = getattr(self, name)
+            if value < low or (high is not None and value > high):
+                allowed = f"{low:g} to {high:g}" if high is not None else f"{low:g} or more"
+                raise ValueError(f"{self.name}.{name} must be {allowed}, not {value}")
 
     @property
     def name(self) -> str:
@@ -89,13 +97,9 @@ class Restart(Command):
 
 @dataclass(frozen=True)
 class Seek(Command):
+    RANGES = {"bar": (1, None)}
     bar: int = 1
     at: At = At.NOW
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.bar < 1:
-            raise ValueError(f"Seek.bar must be 1 or more, not {self.bar}")
 
 
 @dataclass(frozen=True)
@@ -120,12 +124,8 @@ class NextSection(Command):
 @dataclass(frozen=True)
 class Vamp(Command):
     """Loop the current section (bars=0) or the current `bars` bars until released."""
+    RANGES = {"bars": (0, 64)}
     bars: int = 0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not 0 <= self.bars <= 64:
-            raise ValueError(f"Vamp.bars must be 0 (the section) to 64, not {self.bars}")
 
 
 @dataclass(frozen=True)
@@ -152,33 +152,21 @@ class PreviousSong(Command):
 @dataclass(frozen=True)
 class SelectSong(Command):
     """The setlist's song at this 1-based position."""
+    RANGES = {"index": (1, None)}
     index: int = 1
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.index < 1:
-            raise ValueError(f"SelectSong.index must be 1 or more, not {self.index}")
 
 
 # -- live mix -----------------------------------------------------------------
 GAIN_RANGE = (-120.0, 12.0)
 
 
-def _check_db(cmd: Command, db: float) -> None:
-    if not GAIN_RANGE[0] <= db <= GAIN_RANGE[1]:
-        raise ValueError(f"{cmd.name}.db must be {GAIN_RANGE[0]:g} to {GAIN_RANGE[1]:g}, not {db}")
-
-
 @dataclass(frozen=True)
 class SetGain(Command):
     """A stem's (or the click's) level; with `output`, only in that output's mix."""
+    RANGES = {"db": GAIN_RANGE}
     stem: str = ""
     db: float = 0.0
     output: str = ""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_db(self, self.db)
 
 
 @dataclass(frozen=True)
@@ -205,12 +193,9 @@ class Solo(Command):
 @dataclass(frozen=True)
 class SetOutputGain(Command):
     """An output's master level (foh, ears, click ...)."""
+    RANGES = {"db": GAIN_RANGE}
     output: str = ""
     db: float = 0.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_db(self, self.db)
 
 
 TRANSPORT = (Play, Stop, TogglePlay, Pause, Resume, Restart, Seek, Jump, NextSection, Vamp,
