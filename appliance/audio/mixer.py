@@ -154,7 +154,8 @@ class Mixer:
         """Add song frames [frame, frame+len(out)) of every input into `out`.
 
         `stem_ramp` (one gain per frame) fades the stems but not the click;
-        `click=False` leaves the click out (the old side of a jump's crossfade).
+        `click=False` leaves the click out: the old side of a jump's crossfade, which
+        also leaves a level glide where it is (the new side moves it on).
         """
         n = out.shape[0]
         planar = self._planar[:, :n]
@@ -168,7 +169,7 @@ class Mixer:
                 planar[a:b].fill(0.0)
         if stem_ramp is not None:
             np.multiply(stems, stem_ramp, out=stems)
-        self._product(out, planar, n)
+        self._product(out, planar, n, advance=click)
 
     def mix_source_into(self, out: np.ndarray, frame: int, inp: MixerInput,
                         source: Source) -> None:
@@ -182,7 +183,7 @@ class Mixer:
         np.dot(rows.T, inp.matrix, out=mixed)
         np.add(out, mixed, out=out)
 
-    def _product(self, out: np.ndarray, planar: np.ndarray, n: int) -> None:
+    def _product(self, out: np.ndarray, planar: np.ndarray, n: int, advance: bool) -> None:
         mixed = self._mixed[:n]
         np.dot(planar.T, self._matrix, out=mixed)
         if self._ramp_done < self.ramp_frames:
@@ -196,7 +197,8 @@ class Mixer:
             np.minimum(ramp, 1.0, out=ramp)
             np.multiply(other, ramp[:, None], out=other)
             np.add(mixed, other, out=mixed)
-            self._ramp_done += n
-            if self._ramp_done >= self.ramp_frames:
-                self._matrix = self._target
+            if advance:
+                self._ramp_done += n
+                if self._ramp_done >= self.ramp_frames:
+                    self._matrix = self._target
         np.add(out, mixed, out=out)
