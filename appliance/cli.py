@@ -205,6 +205,23 @@ class _Keys:
             termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._saved)
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from .service.daemon import Daemon, install_signals
+    from .service.logs import log, setup_logging
+
+    setup_logging()
+    try:
+        config = _config(args)
+    except BacklineError as exc:
+        for problem in getattr(exc, "problems", None) or [exc.problem]:
+            log.error("%s", problem)
+        return 1
+    daemon = Daemon(config, state_path=Path(args.state), device=args.device,
+                    target=Path(args.target) if args.target else None)
+    install_signals(daemon)
+    return daemon.run()
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -254,6 +271,15 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("target", help="song folder, song name, or setlist file")
     pl.add_argument("--device", help="ALSA device (default: the config's)")
     pl.set_defaults(func=cmd_play)
+
+    rn = with_config(sub.add_parser("run", help="the daemon: play, serve the controls, "
+                                                "talk to systemd"))
+    rn.add_argument("target", nargs="?", help="song or setlist (default: where it was, or the "
+                                              "library's first setlist)")
+    rn.add_argument("--device", help="ALSA device (default: the config's)")
+    rn.add_argument("--state", default="/var/lib/backline/state.json",
+                    help="where the daemon keeps its place between restarts")
+    rn.set_defaults(func=cmd_run)
 
     c = with_config(sub.add_parser("check", help="validate every song and setlist of a library"))
     c.add_argument("library")

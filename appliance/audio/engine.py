@@ -39,7 +39,9 @@ class Engine:
         self.device = device
         self.commands: deque[Command] = deque()
         self.output_frame = 0
-        self.periods = 0                 # periods written: the watchdog's proof of progress
+        self.periods = 0                 # periods written
+        self.heartbeat = 0               # every turn of the loop, playing or retrying a device:
+                                         # the watchdog's proof that the audio thread is alive
         self.xruns = 0
         self.realtime = ""
         self.health = STALLED
@@ -108,6 +110,7 @@ class Engine:
         while not self._halt.is_set():
             if not self.device.is_open:
                 if not self._open():
+                    self.heartbeat += 1
                     self.health = STALLED
                     self._apply_commands()
                     self._publish()
@@ -159,6 +162,7 @@ class Engine:
                 return
             self.output_frame += period
             self.periods += 1
+            self.heartbeat += 1
             if self.health == RECOVERING and self.output_frame - self._calm_from >= calm:
                 self.health = HEALTHY
             self._publish()

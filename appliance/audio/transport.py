@@ -83,7 +83,7 @@ class Transport:
         self._out_index = 0
         self._out_pos = self._out_len = self._out_done = 0
         self._crossfade_missed = False
-        self._mix_version = -1
+        self._mix_of: tuple = (None, -1)     # whose mix levels were last published
         self._mix: tuple[tuple[StemLevel, ...], tuple[tuple[str, float], ...]] = ((), ())
         self._want()
         self._take_ready()
@@ -352,6 +352,12 @@ class Transport:
 
     def _set_level(self, stem: str, output: str, new) -> str:
         inp = self._stem(stem)
+        if inp is None and stem == "click" and self.song is None:   # kept for the next song
+            if output:
+                self.click_sends[output] = new(self.click_sends.get(output, 0.0))
+            else:
+                self.click_db = new(self.click_db or 0.0)
+            return ""
         if inp is None:
             return self._no_stem(stem)
         if output and output not in self.song.mixer.outputs:
@@ -384,13 +390,13 @@ class Transport:
         return ""
 
     def _cmd_SetOutputGain(self, cmd: c.SetOutputGain) -> str:
-        if self.song is None:
-            return "no song loaded"
-        if cmd.output not in self.song.mixer.outputs:
-            return f"no output {cmd.output!r} (outputs: {', '.join(self.song.mixer.outputs)})"
-        self.output_gain_db[cmd.output] = cmd.db
-        self.song.mixer.output_gain_db[cmd.output] = cmd.db
-        self.song.mixer.update()
+        outputs = self.bank.config.outputs
+        if cmd.output not in outputs:
+            return f"no output {cmd.output!r} (outputs: {', '.join(outputs)})"
+        self.output_gain_db[cmd.output] = cmd.db      # kept for every song from now on
+        if self.song is not None:
+            self.song.mixer.output_gain_db[cmd.output] = cmd.db
+            self.song.mixer.update()
         return ""
 
     # -- starting and stopping --------------------------------------------------------
@@ -618,8 +624,8 @@ class Transport:
     def publish(self) -> None:
         """What readers see: one tuple, swapped in whole (cheap enough for every period)."""
         song = self.song
-        if song is not None and song.mixer.version != self._mix_version:
-            self._mix_version = song.mixer.version
+        if song is not None and (song.mixer, song.mixer.version) != self._mix_of:
+            self._mix_of = (song.mixer, song.mixer.version)
             self._mix = (tuple(StemLevel(i.name, i.gain_db, i.muted, i.solo)
                                for i in song.mixer.inputs if i.name != COUNT_IN_INPUT),
                          tuple(song.mixer.output_gain_db.items()))

@@ -1,0 +1,1 @@
+"""The daemon: systemd integration, logging, persisted state."""

@@ -1,0 +1,169 @@
+"""`backline run`: the appliance's daemon.
+
+Plays what it was playing before (or the library's first setlist, or first song),
+tells systemd when the audio is running, proves the audio thread is alive with
+watchdog pings, keeps `systemctl status` readable, saves where it is, and on
+SIGTERM fades out and exits within two seconds.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+
+from ..audio.player import Player
+from ..audio.state import State
+from ..config import Config
+from ..control import commands as c
+from ..errors import BacklineError, Problems
+from ..timeline.library import Library
+from .logs import log
+from .notify import Notifier
+from .resume import Resume, load_resume, save_resume
+
+READY_WAIT_S = 10.0      # for the first period to reach the device before READY anyway
+TICK_S = 0.25            # how often the service loop looks at the engine
+STOP_FADE_S = 0.5        # SIGTERM: the fade-out gets this long before the device closes
+
+
+def choose_target(explicit: Path | None, resume: Resume, library: Path) -> Path | None:
+    if explicit is not None:
+        return explicit
+    if resume.target and Path(resume.target).exists():
+        return Path(resume.target)
+    lib = Library(library)
+    setlists = lib.setlist_paths()
+    if setlists:
+        return setlists[0]
+    names = lib.song_names()
+    return lib.song_dir(names[0]) if names else None
+
+
+def status_text(s: State) -> str:
+    where = f" [{s.index}/{s.count}]" if s.count > 1 else ""
+    text = f"{s.transport}: {s.song or s.song_name}{where}"
+    if s.section:
+        text += f", {s.section}"
+    text += f" ({s.health}"
+    if s.xruns:
+        text += f", {s.xruns} xruns"
+    text += ")"
+    if s.problem:
+        text += f" {s.problem}"
+    return text
+
+
+class Daemon:
+    def __init__(self, config: Config, *, state_path: Path, target: Path | None = None,
+                 device: str | None = None, notifier: Notifier | None = None) -> None:
+        self.config = config
+        self.state_path = Path(state_path)
+        self.target = target
+        self.device = device
+        self.notifier = notifier or Notifier()
+        self.player: Player | None = None
+        self._stop = threading.Event()
+
+    def request_stop(self, *_: object) -> None:
+        self._stop.set()
+
+    def run(self) -> int:
+        problems = Problems()
+        resume = load_resume(self.state_path, problems)
+        for p in problems:
+            log.warning("%s", p)
+        target = choose_target(self.target, resume, self.config.library)
+        if target is None:
+            log.error("%s: no songs or setlists in the library", self.config.library)
+            return 1
+        problems = Problems()
+        try:
+            player = Player.open(target, self.config, problems, device=self.device)
+        except BacklineError as exc:
+            log.error("%s", exc)
+            return 1
+        for p in problems:
+            (log.warning if p.warning else log.error)("%s", p)
+        if player is None:
+            return 1
+        self.player = player
+        self._restore(resume)
+        player.start()
+        self._wait_for_audio()
+        s = player.state
+        log.info("ready: %s", status_text(s), extra=self._fields(s))
+        self.notifier.ready(status_text(s))
+        self._serve(str(target))
+        return 0
+
+    def _restore(self, resume: Resume) -> None:
+        player = self.player
+        if resume.index > 1 and resume.index <= player.transport.count:
+            player.send(c.SelectSong(resume.index))
+        for output, db in resume.output_gain_db.items():
+            if output in self.config.outputs:
+                player.send(c.SetOutputGain(output, max(-120.0, min(12.0, db))))
+        if resume.click_db is not None:
+            player.send(c.SetGain("click", max(-120.0, min(12.0, resume.click_db))))
+
+    def _wait_for_audio(self) -> None:
+        engine = self.player.engine
+        deadline = time.monotonic() + READY_WAIT_S
+        while engine.periods == 0 and time.monotonic() < deadline and not self._stop.is_set():
+            time.sleep(0.01)
+        if engine.periods == 0:
+            log.error("no audio yet: %s; ready anyway, retrying the device",
+                      self.player.state.problem)
+
+    def _fields(self, s: State) -> dict:
+        return {"SONG": s.song_name, "SECTION": s.section, "FRAME": s.frame,
+                "HEALTH": s.health}
+
+    def _serve(self, target: str) -> None:
+        engine = self.player.engine
+        beat = engine.heartbeat
+        tick = min(TICK_S, self.notifier.watchdog_s or TICK_S)
+        saved: Resume | None = None
+        last: tuple = ()
+        while not self._stop.wait(tick):
+            s = self.player.state
+            if engine.heartbeat != beat:          # the audio thread is alive: say so
+                beat = engine.heartbeat
+                self.notifier.watchdog()
+            self.notifier.status(status_text(s))
+            now = (s.transport, s.song_name, s.health, s.problem, s.rejected)
+            if now != last:
+                level = log.warning if s.problem or s.rejected else log.info
+                level("%s%s", status_text(s), f" ({s.rejected})" if s.rejected else "",
+                      extra=self._fields(s))
+                last = now
+            saved = self._save(target, s, saved)
+        self._shutdown(target)
+
+    def _save(self, target: str, s: State, saved: Resume | None) -> Resume:
+        t = self.player.transport
+        state = Resume(target=str(Path(target).resolve()), index=s.index,
+                       output_gain_db=dict(s.output_gain_db), click_db=t.click_db)
+        if state != saved:
+            try:
+                save_resume(self.state_path, state)
+            except OSError as exc:
+                log.error("%s: cannot save the state: %s", self.state_path, exc)
+        return state
+
+    def _shutdown(self, target: str) -> None:
+        player = self.player
+        self.notifier.stopping()
+        player.send(c.Stop())
+        deadline = time.monotonic() + STOP_FADE_S
+        while player.state.transport not in ("stopped", "loading") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self._save(target, player.state, None)
+        player.stop()
+        log.info("stopped")
+
+
+def install_signals(daemon: Daemon) -> None:
+    signal.signal(signal.SIGTERM, daemon.request_stop)
+    signal.signal(signal.SIGINT, daemon.request_stop)

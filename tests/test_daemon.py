@@ -1,0 +1,188 @@
+"""`backline run` under a fake systemd: a datagram socket as NOTIFY_SOCKET, JACK's dummy
+backend as the sound card."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from appliance.config import Config
+from appliance.control import commands as c
+from appliance.errors import Problems
+from appliance.service.daemon import Daemon
+from appliance.service.notify import Notifier
+from appliance.service.resume import Resume, load_resume, save_resume
+
+from alsa_doubles import Jack, jack_pcm, use_config
+from transport_rig import CONFIG, position_song
+
+
+class FakeSystemd:
+    def __init__(self, path: Path) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.05)
+        self.messages: list[str] = []
+
+    def collect(self, seconds: float) -> list[str]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+        return self.messages
+
+    def wait_for(self, text: str, seconds: float = 15) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if any(text in m for m in self.collect(0.05)):
+                return True
+        return False
+
+
+@pytest.fixture
+def jack(tmp_path, monkeypatch):
+    j = Jack(period=256, channels=2)
+    use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2))
+    yield j
+    j.stop()
+
+
+@pytest.fixture
+def systemd(tmp_path, monkeypatch):
+    fake = FakeSystemd(tmp_path / "notify")
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    return fake
+
+
+def _config_file(tmp_path: Path) -> Path:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[audio]\ndevice = "jackhat"\nformat = "FLOAT_LE"\n'
+                   f'[outputs]\nfoh = [1]\nclick = [2]\n'
+                   f'[library]\npath = "{tmp_path / "lib"}"\ncache = "{tmp_path / "cache"}"\n')
+    return cfg
+
+
+def test_ready_status_watchdog_and_a_clean_stop(library, tmp_path, jack, systemd):
+    position_song(library, "song", bars=4)
+    proc = subprocess.Popen([sys.executable, "-m", "appliance", "run", "--config",
+                             str(_config_file(tmp_path)), "--state", str(tmp_path / "st.json")],
+                            stderr=subprocess.PIPE, text=True, env=os.environ)
+    try:
+        assert systemd.wait_for("READY=1")
+        ready = next(m for m in systemd.messages if "READY=1" in m)
+        assert "STATUS=stopped: song, A (healthy)" in ready
+        pings = sum("WATCHDOG=1" in m for m in systemd.collect(1.0))
+        assert pings >= 3                          # at least every 200 ms
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0
+        assert time.monotonic() - t0 < 2.0
+        assert any("STOPPING=1" in m for m in systemd.collect(0.2))
+    finally:
+        proc.kill()
+    assert "ready: stopped: song, A (healthy)" in proc.stderr.read()
+
+
+def _daemon(tmp_path: Path, target: Path) -> tuple[Daemon, threading.Thread]:
+    config = Config(cache=tmp_path / "cache", device="jackhat", library=tmp_path / "lib",
+                    **{**CONFIG, "format": "FLOAT_LE"})
+    d = Daemon(config, state_path=tmp_path / "st.json", target=target)
+    t = threading.Thread(target=d.run)
+    t.start()
+    return d, t
+
+
+def _wait(predicate, seconds=10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_hung_audio_thread_stops_the_watchdog_pings(library, tmp_path, jack, systemd):
+    song = position_song(library, "song", bars=4)
+    d, t = _daemon(tmp_path, song)
+    try:
+        assert systemd.wait_for("READY=1")
+        assert sum("WATCHDOG=1" in m for m in systemd.collect(0.6)) >= 2
+        hang = threading.Event()
+        d.player.transport.render = lambda out: hang.wait()     # the audio thread hangs
+        systemd.collect(0.4)                  # what was sent before the hang
+        beat = d.player.engine.heartbeat
+        systemd.messages.clear()
+        got = systemd.collect(1.0)
+        assert d.player.engine.heartbeat == beat, "the audio thread did not hang"
+        assert not any("WATCHDOG=1" in m for m in got)
+        hang.set()
+        d.player.transport.render = type(d.player.transport).render.__get__(d.player.transport)
+        assert systemd.wait_for("WATCHDOG=1", 2)                # alive again: pings again
+    finally:
+        d.request_stop()
+        t.join(5)
+
+
+def test_restart_resumes_at_the_same_setlist_position(library, tmp_path, jack, systemd):
+    for name in ("one", "two", "three"):
+        position_song(library, name, bars=1)
+    setlist = library / "setlists" / "gig.setlist"
+    setlist.write_text("one\ntwo\nthree\n")
+    d, t = _daemon(tmp_path, None)
+    try:
+        assert systemd.wait_for("READY=1")
+        d.player.send(c.NextSong())
+        d.player.send(c.SetOutputGain("foh", -4.0))
+        assert _wait(lambda: load_resume(tmp_path / "st.json", Problems()).index == 2)
+        assert _wait(lambda: load_resume(tmp_path / "st.json", Problems()).output_gain_db
+                     .get("foh") == -4.0)
+    finally:
+        d.player.stop()           # a crash: no orderly shutdown, the process is just gone
+        d.request_stop()
+        t.join(5)
+    d2, t2 = _daemon(tmp_path, None)
+    try:
+        assert _wait(lambda: d2.player is not None and d2.player.state.index == 2
+                     and d2.player.state.song_name == "two"
+                     and d2.player.state.transport == "stopped")
+        s = d2.player.state
+        assert s.transport == "stopped" and dict(s.output_gain_db)["foh"] == -4.0
+    finally:
+        d2.request_stop()
+        t2.join(5)
+
+
+def test_a_corrupt_state_file_is_set_aside(tmp_path):
+    path = tmp_path / "st.json"
+    path.write_text('{"target": "x",\n "index": 2,\n oops}\n')
+    problems = Problems()
+    assert load_resume(path, problems) == Resume()
+    assert str(problems[0]).startswith(f"{path}: warning: line 3: saved state is corrupt")
+    assert (tmp_path / "st.json.corrupt").exists() and not path.exists()
+
+
+def test_state_is_written_atomically(tmp_path):
+    path = tmp_path / "deep" / "st.json"
+    save_resume(path, Resume(target="/x", index=3, output_gain_db={"foh": -2.0}))
+    assert json.loads(path.read_text())["index"] == 3
+    assert [p.name for p in path.parent.iterdir()] == ["st.json"]
+
+
+def test_notifier_is_silent_without_systemd(monkeypatch):
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    monkeypatch.setenv("WATCHDOG_USEC", "1000000")
+    n = Notifier()
+    assert not n.enabled and n.watchdog_s == 0.5
+    n.ready("x")                  # no socket: nothing happens, nothing raised
