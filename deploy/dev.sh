@@ -7,10 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libasound2-dev builds pyalsaaudio; jackd2 and libasound2-plugins (ALSA's jack plugin) give
-# the tests real-time pacing without a sound card; sox is the benches' peer.
+# libasound2-dev builds pyalsaaudio, libsystemd-dev systemd-python; jackd2 and libasound2-plugins (ALSA's jack plugin) give
+# the tests real-time pacing without a sound card; sox is the benches' peer; systemd gives
+# systemd-analyze, which scores the unit file.
 APT_PACKAGES=(python3 python3-venv python3-dev build-essential pkg-config alsa-utils
-              libasound2-dev libasound2-plugins jackd2 sox)
+              libasound2-dev libsystemd-dev libasound2-plugins jackd2 sox systemd)
 
 need_apt=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -186,3 +186,36 @@ def test_notifier_is_silent_without_systemd(monkeypatch):
     n = Notifier()
     assert not n.enabled and n.watchdog_s == 0.5
     n.ready("x")                  # no socket: nothing happens, nothing raised
+
+
+def test_the_unit_file_exposure_is_at_most_two():
+    out = subprocess.run(["systemd-analyze", "security", "--offline=yes",
+                          str(Path(__file__).parent.parent / "systemd" / "backline.service")],
+                         capture_output=True, text=True)
+    line = [ln for ln in out.stdout.splitlines() if "Overall exposure level" in ln][0]
+    exposure = float(line.split(":")[1].split()[0])
+    assert exposure <= 2.0, line
+
+
+@pytest.mark.parametrize("config, message", [
+    ("[audio\n", "config.toml: line 1: TOML syntax:"),
+    ("[audio]\nrate = 12345\n", "config.toml: audio.rate: must be one of"),
+])
+def test_a_bad_config_is_one_clear_line_and_exit_1(tmp_path, config, message):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(config)
+    r = subprocess.run([sys.executable, "-m", "appliance", "run", "--config", str(cfg),
+                        "--state", str(tmp_path / "st.json")], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 1
+    assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_empty_library_is_reported(tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[library]\npath = "{tmp_path / "nowhere"}"\n')
+    r = subprocess.run([sys.executable, "-m", "appliance", "run", "--config", str(cfg),
+                        "--state", str(tmp_path / "st.json")], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 1
+    assert f"{tmp_path / 'nowhere'}: the library folder does not exist" in r.stderr

@@ -75,7 +75,9 @@ class Daemon:
             log.warning("%s", p)
         target = choose_target(self.target, resume, self.config.library)
         if target is None:
-            log.error("%s: no songs or setlists in the library", self.config.library)
+            reason = "no songs or setlists in the library" if self.config.library.is_dir() \
+                else "the library folder does not exist"
+            log.error("%s: %s", self.config.library, reason)
             return 1
         problems = Problems()
         try:
