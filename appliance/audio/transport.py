@@ -112,7 +112,7 @@ class Transport:
         self.state = STOPPED
         if self.autoplay:
             self.autoplay = False
-            self._play(count_in=True)
+            self._start()
 
     def _switch(self, song: LoadedSong) -> None:
         self.song = song
@@ -173,7 +173,7 @@ class Transport:
         elif self.state == PAUSED:
             return self._cmd_Resume(c.Resume())
         elif self.state == STOPPED:
-            self._play(count_in=True)
+            self._start()
         else:
             return "already playing"
         return ""
@@ -400,10 +400,11 @@ class Transport:
         return ""
 
     # -- starting and stopping --------------------------------------------------------
-    def _play(self, count_in: bool) -> None:
+    def _start(self) -> None:
+        """Play from the current position, after the song's count-in if it has one."""
         song = self.song
         song.prepare(self.pos)
-        if count_in and song.song.count_in_bars:
+        if song.song.count_in_bars:
             ci, track = song.count_in(song.song.tempo.qn_at_seconds(Fraction(self.pos, self.rate)))
             self._ci_track, self._ci_len, self._ci_pos = track, ci.frames, 0
             self._ci_frames = [b.frame for b in ci.beats]
@@ -597,7 +598,7 @@ class Transport:
             return
         self._switch(song)
         if kind == "continue":
-            self._play(count_in=True)
+            self._start()
         else:                            # gapless: the next frame is the new song's first
             self.state = PLAYING
 

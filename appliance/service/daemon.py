@@ -95,6 +95,7 @@ class Daemon:
         self._wait_for_audio()
         s = player.state
         log.info("ready: %s", status_text(s), extra=self._fields(s))
+        log.info("audio thread: %s", player.engine.realtime)
         self.notifier.ready(status_text(s))
         self._serve(str(target))
         return 0
