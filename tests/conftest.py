@@ -49,6 +49,17 @@ def write_config(path: Path, text: str) -> Path:
     return path
 
 
+def wait_for(predicate, timeout: float = 10.0) -> bool:
+    """Poll a condition another thread makes true (the audio thread, a daemon)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.002)
+    return False
+
+
 class Run:
     def __init__(self, code: int, out: str, err: str) -> None:
         self.code, self.out, self.err = code, out, err

@@ -22,6 +22,7 @@ from appliance.service.notify import Notifier
 from appliance.service.resume import Resume, load_resume, save_resume
 
 from alsa_doubles import Jack, jack_pcm, use_config
+from conftest import wait_for
 from transport_rig import CONFIG, position_song
 
 
@@ -104,13 +105,6 @@ def _daemon(tmp_path: Path, target: Path) -> tuple[Daemon, threading.Thread]:
     return d, t
 
 
-def _wait(predicate, seconds=10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_a_hung_audio_thread_stops_the_watchdog_pings(library, tmp_path, jack, systemd):
@@ -145,8 +139,8 @@ def test_restart_resumes_at_the_same_setlist_position(library, tmp_path, jack, s
         assert systemd.wait_for("READY=1")
         d.player.send(c.NextSong())
         d.player.send(c.SetOutputGain("foh", -4.0))
-        assert _wait(lambda: load_resume(tmp_path / "st.json", Problems()).index == 2)
-        assert _wait(lambda: load_resume(tmp_path / "st.json", Problems()).output_gain_db
+        assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).index == 2)
+        assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).output_gain_db
                      .get("foh") == -4.0)
     finally:
         d.player.stop()           # a crash: no orderly shutdown, the process is just gone
@@ -154,7 +148,7 @@ def test_restart_resumes_at_the_same_setlist_position(library, tmp_path, jack, s
         t.join(5)
     d2, t2 = _daemon(tmp_path, None)
     try:
-        assert _wait(lambda: d2.player is not None and d2.player.state.index == 2
+        assert wait_for(lambda: d2.player is not None and d2.player.state.index == 2
                      and d2.player.state.song_name == "two"
                      and d2.player.state.transport == "stopped")
         s = d2.player.state

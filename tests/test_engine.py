@@ -18,17 +18,10 @@ from appliance.control import commands as c
 from appliance.errors import Problems
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
-from conftest import run_cli
+from conftest import run_cli, wait_for
 from transport_rig import BAR, CONFIG, decode, position_song
 
 
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.002)
-    return False
 
 
 def player(folder: Path, tmp: Path, device: str, **overrides) -> Player:

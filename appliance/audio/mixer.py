@@ -176,7 +176,6 @@ class Mixer:
         """Add `source` through `inp`'s routing and gain: the count-in plays its
         own click schedule as if it were the click."""
         n = out.shape[0]
-        i = self.inputs.index(inp)
         rows = self._scratch[: inp.channels, :n]
         source.read_into(frame, rows)
         mixed = self._mixed[:n]
