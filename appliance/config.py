@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .control.layout import Controls, read_controls
 from .errors import BacklineError, Problem, Problems
 from .tomlfields import Table, in_range, load_toml, one_of
 from .timeline.song import NAME_RE
@@ -38,6 +39,7 @@ class Config:
         default_factory=lambda: {"foh": (1, 2), "click": (1, 2)})
     library: Path = DEMO_LIBRARY
     cache: Path = field(default_factory=_default_cache)
+    controls: Controls = Controls()       # footswitches, encoders, LEDs, display
 
 
 def config_path(explicit: str | Path | None) -> Path | None:
@@ -100,12 +102,13 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     library = lib.get("path", str, None)
     cache = lib.get("cache", str, None)
     lib.finish()
+    if not out_table.data:
+        outputs = dict(d.outputs) if channels >= 2 else {"foh": (1,), "click": (1,)}
+    controls = read_controls(top, tuple(outputs))
     top.finish()
     if problems.errors:
         return None
     return Config(path=path, device=device, rate=rate, period=period, periods=periods,
-                  channels=channels, format=fmt,
-                  outputs=outputs if out_table.data else dict(d.outputs) if channels >= 2
-                  else {"foh": (1,), "click": (1,)},
+                  channels=channels, format=fmt, outputs=outputs, controls=controls,
                   library=(base / library) if library else d.library,
                   cache=(base / cache) if cache else d.cache)

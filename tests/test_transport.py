@@ -221,9 +221,10 @@ def test_click_level_and_output_levels_persist_across_songs(library, tmp_path):
     t = rig(_setlist(library, ["stop", ""]), tmp_path)
     t.apply(c.SetGain("click", -12.0))
     t.apply(c.SetOutputGain("foh", -6.0))
+    t.apply(c.NudgeOutputGain("foh", -1.5))          # an encoder on the master
     t.apply(c.NextSong())
     s = t.snapshot()
-    assert dict(s.output_gain_db)["foh"] == -6.0
+    assert dict(s.output_gain_db)["foh"] == -7.5
     assert [m.gain_db for m in s.mix if m.name == "click"] == [-12.0]
     close(t)
 
@@ -234,10 +235,12 @@ def test_state_snapshot_follows_the_music(library, tmp_path):
     run(t, 30080, {0: [c.Play()]})
     s = t.snapshot()
     assert (s.transport, s.bar, s.beat, s.count_in_left) == (COUNT_IN, 0, 2, BAR - 30080)
+    assert s.beat_phase == pytest.approx((30080 - BAR // 4) / (BAR // 4))
     run(t, BAR + 2 * BAR + 24064 - 30080)
     s = t.snapshot()
     assert (s.transport, s.section, s.bar, s.beat, s.bpm, s.meter) == (PLAYING, "B", 3, 2, 120.0, "4/4")
     assert s.frame == 2 * BAR + 24064 and s.seconds == pytest.approx(s.frame / 48000)
+    assert s.beat_phase == pytest.approx(64 / (BAR // 4))        # what the tempo LED reads
     t.apply(c.Vamp(bars=1))
     assert t.snapshot().vamp == "vamp bars 3-3"
     close(t)

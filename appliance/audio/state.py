@@ -31,6 +31,7 @@ class State:
     section: str = ""
     bar: int = 1
     beat: int = 1
+    beat_phase: float = 0.0        # 0 on the beat, rising to 1 at the next
     bpm: float = 0.0
     meter: str = ""
     frame: int = 0                 # song frame (bar 1 beat 1 = 0)

@@ -390,12 +390,20 @@ class Transport:
         return ""
 
     def _cmd_SetOutputGain(self, cmd: c.SetOutputGain) -> str:
+        return self._set_output(cmd.output, lambda old: cmd.db)
+
+    def _cmd_NudgeOutputGain(self, cmd: c.NudgeOutputGain) -> str:
+        lo, hi = c.GAIN_RANGE
+        return self._set_output(cmd.output, lambda old: min(hi, max(lo, old + cmd.db)))
+
+    def _set_output(self, output: str, new) -> str:
         outputs = self.bank.config.outputs
-        if cmd.output not in outputs:
-            return f"no output {cmd.output!r} (outputs: {', '.join(outputs)})"
-        self.output_gain_db[cmd.output] = cmd.db      # kept for every song from now on
+        if output not in outputs:
+            return f"no output {output!r} (outputs: {', '.join(outputs)})"
+        db = new(self.output_gain_db.get(output, 0.0))
+        self.output_gain_db[output] = db          # kept for every song from now on
         if self.song is not None:
-            self.song.mixer.output_gain_db[cmd.output] = cmd.db
+            self.song.mixer.output_gain_db[output] = db
             self.song.mixer.update()
         return ""
 
@@ -647,12 +655,17 @@ class Transport:
         if song is None:
             return State(song_name=show.entries[index].name if self.count else "", **common)
         p = song.positions
-        bar, beat, bpm, meter = 1, 1, 0.0, ""
+        bar, beat, bpm, meter, phase = 1, 1, 0.0, "", 0.0
         i = int(np.searchsorted(p.beat_frames, pos, "right")) - 1
         if state == COUNT_IN and ci_frames:
-            bar, beat = ci_bars[max(0, bisect.bisect_right(ci_frames, ci_pos) - 1)]
+            k = max(0, bisect.bisect_right(ci_frames, ci_pos) - 1)
+            bar, beat = ci_bars[k]
+            phase = _phase(ci_pos, ci_frames[k], ci_frames[k + 1] if k + 1 < len(ci_frames)
+                           else ci_len)
         elif i >= 0:
             bar, beat = int(p.beat_bar[i]), int(p.beat_number[i])
+            phase = _phase(pos, int(p.beat_frames[i]), int(p.beat_frames[i + 1])
+                           if i + 1 < len(p.beat_frames) else song.frames)
         if len(p.beat_frames):
             j = max(i, 0)
             bpm, meter = float(p.beat_bpm[j]), p.beat_meter[j]
@@ -660,8 +673,13 @@ class Transport:
         return State(
             song=song.song.title, song_name=song.song.name,
             section=song.song.sections[s].name if s >= 0 else "",
-            bar=bar, beat=beat, bpm=bpm, meter=meter, frame=pos, seconds=pos / self.rate,
+            bar=bar, beat=beat, beat_phase=phase, bpm=bpm, meter=meter, frame=pos, seconds=pos / self.rate,
             song_frames=song.frames, count_in_left=ci_len - ci_pos,
             pending=pending.text if pending else "", vamp=loop.text if loop else "",
             mix=mix, output_gain_db=gains, disk_underruns=song.underruns,
             failed_stems=tuple(song.failed_stems()), **common)
+
+
+def _phase(pos: int, start: int, end: int) -> float:
+    """How far through its beat `pos` is, 0 to 1: what a tempo light flashes from."""
+    return min(1.0, max(0.0, (pos - start) / (end - start))) if end > start else 0.0

@@ -177,7 +177,6 @@ class NudgeGain(Command):
     output: str = ""
 
 
-
 @dataclass(frozen=True)
 class Mute(Command):
     stem: str = ""
@@ -198,7 +197,48 @@ class SetOutputGain(Command):
     db: float = 0.0
 
 
+@dataclass(frozen=True)
+class NudgeOutputGain(Command):
+    """Turn an output's master level up or down by `db` (an encoder detent)."""
+    output: str = ""
+    db: float = 1.0
+
+
+# -- the front panel (the menu and the box itself, not the engine) -----------------
+@dataclass(frozen=True)
+class OpenMenu(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class MenuMove(Command):
+    """Move the menu's cursor `steps` items (negative: up)."""
+    steps: int = 1
+
+
+@dataclass(frozen=True)
+class MenuSelect(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class MenuBack(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class OpenShow(Command):
+    """Play another setlist (or song folder) from the library: only while stopped."""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Shutdown(Command):
+    """Power the box off (the daemon stops cleanly first)."""
+
+
 TRANSPORT = (Play, Stop, TogglePlay, Pause, Resume, Restart, Seek, Jump, NextSection, Vamp,
              ReleaseVamp, Cancel)
 SONGS = (NextSong, PreviousSong, SelectSong)
-MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain)
+MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain, NudgeOutputGain)
+PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown)

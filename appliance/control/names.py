@@ -1,0 +1,104 @@
+"""Commands by name, as a musician writes them in config.toml (and MIDI maps):
+`"toggle-play"`, `"jump Chorus @bar"`, `"vamp 4"`, `"select-song 3"`, `"panic"`.
+
+One word names the command; an argument may follow; `@now|@beat|@bar|@section`
+sets where it takes effect. A bad name raises ValueError listing what is allowed,
+so config validation can name the field.
+
+Encoder turns name a *target* instead (`"menu"`, `"song"`, `"click-level"`,
+`"level ears"`) and become a command for each step count with `turn_command`.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from . import commands as c
+
+_AT = {f"@{a.value}": a for a in c.At}
+
+
+def _int(word: str, arg: str) -> int:
+    try:
+        return int(arg)
+    except ValueError:
+        raise ValueError(f"{word!r} needs a whole number, not {arg!r}") from None
+
+
+def _section(arg: str) -> str | int:
+    return int(arg) if arg.isdigit() else arg
+
+
+# word -> (takes an argument: None no / "?" optional / "!" required, maker(arg, at))
+_Maker = Callable[[str, c.At | None], c.Command]
+_WORDS: dict[str, tuple[str | None, _Maker]] = {
+    "play": (None, lambda a, at: c.Play()),
+    "stop": (None, lambda a, at: c.Stop(at=at or c.At.NOW)),
+    "panic": (None, lambda a, at: c.Stop(at=c.At.NOW)),
+    "toggle-play": (None, lambda a, at: c.TogglePlay()),
+    "pause": (None, lambda a, at: c.Pause(at=at or c.At.NOW)),
+    "resume": (None, lambda a, at: c.Resume()),
+    "restart": (None, lambda a, at: c.Restart(at=at or c.At.NOW)),
+    "seek": ("!", lambda a, at: c.Seek(_int("seek", a), at=at or c.At.NOW)),
+    "jump": ("!", lambda a, at: c.Jump(_section(a), at=at or c.At.BAR)),
+    "next-section": (None, lambda a, at: c.NextSection(at=at or c.At.BAR)),
+    "vamp": ("?", lambda a, at: c.Vamp(_int("vamp", a) if a else 0)),
+    "release-vamp": (None, lambda a, at: c.ReleaseVamp()),
+    "cancel": (None, lambda a, at: c.Cancel()),
+    "next-song": (None, lambda a, at: c.NextSong()),
+    "previous-song": (None, lambda a, at: c.PreviousSong()),
+    "select-song": ("!", lambda a, at: c.SelectSong(_int("select-song", a))),
+    "mute": ("!", lambda a, at: c.Mute(a, True)),
+    "unmute": ("!", lambda a, at: c.Mute(a, False)),
+    "solo": ("!", lambda a, at: c.Solo(a, True)),
+    "unsolo": ("!", lambda a, at: c.Solo(a, False)),
+    "menu": (None, lambda a, at: c.OpenMenu()),
+    "menu-up": (None, lambda a, at: c.MenuMove(-1)),
+    "menu-down": (None, lambda a, at: c.MenuMove(1)),
+    "menu-select": (None, lambda a, at: c.MenuSelect()),
+    "menu-back": (None, lambda a, at: c.MenuBack()),
+    "shutdown": (None, lambda a, at: c.Shutdown()),
+}
+COMMAND_WORDS = tuple(_WORDS)
+TURN_TARGETS = ("menu", "song", "click-level", "level OUTPUT")
+
+
+def parse_command(text: str) -> c.Command:
+    """The command a name stands for; ValueError (saying what is allowed) if none."""
+    if not isinstance(text, str):
+        raise TypeError(f"a command name must be a string, not {text!r}")
+    words = text.split()
+    at = None
+    if words and words[-1].lower() in _AT:
+        at = _AT[words.pop().lower()]
+    if not words or words[0].lower() not in _WORDS:
+        raise ValueError(f"unknown command {text!r} (commands: {', '.join(COMMAND_WORDS)})")
+    word, arg = words[0].lower(), " ".join(words[1:])
+    takes, make = _WORDS[word]
+    if takes is None and arg:
+        raise ValueError(f"{word!r} takes no argument, not {arg!r}")
+    if takes == "!" and not arg:
+        raise ValueError(f"{word!r} needs an argument")
+    return make(arg, at)
+
+
+def check_turn(target: str, outputs: tuple[str, ...]) -> str | None:
+    """None when `target` is an encoder target, else why not."""
+    words = target.split()
+    if words in (["menu"], ["song"], ["click-level"]):
+        return None
+    if len(words) == 2 and words[0] == "level":
+        if words[1] in outputs:
+            return None
+        return f"no output {words[1]!r} (outputs: {', '.join(outputs)})"
+    return f"unknown encoder target {target!r} (targets: {', '.join(TURN_TARGETS)})"
+
+
+def turn_command(target: str, steps: int, *, db_per_step: float = 1.0) -> list[c.Command]:
+    """What `steps` detents (negative: anticlockwise) of an encoder on `target` do."""
+    if target == "menu":
+        return [c.MenuMove(steps)]
+    if target == "song":
+        return [c.NextSong() if steps > 0 else c.PreviousSong()] * abs(steps)
+    if target == "click-level":
+        return [c.NudgeGain("click", steps * db_per_step)]
+    return [c.NudgeOutputGain(target.split()[1], steps * db_per_step)]

@@ -1,0 +1,151 @@
+"""The menu: choose a setlist or a song, set levels, shut down.
+
+Driven by the panel commands (OpenMenu, MenuMove, MenuSelect, MenuBack) from any
+footswitch, encoder, MIDI note or key; what it decides comes out as ordinary
+commands through `emit` (SelectSong, NudgeGain, OpenShow, Shutdown ...). It reads
+the library and the state snapshot, never the engine. `view()` is what a screen draws.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..audio.state import State
+from ..control import commands as c
+
+SONGS, SETLISTS, MIXER, SHUTDOWN = "Songs", "Setlists", "Mixer", "Shut down"
+MAIN = (SONGS, SETLISTS, MIXER, SHUTDOWN)
+
+
+@dataclass(frozen=True)
+class MenuView:
+    title: str
+    items: tuple[str, ...]
+    cursor: int
+    editing: bool = False      # turning changes the item's level, not the cursor
+
+
+@dataclass
+class _Page:
+    title: str
+    items: list[str]
+    # what selecting item i does; None: nothing
+    choose: Callable[[int], None] | None = None
+    cursor: int = 0
+
+
+class Menu:
+    def __init__(self, emit: Callable[[c.Command], None], *,
+                 songs: Callable[[], list[str]], setlists: Callable[[], list[Path]],
+                 outputs: tuple[str, ...], db_per_step: float = 1.0) -> None:
+        self._emit = emit
+        self._songs = songs
+        self._setlists = setlists
+        self._outputs = outputs
+        self._db = db_per_step
+        self._pages: list[_Page] = []
+        self._editing: str | None = None        # "click", "out:NAME" or a stem name
+        self._state = State()
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self._pages)
+
+    def see(self, state: State) -> None:
+        """The latest snapshot: mixer levels shown in the menu come from it."""
+        self._state = state
+
+    def apply(self, cmd: c.Command) -> None:
+        if isinstance(cmd, c.OpenMenu):
+            if not self._pages:
+                self._pages.append(_Page("Menu", list(MAIN), self._main))
+        elif not self._pages:
+            return
+        elif isinstance(cmd, c.MenuMove):
+            if self._editing is not None:
+                self._nudge(cmd.steps)
+            else:
+                page = self._pages[-1]
+                page.cursor = max(0, min(len(page.items) - 1, page.cursor + cmd.steps))
+        elif isinstance(cmd, c.MenuSelect):
+            if self._editing is not None:
+                self._editing = None
+            else:
+                page = self._pages[-1]
+                if page.choose and page.items:
+                    page.choose(page.cursor)
+        elif isinstance(cmd, c.MenuBack):
+            if self._editing is not None:
+                self._editing = None
+            else:
+                self._pages.pop()
+
+    def close(self) -> None:
+        self._pages.clear()
+        self._editing = None
+
+    def view(self) -> MenuView | None:
+        if not self._pages:
+            return None
+        page = self._pages[-1]
+        if page.title == MIXER:          # the song's stems: from the latest snapshot
+            page.items = self._mixer_keys()
+            page.cursor = min(page.cursor, len(page.items) - 1)
+        items = tuple(self._label(page, i) for i in range(len(page.items)))
+        return MenuView(page.title, items, page.cursor, self._editing is not None)
+
+    # -- pages ------------------------------------------------------------------
+    def _main(self, i: int) -> None:
+        item = MAIN[i]
+        if item == SONGS:
+            songs = self._songs()
+            self._pages.append(_Page(SONGS, songs, self._song, max(0, self._state.index - 1)))
+        elif item == SETLISTS:
+            paths = self._setlists()
+            self._pages.append(_Page(SETLISTS, [p.stem for p in paths],
+                                     lambda k: self._finish(c.OpenShow(str(paths[k])))))
+        elif item == MIXER:
+            self._pages.append(_Page(MIXER, self._mixer_keys(), self._edit))
+        else:
+            self._pages.append(_Page("Shut down?", ["No", "Yes, power off"], self._shutdown))
+
+    def _song(self, i: int) -> None:
+        self._finish(c.SelectSong(i + 1))
+
+    def _shutdown(self, i: int) -> None:
+        if i == 1:
+            self._finish(c.Shutdown())
+        else:
+            self._pages.pop()
+
+    def _finish(self, cmd: c.Command) -> None:
+        self.close()
+        self._emit(cmd)
+
+    # -- levels -------------------------------------------------------------------
+    def _mixer_keys(self) -> list[str]:
+        stems = [m.name for m in self._state.mix if m.name != "click"]
+        return ["click"] + [f"out:{o}" for o in self._outputs] + stems
+
+    def _edit(self, i: int) -> None:
+        self._editing = self._pages[-1].items[i]
+
+    def _nudge(self, steps: int) -> None:
+        key, db = self._editing, steps * self._db
+        if key.startswith("out:"):
+            self._emit(c.NudgeOutputGain(key[4:], db))
+        else:
+            self._emit(c.NudgeGain(key, db))
+
+    def _label(self, page: _Page, i: int) -> str:
+        item = page.items[i]
+        if page.title != MIXER:
+            return item
+        if item.startswith("out:"):
+            db = dict(self._state.output_gain_db).get(item[4:], 0.0)
+            name = item[4:].upper()
+        else:
+            db = next((m.gain_db for m in self._state.mix if m.name == item), 0.0)
+            name = item
+        return f"{name} {db:+.0f} dB"
