@@ -1,0 +1,95 @@
+"""The display: drawn on luma's `dummy` device from state snapshots."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from luma.core.device import dummy
+
+from appliance.audio.state import PLAYING, STALLED, State
+from appliance.control.layout import DisplaySpec
+from appliance.errors import BacklineError
+from appliance.ui.display import Display, open_display
+from appliance.ui.menu import MenuView
+
+SONG = State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus", bar=17,
+             beat=3, bpm=128.0, meter="4/4", next_song="Encore")
+
+
+def pixels(device) -> np.ndarray:
+    return np.array(device.image.convert("1"), dtype=bool)
+
+
+def draw(state: State, menu: MenuView | None = None):
+    device = dummy(width=128, height=64, mode="1")
+    Display(device, state=lambda: state, menu=lambda s: menu).step()
+    return device
+
+
+def test_a_healthy_screen_has_no_banner_and_trouble_shows_an_inverted_one():
+    ok, bad = pixels(draw(SONG)), pixels(draw(State(**{**SONG.__dict__, "health": STALLED,
+                                                          "problem": "device gone"})))
+    assert ok[52:, :].mean() < 0.1                     # bottom rows mostly dark
+    assert bad[53:, :].mean() > 0.6                    # an inverted banner: mostly lit
+    assert (ok[:40] == bad[:40]).all()                 # the rest of the screen is the same
+
+
+def test_bar_beat_is_drawn_big_and_changes_with_the_beat():
+    a, b = pixels(draw(SONG)), pixels(draw(State(**{**SONG.__dict__, "beat": 4})))
+    changed = np.argwhere(a != b)
+    assert len(changed) > 20
+    rows, cols = changed[:, 0], changed[:, 1]
+    assert rows.min() >= 13 and rows.max() < 45 and cols.max() < 70    # only the big digits
+
+
+def test_redraws_only_when_what_it_shows_changes():
+    device = dummy(width=128, height=64, mode="1")
+    current = [SONG]
+    display = Display(device, state=lambda: current[0], menu=lambda s: None)
+    assert display.step() is True
+    current[0] = State(**{**SONG.__dict__, "frame": 12345, "seconds": 0.26})   # not shown
+    assert display.step() is False and display.draws == 1
+    current[0] = State(**{**SONG.__dict__, "section": "Bridge"})
+    assert display.step() is True and display.draws == 2
+
+
+def test_menu_highlights_the_cursor_row():
+    device = draw(SONG, MenuView("Menu", ("Songs", "Setlists", "Mixer", "Shut down"), 2))
+    px = pixels(device)
+    assert px[0:11].mean() > 0.6                  # the title bar is inverted
+    row = lambda i: px[13 + i * 13: 13 + i * 13 + 12]
+    assert row(2).mean() > 0.6 and row(0).mean() < 0.3
+
+
+def test_a_display_that_does_not_answer_names_itself(tmp_path):
+    spec = DisplaySpec(kind="ssd1306", bus="i2c", address=0x3C, port=7)
+    with pytest.raises(BacklineError, match=r"display: ssd1306 at I2C address 0x3c on bus 7 "
+                                            r"is not answering"):
+        open_display(spec, tmp_path / "config.toml")
+
+
+def test_ssd1306_sends_the_picture_over_its_serial_interface():
+    """The real luma driver on a serial double: init commands, then the frame as data."""
+    from luma.oled.device import ssd1306
+
+    class Wire:
+        def __init__(self):
+            self.commands, self.sent = [], []
+
+        def command(self, *cmd):
+            self.commands.extend(cmd)
+
+        def data(self, data):
+            self.sent.extend(data)
+
+        def cleanup(self):
+            pass
+
+    wire = Wire()
+    device = ssd1306(serial_interface=wire)
+    wire.sent.clear()
+    Display(device, state=lambda: SONG, menu=lambda s: None).step()
+    assert 0xAF in wire.commands                   # display on
+    assert len(wire.sent) == 128 * 64 // 8         # one full frame of pixels
+    assert any(wire.sent)
