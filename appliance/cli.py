@@ -217,9 +217,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             log.error("%s", problem)
         return 1
     daemon = Daemon(config, state_path=Path(args.state), device=args.device,
-                    target=Path(args.target) if args.target else None)
+                    target=Path(args.target) if args.target else None,
+                    power_off=_power_off)
     install_signals(daemon)
     return daemon.run()
+
+
+def _power_off() -> None:
+    """The menu's "Shut down": ask systemd (logind) to power the box off."""
+    import subprocess
+    from .service.logs import log
+    r = subprocess.run(["systemctl", "poweroff"], capture_output=True, text=True)
+    if r.returncode:
+        log.error("systemctl poweroff: %s", r.stderr.strip() or f"exit {r.returncode}")
 
 
 def _count(n: int, noun: str) -> str:

@@ -213,3 +213,37 @@ def test_an_empty_library_is_reported(tmp_path):
                        timeout=30)
     assert r.returncode == 1
     assert f"{tmp_path / 'nowhere'}: the library folder does not exist" in r.stderr
+
+
+def test_footswitches_play_the_daemon_and_a_missing_display_is_left_out(
+        library, tmp_path, jack, systemd, caplog):
+    from gpiozero.pins.mock import MockFactory
+    from appliance.config import load_config
+
+    for name in ("one", "two"):
+        position_song(library, name, bars=1)
+    (library / "setlists" / "gig.setlist").write_text("one\ntwo\n")
+    cfg = _config_file(tmp_path)
+    cfg.write_text(cfg.read_text() + '[display]\ntype = "sh1106"\nport = 7\n'
+                   '[[switch]]\npin = 17\nperform = { press = "next-song" }\n'
+                   '[[led]]\npin = 12\nshows = "alert"\n')
+    factory = MockFactory()
+    powered_off = []
+    d = Daemon(load_config(cfg), state_path=tmp_path / "st.json", pin_factory=factory,
+               power_off=lambda: powered_off.append(True))
+    t = threading.Thread(target=d.run)
+    t.start()
+    try:
+        assert systemd.wait_for("READY=1")
+        assert "sh1106 at I2C address 0x3c on bus 7 is not answering" in caplog.text
+        factory.pin(17).drive_low()
+        assert wait_for(lambda: d.player.state.index == 2)
+        factory.pin(17).drive_high()
+        assert factory.pin(12).state == 0               # healthy: the alert LED is dark
+        d.front.panel.command(c.Shutdown())             # the menu's "Yes, power off"
+        t.join(5)
+        assert not t.is_alive() and powered_off == [True]
+    finally:
+        d.request_stop()
+        t.join(5)
+        factory.reset()

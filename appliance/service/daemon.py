@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 from ..audio.player import Player
 from ..audio.state import State
@@ -18,6 +19,7 @@ from ..config import Config
 from ..control import commands as c
 from ..errors import BacklineError, Problems
 from ..timeline.library import Library
+from .front import FrontPanel
 from .logs import log
 from .notify import Notifier
 from .resume import Resume, load_resume, save_resume
@@ -56,13 +58,18 @@ def status_text(s: State) -> str:
 
 class Daemon:
     def __init__(self, config: Config, *, state_path: Path, target: Path | None = None,
-                 device: str | None = None, notifier: Notifier | None = None) -> None:
+                 device: str | None = None, notifier: Notifier | None = None,
+                 pin_factory=None, power_off: Callable[[], None] | None = None) -> None:
         self.config = config
         self.state_path = Path(state_path)
         self.target = target
         self.device = device
         self.notifier = notifier or Notifier()
         self.player: Player | None = None
+        self.front: FrontPanel | None = None
+        self._pin_factory = pin_factory
+        self._power_off = power_off
+        self._shutdown_asked = False
         self._stop = threading.Event()
 
     def request_stop(self, *_: object) -> None:
@@ -92,6 +99,10 @@ class Daemon:
         self.player = player
         self._restore(resume)
         player.start()
+        self.front = FrontPanel(self.config, send=lambda cmd: self.player.send(cmd),
+                                box=self._box, state=lambda: self.player.state,
+                                songs=lambda: [e.name for e in self.player.bank.show.entries],
+                                pin_factory=self._pin_factory)
         self._wait_for_audio()
         s = player.state
         log.info("ready: %s", status_text(s), extra=self._fields(s))
@@ -99,6 +110,15 @@ class Daemon:
         self.notifier.ready(status_text(s))
         self._serve(str(target))
         return 0
+
+    def _box(self, cmd: c.Command) -> None:
+        """What the panel asks of the box itself, not of the engine."""
+        if isinstance(cmd, c.Shutdown):
+            log.warning("shutting down: asked from the panel")
+            self._shutdown_asked = True
+            self._stop.set()
+        else:
+            log.warning("%s: choosing a setlist from the panel is not available yet", cmd.path)
 
     def _restore(self, resume: Resume) -> None:
         player = self.player
@@ -163,8 +183,12 @@ class Daemon:
         while player.state.transport not in ("stopped", "loading") and time.monotonic() < deadline:
             time.sleep(0.01)
         self._save(target, player.state, None)
+        if self.front is not None:
+            self.front.close()
         player.stop()
         log.info("stopped")
+        if self._shutdown_asked and self._power_off is not None:
+            self._power_off()
 
 
 def install_signals(daemon: Daemon) -> None:

@@ -50,7 +50,7 @@ class Display(threading.Thread):
         self._menu = menu
         self._frame_s = 1.0 / fps
         self._lights = lights
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._key: tuple | None = None
         self.draws = 0
 
@@ -61,7 +61,7 @@ class Display(threading.Thread):
             self._lights.show(s)
         menu = self._menu(s)
         key = screen_key(s, menu)
-        if key == self._key:
+        if key == self._key or self.device is None:      # None: LEDs only
             return False
         self._key = key
         with canvas(self.device) as draw:
@@ -72,7 +72,7 @@ class Display(threading.Thread):
     def run(self) -> None:
         ticks = max(1, round(self._frame_s * LIGHTS_HZ))
         n = 0
-        while not self._stop.wait(1.0 / LIGHTS_HZ):
+        while not self._halt.wait(1.0 / LIGHTS_HZ):
             n += 1
             if n % ticks == 0:
                 self.step()
@@ -80,6 +80,6 @@ class Display(threading.Thread):
                 self._lights.show(self._state())
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         if self.is_alive():
             self.join(2)

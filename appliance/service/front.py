@@ -1,0 +1,56 @@
+"""The front panel of the running box: footswitches, encoders, LEDs and the display,
+built from the config. A part whose hardware is absent or broken is logged, naming
+the config field, and left out; the rest of the box plays on."""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..audio.state import State
+from ..config import Config
+from ..control import commands as c
+from ..control.panel import Panel
+from ..errors import BacklineError
+from ..timeline.library import Library
+from .logs import log
+
+
+class FrontPanel:
+    def __init__(self, config: Config, *, send: Callable[[c.Command], None],
+                 box: Callable[[c.Command], None], state: Callable[[], State],
+                 songs: Callable[[], list[str]], pin_factory=None) -> None:
+        controls = config.controls
+        self.panel = Panel(controls, send=send, box=box, songs=songs,
+                           setlists=Library(config.library).setlist_paths,
+                           outputs=tuple(config.outputs))
+        self.switches = self.lights = self.display = None
+        where = config.path or "config"
+        if controls.switches or controls.encoders:
+            try:
+                from ..control.gpio import Footswitches
+                self.switches = Footswitches(controls, on_gesture=self.panel.gesture,
+                                             on_turn=self.panel.turn, pin_factory=pin_factory)
+            except Exception as exc:        # gpiozero: no pin library, pin busy, not a Pi
+                log.error("%s: footswitches and encoders left out: %s", where, exc)
+        if controls.leds:
+            try:
+                from ..control.gpio import Lights
+                self.lights = Lights(controls, pin_factory=pin_factory)
+            except Exception as exc:
+                log.error("%s: LEDs left out: %s", where, exc)
+        if controls.display.kind != "none" or self.lights is not None:
+            device = None
+            if controls.display.kind != "none":
+                try:
+                    from ..ui.display import open_display
+                    device = open_display(controls.display, config.path)
+                except BacklineError as exc:
+                    log.error("%s; the box plays on without it", exc)
+            from ..ui.display import Display
+            self.display = Display(device, state=state, menu=self.panel.view,
+                                   fps=controls.display.fps, lights=self.lights)
+            self.display.start()
+
+    def close(self) -> None:
+        for part in (self.display, self.switches, self.lights):
+            if part is not None:
+                (part.stop if part is self.display else part.close)()
