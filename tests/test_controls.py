@@ -320,3 +320,15 @@ def test_bad_control_config_names_the_field(tmp_path, text, says):
         load_config(path)
     assert any(says in str(p) and str(path) in str(p) for p in err.value.problems), \
         [str(p) for p in err.value.problems]
+
+
+def test_every_hat_profile_loads_and_guards_its_pins(tmp_path):
+    profiles = sorted((Path(__file__).parent.parent / "hw" / "profiles").glob("*.toml"))
+    assert len(profiles) >= 5
+    for profile in profiles:
+        assert load_config(profile).controls is not None
+    text = (profiles[0].parent / "hifiberry-dacplus-adc.toml").read_text()
+    path = write_config(tmp_path / "c.toml", text + '\n[[switch]]\npin = 19\n')
+    with pytest.raises(BacklineError, match="switch\\[1\\].pin: GPIO19 is already used by "
+                                            "the audio HAT \\(HiFiBerry DAC\\+ ADC\\)"):
+        load_config(path)
