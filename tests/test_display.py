@@ -69,6 +69,11 @@ def test_a_display_that_does_not_answer_names_itself(tmp_path):
         open_display(spec, tmp_path / "config.toml")
 
 
+def test_a_character_lcd_is_refused_with_a_reason_not_a_crash(tmp_path):
+    with pytest.raises(BacklineError, match="display.type: hd44780 displays are not driven yet"):
+        open_display(DisplaySpec(kind="hd44780"), tmp_path / "config.toml")
+
+
 def test_ssd1306_sends_the_picture_over_its_serial_interface():
     """The real luma driver on a serial double: init commands, then the frame as data."""
     from luma.oled.device import ssd1306

@@ -24,7 +24,10 @@ LIGHTS_HZ = 100        # how often the LEDs look at the beat (a 10 ms flash erro
 def open_display(spec: DisplaySpec, config_path=None):
     """The luma device `spec` names, or BacklineError saying which and why."""
     from luma.oled.device import sh1106, ssd1306
-    make = {"ssd1306": ssd1306, "sh1106": sh1106}[spec.kind]
+    make = {"ssd1306": ssd1306, "sh1106": sh1106}.get(spec.kind)
+    if make is None:
+        raise BacklineError(Problem(config_path or "config", "display.type",
+                                    f"{spec.kind} displays are not driven yet (ssd1306, sh1106)"))
     where = f"{spec.kind} at I2C address {spec.address:#04x} on bus {spec.port}" \
         if spec.bus == "i2c" else f"{spec.kind} on SPI {spec.port}"
     try:
