@@ -37,14 +37,14 @@ class FrontPanel:
                 self.lights = Lights(controls, pin_factory=pin_factory)
             except Exception as exc:
                 log.error("%s: LEDs left out: %s", where, exc)
-        if controls.display.kind != "none" or self.lights is not None:
-            device = None
-            if controls.display.kind != "none":
-                try:
-                    from ..ui.display import open_display
-                    device = open_display(controls.display, config.path)
-                except BacklineError as exc:
-                    log.error("%s; the box plays on without it", exc)
+        device = None
+        if controls.display.kind != "none":
+            try:
+                from ..ui.display import open_display
+                device = open_display(controls.display, config.path)
+            except BacklineError as exc:
+                log.error("%s; the box plays on without it", exc)
+        if device is not None or self.lights is not None:    # the thread drives both
             from ..ui.display import Display
             self.display = Display(device, state=state, menu=self.panel.view,
                                    fps=controls.display.fps, lights=self.lights)
@@ -53,4 +53,4 @@ class FrontPanel:
     def close(self) -> None:
         for part in (self.display, self.switches, self.lights):
             if part is not None:
-                (part.stop if part is self.display else part.close)()
+                part.close()

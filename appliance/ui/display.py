@@ -82,7 +82,7 @@ class Display(threading.Thread):
             elif self._lights is not None:
                 self._lights.show(self._state())
 
-    def stop(self) -> None:
+    def close(self) -> None:
         self._halt.set()
         if self.is_alive():
             self.join(2)
