@@ -52,6 +52,8 @@ def test_redraws_only_when_what_it_shows_changes():
     assert display.step() is False and display.draws == 1
     current[0] = State(**{**SONG.__dict__, "section": "Bridge"})
     assert display.step() is True and display.draws == 2
+    current[0] = State(**{**current[0].__dict__, "rejected": "Jump: no section 'Outro'"})
+    assert display.step() is True and display.draws == 3       # a refusal is shown at once
 
 
 def test_menu_highlights_the_cursor_row():

@@ -39,7 +39,7 @@ def screen_key(s: State, menu: MenuView | None) -> tuple:
     if menu is not None:
         return ("menu", menu)
     return (s.transport, s.song or s.song_name, s.index, s.count, s.section, s.bar, s.beat,
-            round(s.bpm, 1), s.meter, s.next_song, s.pending, s.vamp, alert(s))
+            round(s.bpm, 1), s.meter, s.next_song, s.pending, s.vamp, alert(s), s.rejected)
 
 
 def draw_perform(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State) -> None:
