@@ -278,3 +278,18 @@ def test_a_disk_that_falls_behind_costs_silence_not_time(song, tmp_path):
     stream.read_into(128, out)               # the disk caught up: the stream is on time
     assert np.array_equal(decode(np.vstack([out, out]).T), np.arange(128, 256))
     stream.close()
+
+
+def test_a_song_is_offered_only_once_its_first_chunk_is_read(song, tmp_path):
+    """The first Play of the day starts with sound, not with a block the disk had not read yet."""
+    from appliance.audio.show import SongBank
+    from appliance.audio.transport import Transport
+    from appliance.config import Config
+    from transport_rig import CONFIG, RATE
+    bank = SongBank(Show.of_song(song), Config(cache=tmp_path / "cache", **CONFIG), 128)
+    assert bank.load_now(0) is not None                 # real-time: the mixer never waits
+    t = Transport(bank, rate=RATE, channels=2, block=128)
+    out = run(t, 8 * 128, {0: [c.Play()]})
+    assert np.array_equal(decode(out), np.arange(8 * 128))
+    assert bank.get(0).underruns == 0
+    close(t)

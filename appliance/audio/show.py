@@ -18,6 +18,8 @@ from ..timeline.setlist import Transition, load_setlist
 from ..timeline.song import SONG_FILE
 from .loaded import LoadedSong, load
 
+PRIME_S = 2.0    # how long a loader waits for a song's first chunk before offering it anyway
+
 
 @dataclass(frozen=True)
 class ShowEntry:
@@ -115,6 +117,7 @@ class SongBank(threading.Thread):
             return
         song.prepare(0)
         song.start(blocking=self.blocking)
+        song.stream.wait_primed(PRIME_S)
         self._ready = {**self._ready, pos: song}
 
     def load_now(self, pos: int) -> LoadedSong | None:

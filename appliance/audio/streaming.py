@@ -65,7 +65,7 @@ class SongStream:
                        _Ring(self.channels, len(readers), capacity, _IDLE))
         self._active = 0
         self._scratch = [np.zeros((CHUNK, r.channels), dtype=np.float32) for r in readers]
-        self._ready = threading.Condition()   # only a blocking (offline) reader waits on it
+        self._ready = threading.Condition()   # a blocking (offline) mixer and `wait_primed` wait
 
     def failed(self) -> list[int]:
         """Indexes of stems whose file failed (they play silence)."""
@@ -169,10 +169,19 @@ class SongStream:
         ready = min(w if g == gen else 0 for g, w in ring.have)
         if ring.ready != (gen, ready):
             ring.ready = (gen, ready)
-            if self.blocking:
-                with self._ready:
-                    self._ready.notify_all()
+            with self._ready:
+                self._ready.notify_all()
         return False
+
+    def wait_primed(self, timeout: float) -> bool:
+        """Wait (a loader thread, never the audio thread) until the playing ring holds its
+        first chunk, so a Play applied next starts with sound rather than a late block."""
+        ring = self._rings[self._active]
+        if not self.readers or ring.want[0] == _IDLE:
+            return True
+        with self._ready:
+            return self._ready.wait_for(lambda: ring.available() >= min(CHUNK, ring.capacity),
+                                        timeout=timeout)
 
     def close(self) -> None:
         for r in self.readers:
