@@ -13,6 +13,7 @@ from .timeline.song import SONG_FILE
 from .ui.progress import terminal_progress
 
 RENDER_BLOCK = 4096
+DAEMON_STATE = "/var/lib/backline/state.json"
 
 
 def _report(problems: Problems) -> None:
@@ -127,7 +128,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     from .audio.player import Player
     from .audio.state import STOPPED
     from .control import commands as c
-    from .control.keyboard import HELP, QUIT, command_for
+    from .control.keyboard import HELP, QUIT, Keys, command_for
     from .ui.status import status_line
 
     config = _config(args)
@@ -139,7 +140,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     _report(problems)
     if player is None:
         return 1
-    keys = _Keys()
+    keys = Keys()
     tty = sys.stdout.isatty()
     if tty:
         print(HELP, file=sys.stderr)
@@ -168,43 +169,6 @@ def cmd_play(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Keys:
-    """Single keys from stdin (raw mode on a terminal), read on their own thread."""
-
-    def __init__(self) -> None:
-        import queue
-        import threading
-        self._queue: "queue.Queue[str]" = queue.Queue()
-        self.closed = False
-        self._saved = None
-        if sys.stdin.isatty():
-            import termios
-            import tty
-            self._saved = termios.tcgetattr(sys.stdin.fileno())
-            tty.setcbreak(sys.stdin.fileno())
-        threading.Thread(target=self._read, name="backline-keys", daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            ch = sys.stdin.read(1)
-            if not ch:
-                self.closed = True
-                return
-            self._queue.put(ch)
-
-    def get(self, timeout: float) -> str | None:
-        import queue
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def restore(self) -> None:
-        if self._saved is not None:
-            import termios
-            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._saved)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from .service.daemon import Daemon, install_signals
     from .service.logs import log, setup_logging
@@ -216,9 +180,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         for problem in getattr(exc, "problems", None) or [exc.problem]:
             log.error("%s", problem)
         return 1
-    daemon = Daemon(config, state_path=Path(args.state), device=args.device,
-                    target=Path(args.target) if args.target else None,
-                    power_off=_power_off)
+    target = _song_dir(args.target, config) if args.target else None
+    if args.sim:
+        from .sim.session import run_sim
+        return run_sim(config, folder=Path(args.sim_dir), target=target, device=args.device,
+                       state_path=Path(args.state) if args.state else None, wav=args.sim_wav)
+    daemon = Daemon(config, state_path=Path(args.state or DAEMON_STATE), device=args.device,
+                    target=target, power_off=_power_off)
     install_signals(daemon)
     return daemon.run()
 
@@ -287,8 +255,17 @@ def parser() -> argparse.ArgumentParser:
     rn.add_argument("target", nargs="?", help="song or setlist (default: where it was, or the "
                                               "library's first setlist)")
     rn.add_argument("--device", help="ALSA device (default: the config's)")
-    rn.add_argument("--state", default="/var/lib/backline/state.json",
-                    help="where the daemon keeps its place between restarts")
+    rn.add_argument("--state", help="where the daemon keeps its place between restarts "
+                                    f"(default: {DAEMON_STATE}; with --sim, in the sim folder)")
+    rn.add_argument("--sim", action="store_true",
+                    help="the front panel on this machine: keys for switches and encoders, "
+                         "the display in the terminal, audio to the sound card or a WAV file")
+    rn.add_argument("--sim-wav", action="store_true",
+                    help="with --sim: the audio into a WAV file at real-time pace, even when "
+                         "there is a sound card")
+    rn.add_argument("--sim-dir", default="backline-sim", metavar="DIR",
+                    help="where --sim keeps its screen PNGs, audio, log and state "
+                         "(default: ./backline-sim)")
     rn.set_defaults(func=cmd_run)
 
     c = with_config(sub.add_parser("check", help="validate every song and setlist of a library"))

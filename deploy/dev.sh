@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Backline on a development machine (Debian 12 / Raspberry Pi OS Bookworm).
-#   deploy/dev.sh          set up (apt packages + .venv) and play the demo song
-#                          (on the sound card; with none, into demo.wav)
+#   deploy/dev.sh          set up (apt packages + .venv) and run the box, simulated, on the
+#                          demo song (on the sound card; with none, into backline-sim/output.wav)
 #   deploy/dev.sh test     set up, then run the tests (extra arguments go to pytest)
 # Safe to run again: what is already installed is left alone.
 set -euo pipefail
@@ -41,11 +41,7 @@ case "${1:-run}" in
         ;;
     run)
         .venv/bin/backline check appliance/demo
-        if grep -q '^ *[0-9]' /proc/asound/cards 2>/dev/null; then
-            exec .venv/bin/backline play demo      # keys: space play/stop, q quit
-        fi
-        .venv/bin/backline render demo -o demo.wav
-        echo "no sound card to play on: listen to demo.wav" >&2
+        exec .venv/bin/backline run --sim demo      # keys: 1 play/stop, q quit
         ;;
     *)
         echo "usage: deploy/dev.sh [run|test [pytest args]]" >&2

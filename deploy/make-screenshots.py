@@ -1,4 +1,5 @@
-"""Writes docs/screens/*.png: the display's screens as the code draws them (4× size).
+"""Writes docs/screens/*.png: the display's screens as the code draws them (4× size),
+and the simulator's terminal (docs/screens/sim.txt, also shown in the README).
 
     .venv/bin/python deploy/make-screenshots.py
 """
@@ -6,13 +7,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import io
+import re
+
 from luma.core.device import dummy
 
 from appliance.audio.state import PLAYING, STALLED, State
+from appliance.config import Config
+from appliance.sim.hands import Hands
+from appliance.sim.keymap import key_map
+from appliance.sim.screen import TerminalScreen
+from appliance.sim.session import sim_controls
 from appliance.ui.display import Display
 from appliance.ui.menu import MenuView
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "screens"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screens"
+README = ROOT / "README.md"
+SIM_BLOCK = re.compile(r"(<!-- sim -->\n```text\n).*?(```\n)", re.S)
 SONG = State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus", bar=17,
              beat=3, bpm=128.0, meter="4/4", next_song="Encore")
 SCREENS = {
@@ -31,6 +43,20 @@ def main() -> None:
         image = device.image.convert("L").resize((512, 256), 0)
         image.save(OUT / f"{name}.png")
         print(OUT / f"{name}.png")
+    sim = sim_terminal(SONG)
+    (OUT / "sim.txt").write_text(sim)
+    README.write_text(SIM_BLOCK.sub(lambda m: m[1] + sim + m[2], README.read_text()))
+    print(OUT / "sim.txt", "(and in README.md)")
+
+
+def sim_terminal(state: State) -> str:
+    """What `backline run --sim` shows on an 80-column terminal, without the escapes."""
+    out = io.StringIO()
+    keys = key_map(sim_controls(Config()), Hands(None))
+    screen = TerminalScreen(out, legend=keys.legend, columns=80)
+    Display(screen, state=lambda: state, menu=lambda s: None).step()
+    last = out.getvalue().split("\033[H")[-1]
+    return re.sub(r"\033\[[0-9;]*[A-Za-z]", "", last)
 
 
 if __name__ == "__main__":

@@ -1,65 +1,22 @@
-"""ALSA without a sound card: userspace configs with the `file`, `null` and `jack` plugins.
-
-ALSA reads ALSA_CONFIG_PATH at every open, so a test points it at its own file.
-"""
+"""ALSA without a sound card, for tests: the simulator's configs and JACK server, plus a
+per-test ALSA_CONFIG_PATH and a reader for what the `file` plugin wrote."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 
-ALSA_CONF = "/usr/share/alsa/alsa.conf"
+from appliance.sim.alsa import Jack, config_path_for, file_pcm, jack_pcm
 
-
-def file_pcm(name: str, path: Path, slave: str = "{ type null }") -> str:
-    """A PCM that writes exactly what it is given to `path` (and passes it on to `slave`)."""
-    slave_text = f'"{slave}"' if not slave.startswith("{") else slave
-    return (f'pcm.{name} {{\n type file\n slave {{ pcm {slave_text} }}\n file "{path}"\n'
-            f' format "raw"\n truncate true\n}}\n')
-
-
-def jack_pcm(name: str, channels: int) -> str:
-    play = " ".join(f"{i} system:playback_{i + 1}" for i in range(channels))
-    cap = " ".join(f"{i} system:capture_{i + 1}" for i in range(channels))
-    return (f"pcm.{name}raw {{ type jack playback_ports {{ {play} }} "
-            f"capture_ports {{ {cap} }} }}\n"
-            f'pcm.{name} {{ type plug slave.pcm "{name}raw" }}\n')
+__all__ = ["Jack", "file_pcm", "jack_pcm", "use_config", "read_raw"]
 
 
 def use_config(monkeypatch, folder: Path, text: str) -> Path:
     path = folder / "asoundrc"
     path.write_text(text)
-    monkeypatch.setenv("ALSA_CONFIG_PATH", f"{ALSA_CONF}:{path}")
+    monkeypatch.setenv("ALSA_CONFIG_PATH", config_path_for(path))
     return path
 
 
 def read_raw(path: Path, channels: int, dtype=np.float32) -> np.ndarray:
     return np.fromfile(str(path), dtype=dtype).reshape(-1, channels)
-
-
-class Jack:
-    """A JACK server with the dummy backend: real-time pacing without a sound card."""
-
-    def __init__(self, rate: int = 48000, period: int = 256, channels: int = 10) -> None:
-        if not shutil.which("jackd"):
-            raise RuntimeError("jackd is not installed (deploy/dev.sh installs jackd2)")
-        self.proc = subprocess.Popen(
-            ["jackd", "--no-realtime", "-d", "dummy", "-r", str(rate), "-p", str(period),
-             "-C", str(channels), "-P", str(channels)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"})
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if subprocess.run(["jack_lsp"], capture_output=True).returncode == 0:
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("jackd did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(5)

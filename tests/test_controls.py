@@ -16,6 +16,7 @@ from appliance.control.gpio import Footswitches, Lights
 from appliance.control.names import parse_command, turn_command
 from appliance.control.panel import Panel
 from appliance.errors import BacklineError
+from appliance.sim.hands import Hands
 from conftest import wait_for, write_config
 
 PANEL = """
@@ -96,21 +97,11 @@ def board(tmp_path: Path, factory):
 
 
 def tap(factory, pin: int) -> None:
-    """A foot's tap: down and up, each longer than the 15 ms debounce (shorter is bounce)."""
-    factory.pin(pin).drive_low()
-    time.sleep(0.03)
-    factory.pin(pin).drive_high()
-    time.sleep(0.03)
+    Hands(factory).tap(pin)
 
 
 def turn(factory, a: int, b: int, detents: int) -> None:
-    """Detents of a quadrature encoder (active low): clockwise a leads b."""
-    first, second = (a, b) if detents > 0 else (b, a)
-    for _ in range(abs(detents)):
-        factory.pin(first).drive_low()
-        factory.pin(second).drive_low()
-        factory.pin(first).drive_high()
-        factory.pin(second).drive_high()
+    Hands(factory).turn(a, b, detents)
 
 
 # -- names --------------------------------------------------------------------

@@ -60,6 +60,13 @@ _WORDS: dict[str, tuple[str | None, _Maker]] = {
 }
 COMMAND_WORDS = tuple(_WORDS)
 TURN_TARGETS = ("menu", "song", "click-level", "level OUTPUT")
+# a command back to its name, for legends and menus ("panic" over "stop": the later wins)
+_NAMES = {make("", None): word for word, (takes, make) in _WORDS.items() if takes != "!"}
+
+
+def command_name(cmd: c.Command) -> str:
+    """The name a musician would write for `cmd`, or its class name when it takes an argument."""
+    return _NAMES.get(cmd, type(cmd).__name__)
 
 
 def parse_command(text: str) -> c.Command:

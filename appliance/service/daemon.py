@@ -59,7 +59,8 @@ def status_text(s: State) -> str:
 class Daemon:
     def __init__(self, config: Config, *, state_path: Path, target: Path | None = None,
                  device: str | None = None, notifier: Notifier | None = None,
-                 pin_factory=None, power_off: Callable[[], None] | None = None) -> None:
+                 pin_factory=None, display=None,
+                 power_off: Callable[[], None] | None = None) -> None:
         self.config = config
         self.state_path = Path(state_path)
         self.target = target
@@ -68,6 +69,7 @@ class Daemon:
         self.player: Player | None = None
         self.front: FrontPanel | None = None
         self._pin_factory = pin_factory
+        self._display = display
         self._power_off = power_off
         self._shutdown_asked = False
         self._stop = threading.Event()
@@ -102,7 +104,7 @@ class Daemon:
         self.front = FrontPanel(self.config, send=lambda cmd: self.player.send(cmd),
                                 box=self._box, state=lambda: self.player.state,
                                 songs=lambda: [e.name for e in self.player.bank.show.entries],
-                                pin_factory=self._pin_factory)
+                                pin_factory=self._pin_factory, display=self._display)
         self._wait_for_audio()
         s = player.state
         log.info("ready: %s", status_text(s), extra=self._fields(s))

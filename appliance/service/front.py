@@ -17,7 +17,9 @@ from .logs import log
 class FrontPanel:
     def __init__(self, config: Config, *, send: Callable[[c.Command], None],
                  box: Callable[[c.Command], None], state: Callable[[], State],
-                 songs: Callable[[], list[str]], pin_factory=None) -> None:
+                 songs: Callable[[], list[str]], pin_factory=None, display=None) -> None:
+        """`pin_factory` and `display` (a luma device) stand in for the header's pins
+        and the configured display: the simulator's, a test's."""
         controls = config.controls
         self.panel = Panel(controls, send=send, box=box, songs=songs,
                            setlists=Library(config.library).setlist_paths,
@@ -37,8 +39,8 @@ class FrontPanel:
                 self.lights = Lights(controls, pin_factory=pin_factory)
             except Exception as exc:
                 log.error("%s: LEDs left out: %s", where, exc)
-        device = None
-        if controls.display.kind != "none":
+        device = display
+        if device is None and controls.display.kind != "none":
             try:
                 from ..ui.display import open_display
                 device = open_display(controls.display, config.path)

@@ -1,0 +1,81 @@
+"""The display on a terminal: luma's own `dummy` device, painted with block characters
+each time the display thread draws, with the key legend and the latest log lines below."""
+from __future__ import annotations
+
+import shutil
+import threading
+from collections import deque
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+from luma.core.device import dummy
+
+HALVES = np.array(list(" ▀▄█"))                    # top + 2*bottom
+QUADRANTS = np.array(list(" ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"))     # tl + 2*tr + 4*bl + 8*br
+
+
+def blocks(pixels: np.ndarray, *, wide: bool) -> list[str]:
+    """Lines of block characters for a 1-bit picture (rows × columns of bool).
+
+    `wide`: one column per pixel, two rows per line (square pixels, 128 columns);
+    else two of each per character (fits an 80-column terminal).
+    """
+    p = pixels.astype(np.uint8)
+    if wide:
+        idx, table = p[0::2] + 2 * p[1::2], HALVES
+    else:
+        idx = p[0::2, 0::2] + 2 * p[0::2, 1::2] + 4 * p[1::2, 0::2] + 8 * p[1::2, 1::2]
+        table = QUADRANTS
+    return ["".join(row) for row in table[idx]]
+
+
+class TerminalScreen(dummy):
+    """A 128×64 one-bit display that paints itself on `out` (a terminal)."""
+
+    def __init__(self, out: TextIO, *, legend: list[str], width: int = 128,
+                 height: int = 64, columns: int | None = None) -> None:
+        """`columns`: the terminal's width (default: asked of the terminal at each paint)."""
+        super().__init__(width=width, height=height, mode="1")
+        self._out = out
+        self._columns = columns
+        self._lock = threading.Lock()
+        self.legend = legend
+        self.notes: deque[str] = deque(maxlen=4)
+        self.pngs = 0
+        self.persist = True      # luma clears a device at exit unless asked to keep the picture
+
+    def display(self, image) -> None:
+        super().display(image)
+        self.paint()
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        self.paint()
+
+    def save_png(self, folder: Path) -> Path | None:
+        """The picture as it is now, as `backline-screen-N.png` in `folder`."""
+        with self._lock:
+            if self.image is None:
+                return None
+            self.pngs += 1
+            path = folder / f"backline-screen-{self.pngs}.png"
+            self.image.convert("L").save(path)
+            return path
+
+    def paint(self) -> None:
+        with self._lock:
+            image = self.image
+            columns = self._columns or shutil.get_terminal_size((80, 24)).columns
+            wide = columns >= self.width + 2
+            if image is None:
+                pixels = np.zeros((self.height, self.width), dtype=bool)
+            else:
+                pixels = np.array(image.convert("1"), dtype=bool)
+            lines = blocks(pixels, wide=wide)
+            bar = "─" * len(lines[0])
+            text = [f"┌{bar}┐", *(f"│{line}│" for line in lines), f"└{bar}┘",
+                    *self.legend, *self.notes]
+            self._out.write("\033[H" + "".join(line[:columns] + "\033[K\n" for line in text)
+                            + "\033[J")
+            self._out.flush()

@@ -1,0 +1,104 @@
+"""`backline run --sim`: the daemon as it runs on the box, with the front panel on the
+desk. Pins are gpiozero's MockFactory driven by keys, the display is drawn in the terminal,
+the audio goes to the sound card or (with none) to a WAV file at real-time pace."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from ..config import Config
+from ..control.keyboard import Keys
+from ..control.layout import Controls, read_controls
+from ..errors import BacklineError, Problem, Problems
+from ..tomlfields import Table, load_toml
+from .audio import SimAudio
+from .hands import Hands
+from .keymap import PNG_KEY, QUIT_KEY, key_map
+from .screen import TerminalScreen
+
+BUILD = Path(__file__).resolve().parents[2] / "hw" / "builds" / "stomp4.toml"
+
+
+def sim_controls(config: Config, build: Path = BUILD) -> Controls:
+    """The config's front panel, or (it has none) the documented stomp4 build, checked
+    against the config's HAT like any panel."""
+    if config.controls.switches or config.controls.encoders:
+        return config.controls
+    problems = Problems()
+    data = load_toml(build, problems)
+    if data is not None:
+        if config.controls.hat_pins:
+            data["hat"] = {"name": config.controls.hat, "pins": list(config.controls.hat_pins)}
+        top = Table(data, file=build, where="", problems=problems)
+        controls = read_controls(top, tuple(config.outputs))
+        top.finish()
+    if problems.errors:
+        raise BacklineError(problems.errors[0])
+    return controls
+
+
+class _ToScreen(logging.Handler):
+    def __init__(self, screen: TerminalScreen) -> None:
+        super().__init__()
+        self.screen = screen
+        self.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.screen.note(self.format(record)[:200])
+
+
+def run_sim(config: Config, *, folder: Path, target: Path | None, device: str | None,
+            state_path: Path | None, wav: bool = False) -> int:
+    from gpiozero.pins.mock import MockFactory
+
+    from ..service.daemon import Daemon, install_signals
+    from ..service.logs import log, setup_logging
+
+    folder.mkdir(parents=True, exist_ok=True)
+    log_file = (folder / "backline.log").open("a")
+    setup_logging()
+    log.handlers[:] = [logging.StreamHandler(log_file)]
+    os.dup2(log_file.fileno(), 2)              # ALSA's and JACK's own lines too, off the screen
+    try:
+        config = replace(config, controls=sim_controls(config))
+        audio = SimAudio(config, folder, device, wav=wav)
+    except BacklineError as exc:
+        print(f"backline run --sim: {exc}", file=sys.stdout)
+        return 1
+    factory = MockFactory()
+    keys = key_map(audio.config.controls, Hands(factory))
+    screen = TerminalScreen(sys.stdout, legend=[*keys.legend, audio.where])
+    handler = _ToScreen(screen)
+    log.handlers[:] = [handler, logging.StreamHandler(log_file)]
+    daemon = Daemon(audio.config, state_path=state_path or folder / "state.json",
+                    target=target, device=audio.device, pin_factory=factory, display=screen)
+    install_signals(daemon)
+    reader = Keys()
+
+    def press_keys() -> None:
+        while True:
+            key = reader.get(0.1)
+            if key == QUIT_KEY or (key is None and reader.closed):
+                daemon.request_stop()
+                return
+            if key == PNG_KEY:
+                path = screen.save_png(folder)
+                if path is not None:
+                    log.info("screen saved as %s", path)
+            elif key in keys.actions:
+                keys.actions[key]()
+
+    threading.Thread(target=press_keys, name="backline-sim-keys", daemon=True).start()
+    sys.stdout.write("\033[2J")
+    try:
+        code = daemon.run()
+    finally:
+        reader.restore()
+        audio.close()
+        factory.reset()
+    print(audio.where if audio.wav is None else f"the audio is in {audio.wav}")
+    return code

@@ -1,0 +1,143 @@
+"""`backline run --sim`: keys become pin edges on gpiozero's MockFactory, the display is
+painted in the terminal, the audio is paced by JACK's dummy driver into a WAV file."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from gpiozero.pins.mock import MockFactory
+from luma.core.render import canvas
+from PIL import Image
+
+from appliance.config import load_config
+from appliance.control import commands as c
+from appliance.control.gpio import Footswitches
+from appliance.control.panel import Panel
+from appliance.errors import BacklineError
+from appliance.sim.hands import Hands
+from appliance.sim.keymap import key_map
+from appliance.sim.screen import TerminalScreen, blocks
+from appliance.sim.session import BUILD, sim_controls
+from conftest import run_cli, wait_for, write_config
+from transport_rig import position_song
+
+PROFILES = sorted((Path(__file__).parents[1] / "hw" / "profiles").glob("*.toml"))
+
+
+def test_block_characters_follow_the_pixels():
+    px = np.array([[1, 0, 1, 1],
+                   [0, 0, 1, 0],
+                   [1, 1, 0, 0],
+                   [0, 1, 0, 1]], dtype=bool)
+    assert blocks(px, wide=True) == ["▀ █▀", "▀█ ▄"]
+    assert blocks(px, wide=False) == ["▘▛", "▜▗"]
+
+
+def test_the_terminal_screen_paints_what_luma_drew_and_saves_it(tmp_path):
+    import io
+    out = io.StringIO()
+    screen = TerminalScreen(out, legend=["1 !  play: press TogglePlay"])
+    with canvas(screen) as draw:
+        draw.rectangle((0, 0, 1, 1), fill="white")       # the top-left 2×2 pixels
+    lines = out.getvalue().split("\033[H")[-1].split("\n")
+    assert lines[1].startswith("│█ ") or lines[1].startswith("│▀")
+    assert "1 !  play: press TogglePlay" in out.getvalue()
+    png = screen.save_png(tmp_path)
+    picture = np.array(Image.open(png))
+    assert picture.shape == (64, 128)
+    assert picture[:2, :2].all() and not picture[2:, :].any() and not picture[:, 2:].any()
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=[p.stem for p in PROFILES])
+def test_the_stomp4_build_fits_every_hat_profile(tmp_path, profile):
+    cfg = write_config(tmp_path / "c.toml", profile.read_text() + BUILD.read_text())
+    controls = load_config(cfg).controls
+    assert [s.name for s in controls.switches] == ["play", "section", "song", "menu"]
+    assert sim_controls(load_config(write_config(tmp_path / "p.toml", profile.read_text()))) \
+        == controls
+
+
+def test_the_sim_refuses_the_build_on_a_hat_that_takes_its_pins(tmp_path):
+    cfg = write_config(tmp_path / "c.toml", '[hat]\nname = "Odd HAT"\npins = [17]\n')
+    with pytest.raises(BacklineError, match=r"stomp4.toml: switch\[1\].pin: GPIO17 is "
+                                            r"already used by the audio HAT \(Odd HAT\)"):
+        sim_controls(load_config(cfg))
+
+
+@pytest.fixture
+def keyboard(tmp_path):
+    """The stomp4 build on mock pins, its keys, and what reaches the engine."""
+    factory = MockFactory()
+    controls = sim_controls(load_config(write_config(tmp_path / "c.toml", "")))
+    sent: list[c.Command] = []
+    panel = Panel(controls, send=sent.append, box=sent.append, songs=lambda: ["One", "Two"],
+                  setlists=lambda: [], outputs=("foh", "click"))
+    switches = Footswitches(controls, on_gesture=panel.gesture, on_turn=panel.turn,
+                            pin_factory=factory)
+    yield key_map(controls, Hands(factory)), sent, panel
+    switches.close()
+    factory.reset()
+
+
+def test_keys_are_footswitches_combos_and_encoders(keyboard):
+    keys, sent, panel = keyboard
+    keys.actions["1"]()                                  # the play switch: press only
+    assert sent == [c.TogglePlay()]
+    keys.actions["@"]()                                  # shift: the section switch held down
+    assert wait_for(lambda: sent[-1] == c.Vamp())
+    keys.actions["@"]()                                  # and let go
+    assert wait_for(lambda: sent[-1] == c.ReleaseVamp())
+    keys.actions["z"]()                                  # play + menu together: panic
+    assert wait_for(lambda: sent[-1] == c.Stop(at=c.At.NOW))
+    n = len(sent)
+    keys.actions["="]()                                  # the level encoder, one detent
+    keys.actions["-"]()
+    assert sent[n:] == [c.NudgeGain("click", 1.0), c.NudgeGain("click", -1.0)]
+    assert panel.mode == "perform"
+    keys.actions["\n"]()                                 # Enter: the nav encoder's push
+    assert wait_for(lambda: panel.mode == "menu")
+    assert any("nav:" in line and "turn song" in line for line in keys.legend)
+
+
+def test_run_sim_plays_with_keys_and_writes_screen_and_audio(library, tmp_path):
+    folder = position_song(library, "s", bars=2)
+    cfg = write_config(tmp_path / "c.toml", f'[audio]\nperiod = 256\n[outputs]\nfoh = [1]\n'
+                       f'click = [2]\n[library]\ncache = "{tmp_path / "cache"}"\n')
+    sim = tmp_path / "sim"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance", "run", "--sim", "--sim-wav", "--sim-dir", str(sim),
+         "--config", str(cfg), str(folder)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True, env={**os.environ, "COLUMNS": "140"})
+    try:
+        assert wait_for(lambda: "ready" in _read(sim / "backline.log"), timeout=20)
+        proc.stdin.write("1")                            # the play switch
+        proc.stdin.flush()
+        assert wait_for(lambda: "playing: s" in _read(sim / "backline.log"))
+        time.sleep(1.0)
+        proc.stdin.write("pq")                           # a PNG of the screen, then quit
+        proc.stdin.flush()
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, _read(sim / "backline.log")
+    assert f"the audio is in {sim / 'output.wav'}" in out
+    assert "1 !  play: toggle-play" in out          # the legend under the screen
+    screen = np.array(Image.open(sim / "backline-screen-1.png"))
+    assert screen.shape == (64, 128) and screen.any()
+    got, rate = sf.read(str(sim / "output.wav"), dtype="float32")
+    first = int(np.flatnonzero(got[:, 0])[0])            # silence while stopped, then the song
+    run_cli("render", folder, "-o", tmp_path / "ref.wav", "--config", cfg)
+    ref, _ = sf.read(str(tmp_path / "ref.wav"), dtype="float32")
+    n = 48000                                            # the second before the quit's fade
+    assert rate == 48000 and len(got) - first > n
+    assert np.array_equal(got[first:first + n], ref[:n])
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
