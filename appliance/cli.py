@@ -191,6 +191,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return daemon.run()
 
 
+def cmd_wiring(args: argparse.Namespace) -> int:
+    from .control.header import wiring_text
+    from .sim.session import BUILD, sim_controls
+
+    config = _config(args)
+    controls = sim_controls(config)
+    if controls is not config.controls:
+        print(f"the config has no front panel; this is the stomp4 build ({BUILD.name}):")
+    print(wiring_text(controls), end="")
+    return 0
+
+
 def _power_off() -> None:
     """The menu's "Shut down": ask systemd (logind) to power the box off."""
     import subprocess
@@ -267,6 +279,9 @@ def parser() -> argparse.ArgumentParser:
                     help="where --sim keeps its screen PNGs, audio, log and state "
                          "(default: ./backline-sim)")
     rn.set_defaults(func=cmd_run)
+
+    w = with_config(sub.add_parser("wiring", help="the front panel's wiring on the 40-pin header"))
+    w.set_defaults(func=cmd_wiring)
 
     c = with_config(sub.add_parser("check", help="validate every song and setlist of a library"))
     c.add_argument("library")

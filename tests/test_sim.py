@@ -54,13 +54,30 @@ def test_the_terminal_screen_paints_what_luma_drew_and_saves_it(tmp_path):
     assert picture[:2, :2].all() and not picture[2:, :].any() and not picture[:, 2:].any()
 
 
+# which profiles the stomp4 build fits as it is, and the first clash where it does not
+FITS = {"hifiberry-dacplus-adc": None, "iqaudio-codec-zero": None, "usb": None,
+        "pisound": r"switch\[1\]\.pin: GPIO17 is already used by the audio HAT \(Pisound\)",
+        "audioinjector-octo": r"switch\[2\]\.pin: GPIO22 is already used by the audio HAT "
+                              r"\(Audio Injector Octo\)"}
+
+
+def test_every_profile_is_known_to_the_build_check():
+    assert sorted(FITS) == [p.stem for p in PROFILES]
+
+
 @pytest.mark.parametrize("profile", PROFILES, ids=[p.stem for p in PROFILES])
-def test_the_stomp4_build_fits_every_hat_profile(tmp_path, profile):
+def test_the_stomp4_build_on_each_hat_profile(tmp_path, profile):
+    """Where a HAT takes a pin of the build, the config refuses it naming both."""
+    config = load_config(write_config(tmp_path / "p.toml", profile.read_text()))
+    clash = FITS[profile.stem]
+    if clash:
+        with pytest.raises(BacklineError, match=r"stomp4.toml: " + clash):
+            sim_controls(config)
+        return
     cfg = write_config(tmp_path / "c.toml", profile.read_text() + BUILD.read_text())
     controls = load_config(cfg).controls
     assert [s.name for s in controls.switches] == ["play", "section", "song", "menu"]
-    assert sim_controls(load_config(write_config(tmp_path / "p.toml", profile.read_text()))) \
-        == controls
+    assert sim_controls(config) == controls
 
 
 def test_the_sim_refuses_the_build_on_a_hat_that_takes_its_pins(tmp_path):
@@ -141,3 +158,53 @@ def test_run_sim_plays_with_keys_and_writes_screen_and_audio(library, tmp_path):
 
 def _read(path: Path) -> str:
     return path.read_text() if path.exists() else ""
+
+
+# -- the header and the wiring -----------------------------------------------------
+def test_the_header_map_accounts_for_all_forty_pins():
+    from appliance.control.header import (GROUND_PINS, HEADER_PIN, POWER_3V3_PINS,
+                                          POWER_5V_PINS)
+    from appliance.control.layout import GPIO_PINS
+    assert sorted(HEADER_PIN) == list(GPIO_PINS)
+    pins = [*HEADER_PIN.values(), *GROUND_PINS, *POWER_3V3_PINS, *POWER_5V_PINS]
+    assert sorted(pins) == list(range(1, 41))
+    assert (HEADER_PIN[2], HEADER_PIN[14], HEADER_PIN[21], HEADER_PIN[0]) == (3, 8, 40, 27)
+
+
+HW_README = Path(__file__).parents[1] / "hw" / "README.md"
+
+
+def _expand(ranges: str) -> list[int]:
+    out: list[int] = []
+    for part in ranges.replace("none", "").split(","):
+        if part.strip():
+            a, _, b = part.strip().partition("-")
+            out += list(range(int(a), int(b or a) + 1))
+    return out
+
+
+def test_the_hat_table_in_hw_readme_says_what_the_profiles_say():
+    from appliance.control.header import free_pins
+    rows = {}
+    for line in HW_README.read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 6 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = (_expand(cells[4]), _expand(cells[5]))
+    assert sorted(rows) == sorted(p.stem for p in PROFILES)
+    for profile in PROFILES:
+        hat = load_config(profile).controls.hat_pins
+        assert rows[profile.stem] == (sorted(hat), free_pins(hat)), profile.stem
+
+
+def test_wiring_prints_the_panel_by_header_pin_as_hw_readme_shows_it():
+    r = run_cli("wiring", "--config", PROFILES[1])
+    assert PROFILES[1].stem == "hifiberry-dacplus-adc" and r.code == 0
+    table = r.out.split("\n", 1)[1]
+    assert "GPIO17 (pin 11)    switch play          to ground through the switch\n" in table
+    assert f"```\n{table}```" in HW_README.read_text()
+
+
+def test_wiring_names_the_clash_on_a_hat_that_takes_a_pin():
+    r = run_cli("wiring", "--config", PROFILES[3])
+    assert PROFILES[3].stem == "pisound" and r.code == 1
+    assert "switch[1].pin: GPIO17 is already used by the audio HAT (Pisound)" in r.err
