@@ -126,7 +126,8 @@ def in_range(low: float | None = None, high: float | None = None, *,
     return check
 
 
-def one_of(*allowed: str) -> Callable[[Any], str | None]:
+def one_of(*allowed: object) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
-        return None if value in allowed else f"must be one of {', '.join(allowed)}, not {value!r}"
+        return None if value in allowed else \
+            f"must be one of {', '.join(map(str, allowed))}, not {value!r}"
     return check

@@ -14,7 +14,7 @@ import warnings
 from luma.oled.device import ssd1306
 
 from appliance.audio.state import PLAYING, State
-from appliance.ui.display import Display
+from appliance.ui.display import Display, PixelScreen
 
 
 class _Wire:
@@ -36,7 +36,7 @@ def main() -> None:
         return State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus",
                      bar=1 + beat[0] // 4, beat=1 + beat[0] % 4, bpm=128.0, meter="4/4",
                      next_song="Encore")
-    display = Display(device, state=state, menu=lambda s: None)
+    display = Display(PixelScreen(device), state=state, menu=lambda s: None)
     display.step()
     t0 = time.process_time()
     for _ in range(n):

@@ -18,7 +18,7 @@ from appliance.sim.hands import Hands
 from appliance.sim.keymap import key_map
 from appliance.sim.screen import TerminalScreen
 from appliance.sim.session import sim_controls
-from appliance.ui.display import Display
+from appliance.ui.display import Display, PixelScreen
 from appliance.ui.menu import MenuView
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, (state, menu) in SCREENS.items():
         device = dummy(width=128, height=64, mode="1")
-        Display(device, state=lambda s=state: s, menu=lambda s, m=menu: m).step()
+        Display(PixelScreen(device), state=lambda s=state: s, menu=lambda s, m=menu: m).step()
         image = device.image.convert("L").resize((512, 256), 0)
         image.save(OUT / f"{name}.png")
         print(OUT / f"{name}.png")
@@ -54,7 +54,7 @@ def sim_terminal(state: State) -> str:
     out = io.StringIO()
     keys = key_map(sim_controls(Config()), Hands(None))
     screen = TerminalScreen(out, legend=keys.legend, columns=80)
-    Display(screen, state=lambda: state, menu=lambda s: None).step()
+    Display(PixelScreen(screen), state=lambda: state, menu=lambda s: None).step()
     last = out.getvalue().split("\033[H")[-1]
     return re.sub(r"\033\[[0-9;]*[A-Za-z]", "", last)
 

@@ -304,6 +304,12 @@ def test_alert_led_lights_when_the_device_stalls(tmp_path, factory):
      "encoder[1].perform.turn: no output 'monitor'"),
     ('[[switch]]\nname = "a"\npin = 5\n[[combo]]\nswitches = ["a", "z"]\ncommand = "panic"\n',
      "combo[1].switches: no switch named 'z'"),
+    ('[[switch]]\nname = "left"\npin = 5\n[[encoder]]\nname = "left"\na = 6\nb = 7\n',
+     "encoder[1].name: 'left' is already the name of switch[1]"),
+    ('[hat]\npins = [2, "I2S"]\n', "hat.pins: must list GPIO numbers from 0 to 27"),
+    ('[display]\ntype = "hd44780"\ncols = 24\n', "display.cols: must be one of 16, 20, not 24"),
+    ('[display]\ntype = "hd44780"\nbus = "spi"\n',
+     "display.bus: an hd44780 is driven through its I2C backpack (PCF8574), not spi"),
 ])
 def test_bad_control_config_names_the_field(tmp_path, text, says):
     path = write_config(tmp_path / "config.toml", text)
@@ -311,6 +317,14 @@ def test_bad_control_config_names_the_field(tmp_path, text, says):
         load_config(path)
     assert any(says in str(p) and str(path) in str(p) for p in err.value.problems), \
         [str(p) for p in err.value.problems]
+
+
+def test_a_combo_without_a_command_is_one_problem(tmp_path):
+    path = write_config(tmp_path / "config.toml", '[[switch]]\nname = "a"\npin = 5\n'
+                        '[[switch]]\nname = "b"\npin = 6\n[[combo]]\nswitches = ["a", "b"]\n')
+    with pytest.raises(BacklineError) as err:
+        load_config(path)
+    assert [p.field for p in err.value.problems] == ["combo[1].command"]
 
 
 def test_every_hat_profile_loads_and_guards_its_pins(tmp_path):

@@ -6,12 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from luma.core.device import dummy
+from RPLCD.common import LCD_4BITMODE
+from RPLCD.lcd import BaseCharLCD
 
 from appliance.audio.state import PLAYING, STALLED, State
 from appliance.control.layout import DisplaySpec
 from appliance.errors import BacklineError
-from appliance.ui.display import Display, open_display
+from appliance.ui.display import Display, PixelScreen, TextScreen, open_display
 from appliance.ui.menu import MenuView
+from appliance.ui.text import text_screen
 
 SONG = State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus", bar=17,
              beat=3, bpm=128.0, meter="4/4", next_song="Encore")
@@ -23,7 +26,7 @@ def pixels(device) -> np.ndarray:
 
 def draw(state: State, menu: MenuView | None = None):
     device = dummy(width=128, height=64, mode="1")
-    Display(device, state=lambda: state, menu=lambda s: menu).step()
+    Display(PixelScreen(device), state=lambda: state, menu=lambda s: menu).step()
     return device
 
 
@@ -46,7 +49,7 @@ def test_bar_beat_is_drawn_big_and_changes_with_the_beat():
 def test_redraws_only_when_what_it_shows_changes():
     device = dummy(width=128, height=64, mode="1")
     current = [SONG]
-    display = Display(device, state=lambda: current[0], menu=lambda s: None)
+    display = Display(PixelScreen(device), state=lambda: current[0], menu=lambda s: None)
     assert display.step() is True
     current[0] = State(**{**SONG.__dict__, "frame": 12345, "seconds": 0.26})   # not shown
     assert display.step() is False and display.draws == 1
@@ -71,9 +74,99 @@ def test_a_display_that_does_not_answer_names_itself(tmp_path):
         open_display(spec, tmp_path / "config.toml")
 
 
-def test_a_character_lcd_is_refused_with_a_reason_not_a_crash(tmp_path):
-    with pytest.raises(BacklineError, match="display.type: hd44780 displays are not driven yet"):
-        open_display(DisplaySpec(kind="hd44780"), tmp_path / "config.toml")
+def test_a_character_lcd_that_does_not_answer_names_itself(tmp_path):
+    spec = DisplaySpec(kind="hd44780", address=0x27, port=7)
+    with pytest.raises(BacklineError, match=r"display: hd44780 at I2C address 0x27 on bus 7 "
+                                            r"is not answering"):
+        open_display(spec, tmp_path / "config.toml")
+
+
+# -- the character LCD ---------------------------------------------------------------
+def test_the_text_screens_fill_twenty_by_four():
+    assert text_screen(SONG, None) == ["2/9 Fly Away        ",
+                                       "17.3   Chorus       ",
+                                       "> 128 4/4           ",
+                                       "next: Encore        "]
+    stalled = State(**{**SONG.__dict__, "health": STALLED, "problem": "device gone"})
+    assert text_screen(stalled, None)[3] == "!STALLED device gone"
+    menu = MenuView("Menu", ("Songs", "Setlists", "Mixer", "Shut down"), 3)
+    assert text_screen(SONG, menu) == ["Menu                ", " Setlists           ",
+                                       " Mixer              ", ">Shut down          "]
+    assert text_screen(stalled, None, cols=16, rows=2) == ["17.3   Chorus   ",
+                                                           "!STALLED device "]
+
+
+class Hd44780(BaseCharLCD):
+    """RPLCD's own protocol over a wire that keeps what an HD44780 would hold: the base
+    class sends the instructions and characters, this double plays the controller."""
+    data_bus_mode = LCD_4BITMODE
+
+    def __init__(self) -> None:
+        self.ddram = bytearray(b" " * 0x80)
+        self.address = 0
+        self.sent = 0
+        super().__init__(cols=20, rows=4, auto_linebreaks=False)
+
+    def _init_connection(self) -> None:
+        pass
+
+    def _close_connection(self) -> None:
+        pass
+
+    def _send_instruction(self, value: int) -> None:
+        if value == 0x01:                                  # clear display
+            self.ddram[:] = b" " * 0x80
+            self.address = 0
+        elif value & 0x80:                                 # set DDRAM address
+            self.address = value & 0x7F
+
+    def _send_data(self, value: int) -> None:
+        self.ddram[self.address] = value
+        self.address = (self.address + 1) & 0x7F
+        self.sent += 1
+
+    def lines(self) -> list[str]:
+        starts = (0x00, 0x40, 0x14, 0x54)                  # a 20×4's row addresses
+        return [self.ddram[a:a + 20].decode() for a in starts]
+
+
+def test_hd44780_shows_the_screen_and_is_sent_only_what_changed():
+    lcd = Hd44780()
+    current = [SONG]
+    display = Display(TextScreen(lcd), state=lambda: current[0], menu=lambda s: None)
+    assert display.step()
+    assert lcd.lines() == text_screen(SONG, None)
+    first = lcd.sent
+    current[0] = State(**{**SONG.__dict__, "beat": 4})
+    assert display.step()
+    assert lcd.lines()[1] == "17.4   Chorus       "
+    assert lcd.sent - first == 1                           # one character: the beat
+
+
+def test_a_display_that_stops_answering_is_retried_and_said_once():
+    import logging
+    said: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: said.append(record.getMessage())
+    class Flaky:
+        def __init__(self):
+            self.broken, self.shown = True, []
+
+        def show(self, s, menu):
+            if self.broken:
+                raise OSError("[Errno 121] Remote I/O error")
+            self.shown.append(s.beat)
+
+    screen = Flaky()
+    display = Display(screen, state=lambda: SONG, menu=lambda s: None)
+    logging.getLogger("backline").addHandler(handler)
+    try:
+        assert display.step() is False and display.step() is False
+    finally:
+        logging.getLogger("backline").removeHandler(handler)
+    assert said == ["the display stopped answering: [Errno 121] Remote I/O error"]
+    screen.broken = False                                  # the cable is back
+    assert display.step() is True and screen.shown == [3]
 
 
 def test_ssd1306_sends_the_picture_over_its_serial_interface():
@@ -96,7 +189,7 @@ def test_ssd1306_sends_the_picture_over_its_serial_interface():
     wire = Wire()
     device = ssd1306(serial_interface=wire)
     wire.sent.clear()
-    Display(device, state=lambda: SONG, menu=lambda s: None).step()
+    Display(PixelScreen(device), state=lambda: SONG, menu=lambda s: None).step()
     assert 0xAF in wire.commands                   # display on
     assert len(wire.sent) == 128 * 64 // 8         # one full frame of pixels
     assert any(wire.sent)

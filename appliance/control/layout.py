@@ -68,6 +68,8 @@ class DisplaySpec:
     reset: int = 25
     fps: float = 10.0
     rotate: int = 0
+    cols: int = 20               # character LCDs: 20×4 or 16×2
+    rows: int = 4
 
 
 @dataclass(frozen=True)
@@ -139,9 +141,17 @@ def read_controls(top: Table, outputs: tuple[str, ...]) -> Controls:
     ctl.finish()
 
     display = _display(top.table("display"), pins)
+    named: dict[str, str] = {}        # switches and encoders share one namespace (gestures, combos)
+
+    def unique(t: Table, name: str) -> str:
+        if name in named:
+            t.error("name", f"{name!r} is already the name of {named[name]}")
+        named.setdefault(name, t.where)
+        return name
+
     switches = []
     for t in top.tables("switch"):
-        name = t.get("name", str, f"switch{len(switches) + 1}")
+        name = unique(t, t.get("name", str, f"switch{len(switches) + 1}"))
         pin = pins.claim(t, "pin", f"{t.where}.pin")
         modes = {m: _commands(t.table(m), GESTURES) for m in MODES if t.has(m)}
         t.finish()
@@ -149,7 +159,7 @@ def read_controls(top: Table, outputs: tuple[str, ...]) -> Controls:
             switches.append(SwitchSpec(name, pin, modes))
     encoders = []
     for t in top.tables("encoder"):
-        name = t.get("name", str, f"encoder{len(encoders) + 1}")
+        name = unique(t, t.get("name", str, f"encoder{len(encoders) + 1}"))
         a = pins.claim(t, "a", f"{t.where}.a")
         b = pins.claim(t, "b", f"{t.where}.b")
         button = pins.claim(t, "button", f"{t.where}.button") if t.has("button") else None
@@ -176,6 +186,8 @@ def read_controls(top: Table, outputs: tuple[str, ...]) -> Controls:
         members = t.get("switches", list, [])
         text = t.get("command", str)
         t.finish()
+        if text is None:              # already said: the command is missing
+            continue
         if len(members) < 2 or not all(isinstance(m, str) for m in members):
             t.error("switches", f"must name two or more switches, not {members}")
             continue
@@ -185,7 +197,7 @@ def read_controls(top: Table, outputs: tuple[str, ...]) -> Controls:
                                 f"(switches: {', '.join(sorted(known)) or 'none'})")
             continue
         try:
-            combos.append(ComboSpec(tuple(members), names.parse_command(text or "")))
+            combos.append(ComboSpec(tuple(members), names.parse_command(text)))
         except ValueError as exc:
             t.error("command", str(exc))
     leds = []
@@ -212,8 +224,12 @@ def _display(t: Table, pins: _Pins) -> DisplaySpec:
         dc=t.get("dc", int, d.dc), reset=t.get("reset", int, d.reset),
         fps=t.get("fps", float, d.fps, check=in_range(1, 60)),
         rotate=t.get("rotate", int, d.rotate, check=lambda r: None if r in (0, 1, 2, 3)
-                     else f"must be 0, 1, 2 or 3 (quarter turns), not {r}"))
+                     else f"must be 0, 1, 2 or 3 (quarter turns), not {r}"),
+        cols=t.get("cols", int, d.cols, check=one_of(16, 20)),
+        rows=t.get("rows", int, d.rows, check=one_of(2, 4)))
     t.finish()
+    if kind == "hd44780" and bus != "i2c":
+        t.error("bus", f"an hd44780 is driven through its I2C backpack (PCF8574), not {bus}")
     if kind != "none":     # the display's bus pins: a bus is shared with the HAT, not switches
         bus_pins = I2C_PINS if bus == "i2c" else SPI_PINS + (spec.dc, spec.reset)
         for pin in bus_pins:

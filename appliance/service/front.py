@@ -18,8 +18,8 @@ class FrontPanel:
     def __init__(self, config: Config, *, send: Callable[[c.Command], None],
                  box: Callable[[c.Command], None], state: Callable[[], State],
                  songs: Callable[[], list[str]], pin_factory=None, display=None) -> None:
-        """`pin_factory` and `display` (a luma device) stand in for the header's pins
-        and the configured display: the simulator's, a test's."""
+        """`pin_factory` and `display` (a PixelScreen or TextScreen) stand in for the
+        header's pins and the configured display: the simulator's, a test's."""
         controls = config.controls
         self.panel = Panel(controls, send=send, box=box, songs=songs,
                            setlists=Library(config.library).setlist_paths,
@@ -39,16 +39,16 @@ class FrontPanel:
                 self.lights = Lights(controls, pin_factory=pin_factory)
             except Exception as exc:
                 log.error("%s: LEDs left out: %s", where, exc)
-        device = display
-        if device is None and controls.display.kind != "none":
+        screen = display
+        if screen is None and controls.display.kind != "none":
             try:
                 from ..ui.display import open_display
-                device = open_display(controls.display, config.path)
+                screen = open_display(controls.display, config.path)
             except BacklineError as exc:
                 log.error("%s; the box plays on without it", exc)
-        if device is not None or self.lights is not None:    # the thread drives both
+        if screen is not None or self.lights is not None:    # the thread drives both
             from ..ui.display import Display
-            self.display = Display(device, state=state, menu=self.panel.view,
+            self.display = Display(screen, state=state, menu=self.panel.view,
                                    fps=controls.display.fps, lights=self.lights)
             self.display.start()
 

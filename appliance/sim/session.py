@@ -15,6 +15,7 @@ from ..control.keyboard import Keys
 from ..control.layout import Controls, read_controls
 from ..errors import BacklineError, Problem, Problems
 from ..tomlfields import Table, load_toml
+from ..ui.display import PixelScreen
 from .audio import SimAudio
 from .hands import Hands
 from .keymap import PNG_KEY, QUIT_KEY, key_map
@@ -75,7 +76,8 @@ def run_sim(config: Config, *, folder: Path, target: Path | None, device: str | 
     handler = _ToScreen(screen)
     log.handlers[:] = [handler, logging.StreamHandler(log_file)]
     daemon = Daemon(audio.config, state_path=state_path or folder / "state.json",
-                    target=target, device=audio.device, pin_factory=factory, display=screen)
+                    target=target, device=audio.device, pin_factory=factory,
+                    display=PixelScreen(screen))
     install_signals(daemon)
     reader = Keys()
 

@@ -1,12 +1,14 @@
 """The display thread: reads the state snapshot, draws the screen when what it shows has
 changed (at most `fps` times a second), and keeps the LEDs in step with the beat.
 
-The device is any luma device: an SSD1306 or SH1106 OLED on I2C or SPI on the box,
-luma's `dummy` in tests and the simulator. A display that does not answer is
-reported by `open_display` and left out; the box stays playable without it.
+A screen is a `PixelScreen` (any luma device: an SSD1306 or SH1106 OLED on I2C or SPI,
+luma's `dummy` in tests, the simulator's terminal) or a `TextScreen` (an HD44780
+character LCD through RPLCD, sent only the characters that changed). A display that
+does not answer is reported by `open_display` and left out; the box plays on without it.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Callable
 
@@ -17,38 +19,68 @@ from ..control.layout import DisplaySpec
 from ..errors import BacklineError, Problem
 from .menu import MenuView
 from .screens import draw_screen, screen_key
+from .text import text_screen
 
 LIGHTS_HZ = 100        # how often the LEDs look at the beat (a 10 ms flash error at most)
 
 
-def open_display(spec: DisplaySpec, config_path=None):
-    """The luma device `spec` names, or BacklineError saying which and why."""
-    from luma.oled.device import sh1106, ssd1306
-    make = {"ssd1306": ssd1306, "sh1106": sh1106}.get(spec.kind)
-    if make is None:
-        raise BacklineError(Problem(config_path or "config", "display.type",
-                                    f"{spec.kind} displays are not driven yet (ssd1306, sh1106)"))
+class PixelScreen:
+    """A luma device, drawn whole (luma sends the frame; the OLEDs have no partial update)."""
+
+    def __init__(self, device) -> None:
+        self.device = device
+
+    def show(self, s: State, menu: MenuView | None) -> None:
+        with canvas(self.device) as draw:
+            draw_screen(draw, self.device.size, s, menu)
+
+
+class TextScreen:
+    """An RPLCD character LCD: only the lines that changed are written, and RPLCD sends
+    only the characters of those that differ (an HD44780 on I2C takes ~0.5 ms a byte)."""
+
+    def __init__(self, lcd) -> None:
+        self.lcd = lcd
+        self._lines: list[str] = []
+
+    def show(self, s: State, menu: MenuView | None) -> None:
+        lines = text_screen(s, menu, self.lcd.lcd.cols, self.lcd.lcd.rows)
+        for row, line in enumerate(lines):
+            if row >= len(self._lines) or self._lines[row] != line:
+                self.lcd.cursor_pos = (row, 0)
+                self.lcd.write_string(line)
+        self._lines = lines
+
+
+def open_display(spec: DisplaySpec, config_path=None) -> PixelScreen | TextScreen:
+    """The screen `spec` names, or BacklineError saying which and why."""
     where = f"{spec.kind} at I2C address {spec.address:#04x} on bus {spec.port}" \
         if spec.bus == "i2c" else f"{spec.kind} on SPI {spec.port}"
     try:
+        if spec.kind == "hd44780":
+            from RPLCD.i2c import CharLCD
+            return TextScreen(CharLCD("PCF8574", spec.address, port=spec.port, cols=spec.cols,
+                                      rows=spec.rows, auto_linebreaks=False))
+        from luma.oled.device import sh1106, ssd1306
+        make = {"ssd1306": ssd1306, "sh1106": sh1106}[spec.kind]
         if spec.bus == "i2c":
             from luma.core.interface.serial import i2c
             serial = i2c(port=spec.port, address=spec.address)
         else:
             from luma.core.interface.serial import spi
             serial = spi(port=spec.port, device=0, gpio_DC=spec.dc, gpio_RST=spec.reset)
-        return make(serial, rotate=spec.rotate)
-    except Exception as exc:          # luma raises its own errors, OSError, or ImportError
+        return PixelScreen(make(serial, rotate=spec.rotate))
+    except Exception as exc:          # luma and RPLCD raise their own errors, OSError, ImportError
         raise BacklineError(Problem(config_path or "config", "display",
                                     f"{where} is not answering: {exc}")) from None
 
 
 class Display(threading.Thread):
-    def __init__(self, device, *, state: Callable[[], State],
+    def __init__(self, screen: PixelScreen | TextScreen | None, *, state: Callable[[], State],
                  menu: Callable[[State], MenuView | None], fps: float = 10.0,
                  lights=None) -> None:
         super().__init__(name="backline-display", daemon=True)
-        self.device = device
+        self.screen = screen
         self._state = state
         self._menu = menu
         self._frame_s = 1.0 / fps
@@ -56,6 +88,7 @@ class Display(threading.Thread):
         self._halt = threading.Event()
         self._key: tuple | None = None
         self.draws = 0
+        self.failed = False
 
     def step(self) -> bool:
         """Look once; draw if the picture changed. True when it drew."""
@@ -64,11 +97,18 @@ class Display(threading.Thread):
             self._lights.show(s)
         menu = self._menu(s)
         key = screen_key(s, menu)
-        if key == self._key or self.device is None:      # None: LEDs only
+        if key == self._key or self.screen is None:      # None: LEDs only
             return False
         self._key = key
-        with canvas(self.device) as draw:
-            draw_screen(draw, self.device.size, s, menu)
+        try:
+            self.screen.show(s, menu)
+        except Exception as exc:      # a loose cable on stage: say so once, keep trying
+            self._key = None
+            if not self.failed:
+                logging.getLogger("backline").error("the display stopped answering: %s", exc)
+            self.failed = True
+            return False
+        self.failed = False
         self.draws += 1
         return True
 

@@ -15,7 +15,7 @@ from PIL import ImageDraw, ImageFont
 from ..audio.state import HEALTHY, PAUSED, PLAYING, COUNT_IN, State
 from .menu import MenuView
 
-_SYMBOL = {PLAYING: ">", PAUSED: "||", COUNT_IN: "..."}
+SYMBOL = {PLAYING: ">", PAUSED: "||", COUNT_IN: "..."}
 MENU_ROWS = 4
 
 
@@ -49,7 +49,7 @@ def draw_perform(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State) -> 
     draw.text((0, 13), f"{s.bar}.{s.beat}", font=font(26), fill=1)
     draw.text((70, 14), s.section[:10], font=font(11), fill=1)
     tempo = f"{s.bpm:g} {s.meter}" if s.bpm else ""
-    draw.text((70, 27), f"{_SYMBOL.get(s.transport, '[]')} {tempo}", font=font(11), fill=1)
+    draw.text((70, 27), f"{SYMBOL.get(s.transport, '[]')} {tempo}", font=font(11), fill=1)
     bottom = s.pending or s.vamp or (f"next: {s.next_song}" if s.next_song else "")
     draw.text((0, 40), bottom, font=font(10), fill=1)
     trouble = alert(s)
