@@ -16,7 +16,7 @@ from appliance.audio.state import PLAYING, STALLED, State
 from appliance.config import Config
 from appliance.sim.hands import Hands
 from appliance.sim.keymap import key_map
-from appliance.sim.screen import TerminalScreen
+from appliance.sim.screen import Terminal, TerminalScreen
 from appliance.sim.session import sim_controls
 from appliance.ui.display import Display, PixelScreen
 from appliance.ui.menu import MenuView
@@ -53,7 +53,7 @@ def sim_terminal(state: State) -> str:
     """What `backline run --sim` shows on an 80-column terminal, without the escapes."""
     out = io.StringIO()
     keys = key_map(sim_controls(Config()), Hands(None))
-    screen = TerminalScreen(out, legend=keys.legend, columns=80)
+    screen = TerminalScreen(Terminal(out, legend=keys.legend, columns=80))
     Display(PixelScreen(screen), state=lambda: state, menu=lambda s: None).step()
     last = out.getvalue().split("\033[H")[-1]
     return re.sub(r"\033\[[0-9;]*[A-Za-z]", "", last)

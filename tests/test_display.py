@@ -6,12 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from luma.core.device import dummy
-from RPLCD.common import LCD_4BITMODE
-from RPLCD.lcd import BaseCharLCD
 
 from appliance.audio.state import PLAYING, STALLED, State
 from appliance.control.layout import DisplaySpec
 from appliance.errors import BacklineError
+from appliance.sim.lcd import TerminalLcd
 from appliance.ui.display import Display, PixelScreen, TextScreen, open_display
 from appliance.ui.menu import MenuView
 from appliance.ui.text import text_screen
@@ -96,42 +95,8 @@ def test_the_text_screens_fill_twenty_by_four():
                                                            "!STALLED device "]
 
 
-class Hd44780(BaseCharLCD):
-    """RPLCD's own protocol over a wire that keeps what an HD44780 would hold: the base
-    class sends the instructions and characters, this double plays the controller."""
-    data_bus_mode = LCD_4BITMODE
-
-    def __init__(self) -> None:
-        self.ddram = bytearray(b" " * 0x80)
-        self.address = 0
-        self.sent = 0
-        super().__init__(cols=20, rows=4, auto_linebreaks=False)
-
-    def _init_connection(self) -> None:
-        pass
-
-    def _close_connection(self) -> None:
-        pass
-
-    def _send_instruction(self, value: int) -> None:
-        if value == 0x01:                                  # clear display
-            self.ddram[:] = b" " * 0x80
-            self.address = 0
-        elif value & 0x80:                                 # set DDRAM address
-            self.address = value & 0x7F
-
-    def _send_data(self, value: int) -> None:
-        self.ddram[self.address] = value
-        self.address = (self.address + 1) & 0x7F
-        self.sent += 1
-
-    def lines(self) -> list[str]:
-        starts = (0x00, 0x40, 0x14, 0x54)                  # a 20×4's row addresses
-        return [self.ddram[a:a + 20].decode() for a in starts]
-
-
 def test_hd44780_shows_the_screen_and_is_sent_only_what_changed():
-    lcd = Hd44780()
+    lcd = TerminalLcd()                                  # RPLCD's protocol, no glass
     current = [SONG]
     display = Display(TextScreen(lcd), state=lambda: current[0], menu=lambda s: None)
     assert display.step()

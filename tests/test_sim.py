@@ -22,7 +22,7 @@ from appliance.control.panel import Panel
 from appliance.errors import BacklineError
 from appliance.sim.hands import Hands
 from appliance.sim.keymap import key_map
-from appliance.sim.screen import TerminalScreen, blocks
+from appliance.sim.screen import Terminal, TerminalScreen, blocks
 from appliance.sim.session import BUILD, sim_controls
 from conftest import run_cli, wait_for, write_config
 from transport_rig import position_song
@@ -42,13 +42,14 @@ def test_block_characters_follow_the_pixels():
 def test_the_terminal_screen_paints_what_luma_drew_and_saves_it(tmp_path):
     import io
     out = io.StringIO()
-    screen = TerminalScreen(out, legend=["1 !  play: press TogglePlay"])
+    terminal = Terminal(out, legend=["1 !  play: toggle-play"], columns=80)
+    screen = TerminalScreen(terminal)
     with canvas(screen) as draw:
         draw.rectangle((0, 0, 1, 1), fill="white")       # the top-left 2×2 pixels
-    lines = out.getvalue().split("\033[H")[-1].split("\n")
-    assert lines[1].startswith("│█ ") or lines[1].startswith("│▀")
-    assert "1 !  play: press TogglePlay" in out.getvalue()
-    png = screen.save_png(tmp_path)
+    lines = out.getvalue().split("\033[H")[-1].split("\033[K\n")
+    assert lines[1] == "│█" + " " * 63 + "│"              # 80 columns: one character per 2×2
+    assert lines[-2] == "1 !  play: toggle-play"
+    png = terminal.save_png(screen.picture(), tmp_path)
     picture = np.array(Image.open(png))
     assert picture.shape == (64, 128)
     assert picture[:2, :2].all() and not picture[2:, :].any() and not picture[:, 2:].any()
@@ -208,3 +209,22 @@ def test_wiring_names_the_clash_on_a_hat_that_takes_a_pin():
     r = run_cli("wiring", "--config", PROFILES[3])
     assert PROFILES[3].stem == "pisound" and r.code == 1
     assert "switch[1].pin: GPIO17 is already used by the audio HAT (Pisound)" in r.err
+
+
+def test_a_character_lcd_is_drawn_on_the_terminal_as_one(tmp_path):
+    import io
+    from appliance.audio.state import PLAYING, State
+    from appliance.sim.lcd import TerminalLcd
+    from appliance.ui.display import Display, TextScreen
+    out = io.StringIO()
+    terminal = Terminal(out, legend=[], columns=80)
+    lcd = TerminalLcd(terminal, cols=20, rows=4)
+    song = State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus",
+                 bar=17, beat=3, bpm=128.0, meter="4/4", next_song="Encore")
+    Display(TextScreen(lcd), state=lambda: song, menu=lambda s: None).step()
+    painted = out.getvalue().split("\033[H")[-1].split("\033[K\n")
+    assert painted[:6] == ["┌" + "─" * 20 + "┐", "│2/9 Fly Away        │",
+                           "│17.3   Chorus       │", "│> 128 4/4           │",
+                           "│next: Encore        │", "└" + "─" * 20 + "┘"]
+    png = terminal.save_png(lcd.picture(), tmp_path)
+    assert Image.open(png).size == (124, 52)

@@ -1,6 +1,7 @@
 """`backline run --sim`: the daemon as it runs on the box, with the front panel on the
 desk. Pins are gpiozero's MockFactory driven by keys, the display is drawn in the terminal,
-the audio goes to the sound card or (with none) to a WAV file at real-time pace."""
+the audio goes to the sound card or (with none) to a WAV file at real-time pace.
+A character LCD in the config is drawn as one, through RPLCD's own protocol."""
 from __future__ import annotations
 
 import logging
@@ -15,11 +16,12 @@ from ..control.keyboard import Keys
 from ..control.layout import Controls, read_controls
 from ..errors import BacklineError, Problem, Problems
 from ..tomlfields import Table, load_toml
-from ..ui.display import PixelScreen
+from ..ui.display import PixelScreen, TextScreen
 from .audio import SimAudio
 from .hands import Hands
 from .keymap import PNG_KEY, QUIT_KEY, key_map
-from .screen import TerminalScreen
+from .lcd import TerminalLcd
+from .screen import Terminal, TerminalScreen
 
 BUILD = Path(__file__).resolve().parents[2] / "hw" / "builds" / "stomp4.toml"
 
@@ -42,14 +44,14 @@ def sim_controls(config: Config, build: Path = BUILD) -> Controls:
     return controls
 
 
-class _ToScreen(logging.Handler):
-    def __init__(self, screen: TerminalScreen) -> None:
+class _ToTerminal(logging.Handler):
+    def __init__(self, terminal: Terminal) -> None:
         super().__init__()
-        self.screen = screen
+        self.terminal = terminal
         self.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.screen.note(self.format(record)[:200])
+        self.terminal.note(self.format(record)[:200])
 
 
 def run_sim(config: Config, *, folder: Path, target: Path | None, device: str | None,
@@ -72,12 +74,18 @@ def run_sim(config: Config, *, folder: Path, target: Path | None, device: str | 
         return 1
     factory = MockFactory()
     keys = key_map(audio.config.controls, Hands(factory))
-    screen = TerminalScreen(sys.stdout, legend=[*keys.legend, audio.where])
-    handler = _ToScreen(screen)
-    log.handlers[:] = [handler, logging.StreamHandler(log_file)]
+    terminal = Terminal(sys.stdout, legend=[*keys.legend, audio.where])
+    spec = audio.config.controls.display
+    face: TerminalScreen | TerminalLcd
+    if spec.kind == "hd44780":
+        face = TerminalLcd(terminal, cols=spec.cols, rows=spec.rows)
+        screen: PixelScreen | TextScreen = TextScreen(face)
+    else:
+        face = TerminalScreen(terminal)
+        screen = PixelScreen(face)
+    log.handlers[:] = [_ToTerminal(terminal), logging.StreamHandler(log_file)]
     daemon = Daemon(audio.config, state_path=state_path or folder / "state.json",
-                    target=target, device=audio.device, pin_factory=factory,
-                    display=PixelScreen(screen))
+                    target=target, device=audio.device, pin_factory=factory, display=screen)
     install_signals(daemon)
     reader = Keys()
 
@@ -88,7 +96,7 @@ def run_sim(config: Config, *, folder: Path, target: Path | None, device: str | 
                 daemon.request_stop()
                 return
             if key == PNG_KEY:
-                path = screen.save_png(folder)
+                path = terminal.save_png(face.picture(), folder)
                 if path is not None:
                     log.info("screen saved as %s", path)
             elif key in keys.actions:
