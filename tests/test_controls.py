@@ -260,6 +260,20 @@ def test_menu_mixer_edits_levels_and_shutdown_asks_first(board):
     assert boxed == [c.Shutdown()] and panel.mode == "perform"
 
 
+def test_menu_setlists_open_only_while_stopped(board):
+    panel, _, sent, boxed = board
+    panel.view(State(transport=PLAYING))
+    for cmd in (c.OpenMenu(), c.MenuMove(1), c.MenuSelect()):
+        panel.command(cmd)
+    assert panel.view(State(transport=PLAYING)).items == ("Stop the song first",)
+    panel.command(c.MenuSelect())                    # back to the main menu
+    assert panel.view(State()).title == "Menu"
+    panel.command(c.MenuSelect())                    # stopped now: the setlists
+    assert panel.view(State()).items == ("friday",)
+    panel.command(c.MenuSelect())
+    assert boxed == [c.OpenShow("/lib/setlists/friday.setlist")] and panel.mode == "perform"
+
+
 def test_tempo_led_follows_the_beat_in_the_snapshot(tmp_path, factory):
     config = load_config(write_config(tmp_path / "config.toml", PANEL))
     lights = Lights(config.controls, pin_factory=factory)

@@ -247,3 +247,42 @@ def test_footswitches_play_the_daemon_and_a_missing_display_is_left_out(
         d.request_stop()
         t.join(5)
         factory.reset()
+
+
+def test_a_setlist_chosen_from_the_menu_replaces_the_show_while_stopped(
+        library, tmp_path, jack, systemd, caplog):
+    for name in ("one", "two", "three"):
+        position_song(library, name, bars=8)
+    (library / "setlists" / "a.setlist").write_text("one\ntwo\n")
+    (library / "setlists" / "b.setlist").write_text("three\n")
+    d, t = _daemon(tmp_path, library / "setlists" / "a.setlist")
+    try:
+        assert systemd.wait_for("READY=1")
+        panel = d.front.panel
+        first = d.player
+        first.send(c.SetGain("click", -9.0))
+
+        def choose_b() -> None:          # Menu > Setlists > b
+            for cmd in (c.OpenMenu(), c.MenuMove(1), c.MenuSelect(), c.MenuMove(1),
+                        c.MenuSelect()):
+                panel.command(cmd)
+
+        first.send(c.Play())
+        assert wait_for(lambda: first.state.transport == "playing")
+        choose_b()
+        assert wait_for(lambda: "b.setlist: not opened; stop the song first" in caplog.text)
+        assert d.player is first and first.state.transport == "playing"
+        first.send(c.Stop())
+        assert wait_for(lambda: first.state.transport == "stopped")
+        panel.command(c.OpenShow(str(tmp_path / "gone.setlist")))     # a stale menu entry
+        assert wait_for(lambda: "gone.setlist: not opened; " in caplog.text)
+        assert "a.setlist stays" in caplog.text and d.player is first
+        choose_b()
+        assert wait_for(lambda: d.player is not first)
+        assert wait_for(lambda: d.player.state.count == 1 and d.player.engine.periods > 0)
+        assert d.player.transport.click_db == -9.0          # the mix carries over
+        assert not first.engine.running                     # the old one let go of the device
+        assert wait_for(lambda: "b.setlist" in (tmp_path / "st.json").read_text())
+    finally:
+        d.request_stop()
+        t.join(5)

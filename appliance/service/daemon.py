@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..audio.player import Player
-from ..audio.state import State
+from ..audio.state import LOADING, STOPPED, State
 from ..config import Config
 from ..control import commands as c
 from ..errors import BacklineError, Problems
@@ -72,6 +72,8 @@ class Daemon:
         self._display = display
         self._power_off = power_off
         self._shutdown_asked = False
+        self._wanted_show: Path | None = None    # asked from the menu; opened by the service loop
+        self._target = ""
         self._stop = threading.Event()
 
     def request_stop(self, *_: object) -> None:
@@ -119,8 +121,8 @@ class Daemon:
             log.warning("shutting down: asked from the panel")
             self._shutdown_asked = True
             self._stop.set()
-        else:
-            log.warning("%s: choosing a setlist from the panel is not available yet", cmd.path)
+        elif isinstance(cmd, c.OpenShow):
+            self._wanted_show = Path(cmd.path)
 
     def _restore(self, resume: Resume) -> None:
         player = self.player
@@ -145,13 +147,45 @@ class Daemon:
         return {"SONG": s.song_name, "SECTION": s.section, "FRAME": s.frame,
                 "HEALTH": s.health}
 
+    def _open_show(self, path: Path) -> None:
+        """Another setlist (or song), chosen from the menu: only while stopped, so nothing
+        that sounds is cut. The new one is loaded before the old lets go of the device;
+        one that cannot be opened leaves the old in place."""
+        player = self.player
+        if player.state.transport not in (STOPPED, LOADING):     # the menu says so too
+            log.warning("%s: not opened; stop the song first", path)
+            return
+        problems = Problems()
+        try:
+            new = Player.open(path, self.config, problems, device=self.device)
+        except BacklineError as exc:
+            new = None
+            problems.append(exc.problem)
+        for p in problems:
+            (log.warning if p.warning else log.error)("%s", p)
+        if new is None:
+            log.error("%s: not opened; %s stays", path, self._target)
+            return
+        levels = self._resume_point(self._target, player.state)     # the mix carries over
+        player.stop()
+        self.player = new
+        self._restore(Resume(target=str(path), index=1, output_gain_db=levels.output_gain_db,
+                             click_db=levels.click_db))
+        new.start()
+        self._target = str(path)
+        log.info("opened %s", path)
+
     def _serve(self, target: str) -> None:
-        engine = self.player.engine
-        beat = engine.heartbeat
+        self._target = target
+        beat = self.player.engine.heartbeat
         tick = min(TICK_S, self.notifier.watchdog_s or TICK_S)
         saved: Resume | None = None
         last: tuple = ()
         while not self._stop.wait(tick):
+            wanted, self._wanted_show = self._wanted_show, None
+            if wanted is not None:
+                self._open_show(wanted)
+            engine = self.player.engine
             s = self.player.state
             if engine.heartbeat != beat:          # the audio thread is alive: say so
                 beat = engine.heartbeat
@@ -163,13 +197,15 @@ class Daemon:
                 level("%s%s", status_text(s), f" ({s.rejected})" if s.rejected else "",
                       extra=self._fields(s))
                 last = now
-            saved = self._save(target, s, saved)
-        self._shutdown(target)
+            saved = self._save(self._target, s, saved)
+        self._shutdown(self._target)
+
+    def _resume_point(self, target: str, s: State) -> Resume:
+        return Resume(target=str(Path(target).resolve()), index=s.index,
+                      output_gain_db=dict(s.output_gain_db), click_db=self.player.transport.click_db)
 
     def _save(self, target: str, s: State, saved: Resume | None) -> Resume:
-        t = self.player.transport
-        state = Resume(target=str(Path(target).resolve()), index=s.index,
-                       output_gain_db=dict(s.output_gain_db), click_db=t.click_db)
+        state = self._resume_point(target, s)
         if state != saved:
             try:
                 save_resume(self.state_path, state)
@@ -182,7 +218,7 @@ class Daemon:
         self.notifier.stopping()
         player.send(c.Stop())
         deadline = time.monotonic() + STOP_FADE_S
-        while player.state.transport not in ("stopped", "loading") and time.monotonic() < deadline:
+        while player.state.transport not in (STOPPED, LOADING) and time.monotonic() < deadline:
             time.sleep(0.01)
         self._save(target, player.state, None)
         if self.front is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..audio.state import State
+from ..audio.state import LOADING, STOPPED, State
 from ..control import commands as c
 
 SONGS, SETLISTS, MIXER, SHUTDOWN = "Songs", "Setlists", "Mixer", "Shut down"
@@ -101,6 +101,8 @@ class Menu:
         if item == SONGS:
             songs = self._songs()
             self._pages.append(_Page(SONGS, songs, self._song, max(0, self._state.index - 1)))
+        elif item == SETLISTS and self._state.transport not in (STOPPED, LOADING):
+            self._pages.append(_Page(SETLISTS, ["Stop the song first"], self._back))
         elif item == SETLISTS:
             paths = self._setlists()
             self._pages.append(_Page(SETLISTS, [p.stem for p in paths],
@@ -110,6 +112,9 @@ class Menu:
         else:
             self._pages.append(_Page("Shut down?", ["No", "Yes, power off"], self._shutdown))
 
+    def _back(self, i: int) -> None:
+        self._pages.pop()
+
     def _song(self, i: int) -> None:
         self._finish(c.SelectSong(i + 1))
 
@@ -117,7 +122,7 @@ class Menu:
         if i == 1:
             self._finish(c.Shutdown())
         else:
-            self._pages.pop()
+            self._back(i)
 
     def _finish(self, cmd: c.Command) -> None:
         self.close()
