@@ -1,4 +1,4 @@
-"""The box's configuration: audio device, named outputs, library.
+"""The box's configuration: audio device, named outputs and inputs, library, recording.
 
 Read from `--config`, else $BACKLINE_CONFIG, else /etc/backline/config.toml
 when it exists, else defaults that suit a stereo sound card at 48 kHz.
@@ -25,6 +25,14 @@ def _default_cache() -> Path:
     return Path(base) / "backline"
 
 
+def _default_recordings() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "backline" / "recordings"
+
+
+RECORD_FORMATS = {"24": "PCM_24", "float": "FLOAT"}
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None = None
@@ -40,6 +48,11 @@ class Config:
     library: Path = DEMO_LIBRARY
     cache: Path = field(default_factory=_default_cache)
     controls: Controls = Controls()       # footswitches, encoders, LEDs, display
+    input_channels: int = 0               # the device's capture channels (0: record nothing)
+    inputs: dict[str, int] = field(default_factory=dict)   # named inputs -> 1-based channel
+    recordings: Path = field(default_factory=_default_recordings)
+    record_format: str = "PCM_24"         # PCM_24 or FLOAT
+    latency: int = 0                      # round trip out -> in, frames (backline calibrate)
 
 
 def config_path(explicit: str | Path | None) -> Path | None:
@@ -79,7 +92,23 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     periods = audio.get("periods", int, d.periods, check=in_range(2, 16))
     channels = audio.get("channels", int, d.channels, check=in_range(1, 64))
     fmt = audio.get("format", str, d.format, check=one_of(*SAMPLE_FORMATS))
+    in_table = top.table("inputs")
+    inputs: dict[str, int] = {}
+    for name in in_table.data:
+        if not NAME_RE.match(name):
+            in_table.error(name, "input names are lower-case letters, digits, - and _")
+            continue
+        ch = in_table.get(name, int, check=in_range(1, 64))
+        if ch is not None:
+            inputs[name] = ch
+    in_table.finish()
+    input_channels = audio.get("inputs", int, max(inputs.values(), default=0),
+                               check=in_range(0, 64))
     audio.finish()
+    for name, ch in inputs.items():
+        if ch > input_channels:
+            in_table.error(name, f"channel {ch} is beyond the device's {input_channels} inputs "
+                                 "([audio] inputs)")
 
     out_table = top.table("outputs")
     outputs: dict[str, tuple[int, ...]] = {}
@@ -102,6 +131,11 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     library = lib.get("path", str, None)
     cache = lib.get("cache", str, None)
     lib.finish()
+    rec = top.table("recording")
+    recordings = rec.get("path", str, None)
+    record_format = rec.get("format", str, "24", check=one_of(*RECORD_FORMATS))
+    latency = rec.get("latency", int, 0, check=in_range(0, 48000))
+    rec.finish()
     if not out_table.data:
         outputs = dict(d.outputs) if channels >= 2 else {"foh": (1,), "click": (1,)}
     controls = read_controls(top, tuple(outputs))
@@ -111,4 +145,7 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     return Config(path=path, device=device, rate=rate, period=period, periods=periods,
                   channels=channels, format=fmt, outputs=outputs, controls=controls,
                   library=(base / library) if library else d.library,
-                  cache=(base / cache) if cache else d.cache)
+                  cache=(base / cache) if cache else d.cache,
+                  input_channels=input_channels, inputs=inputs,
+                  recordings=(base / recordings) if recordings else d.recordings,
+                  record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from appliance.sim.alsa import Jack, config_path_for, file_pcm, jack_pcm
+from appliance.sim.alsa import Jack, config_path_for, duplex_pcm, file_pcm, jack_pcm
 
-__all__ = ["Jack", "file_pcm", "jack_pcm", "use_config", "read_raw"]
+__all__ = ["Jack", "duplex_pcm", "file_pcm", "jack_pcm", "use_config", "read_raw"]
 
 
 def use_config(monkeypatch, folder: Path, text: str) -> Path:

@@ -9,6 +9,10 @@ Faults: an underrun (write returns -EPIPE) is counted and the same period is
 written again, so the song loses no frame and the click keeps its place; a
 device that goes away leaves the engine running, *stalled*, reopening it with
 backoff, and playing on from the same frame when it returns.
+
+Inputs: when the device has inputs, the same thread reads one captured period
+after each period written (full duplex, in lockstep) and hands it to the
+recorder's ring; inputs that cannot be opened are reported and playback goes on.
 """
 from __future__ import annotations
 
@@ -21,8 +25,9 @@ from collections import deque
 
 import numpy as np
 
-from ..control.commands import Command
-from .backends.alsa import EPIPE, AlsaPlayback, DeviceError
+from ..control.commands import RECORDING, Command
+from .backends.alsa import EPIPE, AlsaCapture, AlsaPlayback, DeviceError
+from .recorder import Recorder
 from .state import HEALTHY, RECOVERING, STALLED, State
 from .transport import Transport
 
@@ -34,9 +39,14 @@ RT_PRIORITY = 70      # SCHED_FIFO priority of the audio thread, where the syste
 
 
 class Engine:
-    def __init__(self, transport: Transport, device: AlsaPlayback) -> None:
+    def __init__(self, transport: Transport, device: AlsaPlayback, *,
+                 capture: AlsaCapture | None = None, recorder: Recorder | None = None) -> None:
         self.transport = transport
         self.device = device
+        self.capture = capture
+        self.recorder = recorder or Recorder({})
+        self.capture_problem = ""
+        self.overruns = 0
         self.commands: deque[Command] = deque()
         self.output_frame = 0
         self.periods = 0                 # periods written
@@ -68,6 +78,8 @@ class Engine:
         if self._thread is not None:
             self._thread.join()
         self.device.close()
+        if self.capture is not None:
+            self.capture.close()
 
     @property
     def running(self) -> bool:
@@ -81,9 +93,10 @@ class Engine:
     def state(self) -> State:
         """The latest state snapshot (built from what the audio thread last published)."""
         output_frame, health, xruns, problem, moment = self._moment
-        fields = dict(output_frame=output_frame, health=health, xruns=xruns)
-        if problem:
-            fields["problem"] = problem
+        fields = dict(output_frame=output_frame, health=health, xruns=xruns,
+                      record=self.recorder.moment(output_frame, self.device.rate))
+        if problem or self.capture_problem:
+            fields["problem"] = problem or self.capture_problem
         return self.transport.snapshot(moment, **fields)
 
     def _open(self) -> bool:
@@ -126,14 +139,69 @@ class Engine:
 
     def _apply_commands(self) -> None:
         commands = self.commands
+        transport = self.transport
         while commands:
-            self.transport.apply(commands.popleft())
+            cmd = commands.popleft()
+            if isinstance(cmd, RECORDING):
+                reason = self.recorder.apply(cmd, self.output_frame, transport)
+                if reason:
+                    transport.rejected = f"{cmd.name}: {reason}"
+                    transport.publish()
+            else:
+                transport.apply(cmd)
+
+    def _open_capture(self) -> AlsaCapture | None:
+        """The inputs, opened beside the outputs; None (and why, in the state) when not."""
+        cap = self.capture
+        if cap is None:
+            return None
+        if not cap.is_open:
+            try:
+                cap.open()
+            except DeviceError as exc:
+                self.capture_problem = f"inputs: {exc}"
+                return None
+            if cap.period != self.device.period:
+                cap.close()
+                self.capture_problem = (f"inputs: the device gives {cap.period}-frame periods "
+                                        f"for input, {self.device.period} for output")
+                return None
+        self.capture_problem = ""
+        self.recorder.attach(cap.channels, cap.rate)
+        silence = np.zeros((self.device.period, self.device.channels), dtype=np.float32)
+        for _ in range(self.device.periods - 1):   # outputs run ahead while an input is read
+            self.device.write(silence)
+        return cap
+
+    def _read_input(self, cap: AlsaCapture, block: np.ndarray) -> AlsaCapture | None:
+        """The period's input into the recorder (silence, counted, if it was lost)."""
+        try:
+            got = cap.read(block)
+        except DeviceError as exc:
+            self.capture_problem = f"inputs: {exc}"
+            return None
+        if got != len(block):
+            block.fill(0.0)
+            self.overruns += 1
+            self.recorder.lost()
+        self.recorder.keep(self.output_frame, block)
+        return cap
 
     def _play_while_open(self) -> None:
         sys.setswitchinterval(SWITCH_S)
         device = self.device
         period = device.period
         buf = np.zeros((period, device.channels), dtype=np.float32)
+        try:
+            cap = self._open_capture()
+        except DeviceError as exc:
+            self.problem = str(exc)
+            self.health = STALLED
+            self._publish()
+            return
+        cap_buf = np.zeros((period, cap.channels if cap else 1), dtype=np.float32)
+        recorder = self.recorder
+        transport = self.transport
         calm = int(CALM_S * device.rate)
         work = self.work_ns
         clock = time.perf_counter_ns
@@ -143,9 +211,11 @@ class Engine:
                 self._held = None
             else:
                 t0 = clock()
+                was = transport.state
                 self._apply_commands()
+                recorder.follow_transport(self.output_frame, was, transport)
                 buf.fill(0.0)
-                self.transport.render(buf)
+                transport.render(buf)
                 work[self.periods % WORK_HISTORY] = clock() - t0
             try:
                 written = device.write(buf)
@@ -158,8 +228,12 @@ class Engine:
                 self._held = buf
                 self.problem = str(exc)
                 self.health = STALLED
+                if cap is not None:
+                    cap.close()                  # both directions start again together
                 self._publish()
                 return
+            if cap is not None:
+                cap = self._read_input(cap, cap_buf)
             self.output_frame += period
             self.periods += 1
             self.heartbeat += 1

@@ -7,10 +7,12 @@ from pathlib import Path
 from ..config import Config
 from ..control.commands import Command
 from ..errors import BacklineError, Problem, Problems
-from .backends.alsa import AlsaPlayback
+from .backends.alsa import AlsaCapture, AlsaPlayback
 from .engine import Engine
+from .recorder import Recorder
 from .show import Show, SongBank
 from .state import State
+from .takes import TakeWriter
 from .transport import Transport
 
 
@@ -23,9 +25,18 @@ class Player:
         self.bank.load_now(0)              # the first song is ready before the audio starts
         self.transport = Transport(self.bank, rate=config.rate, channels=config.channels,
                                    block=config.period)
+        device = device or config.device
+        capture = AlsaCapture(device, rate=config.rate, channels=config.input_channels,
+                              period=config.period, periods=config.periods,
+                              fmt=config.format) if config.input_channels else None
+        self.recorder = Recorder({n: ch - 1 for n, ch in config.inputs.items()},
+                                 latency=config.latency)
+        self.writer = TakeWriter(self.recorder, config.recordings, rate=config.rate,
+                                 subtype=config.record_format)
         self.engine = Engine(self.transport, AlsaPlayback(
-            device or config.device, rate=config.rate, channels=config.channels,
-            period=config.period, periods=config.periods, fmt=config.format))
+            device, rate=config.rate, channels=config.channels,
+            period=config.period, periods=config.periods, fmt=config.format),
+            capture=capture, recorder=self.recorder)
 
     @classmethod
     def open(cls, target: Path, config: Config, problems: Problems,
@@ -42,8 +53,11 @@ class Player:
 
     def start(self) -> None:
         self.bank.start()
+        self.writer.start()
         self.engine.start()
 
     def stop(self) -> None:
+        """The audio stops first; the writer then closes any take with what was captured."""
         self.engine.stop()
+        self.writer.stop()
         self.bank.stop()

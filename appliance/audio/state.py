@@ -20,6 +20,19 @@ class StemLevel:
 
 
 @dataclass(frozen=True)
+class RecordState:
+    inputs: tuple[str, ...] = ()   # configured inputs (none: nothing to record)
+    armed: tuple[str, ...] = ()
+    follow: bool = False           # record-arm: takes follow playback
+    running: bool = False
+    seconds: float = 0.0           # of the running take
+    left_s: float | None = None    # recording time the disk has left for the armed inputs
+    take: str = ""                 # the running (or last) take's folder name
+    problem: str = ""              # why the last take stopped early
+    dropped: int = 0               # input periods lost to overruns during takes
+
+
+@dataclass(frozen=True)
 class State:
     transport: str = STOPPED
     song: str = ""                 # title
@@ -50,3 +63,4 @@ class State:
     failed_stems: tuple[str, ...] = field(default=())
     rejected: str = ""             # the last command refused, and why
     problem: str = ""              # the device or song trouble, in words
+    record: RecordState = RecordState()

@@ -642,6 +642,11 @@ class Transport:
                        self._ci_frames, self._ci_bars, self.pending, self.loop, self.rejected,
                        self.problem, self.songs_ended, self._mix)
 
+    @property
+    def timeline_frame(self) -> int:
+        """The song frame sounding now, counting the count-in as frames before bar 1."""
+        return self.pos - (self._ci_len - self._ci_pos)
+
     def snapshot(self, moment: tuple | None = None, **engine_fields) -> State:
         """The State of a published moment (default: the last); any thread may call it."""
         (state, song, index, pos, ci_pos, ci_len, ci_frames, ci_bars, pending, loop, rejected,

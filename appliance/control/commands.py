@@ -9,6 +9,7 @@ sample-exact position: now, or quantised to the next beat, bar or section end.
 from __future__ import annotations
 
 import functools
+import types
 import typing
 from dataclasses import dataclass, fields
 from enum import Enum
@@ -33,15 +34,22 @@ def _check(cmd: object) -> None:
     hints = _hints(type(cmd))
     for f in fields(cmd):
         value = getattr(cmd, f.name)
-        kind = hints[f.name] if isinstance(hints[f.name], type) else None
+        hint = hints[f.name]
+        kind = hint if isinstance(hint, type) else None
         if kind is float:
             kind = (int, float)
+        elif isinstance(hint, types.UnionType) and all(isinstance(a, type)
+                                                       for a in typing.get_args(hint)):
+            kind = typing.get_args(hint)          # e.g. bool | None
         if f.name == "at":
             if not isinstance(value, At):
                 raise TypeError(f"{type(cmd).__name__}.at must be an At, not {value!r}")
         elif kind is not None and (not isinstance(value, kind) or
-                                   (isinstance(value, bool) and kind is not bool)):
-            name = "a number" if isinstance(kind, tuple) else kind.__name__
+                                   (isinstance(value, bool) and kind is not bool and
+                                    not (isinstance(kind, tuple) and bool in kind))):
+            name = kind.__name__ if isinstance(kind, type) else \
+                "a number" if kind == (int, float) else " or ".join(
+                    "None" if k is type(None) else k.__name__ for k in kind)
             raise TypeError(f"{type(cmd).__name__}.{f.name} must be {name}, not {value!r}")
 
 
@@ -204,6 +212,31 @@ class NudgeOutputGain(Command):
     db: float = 1.0
 
 
+# -- recording ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Arm(Command):
+    """Arm (or disarm) an input by its configured name, or "all": armed inputs are recorded.
+    Taken between takes; during one, refused."""
+    input: str = "all"
+    on: bool = True
+
+
+@dataclass(frozen=True)
+class RecordArm(Command):
+    """Takes follow playback: the next Play starts a take with the count-in, Stop ends it.
+    `on` None toggles."""
+    on: bool | None = None
+
+
+@dataclass(frozen=True)
+class Record(Command):
+    """A take now, without playback (a rehearsal); again (or `on` False) ends it.
+    `on` None toggles; `frames` > 0 ends it by itself after that many, to the sample."""
+    RANGES = {"frames": (0, None)}
+    on: bool | None = None
+    frames: int = 0
+
+
 # -- the front panel (the menu and the box itself, not the engine) -----------------
 @dataclass(frozen=True)
 class OpenMenu(Command):
@@ -241,4 +274,5 @@ TRANSPORT = (Play, Stop, TogglePlay, Pause, Resume, Restart, Seek, Jump, NextSec
              ReleaseVamp, Cancel)
 SONGS = (NextSong, PreviousSong, SelectSong)
 MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain, NudgeOutputGain)
+RECORDING = (Arm, RecordArm, Record)
 PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown)

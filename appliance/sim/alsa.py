@@ -22,6 +22,15 @@ def file_pcm(name: str, path: Path, slave: str = "{ type null }") -> str:
             f' format "raw"\n truncate true\n}}\n')
 
 
+def duplex_pcm(name: str, out: Path, infile: Path, slave: str) -> str:
+    """A device whose outputs are written to `out` and whose inputs play `infile` (raw,
+    interleaved, in the capture format), both through `slave` (a JACK PCM paces them)."""
+    return (file_pcm(f"{name}_out", out, slave=slave) +
+            f'pcm.{name}_in {{\n type file\n slave {{ pcm "{slave}" }}\n file "/dev/null"\n'
+            f' infile "{infile}"\n format "raw"\n}}\n'
+            f'pcm.{name} {{ type asym playback.pcm "{name}_out" capture.pcm "{name}_in" }}\n')
+
+
 def jack_pcm(name: str, channels: int) -> str:
     """`NAMEraw`: the JACK server's ports as an ALSA PCM; `NAME`: the same through `plug`."""
     play = " ".join(f"{i} system:playback_{i + 1}" for i in range(channels))

@@ -1,9 +1,11 @@
-"""ALSA playback through pyalsaaudio: open, check what was granted, write periods.
+"""ALSA playback and capture through pyalsaaudio: open, check what was granted, write
+(or read) periods.
 
 ALSA may grant other settings than asked; the rate and channel count must match
 the config (anything else would play at the wrong speed or on the wrong
 outputs), while the sample format and period size are taken as granted and
-converted to. Conversion uses preallocated buffers.
+converted. Conversion uses preallocated buffers; pyalsaaudio's `read` hands back a
+new bytes object each period (its API has no read-into), the one allocation left.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ class DeviceError(Exception):
 
 
 class AlsaPlayback:
+    KIND = "PCM_PLAYBACK"
+
     def __init__(self, device: str, *, rate: int, channels: int, period: int, periods: int,
                  fmt: str = "S32_LE") -> None:
         if fmt not in FORMATS:
@@ -39,7 +43,7 @@ class AlsaPlayback:
         """Open the device; DeviceError saying what is wrong."""
         import alsaaudio
         try:
-            pcm = alsaaudio.PCM(type=alsaaudio.PCM_PLAYBACK, mode=alsaaudio.PCM_NORMAL,
+            pcm = alsaaudio.PCM(type=getattr(alsaaudio, self.KIND), mode=alsaaudio.PCM_NORMAL,
                                 rate=self.rate, channels=self.channels,
                                 format=getattr(alsaaudio, f"PCM_FORMAT_{self.fmt}"),
                                 periodsize=self.period, periods=self.periods, device=self.device)
@@ -99,3 +103,31 @@ class AlsaPlayback:
             except Exception:   # a device that is gone may fail to close; it is closed for us
                 pass
             self._pcm = None
+
+
+class AlsaCapture(AlsaPlayback):
+    """The inputs of the same device, read a period at a time in the audio thread."""
+    KIND = "PCM_CAPTURE"
+
+    def read(self, block: np.ndarray) -> int:
+        """Fill one period (float32, frames × channels). Frames read, or EPIPE on an
+        overrun (input was lost; the next read recovers); DeviceError when gone."""
+        import alsaaudio
+        try:
+            frames, data = self._pcm.read()
+        except alsaaudio.ALSAAudioError as exc:
+            self.close()
+            raise DeviceError(f"{self.device!r} stopped answering: {exc}") from None
+        if frames <= 0:
+            return EPIPE if frames == EPIPE else 0
+        raw = np.frombuffer(data, dtype=self._out.dtype).reshape(-1, self.channels)
+        n = min(frames, len(block))
+        if self._scale == 1.0:
+            block[:n] = raw[:n]
+        elif self.granted["format"] == "S24_LE":      # 24 bits in 32: the top byte is not sign
+            wide = self._out[:n]
+            np.left_shift(raw[:n], 8, out=wide)
+            np.multiply(wide, 1.0 / 2147483648.0, out=block[:n], casting="unsafe")
+        else:
+            np.multiply(raw[:n], 1.0 / self._scale, out=block[:n], casting="unsafe")
+        return n

@@ -1,0 +1,288 @@
+"""Takes on disk: the writer thread that drains the capture ring into one WAV file per
+armed input, the take folder and its `take.toml`, and the repair of takes a crash left.
+
+A take is `recordings/<date>-<song>-take<N>/` holding `take.toml` (what a DAW import
+needs to line the files up with the song) and `<input>.wav` per armed input. Files are
+synced (header sizes rewritten, fsync) every second of audio, so a power cut loses at
+most that; `take.toml` says `complete = false` until the take is closed, which is how
+`recover` finds the ones to repair. A full or failing disk ends the take with its files
+valid and tells the audio thread (`recorder.fault`); playback never notices.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import threading
+import time
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..timeline import grid
+from .recorder import Recorder, TakeStart, TakeStop
+from .wavfile import TakeFile, repair
+
+TAKE_FILE = "take.toml"
+POLL_S = 0.05           # how often the writer looks at the ring (it holds RING_S seconds)
+SPACE_S = 1.0           # how often the time left on the disk is worked out
+CHUNK = 8192            # frames moved from the ring per write
+
+
+@dataclass
+class _Open:
+    start: TakeStart
+    folder: Path
+    files: list[TakeFile]
+    meta: dict
+    stop: int | None = None
+    reason: str = ""
+    unsynced: int = 0
+    frames: int = 0
+
+
+class TakeWriter(threading.Thread):
+    def __init__(self, recorder: Recorder, folder: Path, *, rate: int,
+                 subtype: str = "PCM_24") -> None:
+        """`folder`: the recordings folder; `subtype`: PCM_24 or FLOAT."""
+        super().__init__(name="backline-writer", daemon=True)
+        self.recorder = recorder
+        self.folder = folder
+        self.rate = rate
+        self.subtype = subtype
+        self.take: _Open | None = None
+        self.closed: list[Path] = []                 # folders of finished takes
+        self._halt = threading.Event()
+        self._space_at = 0.0
+        self._buf = np.zeros((CHUNK, 1), dtype=np.float32)
+
+    def run(self) -> None:
+        while not self._halt.wait(POLL_S):
+            self.step()
+        self.step()
+        if self.take is not None:                   # stopping mid-take: keep what was captured
+            self._close("the box stopped")
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self.is_alive():
+            self.join()
+
+    def step(self) -> None:
+        """Write what the ring holds for the running take; open and close takes."""
+        rec = self.recorder
+        ring = rec.ring
+        if ring is None:
+            return
+        if ring.data.shape[1] != self._buf.shape[1]:
+            self._buf = np.zeros((CHUNK, ring.data.shape[1]), dtype=np.float32)
+        self._space()
+        written = ring.written                       # before looking at the events
+        while True:
+            take = self.take
+            if take is None:
+                if not rec.events:
+                    ring.consumed = max(ring.consumed, written)     # between takes: let go
+                    return
+                ev = rec.events.popleft()
+                if isinstance(ev, TakeStart):
+                    self._open(ev)
+                continue
+            if take.stop is None and rec.events and isinstance(rec.events[0], TakeStop):
+                ev = rec.events.popleft()
+                take.stop, take.reason = ev.frame, ev.reason
+            if ring.consumed < take.start.frame:
+                ring.consumed = min(take.start.frame, written)
+            end = written if take.stop is None else min(written, take.stop)
+            if not self._write(take, ring.consumed, end):
+                continue                              # failed: the take is closed
+            if take.stop is not None and ring.consumed >= take.stop:
+                self._close(take.reason)
+                continue
+            return
+
+    # -- one take -------------------------------------------------------------------
+    def _open(self, start: TakeStart) -> None:
+        song = start.song
+        name = song.song.name if song is not None else "rehearsal"
+        try:
+            folder = new_take_folder(self.folder, name)
+            files = [TakeFile(folder / f"{n}.wav", rate=self.rate, subtype=self.subtype)
+                     for n, _ in start.inputs]
+        except OSError as exc:
+            self._fault(exc)
+            return
+        meta = take_meta(start, self.rate, self.subtype)
+        self.take = _Open(start, folder, files, meta)
+        self.recorder.take_name = folder.name
+        self._save_meta(complete=False)
+
+    def _write(self, take: _Open, first: int, end: int) -> bool:
+        ring = self.recorder.ring
+        buf = self._buf
+        try:
+            while first < end:
+                n = min(CHUNK, end - first)
+                ring.read(first, n, buf)
+                for f, (_, ch) in zip(take.files, take.start.inputs):
+                    f.write(buf[:n, ch])
+                first += n
+                ring.consumed = first
+                take.frames += n
+                take.unsynced += n
+            if take.unsynced >= self.rate:
+                for f in take.files:
+                    f.sync()
+                take.unsynced = 0
+        except OSError as exc:
+            self._fault(exc)
+            return False
+        return True
+
+    def _close(self, reason: str) -> None:
+        take = self.take
+        self.take = None
+        failed: OSError | None = None
+        for f in take.files:
+            try:
+                f.close()
+            except OSError as exc:
+                failed = failed or exc
+        take.meta.update(frames=take.frames, stopped=reason,
+                         dropped_periods=self.recorder.dropped)
+        self._save_meta(complete=True, take=take)
+        self.closed.append(take.folder)
+        if failed is not None:
+            self._fault(failed)
+
+    def _fault(self, exc: OSError) -> None:
+        why = "the disk is full" if exc.errno == errno.ENOSPC else f"cannot write: {exc}"
+        self.recorder.fault = f"{why}: recording stopped"
+        if self.take is not None:
+            self._close(self.recorder.fault)
+
+    def _save_meta(self, *, complete: bool, take: _Open | None = None) -> None:
+        take = take or self.take
+        try:
+            write_take_toml(take.folder, {**take.meta, "complete": complete})
+        except OSError:
+            pass                    # the audio files are what matter; recover rebuilds it
+
+    def _space(self) -> None:
+        now = time.monotonic()
+        if now - self._space_at < SPACE_S:
+            return
+        self._space_at = now
+        rec = self.recorder
+        try:
+            free = shutil.disk_usage(self.folder if self.folder.exists()
+                                     else self.folder.parent).free
+        except OSError:
+            rec.left_s = None
+            return
+        per_s = max(1, len(rec.armed)) * self.rate * (4 if self.subtype == "FLOAT" else 3)
+        rec.left_s = free / per_s
+
+
+def new_take_folder(recordings: Path, song: str) -> Path:
+    """`<date>-<song>-take<N>`, N one more than any take of that song that day."""
+    recordings.mkdir(parents=True, exist_ok=True)
+    stem = f"{datetime.now():%Y-%m-%d}-{song}-take"
+    taken = [int(p.name[len(stem):]) for p in recordings.glob(f"{stem}*")
+             if p.name[len(stem):].isdigit()]
+    folder = recordings / f"{stem}{max(taken, default=0) + 1}"
+    folder.mkdir()
+    return folder
+
+
+def take_meta(start: TakeStart, rate: int, subtype: str) -> dict:
+    song = start.song
+    meta: dict = {
+        "song": song.song.title if song is not None else "",
+        "song_folder": str(song.song.folder) if song is not None else "",
+        "setlist_position": start.index if song is not None else 0,
+        "start_frame": start.song_frame,
+        "rate": rate,
+        "format": subtype,
+        "latency_frames": start.latency,
+        "started": f"{datetime.now():%Y-%m-%dT%H:%M:%S}",
+        "inputs": [{"name": n, "channel": ch + 1, "file": f"{n}.wav"} for n, ch in start.inputs],
+    }
+    if song is not None:
+        meta["tempo"] = tempo_changes(song.song, rate, song.frames)
+    return meta
+
+
+def tempo_changes(song, rate: int, frames: int) -> list[dict]:
+    """The beats where the tempo or meter changes (the first included): a DAW's tempo map."""
+    out: list[dict] = []
+    last = None
+    for b in grid.beats(song, rate, frames):
+        now = (b.bpm, b.meter)
+        if now != last:
+            out.append({"bar": b.bar, "beat": b.beat, "frame": b.frame,
+                        "bpm": round(float(b.bpm), 6), "meter": str(b.meter)})
+            last = now
+    return out
+
+
+def _toml_value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    return json.dumps(str(v))        # a JSON string is a TOML basic string
+
+
+def write_take_toml(folder: Path, meta: dict) -> None:
+    """Written whole to a temporary file and renamed: never half a take.toml."""
+    lines = ["# A Backline take: each file is one input, starting at start_frame on the",
+             "# song's timeline (bar 1 beat 1 = 0; the count-in is before it).", ""]
+    tables = {k: v for k, v in meta.items() if isinstance(v, list)}
+    for k, v in meta.items():
+        if k not in tables:
+            lines.append(f"{k} = {_toml_value(v)}")
+    for k, rows in tables.items():
+        for row in rows:
+            lines += ["", f"[[{k}]]", *(f"{a} = {_toml_value(b)}" for a, b in row.items())]
+    tmp = folder / (TAKE_FILE + ".tmp")
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, folder / TAKE_FILE)
+
+
+def recover(recordings: Path) -> list[str]:
+    """Repair every take a crash left unfinished; one line per take, saying what it holds."""
+    said = []
+    for meta_path in sorted(recordings.glob(f"*/{TAKE_FILE}")):
+        folder = meta_path.parent
+        try:
+            meta = tomllib.loads(meta_path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            said.append(f"{meta_path}: cannot read: {exc}")
+            continue
+        if meta.get("complete", True):
+            continue
+        frames = []
+        for entry in meta.get("inputs", []):
+            path = folder / entry.get("file", "")
+            try:
+                frames.append(repair(path))
+            except ValueError as exc:             # it names the file
+                said.append(str(exc))
+            except OSError as exc:
+                said.append(f"{path}: {exc}")
+        meta.update(complete=True, recovered=True, frames=min(frames, default=0))
+        write_take_toml(folder, meta)
+        rate = meta.get("rate") or 1
+        said.append(f"{folder.name}: recovered {len(frames)} files, "
+                    f"{meta['frames'] / rate:.1f} s")
+    return said

@@ -1,0 +1,115 @@
+"""Recording through real ALSA code paths: a JACK dummy server paces a device whose outputs
+go to a file and whose inputs play a prepared file, a loopback cable that is exact."""
+from __future__ import annotations
+
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from appliance.audio.player import Player
+from appliance.config import Config
+from appliance.control import commands as c
+from appliance.errors import Problems
+
+from alsa_doubles import Jack, duplex_pcm, jack_pcm, use_config
+from conftest import run_cli, wait_for
+from transport_rig import BAR, position_song
+
+RATE = 48000
+LATENCY = 300            # the round trip the loopback is given, and the config compensates
+
+
+@pytest.fixture
+def rig(library, tmp_path, monkeypatch):
+    """A song with a count-in, its render, and a device whose inputs hear the outputs
+    LATENCY frames late (input 1: the song's stem, input 2: the click)."""
+    folder = position_song(library, "s", bars=2, count_in=1)
+    cfg = tmp_path / "render.toml"
+    cfg.write_text('[outputs]\nfoh = [1]\nclick = [2]\n')
+    run_cli("render", folder, "-o", tmp_path / "ref.wav", "--config", cfg)
+    ref, _ = sf.read(str(tmp_path / "ref.wav"), dtype="float32")
+    loop = np.concatenate([np.zeros((LATENCY, 2), np.float32), ref,
+                           np.zeros((RATE * 20, 2), np.float32)])
+    loop.tofile(tmp_path / "in.raw")
+    use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
+               duplex_pcm("fakehat", tmp_path / "out.raw", tmp_path / "in.raw", "jackhat"))
+    jack = Jack(period=256, channels=2)
+    yield folder, ref, loop
+    jack.stop()
+
+
+def player(folder: Path, tmp: Path, **overrides) -> Player:
+    config = Config(cache=tmp / "cache", rate=RATE, channels=2, period=256, format="FLOAT_LE",
+                    outputs={"foh": (1,), "click": (2,)}, input_channels=2,
+                    inputs={"song": 1, "click": 2}, recordings=tmp / "rec",
+                    record_format="FLOAT", latency=LATENCY, **overrides)
+    return Player.open(folder, config, Problems(), device="fakehat")
+
+
+def take_of(p: Player) -> Path:
+    assert wait_for(lambda: p.writer.closed, timeout=15), p.state.record
+    return p.writer.closed[-1]
+
+
+def test_a_take_follows_playback_and_lines_up_with_the_song(rig, tmp_path):
+    folder, ref, _ = rig
+    p = player(folder, tmp_path)
+    p.send(c.RecordArm(True))
+    p.send(c.Play())
+    p.start()
+    try:
+        take = take_of(p)                      # the song ends: the take ends with it
+    finally:
+        p.stop()
+    assert take.name.endswith("-s-take1")
+    meta = tomllib.loads((take / "take.toml").read_text())
+    assert meta["start_frame"] == -BAR           # the count-in: a bar before bar 1 beat 1
+    assert meta["latency_frames"] == LATENCY and meta["complete"] is True
+    assert meta["frames"] == len(ref) and meta["rate"] == RATE
+    assert [i["name"] for i in meta["inputs"]] == ["song", "click"]
+    assert meta["tempo"] == [{"bar": 1, "beat": 1, "frame": 0, "bpm": 120.0, "meter": "4/4"}]
+    click, _ = sf.read(str(take / "click.wav"), dtype="float32")
+    song, _ = sf.read(str(take / "song.wav"), dtype="float32")
+    # every sample where the render has it: the first click transient on the same frame
+    assert np.array_equal(click, ref[:, 1]) and np.array_equal(song, ref[:, 0])
+    assert np.flatnonzero(click)[0] == np.flatnonzero(ref[:, 1])[0] == 0
+
+
+def test_a_free_take_records_what_the_inputs_hear_while_stopped(rig, tmp_path):
+    folder, _, loop = rig
+    p = player(folder, tmp_path)
+    p.send(c.Record(True, frames=RATE // 2))    # half a second, from the first period
+    p.start()
+    try:
+        take = take_of(p)
+    finally:
+        p.stop()
+    assert take.name.endswith("-rehearsal-take1")
+    meta = tomllib.loads((take / "take.toml").read_text())
+    assert meta["song"] == "" and meta["start_frame"] == 0 and meta["frames"] == RATE // 2
+    got, _ = sf.read(str(take / "click.wav"), dtype="float32")
+    assert np.array_equal(got, loop[LATENCY:LATENCY + RATE // 2, 1])
+
+
+def test_arming_picks_the_inputs_and_is_refused_during_a_take(rig, tmp_path):
+    folder, _, _ = rig
+    p = player(folder, tmp_path)
+    p.send(c.Arm("song", False))
+    p.send(c.Arm("voice"))
+    p.start()
+    try:
+        assert wait_for(lambda: "no input 'voice'" in p.state.rejected)
+        assert p.state.record.armed == ("click",)
+        p.send(c.Record())
+        assert wait_for(lambda: p.state.record.running)
+        p.send(c.Arm("song"))
+        assert wait_for(lambda: p.state.rejected == "Arm: not while a take runs")
+        p.send(c.Record())
+        take = take_of(p)
+    finally:
+        p.stop()
+    assert sorted(f.name for f in take.glob("*.wav")) == ["click.wav"]
