@@ -14,6 +14,7 @@ from .ui.progress import terminal_progress
 
 RENDER_BLOCK = 4096
 DAEMON_STATE = "/var/lib/backline/state.json"
+DEMO_SONG = Path(__file__).parent / "demo" / "songs" / "demo"
 
 
 def _report(problems: Problems) -> None:
@@ -169,6 +170,85 @@ def cmd_play(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    import dataclasses
+    import time
+    from .audio.player import Player
+    from .control import commands as c
+    from .control.keyboard import QUIT, Keys
+    from .ui.status import record_line
+
+    config = _config(args)
+    if args.inputs:
+        named = {ch: name for name, ch in config.inputs.items()}
+        inputs = {named.get(n, f"in{n}"): n for n in args.inputs}
+        config = dataclasses.replace(config, inputs=inputs,
+                                     input_channels=max(config.input_channels, *args.inputs))
+    if not config.inputs:
+        print("backline record: no inputs: give --inputs 1,2,... or [inputs] in the config",
+              file=sys.stderr)
+        return 1
+    problems = Problems()
+    target = _song_dir(args.song, config) if args.song else DEMO_SONG   # the engine needs a
+    player = Player.open(target, config, problems, device=args.device)  # show; free takes
+    _report(problems)                                                    # leave it unplayed
+    if player is None:
+        return 1
+    if args.song:
+        player.send(c.RecordArm(True))
+        player.send(c.Play())
+    else:
+        player.send(c.Record(True, frames=round(args.seconds * config.rate) if args.seconds else 0))
+    keys = Keys()
+    tty = sys.stdout.isatty()
+    player.start()
+    said = -1
+    try:
+        while not player.writer.closed:
+            key = keys.get(0.1)
+            s = player.state
+            if key == QUIT or (not args.song and keys.closed and not args.seconds):
+                player.send(c.Record(False) if not args.song else c.Stop())
+            if s.record.problem and not s.record.running and not player.writer.take:
+                break
+            if tty:
+                line = record_line(s.record, player.recorder.take_peaks(), config.inputs)
+                sys.stdout.write("\r\033[K" + line[:200])
+                sys.stdout.flush()
+            elif s.record.running and int(s.record.seconds) != said:   # a pipe: a line a second
+                said = int(s.record.seconds)
+                print(f"recording {s.record.seconds:.1f} s", flush=True)
+    except KeyboardInterrupt:
+        player.send(c.Record(False) if not args.song else c.Stop())
+        deadline = time.monotonic() + 5
+        while not player.writer.closed and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        keys.restore()
+        player.stop()
+    if tty:
+        sys.stdout.write("\n")
+    s = player.state
+    for folder in player.writer.closed:
+        print(f"take: {folder}")
+    if s.record.problem:
+        print(f"backline record: {s.record.problem}", file=sys.stderr)
+        return 1
+    return 0 if player.writer.closed else 1
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    from .audio.takes import recover
+
+    folder = Path(args.folder) if args.folder else _config(args).recordings
+    said = recover(folder)
+    for line in said:
+        print(line)
+    if not said:
+        print(f"{folder}: no unfinished takes")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .service.daemon import Daemon, install_signals
     from .service.logs import log, setup_logging
@@ -221,6 +301,16 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
+
+
+def _channels(text: str) -> list[int]:
+    try:
+        chans = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"channel numbers from 1, like 1,2,5; not {text!r}")
+    if not chans or min(chans) < 1 or max(chans) > 64:
+        raise argparse.ArgumentTypeError(f"channel numbers from 1 to 64, not {text!r}")
+    return chans
 
 
 def _positive_float(text: str) -> float:
@@ -279,6 +369,18 @@ def parser() -> argparse.ArgumentParser:
                     help="where --sim keeps its screen PNGs, audio, log and state "
                          "(default: ./backline-sim)")
     rn.set_defaults(func=cmd_run)
+
+    rc = with_config(sub.add_parser("record", help="record the inputs, free or following a song"))
+    rc.add_argument("--inputs", type=_channels, metavar="1,2,...",
+                    help="device input channels to record (default: the config's [inputs])")
+    rc.add_argument("--song", help="play this song and record a take that follows it")
+    rc.add_argument("--seconds", type=_positive_float, help="stop after this long (free takes)")
+    rc.add_argument("--device", help="ALSA device (default: the config's)")
+    rc.set_defaults(func=cmd_record)
+
+    rv = with_config(sub.add_parser("recover", help="repair takes a power cut or crash left"))
+    rv.add_argument("folder", nargs="?", help="recordings folder (default: the config's)")
+    rv.set_defaults(func=cmd_recover)
 
     w = with_config(sub.add_parser("wiring", help="the front panel's wiring on the 40-pin header"))
     w.set_defaults(func=cmd_wiring)

@@ -2,6 +2,10 @@
 go to a file and whose inputs play a prepared file, a loopback cable that is exact."""
 from __future__ import annotations
 
+import os
+import random
+import subprocess
+import sys
 import time
 import tomllib
 from pathlib import Path
@@ -43,10 +47,11 @@ def rig(library, tmp_path, monkeypatch):
 
 
 def player(folder: Path, tmp: Path, **overrides) -> Player:
-    config = Config(cache=tmp / "cache", rate=RATE, channels=2, period=256, format="FLOAT_LE",
-                    outputs={"foh": (1,), "click": (2,)}, input_channels=2,
-                    inputs={"song": 1, "click": 2}, recordings=tmp / "rec",
-                    record_format="FLOAT", latency=LATENCY, **overrides)
+    config = Config(**{**dict(cache=tmp / "cache", rate=RATE, channels=2, period=256,
+                                format="FLOAT_LE", outputs={"foh": (1,), "click": (2,)},
+                                input_channels=2, inputs={"song": 1, "click": 2},
+                                recordings=tmp / "rec", record_format="FLOAT",
+                                latency=LATENCY), **overrides})
     return Player.open(folder, config, Problems(), device="fakehat")
 
 
@@ -113,3 +118,85 @@ def test_arming_picks_the_inputs_and_is_refused_during_a_take(rig, tmp_path):
     finally:
         p.stop()
     assert sorted(f.name for f in take.glob("*.wav")) == ["click.wav"]
+
+
+def _record_cli(tmp: Path, *args: str, **popen) -> "subprocess.Popen":
+    cfg = tmp / "c.toml"
+    cfg.write_text(f'[audio]\ndevice = "fakehat"\nformat = "FLOAT_LE"\n[outputs]\nfoh = [1]\n'
+                   f'click = [2]\n[library]\ncache = "{tmp / "cache"}"\n'
+                   f'[recording]\npath = "{tmp / "rec"}"\nlatency = {LATENCY}\n')
+    return subprocess.Popen([sys.executable, "-m", "appliance", "record", "--config", str(cfg),
+                             *args], text=True, env=os.environ, **popen)
+
+
+def test_backline_record_takes_a_set_length_of_the_inputs(rig, tmp_path):
+    _, _, loop = rig
+    proc = _record_cli(tmp_path, "--inputs", "1,2", "--seconds", "1.5",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    take = Path(out.strip().splitlines()[-1].removeprefix("take: "))
+    assert "\nrecording 1." in out                       # a line a second while it runs
+    got, _ = sf.read(str(take / "in2.wav"), dtype="int32")
+    want = np.clip(np.rint(loop[LATENCY:LATENCY + 72000, 1] * 2 ** 23), -2 ** 23, 2 ** 23 - 1)
+    assert np.array_equal(got >> 8, want.astype(np.int32))      # 24-bit, to the sample
+
+
+def test_a_full_disk_stops_the_take_with_valid_files_and_playback_goes_on(rig, tmp_path):
+    folder, _, _ = rig
+    disk = tmp_path / "tiny"
+    disk.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(disk)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, f"the disk-full test mounts a tmpfs (as root): {r.stderr}"
+    try:
+        p = player(folder, tmp_path, recordings=disk)
+        p.send(c.RecordArm(True))
+        p.send(c.Play())
+        p.start()
+        try:
+            assert wait_for(lambda: p.state.record.problem ==
+                            "the disk is full: recording stopped")
+            frame = p.state.frame
+            assert p.state.transport in ("count-in", "playing") and not p.state.record.running
+            assert wait_for(lambda: p.state.frame > frame + RATE // 4)   # the song plays on
+            assert not p.state.record.follow               # the next Play records nothing
+            take = take_of(p)
+        finally:
+            p.stop()
+        meta = tomllib.loads((take / "take.toml").read_text())
+        assert meta["complete"] is True and meta["stopped"] == "the disk is full: recording stopped"
+        for name in ("song", "click"):
+            info = sf.info(str(take / f"{name}.wav"))      # valid, and holds what fit
+            assert info.frames > RATE // 4
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)])
+
+
+def test_kill_9_mid_take_loses_at_most_a_second_and_recover_repairs_the_rest(rig, tmp_path):
+    _, _, loop = rig
+    proc = _record_cli(tmp_path, "--inputs", "1,2", stdout=subprocess.PIPE,
+                       stdin=subprocess.PIPE)
+    said = 0.0
+    try:
+        while said < 2.0:                              # a line a second while recording
+            line = proc.stdout.readline()
+            assert line, "backline record ended early"
+            said = float(line.split()[1])
+        time.sleep(random.uniform(0.0, 1.0))
+        proc.kill()                                    # SIGKILL: nothing is closed
+        proc.wait(5)
+    finally:
+        proc.kill()
+    take = next((tmp_path / "rec").iterdir())
+    before = sf.info(str(take / "in2.wav")).frames     # readable as the crash left it
+    assert before >= (said - 1.0) * RATE
+    r = run_cli("recover", tmp_path / "rec")
+    assert r.code == 0 and f"{take.name}: recovered 2 files" in r.out
+    got, _ = sf.read(str(take / "in2.wav"), dtype="int32")
+    assert len(got) >= before
+    want = np.rint(loop[LATENCY:LATENCY + len(got), 1] * 2 ** 23).astype(np.int32)
+    assert np.array_equal(got >> 8, want)              # every frame that reached the disk
+    meta = tomllib.loads((take / "take.toml").read_text())
+    assert meta["complete"] is True and meta["recovered"] is True
+    assert run_cli("recover", tmp_path / "rec").out.strip().endswith("no unfinished takes")

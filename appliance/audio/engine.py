@@ -167,7 +167,7 @@ class Engine:
                                         f"for input, {self.device.period} for output")
                 return None
         self.capture_problem = ""
-        self.recorder.attach(cap.channels, cap.rate)
+        self.recorder.attach(cap.channels, cap.rate, cap.period)
         silence = np.zeros((self.device.period, self.device.channels), dtype=np.float32)
         for _ in range(self.device.periods - 1):   # outputs run ahead while an input is read
             self.device.write(silence)

@@ -76,6 +76,7 @@ class Recorder:
     follow: bool = False             # record-arm: takes follow playback
     events: deque = field(default_factory=deque)   # TakeStart / TakeStop, to the writer
     ring: CaptureRing | None = None
+    peaks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     running: str = ""                # "follow" or "free" while a take runs
     start_frame: int = 0
     problem: str = ""
@@ -91,10 +92,19 @@ class Recorder:
         if not self.armed:
             self.armed = tuple(self.inputs)
 
-    def attach(self, channels: int, rate: int) -> None:
+    def attach(self, channels: int, rate: int, period: int) -> None:
         """The capture device is open with `channels` inputs (before the audio starts)."""
         if self.ring is None or self.ring.data.shape[1] != channels:
             self.ring = CaptureRing(channels, int(RING_S * rate))
+        self.peaks = np.zeros(channels, dtype=np.float32)
+        self._peak = np.zeros(channels, dtype=np.float32)
+        self._abs = np.zeros((period, channels), dtype=np.float32)
+
+    def take_peaks(self) -> np.ndarray:
+        """Each input's peak since the last call (a meter's reading; any thread)."""
+        peaks = self.peaks.copy()
+        self.peaks.fill(0.0)
+        return peaks
 
     # -- commands (audio thread, between periods) ----------------------------------
     def apply(self, cmd: c.Command, frame: int, transport) -> str:
@@ -140,6 +150,9 @@ class Recorder:
 
     def keep(self, frame: int, block: np.ndarray) -> None:
         """The period's input (captured while output frame `frame` was written)."""
+        np.abs(block, out=self._abs)
+        self._abs.max(axis=0, out=self._peak)
+        np.maximum(self.peaks, self._peak, out=self.peaks)
         ring = self.ring
         if ring.room(frame, len(block)):
             ring.push(frame, block)

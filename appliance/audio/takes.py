@@ -251,12 +251,23 @@ def write_take_toml(folder: Path, meta: dict) -> None:
     for k, rows in tables.items():
         for row in rows:
             lines += ["", f"[[{k}]]", *(f"{a} = {_toml_value(b)}" for a, b in row.items())]
+    text = "\n".join(lines) + "\n"
     tmp = folder / (TAKE_FILE + ".tmp")
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, folder / TAKE_FILE)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, folder / TAKE_FILE)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno != errno.ENOSPC or not (folder / TAKE_FILE).exists():
+            raise
+        with open(folder / TAKE_FILE, "r+") as f:    # a full disk: over the old one, in the
+            f.write(text)                              # blocks it already has
+            f.truncate()
+            f.flush()
+            os.fsync(f.fileno())
 
 
 def recover(recordings: Path) -> list[str]:

@@ -1,7 +1,14 @@
 """One line of text from the state snapshot: what a terminal shows while playing."""
 from __future__ import annotations
 
-from ..audio.state import COUNT_IN, HEALTHY, PAUSED, PLAYING, State
+import math
+
+import numpy as np
+
+from ..audio.state import COUNT_IN, HEALTHY, PAUSED, PLAYING, RecordState, State
+
+METER_DB = 48           # a meter shows the top 48 dB
+METER_WIDTH = 10
 
 _SYMBOL = {PLAYING: ">", PAUSED: "||", COUNT_IN: "..."}
 
@@ -9,6 +16,13 @@ _SYMBOL = {PLAYING: ">", PAUSED: "||", COUNT_IN: "..."}
 def clock(seconds: float) -> str:
     minutes, secs = divmod(max(seconds, 0.0), 60)
     return f"{int(minutes)}:{secs:04.1f}"
+
+
+def time_left(seconds: float) -> str:
+    """Recording time on the disk, as a musician reads it: `2 h 10 min`, `45 min`, `30 s`."""
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+    return f"{int(seconds // 60)} min" if seconds >= 60 else f"{int(seconds)} s"
 
 
 def status_line(s: State, rate: int) -> str:
@@ -35,4 +49,25 @@ def status_line(s: State, rate: int) -> str:
         parts.append(s.problem)
     if s.rejected:
         parts.append(f"({s.rejected})")
+    return "  ".join(parts)
+
+
+def meter(peak: float) -> str:
+    """`[######----] -12 dB`: a peak meter (0 dBFS full; `!` at the clip)."""
+    db = 20 * math.log10(peak) if peak > 0 else -math.inf
+    lit = 0 if db == -math.inf else round(METER_WIDTH * max(0.0, 1 + db / METER_DB))
+    bar = "#" * lit + "-" * (METER_WIDTH - lit)
+    return f"[{bar}]{'!' if peak >= 1.0 else ' '}{'-inf' if db == -math.inf else f'{db:.0f}':>4} dB"
+
+
+def record_line(r: RecordState, peaks: np.ndarray, inputs: dict[str, int]) -> str:
+    """What `backline record` shows: the take's length, a meter per armed input, time left."""
+    parts = [f"REC {clock(r.seconds)}" if r.running else "rec stopped"]
+    for name in r.armed:
+        ch = inputs[name] - 1
+        parts.append(f"{name} {meter(float(peaks[ch]) if ch < len(peaks) else 0.0)}")
+    if r.left_s is not None:
+        parts.append(f"{time_left(r.left_s)} left")
+    if r.problem:
+        parts.append(r.problem)
     return "  ".join(parts)
