@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import Config, load_config
+from .config import SYSTEM_CONFIG as SYSTEM_CONFIG_PATH, Config, load_config
 from .errors import BacklineError, Problems
 from .timeline.library import Library
 from .timeline.song import SONG_FILE
@@ -237,6 +237,25 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0 if player.writer.closed else 1
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .audio.calibrate import measure, store_latency
+    from .config import config_path
+
+    config = _config(args)
+    frames = measure(config, args.input, device=args.device)
+    print(f"round trip: {frames} frames ({frames / config.rate * 1000:.2f} ms) from the outputs "
+          f"to input {args.input}")
+    path = config_path(getattr(args, "config", None)) or SYSTEM_CONFIG_PATH
+    try:
+        store_latency(path, frames)
+    except OSError as exc:
+        print(f"{path}: cannot store it ({exc}); put `latency = {frames}` under [recording]",
+              file=sys.stderr)
+        return 1
+    print(f"{path}: [recording] latency = {frames}")
+    return 0
+
+
 def cmd_recover(args: argparse.Namespace) -> int:
     from .audio.takes import recover
 
@@ -377,6 +396,12 @@ def parser() -> argparse.ArgumentParser:
     rc.add_argument("--seconds", type=_positive_float, help="stop after this long (free takes)")
     rc.add_argument("--device", help="ALSA device (default: the config's)")
     rc.set_defaults(func=cmd_record)
+
+    cb = with_config(sub.add_parser("calibrate", help="measure the round trip through a loopback "
+                                                      "cable and store it as the recording latency"))
+    cb.add_argument("--input", type=int, default=1, help="the input the cable goes to (default 1)")
+    cb.add_argument("--device", help="ALSA device (default: the config's)")
+    cb.set_defaults(func=cmd_calibrate)
 
     rv = with_config(sub.add_parser("recover", help="repair takes a power cut or crash left"))
     rv.add_argument("folder", nargs="?", help="recordings folder (default: the config's)")

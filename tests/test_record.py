@@ -200,3 +200,57 @@ def test_kill_9_mid_take_loses_at_most_a_second_and_recover_repairs_the_rest(rig
     meta = tomllib.loads((take / "take.toml").read_text())
     assert meta["complete"] is True and meta["recovered"] is True
     assert run_cli("recover", tmp_path / "rec").out.strip().endswith("no unfinished takes")
+
+
+@pytest.fixture
+def loopback(tmp_path, monkeypatch):
+    """A device whose input 2 hears the calibration clicks LATENCY frames late (or, with
+    `silent`, nothing: no cable)."""
+    from appliance.audio.calibrate import calibration_config, calibration_song
+    from appliance.audio.loaded import load
+    from appliance.audio.render import render
+
+    def make(silent: bool = False) -> Path:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[audio]\ndevice = "fakehat"\nformat = "FLOAT_LE"\n'
+                       f'[library]\ncache = "{tmp_path / "cache"}"\n'
+                       f'[recording]   # the takes\npath = "{tmp_path / "rec"}"\n'
+                       f'format = "24"\n')
+        config = calibration_config(Config(cache=tmp_path / "cache"), 2, tmp_path)
+        song = load(calibration_song(tmp_path / "cal"), config, Problems(), block=4096)
+        render(song, tmp_path / "cal.wav")
+        song.close()
+        clicks, _ = sf.read(str(tmp_path / "cal.wav"), dtype="float32")
+        heard = np.zeros((LATENCY + len(clicks) + RATE * 10, 2), np.float32)
+        if not silent:
+            heard[LATENCY:LATENCY + len(clicks), 1] = clicks[:, 0] * 0.3   # a quieter return
+        heard.tofile(tmp_path / "in.raw")
+        use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
+                   duplex_pcm("fakehat", tmp_path / "out.raw", tmp_path / "in.raw", "jackhat"))
+        return cfg
+    jack = Jack(period=256, channels=2)
+    yield make
+    jack.stop()
+
+
+def test_calibrate_measures_the_round_trip_and_stores_it_in_the_config(loopback):
+    cfg = loopback()
+    r = run_cli("calibrate", "--input", "2", "--config", cfg)
+    assert r.code == 0, r.err
+    assert f"round trip: {LATENCY} frames (6.25 ms)" in r.out
+    text = cfg.read_text()
+    assert "[recording]   # the takes\nlatency = 300 " in text
+    assert 'format = "24"' in text                    # the rest of the config as it was
+    from appliance.config import load_config
+    assert load_config(cfg).latency == LATENCY
+    assert run_cli("calibrate", "--input", "2", "--config", cfg).code == 0
+    assert cfg.read_text().count("latency =") == 1    # measured again: replaced, not added
+
+
+def test_calibrate_without_a_cable_says_so_and_changes_nothing(loopback):
+    cfg = loopback(silent=True)
+    before = cfg.read_text()
+    r = run_cli("calibrate", "--input", "2", "--config", cfg)
+    assert r.code == 1
+    assert "input 2: no clear click came back: connect an output to this input" in r.err
+    assert cfg.read_text() == before
