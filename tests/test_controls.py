@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance.audio.state import PLAYING, STALLED, StemLevel, State
+from appliance.audio.state import PLAYING, STALLED, RecordState, StemLevel, State
 from appliance.config import load_config
 from appliance.control import commands as c
 from appliance.control.gestures import Gestures
@@ -298,6 +298,50 @@ def test_alert_led_lights_when_the_device_stalls(tmp_path, factory):
         assert factory.pin(4).state == 0
     finally:
         lights.close()
+
+
+def test_record_led_is_steady_while_a_take_runs_and_blinks_while_armed(tmp_path, factory):
+    config = load_config(write_config(tmp_path / "c.toml", '[[led]]\npin = 8\nshows = "record"\n'))
+    lights = Lights(config.controls, pin_factory=factory)
+    try:
+        seen = []
+        for frame in (0, 16384, 32768, 49152):
+            lights.show(State(output_frame=frame, record=RecordState(follow=True)))
+            seen.append(factory.pin(8).state)
+        assert seen == [1, 0, 1, 0]                       # armed: blinking, on the audio clock
+        lights.show(State(output_frame=16384, record=RecordState(running=True)))
+        assert factory.pin(8).state == 1
+        lights.show(State(record=RecordState()))
+        assert factory.pin(8).state == 0
+    finally:
+        lights.close()
+
+
+def test_menu_record_page_arms_inputs_and_toggles_takes(board):
+    panel, _, sent, _ = board
+    state = State(record=RecordState(inputs=("vox", "gtr"), armed=("vox",), left_s=7800.0))
+    panel.view(state)
+    for cmd in (c.OpenMenu(), c.MenuMove(3), c.MenuSelect()):
+        panel.command(cmd)
+    assert panel.view(state).items == ("Rec with play: off", "Record now", "vox: armed",
+                                       "gtr: off", "2 h 10 min left")
+    panel.command(c.MenuSelect())                    # Rec with play
+    panel.command(c.MenuMove(3))
+    panel.command(c.MenuSelect())                    # gtr: arm it
+    panel.command(c.MenuMove(-2))
+    panel.command(c.MenuSelect())                    # Record now
+    assert sent == [c.RecordArm(), c.Arm("gtr", True), c.Record()]
+    running = State(record=RecordState(inputs=("vox", "gtr"), armed=("vox", "gtr"),
+                                       follow=True, running=True, seconds=83.0))
+    assert panel.view(running).items[:2] == ("Rec with play: on", "Stop take 1:23.0")
+    assert panel.mode == "menu"                      # toggles keep the page open
+
+
+def test_the_main_menu_offers_record_only_where_there_are_inputs(board):
+    panel, _, _, _ = board
+    panel.view(State())
+    panel.command(c.OpenMenu())
+    assert "Record" not in panel.view(State()).items
 
 
 # -- bad config ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from luma.core.device import dummy
 
-from appliance.audio.state import PLAYING, STALLED, State
+from appliance.audio.state import PLAYING, STALLED, RecordState, State
 from appliance.control.layout import DisplaySpec
 from appliance.errors import BacklineError
 from appliance.sim.lcd import TerminalLcd
@@ -158,3 +158,18 @@ def test_ssd1306_sends_the_picture_over_its_serial_interface():
     assert 0xAF in wire.commands                   # display on
     assert len(wire.sent) == 128 * 64 // 8         # one full frame of pixels
     assert any(wire.sent)
+
+
+def test_a_running_take_shows_on_both_screens_and_a_failed_one_is_an_alert():
+    rec = State(**{**SONG.__dict__, "record": RecordState(running=True, seconds=83.0)})
+    plain, badged = pixels(draw(SONG)), pixels(draw(rec))
+    changed = np.argwhere(plain != badged)
+    assert changed[:, 0].max() < 12 and changed[:, 1].min() > 60   # top right, over the title
+    assert badged[:12, 100:].mean() > 0.5                          # an inverted badge
+    assert text_screen(rec, None)[0] == "REC 1:23 2/9 Fly Awa"
+    armed = State(**{**SONG.__dict__, "record": RecordState(follow=True, left_s=7800.0)})
+    assert text_screen(armed, None)[0].startswith("ARM 2h10 ")
+    full = State(**{**SONG.__dict__, "record": RecordState(
+        problem="the disk is full: recording stopped")})
+    assert text_screen(full, None)[3] == "!REC: the disk is fu"
+    assert pixels(draw(full))[53:, :].mean() > 0.6                 # the banner

@@ -20,6 +20,7 @@ from .gestures import Gestures
 from .layout import Controls
 
 BEAT_LIGHT = 0.25     # the tempo LED is lit for this first part of each beat
+ARMED_BLINK = 16384   # output frames per half blink of an armed record LED (~3 Hz at 48 kHz)
 
 
 class Footswitches:
@@ -133,4 +134,6 @@ class Lights:
 def lit(shows: str, s: State) -> bool:
     if shows == "beat":
         return s.transport in (PLAYING, COUNT_IN) and s.beat_phase < BEAT_LIGHT
-    return s.health != HEALTHY or bool(s.failed_stems or s.problem)    # "alert"
+    if shows == "record":      # steady while a take runs; blinking while armed to follow play
+        return s.record.running or (s.record.follow and s.output_frame // ARMED_BLINK % 2 == 0)
+    return s.health != HEALTHY or bool(s.failed_stems or s.problem or s.record.problem)

@@ -15,7 +15,7 @@ from .commands import Command
 from .gestures import DOUBLE, GESTURES, HOLD, PRESS, Timing
 
 MODES = ("perform", "menu")
-LED_SHOWS = ("beat", "alert")
+LED_SHOWS = ("beat", "alert", "record")
 DISPLAY_TYPES = ("none", "ssd1306", "sh1106", "hd44780")
 I2C_PINS = (2, 3)
 SPI_PINS = (8, 9, 10, 11)        # CE0, MISO, MOSI, SCLK of SPI0

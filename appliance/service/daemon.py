@@ -7,6 +7,7 @@ SIGTERM fades out and exits within two seconds.
 """
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Callable
 
 from ..audio.player import Player
 from ..audio.state import LOADING, STOPPED, State
+from ..audio.takes import recover
 from ..config import Config
 from ..control import commands as c
 from ..errors import BacklineError, Problems
@@ -51,6 +53,11 @@ def status_text(s: State) -> str:
     if s.xruns:
         text += f", {s.xruns} xruns"
     text += ")"
+    r = s.record
+    if r.running:
+        text += f"; recording {r.take}"
+    elif r.problem:
+        text += f"; {r.problem}"
     if s.problem:
         text += f" {s.problem}"
     return text
@@ -84,6 +91,9 @@ class Daemon:
         resume = load_resume(self.state_path, problems)
         for p in problems:
             log.warning("%s", p)
+        if self.config.recordings.is_dir():       # takes a power cut left: repaired first
+            for line in recover(self.config.recordings):
+                log.warning("%s", line)
         target = choose_target(self.target, resume, self.config.library)
         if target is None:
             reason = "no songs or setlists in the library" if self.config.library.is_dir() \
@@ -133,6 +143,11 @@ class Daemon:
                 player.send(c.SetOutputGain(output, max(-120.0, min(12.0, db))))
         if resume.click_db is not None:
             player.send(c.SetGain("click", max(-120.0, min(12.0, resume.click_db))))
+        if resume.armed is not None:
+            for name in self.config.inputs:
+                player.send(c.Arm(name, name in resume.armed))
+        if resume.record_arm:
+            player.send(c.RecordArm(True))
 
     def _wait_for_audio(self) -> None:
         engine = self.player.engine
@@ -169,8 +184,7 @@ class Daemon:
         levels = self._resume_point(self._target, player.state)     # the mix carries over
         player.stop()
         self.player = new
-        self._restore(Resume(target=str(path), index=1, output_gain_db=levels.output_gain_db,
-                             click_db=levels.click_db))
+        self._restore(dataclasses.replace(levels, target=str(path), index=1))
         new.start()
         self._target = str(path)
         log.info("opened %s", path)
@@ -191,7 +205,8 @@ class Daemon:
                 beat = engine.heartbeat
                 self.notifier.watchdog()
             self.notifier.status(status_text(s))
-            now = (s.transport, s.song_name, s.health, s.problem, s.rejected)
+            now = (s.transport, s.song_name, s.health, s.problem, s.rejected, s.record.running,
+                   s.record.problem)
             if now != last:
                 level = log.warning if s.problem or s.rejected else log.info
                 level("%s%s", status_text(s), f" ({s.rejected})" if s.rejected else "",
@@ -202,7 +217,8 @@ class Daemon:
 
     def _resume_point(self, target: str, s: State) -> Resume:
         return Resume(target=str(Path(target).resolve()), index=s.index,
-                      output_gain_db=dict(s.output_gain_db), click_db=self.player.transport.click_db)
+                      output_gain_db=dict(s.output_gain_db), click_db=self.player.transport.click_db,
+                      armed=s.record.armed, record_arm=s.record.follow)
 
     def _save(self, target: str, s: State, saved: Resume | None) -> Resume:
         state = self._resume_point(target, s)

@@ -1,4 +1,4 @@
-"""Where the box is (setlist, song, levels), kept on disk so a restart comes back to it.
+"""Where the box is (setlist, song, levels, armed inputs), kept on disk so a restart comes back to it.
 
 Written atomically (a temporary file, fsync, rename), so a power cut leaves the
 old state or the new one, never half of one. A corrupt file is set aside with
@@ -20,6 +20,8 @@ class Resume:
     index: int = 1                    # 1-based position in it
     output_gain_db: dict[str, float] = field(default_factory=dict)
     click_db: float | None = None
+    armed: tuple[str, ...] | None = None     # None: as the config has them (all)
+    record_arm: bool = False
 
 
 def load_resume(path: Path, problems: Problems) -> Resume:
@@ -35,7 +37,10 @@ def load_resume(path: Path, problems: Problems) -> Resume:
         state = Resume(target=str(data.get("target", "")), index=int(data.get("index", 1)),
                        output_gain_db={str(k): float(v) for k, v in
                                        dict(data.get("output_gain_db", {})).items()},
-                       click_db=None if data.get("click_db") is None else float(data["click_db"]))
+                       click_db=None if data.get("click_db") is None else float(data["click_db"]),
+                       armed=None if data.get("armed") is None
+                       else tuple(str(a) for a in data["armed"]),
+                       record_arm=bool(data.get("record_arm", False)))
         if state.index < 1:
             raise ValueError(f"index must be 1 or more, not {state.index}")
         return state

@@ -1,4 +1,4 @@
-"""The menu: choose a setlist or a song, set levels, shut down.
+"""The menu: choose a setlist or a song, set levels, arm inputs and record, shut down.
 
 Driven by the panel commands (OpenMenu, MenuMove, MenuSelect, MenuBack) from any
 footswitch, encoder, MIDI note or key; what it decides comes out as ordinary
@@ -13,9 +13,11 @@ from typing import Callable
 
 from ..audio.state import LOADING, STOPPED, State
 from ..control import commands as c
+from .status import clock, time_left
 
-SONGS, SETLISTS, MIXER, SHUTDOWN = "Songs", "Setlists", "Mixer", "Shut down"
-MAIN = (SONGS, SETLISTS, MIXER, SHUTDOWN)
+SONGS, SETLISTS, MIXER, RECORD, SHUTDOWN = "Songs", "Setlists", "Mixer", "Record", "Shut down"
+MAIN = (SONGS, SETLISTS, MIXER, RECORD, SHUTDOWN)
+LIVE = (MIXER, RECORD)        # pages whose items come from the latest snapshot
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,9 @@ class Menu:
 
     def apply(self, cmd: c.Command) -> None:
         if isinstance(cmd, c.OpenMenu):
-            if not self._pages:
-                self._pages.append(_Page("Menu", list(MAIN), self._main))
+            if not self._pages:          # Record only where there are inputs to record
+                items = [m for m in MAIN if m != RECORD or self._state.record.inputs]
+                self._pages.append(_Page("Menu", items, self._main))
         elif not self._pages:
             return
         elif isinstance(cmd, c.MenuMove):
@@ -89,15 +92,15 @@ class Menu:
         if not self._pages:
             return None
         page = self._pages[-1]
-        if page.title == MIXER:          # the song's stems: from the latest snapshot
-            page.items = self._mixer_keys()
+        if page.title in LIVE:           # the song's stems, the inputs: from the snapshot
+            page.items = self._mixer_keys() if page.title == MIXER else self._record_keys()
             page.cursor = min(page.cursor, len(page.items) - 1)
         items = tuple(self._label(page, i) for i in range(len(page.items)))
         return MenuView(page.title, items, page.cursor, self._editing is not None)
 
     # -- pages ------------------------------------------------------------------
     def _main(self, i: int) -> None:
-        item = MAIN[i]
+        item = self._pages[-1].items[i]
         if item == SONGS:
             songs = self._songs()
             self._pages.append(_Page(SONGS, songs, self._song, max(0, self._state.index - 1)))
@@ -109,6 +112,8 @@ class Menu:
                                      lambda k: self._finish(c.OpenShow(str(paths[k])))))
         elif item == MIXER:
             self._pages.append(_Page(MIXER, self._mixer_keys(), self._edit))
+        elif item == RECORD:
+            self._pages.append(_Page(RECORD, self._record_keys(), self._record))
         else:
             self._pages.append(_Page("Shut down?", ["No", "Yes, power off"], self._shutdown))
 
@@ -143,8 +148,36 @@ class Menu:
         else:
             self._emit(c.NudgeGain(key, db))
 
+    # -- recording ----------------------------------------------------------------
+    def _record_keys(self) -> list[str]:
+        r = self._state.record
+        return ["follow", "take"] + [f"in:{n}" for n in r.inputs] + \
+            (["left"] if r.left_s is not None else [])
+
+    def _record(self, i: int) -> None:
+        """Toggles: the page stays open, its labels follow the snapshot."""
+        key = self._pages[-1].items[i]
+        if key == "follow":
+            self._emit(c.RecordArm())
+        elif key == "take":
+            self._emit(c.Record())
+        elif key.startswith("in:"):
+            self._emit(c.Arm(key[3:], key[3:] not in self._state.record.armed))
+
+    def _record_label(self, key: str) -> str:
+        r = self._state.record
+        if key == "follow":
+            return f"Rec with play: {'on' if r.follow else 'off'}"
+        if key == "take":
+            return f"Stop take {clock(r.seconds)}" if r.running else "Record now"
+        if key == "left":
+            return f"{time_left(r.left_s)} left"
+        return f"{key[3:]}: {'armed' if key[3:] in r.armed else 'off'}"
+
     def _label(self, page: _Page, i: int) -> str:
         item = page.items[i]
+        if page.title == RECORD:
+            return self._record_label(item)
         if page.title != MIXER:
             return item
         if item.startswith("out:"):

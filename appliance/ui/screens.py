@@ -28,6 +28,8 @@ def alert(s: State) -> str:
     """The one line of trouble, or ""."""
     if s.health != HEALTHY:
         return f"{s.health.upper()} {s.problem}".strip()
+    if s.record.problem:
+        return f"REC: {s.record.problem}"
     if s.failed_stems:
         return "STEM FAILED: " + ", ".join(s.failed_stems)
     if s.xruns:
@@ -35,17 +37,36 @@ def alert(s: State) -> str:
     return ""
 
 
+def record_badge(s: State) -> str:
+    """`REC 1:23` while a take runs; `ARM 2h10` (the disk's time left) while armed; or ""."""
+    r = s.record
+    if r.running:
+        minutes, secs = divmod(int(r.seconds), 60)
+        return f"REC {minutes}:{secs:02d}"
+    if r.follow:
+        left = "" if r.left_s is None else \
+            f" {int(r.left_s // 3600)}h{int(r.left_s % 3600 // 60):02d}"
+        return f"ARM{left}"
+    return ""
+
+
 def screen_key(s: State, menu: MenuView | None) -> tuple:
     if menu is not None:
         return ("menu", menu)
     return (s.transport, s.song or s.song_name, s.index, s.count, s.section, s.bar, s.beat,
-            round(s.bpm, 1), s.meter, s.next_song, s.pending, s.vamp, alert(s), s.rejected)
+            round(s.bpm, 1), s.meter, s.next_song, s.pending, s.vamp, alert(s), s.rejected,
+            record_badge(s))
 
 
 def draw_perform(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State) -> None:
     w, h = size
     where = f"{s.index}/{s.count} " if s.count > 1 else ""
     draw.text((0, 0), f"{where}{s.song or s.song_name}", font=font(11), fill=1)
+    badge = record_badge(s)
+    if badge:                  # over the title's end: a take running must be seen
+        left = w - 1 - int(draw.textlength(badge, font=font(10))) - 4
+        draw.rectangle((left, 0, w - 1, 11), fill=1)
+        draw.text((left + 2, 0), badge, font=font(10), fill=0)
     draw.text((0, 13), f"{s.bar}.{s.beat}", font=font(26), fill=1)
     draw.text((70, 14), s.section[:10], font=font(11), fill=1)
     tempo = f"{s.bpm:g} {s.meter}" if s.bpm else ""

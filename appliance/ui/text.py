@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..audio.state import State
 from .menu import MenuView
-from .screens import SYMBOL, alert
+from .screens import SYMBOL, alert, record_badge
 
 
 def text_screen(s: State, menu: MenuView | None, cols: int = 20, rows: int = 4) -> list[str]:
@@ -22,9 +22,12 @@ def _perform(s: State, rows: int) -> list[str]:
     trouble = alert(s)
     last = f"!{trouble}" if trouble else \
         s.pending or s.vamp or s.rejected or (f"next: {s.next_song}" if s.next_song else "")
+    badge = record_badge(s)
+    title = f"{badge} {where}{s.song or s.song_name}" if badge else \
+        f"{where}{s.song or s.song_name}"
     if rows < 4:                                   # 16×2: position and what matters most
-        return [position, last or state]
-    return [f"{where}{s.song or s.song_name}", position, state, last]
+        return [f"{badge} {position}" if badge else position, last or state]
+    return [title, position, state, last]
 
 
 def _menu(m: MenuView, rows: int) -> list[str]:
