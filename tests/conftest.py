@@ -95,4 +95,5 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg.write_text(f'[library]\ncache = "{tmp_path / "cache"}"\n')
     monkeypatch.setenv("BACKLINE_CONFIG", str(cfg))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     sys.stdout.flush()
