@@ -96,9 +96,9 @@ def test_ready_status_watchdog_and_a_clean_stop(library, tmp_path, jack, systemd
     assert "ready: stopped: song, A (healthy)" in proc.stderr.read()
 
 
-def _daemon(tmp_path: Path, target: Path) -> tuple[Daemon, threading.Thread]:
+def _daemon(tmp_path: Path, target: Path, **overrides) -> tuple[Daemon, threading.Thread]:
     config = Config(cache=tmp_path / "cache", device="jackhat", library=tmp_path / "lib",
-                    **{**CONFIG, "format": "FLOAT_LE"})
+                    **{**CONFIG, "format": "FLOAT_LE", **overrides})
     d = Daemon(config, state_path=tmp_path / "st.json", target=target)
     t = threading.Thread(target=d.run)
     t.start()
@@ -286,3 +286,43 @@ def test_a_setlist_chosen_from_the_menu_replaces_the_show_while_stopped(
     finally:
         d.request_stop()
         t.join(5)
+
+
+def test_unfinished_takes_are_repaired_at_start_and_armed_inputs_come_back(
+        library, tmp_path, jack, systemd, caplog):
+    import numpy as np
+    import soundfile as sf
+    from appliance.audio.takes import write_take_toml
+    from appliance.audio.wavfile import TakeFile
+
+    position_song(library, "one", bars=1)
+    rec = tmp_path / "rec"
+    take = rec / "2026-11-25-one-take1"
+    take.mkdir(parents=True)
+    f = TakeFile(take / "vox.wav", rate=48000)
+    f.write(np.full(48000, 0.25, np.float32))
+    f.sync()
+    f.write(np.full(24000, 0.25, np.float32))       # after the last sync: the power went
+    write_take_toml(take, {"rate": 48000, "inputs": [{"name": "vox", "file": "vox.wav"}],
+                           "complete": False})
+    inputs = dict(inputs={"vox": 1, "gtr": 2}, input_channels=2, recordings=rec)
+    d, t = _daemon(tmp_path, library / "songs" / "one", **inputs)
+    try:
+        assert systemd.wait_for("READY=1")
+        assert "2026-11-25-one-take1: recovered 1 files, 1.5 s" in caplog.text
+        assert sf.info(str(take / "vox.wav")).frames == 72000
+        assert d.player.state.record.armed == ("vox", "gtr")     # all, at first
+        d.player.send(c.Arm("gtr", False))
+        d.player.send(c.RecordArm(True))
+        assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).armed == ("vox",))
+    finally:
+        d.request_stop()
+        t.join(5)
+    d2, t2 = _daemon(tmp_path, None, **inputs)
+    try:
+        assert wait_for(lambda: d2.player is not None and d2.player.engine.periods > 0)
+        assert wait_for(lambda: d2.player.state.record.armed == ("vox",))
+        assert d2.player.state.record.follow
+    finally:
+        d2.request_stop()
+        t2.join(5)

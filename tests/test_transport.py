@@ -293,3 +293,50 @@ def test_a_song_is_offered_only_once_its_first_chunk_is_read(song, tmp_path):
     assert np.array_equal(decode(out), np.arange(8 * 128))
     assert bank.get(0).underruns == 0
     close(t)
+
+
+# -- takes following the transport (the recorder's audio-thread side) ----------------------
+def _record_run(t, rec, frames, script=None, period=128):
+    """Like `run`, with the engine's recorder steps around each period and an input
+    whose every sample is its frame number."""
+    from appliance.control.commands import RECORDING
+    script = dict(script or {})
+    block = np.zeros((period, 1), np.float32)
+    for start in range(0, frames, period):
+        was = t.state
+        for cmd in script.pop(start, []):
+            reason = rec.apply(cmd, start, t) if isinstance(cmd, RECORDING) else t.apply(cmd)
+            assert not reason, reason
+        rec.follow_transport(start, was, t)
+        t.render(np.zeros((period, 2), np.float32))
+        block[:, 0] = np.arange(start, start + period)
+        rec.keep(start, block)
+        rec.ring.consumed = rec.ring.written          # a writer that keeps up
+
+
+def test_takes_follow_a_gapless_setlist_one_per_song(library, tmp_path):
+    from appliance.audio.recorder import Recorder, TakeStart, TakeStop
+    t = rig(_setlist(library, ["gapless", ""]), tmp_path)
+    rec = Recorder({"in": 0}, latency=64)
+    rec.attach(1, 48000, 128)
+    _record_run(t, rec, 2 * BAR + 1024, {0: [c.RecordArm(True), c.Play()]})
+    ev = list(rec.events)
+    assert [type(e) for e in ev] == [TakeStart, TakeStop, TakeStart, TakeStop]
+    assert (ev[0].frame, ev[0].index, ev[0].song_frame) == (64, 1, 0)
+    assert ev[0].song.song.name == "s0" and ev[2].song.song.name == "s1"
+    assert ev[1].frame == ev[2].frame == BAR + 64          # s1 starts at BAR: a period boundary
+    assert ev[2].song_frame == 0 and ev[3].frame == 2 * BAR + 64      # ended: stopped there
+    assert not rec.running and rec.follow                  # armed for the next Play
+    close(t)
+
+
+def test_a_free_take_of_set_length_ends_to_the_sample(song, tmp_path):
+    from appliance.audio.recorder import Recorder
+    t = rig(Show.of_song(song), tmp_path)
+    rec = Recorder({"in": 0})
+    rec.attach(1, 48000, 128)
+    _record_run(t, rec, 2048, {256: [c.Record(True, frames=1000)]})
+    start, stop = rec.events
+    assert (start.frame, start.song, stop.frame) == (256, None, 1256)
+    assert rec.ring.data[1000 % rec.ring.capacity, 0] == 1000    # the ring holds frame n at n
+    close(t)
