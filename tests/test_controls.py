@@ -221,7 +221,8 @@ def test_menu_by_encoder_selects_a_song_then_perform_mode_returns(board, factory
     tap(factory, 13)                         # nav button: open the menu
     assert wait_for(lambda: panel.mode == "menu", 2)
     view = panel.view(State(index=1, count=3))
-    assert view.items == ("Songs", "Setlists", "Mixer", "Shut down") and view.cursor == 0
+    assert view.items == ("Songs", "Setlists", "Mixer", "Settings", "Shut down")
+    assert view.cursor == 0
     tap(factory, 13)                         # Songs
     assert wait_for(lambda: panel.view(State()).title == "Songs", 2)
     turn(factory, 5, 6, 2)                   # in the menu, turning moves the cursor
@@ -250,7 +251,7 @@ def test_menu_mixer_edits_levels_and_shutdown_asks_first(board):
     assert sent == [c.NudgeGain("bass", -2.0)]
     panel.command(c.MenuBack())              # stop editing
     panel.command(c.MenuBack())              # back to the main menu
-    panel.command(c.MenuMove(3))
+    panel.command(c.MenuMove(4))
     panel.command(c.MenuSelect())
     panel.command(c.MenuSelect())            # "No"
     assert boxed == [] and panel.view(State()).title == "Menu"
@@ -335,6 +336,18 @@ def test_menu_record_page_arms_inputs_and_toggles_takes(board):
                                        follow=True, running=True, seconds=83.0))
     assert panel.view(running).items[:2] == ("Rec with play: on", "Stop take 1:23.0")
     assert panel.mode == "menu"                      # toggles keep the page open
+
+
+def test_settings_turn_the_brightness_through_the_box(board):
+    panel, _, sent, boxed = board
+    for cmd in (c.OpenMenu(), c.MenuMove(3), c.MenuSelect()):
+        panel.command(cmd)
+    assert panel.view(State()).items[0] == "Brightness 100%"
+    assert panel.view(State()).items[1].startswith("Backline ")
+    panel.command(c.MenuSelect())                    # edit it: turning sets it
+    panel.command(c.MenuMove(-3))
+    assert boxed == [c.SetBrightness(70)] and sent == []
+    assert panel.view(State()).items[0] == "Brightness 70%"
 
 
 def test_the_main_menu_offers_record_only_where_there_are_inputs(board):

@@ -173,3 +173,18 @@ def test_a_running_take_shows_on_both_screens_and_a_failed_one_is_an_alert():
         problem="the disk is full: recording stopped")})
     assert text_screen(full, None)[3] == "!REC: the disk is fu"
     assert pixels(draw(full))[53:, :].mean() > 0.6                 # the banner
+
+
+def test_brightness_is_set_on_the_display_thread():
+    device = dummy(width=128, height=64, mode="1")
+    contrast = []
+    device.contrast = contrast.append
+    display = Display(PixelScreen(device), state=lambda: SONG, menu=lambda s: None)
+    display.wanted_brightness = 50
+    display.step()
+    assert contrast == [128] and display.wanted_brightness is None
+    lcd = TerminalLcd()
+    text = Display(TextScreen(lcd), state=lambda: SONG, menu=lambda s: None)
+    text.wanted_brightness = 0
+    text.step()
+    assert lcd.backlight_enabled is False

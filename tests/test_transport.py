@@ -340,3 +340,22 @@ def test_a_free_take_of_set_length_ends_to_the_sample(song, tmp_path):
     assert (start.frame, start.song, stop.frame) == (256, None, 1256)
     assert rec.ring.data[1000 % rec.ring.capacity, 0] == 1000    # the ring holds frame n at n
     close(t)
+
+
+def test_a_writer_that_falls_behind_ends_the_take_without_overwriting_it(song, tmp_path):
+    from appliance.audio.recorder import CaptureRing, Recorder, TakeStop
+    t = rig(Show.of_song(song), tmp_path)
+    rec = Recorder({"in": 0})
+    rec.attach(1, 48000, 128)
+    rec.ring = CaptureRing(1, 1024)                 # a ring of 8 periods, and no writer
+    block = np.ones((128, 1), np.float32)
+    rec.apply(c.Record(True), 0, t)
+    for frame in range(0, 2048, 128):
+        rec.follow_transport(frame, t.state, t)
+        rec.keep(frame, block * frame)
+    stop = rec.events[-1]
+    assert isinstance(stop, TakeStop) and stop.frame == 1024
+    assert stop.reason == rec.problem == "the disk fell behind: recording stopped"
+    assert rec.ring.written == 1024                 # nothing the writer still needs was lost
+    assert rec.ring.data[0, 0] == 0 and rec.ring.data[1023, 0] == 896
+    close(t)

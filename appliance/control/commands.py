@@ -270,9 +270,17 @@ class Shutdown(Command):
     """Power the box off (the daemon stops cleanly first)."""
 
 
+@dataclass(frozen=True)
+class SetBrightness(Command):
+    """The display's brightness (an OLED's contrast; a character LCD's backlight on or off)."""
+    RANGES = {"percent": (0, 100)}
+    percent: int = 100
+
+
 TRANSPORT = (Play, Stop, TogglePlay, Pause, Resume, Restart, Seek, Jump, NextSection, Vamp,
              ReleaseVamp, Cancel)
 SONGS = (NextSong, PreviousSong, SelectSong)
 MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain, NudgeOutputGain)
 RECORDING = (Arm, RecordArm, Record)
-PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown)
+PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown, SetBrightness)
+BOX = (OpenShow, Shutdown, SetBrightness)        # for the box itself, not the engine

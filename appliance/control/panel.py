@@ -4,7 +4,7 @@ commands, and each command goes where it belongs.
 Which command a gesture means depends on the mode: *menu* while the menu is open,
 else *perform*; a gesture the menu mode leaves unmapped keeps its perform meaning,
 so play/stop works from anywhere. Engine commands go to `send` (the engine's
-queue), menu commands to the menu, OpenShow and Shutdown to `box` (the daemon).
+queue), menu commands to the menu, OpenShow, Shutdown and SetBrightness to `box` (the daemon).
 Callers are the GPIO thread, the gesture timer, the keyboard and MIDI: a lock
 keeps the menu whole; nothing here blocks.
 """
@@ -62,7 +62,7 @@ class Panel:
         if isinstance(cmd, _MENU_COMMANDS):
             with self._lock:
                 self.menu.apply(cmd)
-        elif isinstance(cmd, (c.OpenShow, c.Shutdown)):
+        elif isinstance(cmd, c.BOX):
             self._box(cmd)
         else:
             self._send(cmd)

@@ -133,6 +133,8 @@ class Daemon:
             self._stop.set()
         elif isinstance(cmd, c.OpenShow):
             self._wanted_show = Path(cmd.path)
+        elif isinstance(cmd, c.SetBrightness) and self.front and self.front.display:
+            self.front.display.wanted_brightness = cmd.percent
 
     def _restore(self, resume: Resume) -> None:
         player = self.player

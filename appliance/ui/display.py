@@ -34,6 +34,9 @@ class PixelScreen:
         with canvas(self.device) as draw:
             draw_screen(draw, self.device.size, s, menu)
 
+    def brightness(self, percent: int) -> None:
+        self.device.contrast(round(percent * 255 / 100))
+
 
 class TextScreen:
     """An RPLCD character LCD: only the lines that changed are written, and RPLCD sends
@@ -50,6 +53,9 @@ class TextScreen:
                 self.lcd.cursor_pos = (row, 0)
                 self.lcd.write_string(line)
         self._lines = lines
+
+    def brightness(self, percent: int) -> None:
+        self.lcd.backlight_enabled = percent > 0
 
 
 def open_display(spec: DisplaySpec, config_path=None) -> PixelScreen | TextScreen:
@@ -89,6 +95,7 @@ class Display(threading.Thread):
         self._key: tuple | None = None
         self.draws = 0
         self.failed = False
+        self.wanted_brightness: int | None = None     # set by any thread, applied here
 
     def step(self) -> bool:
         """Look once; draw if the picture changed. True when it drew."""
@@ -97,7 +104,12 @@ class Display(threading.Thread):
             self._lights.show(s)
         menu = self._menu(s)
         key = screen_key(s, menu)
-        if key == self._key or self.screen is None:      # None: LEDs only
+        if self.screen is None:                          # LEDs only
+            return False
+        wanted, self.wanted_brightness = self.wanted_brightness, None
+        if wanted is not None:       # on this thread: one writer on the display's bus
+            self.screen.brightness(wanted)
+        if key == self._key:
             return False
         self._key = key
         try:

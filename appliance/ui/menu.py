@@ -15,8 +15,10 @@ from ..audio.state import LOADING, STOPPED, State
 from ..control import commands as c
 from .status import clock, time_left
 
-SONGS, SETLISTS, MIXER, RECORD, SHUTDOWN = "Songs", "Setlists", "Mixer", "Record", "Shut down"
-MAIN = (SONGS, SETLISTS, MIXER, RECORD, SHUTDOWN)
+SONGS, SETLISTS, MIXER, RECORD, SETTINGS, SHUTDOWN = (
+    "Songs", "Setlists", "Mixer", "Record", "Settings", "Shut down")
+MAIN = (SONGS, SETLISTS, MIXER, RECORD, SETTINGS, SHUTDOWN)
+BRIGHTNESS_STEP = 10
 LIVE = (MIXER, RECORD)        # pages whose items come from the latest snapshot
 
 
@@ -47,7 +49,8 @@ class Menu:
         self._outputs = outputs
         self._db = db_per_step
         self._pages: list[_Page] = []
-        self._editing: str | None = None        # "click", "out:NAME" or a stem name
+        self._editing: str | None = None        # "click", "out:NAME", a stem, "brightness"
+        self.brightness = 100
         self._state = State()
 
     @property
@@ -114,6 +117,8 @@ class Menu:
             self._pages.append(_Page(MIXER, self._mixer_keys(), self._edit))
         elif item == RECORD:
             self._pages.append(_Page(RECORD, self._record_keys(), self._record))
+        elif item == SETTINGS:
+            self._pages.append(_Page(SETTINGS, ["brightness", "version"], self._setting))
         else:
             self._pages.append(_Page("Shut down?", ["No", "Yes, power off"], self._shutdown))
 
@@ -143,7 +148,10 @@ class Menu:
 
     def _nudge(self, steps: int) -> None:
         key, db = self._editing, steps * self._db
-        if key.startswith("out:"):
+        if key == "brightness":
+            self.brightness = max(0, min(100, self.brightness + steps * BRIGHTNESS_STEP))
+            self._emit(c.SetBrightness(self.brightness))
+        elif key.startswith("out:"):
             self._emit(c.NudgeOutputGain(key[4:], db))
         else:
             self._emit(c.NudgeGain(key, db))
@@ -174,10 +182,22 @@ class Menu:
             return f"{time_left(r.left_s)} left"
         return f"{key[3:]}: {'armed' if key[3:] in r.armed else 'off'}"
 
+    # -- settings -----------------------------------------------------------------
+    def _setting(self, i: int) -> None:
+        if self._pages[-1].items[i] == "brightness":
+            self._editing = "brightness"
+
+    def _setting_label(self, key: str) -> str:
+        if key == "brightness":
+            return f"Brightness {self.brightness}%"
+        return f"Backline {_version()}"
+
     def _label(self, page: _Page, i: int) -> str:
         item = page.items[i]
         if page.title == RECORD:
             return self._record_label(item)
+        if page.title == SETTINGS:
+            return self._setting_label(item)
         if page.title != MIXER:
             return item
         if item.startswith("out:"):
@@ -187,3 +207,11 @@ class Menu:
             db = next((m.gain_db for m in self._state.mix if m.name == item), 0.0)
             name = item
         return f"{name} {db:+.0f} dB"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("backline")
+    except PackageNotFoundError:
+        return "(source)"
