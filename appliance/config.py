@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .control.layout import Controls, read_controls
+from .control.midi_map import MidiSpec, read_midi
 from .errors import BacklineError, Problem, Problems
 from .tomlfields import Table, in_range, load_toml, one_of
 from .timeline.song import NAME_RE
@@ -53,6 +54,7 @@ class Config:
     recordings: Path = field(default_factory=_default_recordings)
     record_format: str = "PCM_24"         # PCM_24 or FLOAT
     latency: int = 0                      # round trip out -> in, frames (backline calibrate)
+    midi: MidiSpec = MidiSpec()
 
 
 def config_path(explicit: str | Path | None) -> Path | None:
@@ -139,6 +141,7 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     if not out_table.data:
         outputs = dict(d.outputs) if channels >= 2 else {"foh": (1,), "click": (1,)}
     controls = read_controls(top, tuple(outputs))
+    midi = read_midi(top, tuple(outputs))
     top.finish()
     if problems.errors:
         return None
@@ -148,4 +151,5 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   cache=(base / cache) if cache else d.cache,
                   input_channels=input_channels, inputs=inputs,
                   recordings=(base / recordings) if recordings else d.recordings,
-                  record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency)
+                  record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency,
+                  midi=midi)

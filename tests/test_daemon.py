@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from appliance.config import Config
@@ -326,3 +327,38 @@ def test_unfinished_takes_are_repaired_at_start_and_armed_inputs_come_back(
     finally:
         d2.request_stop()
         t2.join(5)
+
+
+def test_midi_in_picks_songs_and_plays_and_midi_out_clocks_in_time(
+        library, tmp_path, jack, systemd, monkeypatch):
+    import midi_backend
+    from appliance.control.midi_map import MidiRule, MidiSpec
+    from appliance.control.names import parse_command
+
+    for name in ("one", "two"):
+        position_song(library, name, bars=4)
+    (library / "setlists" / "gig.setlist").write_text("one\ntwo\n")
+    monkeypatch.setenv("MIDO_BACKEND", "midi_backend")
+    midi_backend.reset()
+    mc6, lights = midi_backend.plug("MC6 Pro"), midi_backend.plug("Lights USB")
+    spec = MidiSpec(inputs=("mc6",), outputs=("lights",),
+                    rules=(MidiRule("note", 60, command=parse_command("toggle-play")),))
+    d, t = _daemon(tmp_path, library / "setlists" / "gig.setlist", midi=spec)
+    try:
+        assert systemd.wait_for("READY=1")
+        assert wait_for(lambda: "MC6 Pro" in d.midi.inputs and "Lights USB" in d.midi.outputs)
+        mc6.feed(bytes([0xC0, 1]))                       # program 1: the second song
+        assert wait_for(lambda: d.player.state.song_name == "two")
+        mc6.feed(bytes([0x90, 60, 100]))
+        assert wait_for(lambda: sum(m.type == "clock" for _, m in lights.sent) > 100)
+        mc6.feed(bytes([0x90, 60, 100]))                 # and stop
+        assert wait_for(lambda: any(m.type == "stop" for _, m in lights.sent))
+    finally:
+        d.request_stop()
+        t.join(5)
+        midi_backend.reset()
+    kinds = [m.type for _, m in lights.sent]
+    assert kinds[0] == "start" and kinds[1] == "clock"
+    ticks = np.array([at for at, m in lights.sent if m.type == "clock"][:100])
+    gaps = np.diff(ticks) * 1000                         # 120 bpm: 20.83 ms a tick
+    assert abs(np.median(gaps) - 1000 / 48) < 0.5

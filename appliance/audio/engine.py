@@ -28,6 +28,7 @@ import numpy as np
 from ..control.commands import RECORDING, Command
 from .backends.alsa import EPIPE, AlsaCapture, AlsaPlayback, DeviceError
 from .recorder import Recorder
+from .segments import SegmentLog
 from .state import HEALTHY, RECOVERING, STALLED, State
 from .transport import Transport
 
@@ -47,6 +48,7 @@ class Engine:
         self.recorder = recorder or Recorder({})
         self.capture_problem = ""
         self.overruns = 0
+        self.segments = SegmentLog()
         self.commands: deque[Command] = deque()
         self.output_frame = 0
         self.periods = 0                 # periods written
@@ -215,7 +217,7 @@ class Engine:
                 self._apply_commands()
                 recorder.follow_transport(self.output_frame, was, transport)
                 buf.fill(0.0)
-                transport.render(buf)
+                transport.render(buf, self.segments, self.output_frame)
                 work[self.periods % WORK_HISTORY] = clock() - t0
             try:
                 written = device.write(buf)
@@ -232,6 +234,7 @@ class Engine:
                     cap.close()                  # both directions start again together
                 self._publish()
                 return
+            self.segments.handed = (self.output_frame + period, clock())
             if cap is not None:
                 cap = self._read_input(cap, cap_buf)
             self.output_frame += period

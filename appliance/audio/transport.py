@@ -21,6 +21,7 @@ import numpy as np
 from ..control import commands as c
 from .loaded import COUNT_IN as COUNT_IN_INPUT, LoadedSong
 from .show import SongBank
+from .segments import COUNTING_IN, PLAYING as PLAYING_SEGMENT, SegmentLog
 from .state import COUNT_IN, LOADING, PAUSED, PLAYING, STOPPED, StemLevel, State
 
 FADE_S = 0.005          # stems crossfade at jumps, fade on stop, pause and resume
@@ -447,14 +448,19 @@ class Transport:
         self._fade_done = 0
 
     # -- rendering -------------------------------------------------------------
-    def render(self, out: np.ndarray) -> None:
-        """Add one period (any length) to `out`, which the caller has zeroed."""
+    def render(self, out: np.ndarray, log: SegmentLog | None = None, out_frame: int = 0) -> None:
+        """Add one period (any length) to `out`, which the caller has zeroed; what played
+        goes into `log`, `out_frame` being the period's first output frame."""
         self._take_ready()
         n = out.shape[0]
         i = 0
         guard = 0
         while i < n and guard < 64:
+            state, timeline = self.state, self.timeline_frame
             k = self._step(out[i: i + min(n - i, self.block)])
+            if log is not None and k > 0 and state in (PLAYING, COUNT_IN):
+                log.add(out_frame + i, timeline, k, COUNTING_IN if state == COUNT_IN else
+                        PLAYING_SEGMENT, self.index, self.pos)
             i += k
             guard = guard + 1 if k == 0 else 0
             if k == 0 and self.state not in (PLAYING, COUNT_IN):

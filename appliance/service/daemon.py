@@ -75,6 +75,8 @@ class Daemon:
         self.notifier = notifier or Notifier()
         self.player: Player | None = None
         self.front: FrontPanel | None = None
+        self.midi = None
+        self.clock = None
         self._pin_factory = pin_factory
         self._display = display
         self._power_off = power_off
@@ -117,6 +119,11 @@ class Daemon:
                                 box=self._box, state=lambda: self.player.state,
                                 songs=lambda: [e.name for e in self.player.bank.show.entries],
                                 pin_factory=self._pin_factory, display=self._display)
+        if self.config.midi.inputs or self.config.midi.outputs:
+            from ..control.midi import MidiPorts
+            self.midi = MidiPorts(self.config.midi, send=lambda cmd: self.player.send(cmd))
+            self.midi.start()
+            self._start_clock()
         self._wait_for_audio()
         s = player.state
         log.info("ready: %s", status_text(s), extra=self._fields(s))
@@ -124,6 +131,29 @@ class Daemon:
         self.notifier.ready(status_text(s))
         self._serve(str(target))
         return 0
+
+    def _start_clock(self) -> None:
+        """MIDI clock out for the player now playing (again after a new setlist)."""
+        if self.clock is not None:
+            self.clock.close()
+            self.clock = None
+        if self.midi is None or not (self.config.midi.outputs and self.config.midi.clock):
+            return
+        from ..control.midi_out import ClockPlanner, ClockSender
+        from ..timeline.song import load_song
+        player = self.player
+        entries = player.bank.show.entries
+        songs: dict[int, object] = {}
+
+        def song(index: int):
+            if index not in songs and 0 <= index < len(entries):
+                songs[index] = load_song(entries[index].folder, Problems())
+            return songs.get(index)
+        engine = player.engine
+        self.clock = ClockSender(engine.segments, ClockPlanner(song, self.config.rate),
+                                 send=self.midi.send, period=self.config.period,
+                                 buffer_frames=lambda: engine.device.buffer_frames)
+        self.clock.start()
 
     def _box(self, cmd: c.Command) -> None:
         """What the panel asks of the box itself, not of the engine."""
@@ -188,6 +218,7 @@ class Daemon:
         self.player = new
         self._restore(dataclasses.replace(levels, target=str(path), index=1))
         new.start()
+        self._start_clock()
         self._target = str(path)
         log.info("opened %s", path)
 
@@ -241,6 +272,10 @@ class Daemon:
         self._save(target, player.state, None)
         if self.front is not None:
             self.front.close()
+        if self.clock is not None:
+            self.clock.close()
+        if self.midi is not None:
+            self.midi.close()
         player.stop()
         log.info("stopped")
         if self._shutdown_asked and self._power_off is not None:

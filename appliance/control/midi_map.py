@@ -1,0 +1,164 @@
+"""MIDI in as config.toml describes it, and what each incoming message means.
+
+```toml
+[midi]
+in = ["MC6", "FCB1010"]      # ports by name: a part of it, any case ("*": every port)
+out = ["Lights"]
+channel = 0                  # 0: any; 1-16: only that one
+program_change = true        # program n (bank select CC 0/32 for more than 128) -> song n + 1
+follow_clock = false         # an external Start / Stop / Continue drives the transport
+clock = true                 # send beat clock, Start/Stop/Continue and SPP on `out`
+
+[[midi.map]]
+note = 60                    # a note on (velocity > 0)
+command = "toggle-play"
+
+[[midi.map]]
+cc = 80
+value = 127                  # only this value; without it, any value above 0
+command = "next-song"
+
+[[midi.map]]
+cc = 7
+set = "click-level"          # or "level foh": the CC's 0-127 spans range_db
+range_db = [-60, 6]
+```
+
+`MidiMap.commands` is pure: a message in, commands out; the port threads call it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..tomlfields import Table, in_range
+from . import commands as c
+from . import names
+
+LEVEL_TARGETS = ("click-level", "level OUTPUT")
+
+
+@dataclass(frozen=True)
+class MidiRule:
+    kind: str                          # "note" or "cc"
+    number: int
+    value: int | None = None           # a CC's exact value (None: any above 0)
+    command: c.Command | None = None
+    target: str = ""                   # a level a CC's value sets
+    low_db: float = -60.0
+    high_db: float = 6.0
+
+
+@dataclass(frozen=True)
+class MidiSpec:
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    channel: int = 0
+    program_change: bool = True
+    follow_clock: bool = False
+    rules: tuple[MidiRule, ...] = field(default=())
+    clock: bool = True                 # beat clock, Start/Stop/Continue/SPP on the outputs
+
+
+def read_midi(top: Table, outputs: tuple[str, ...]) -> MidiSpec:
+    t = top.table("midi")
+    d = MidiSpec()
+    ports = {}
+    for key in ("in", "out"):
+        names_ = t.get(key, list, [])
+        if not all(isinstance(n, str) and n for n in names_):
+            t.error(key, f"must list port names (a part of each is enough), not {names_}")
+            names_ = []
+        ports[key] = tuple(names_)
+    channel = t.get("channel", int, d.channel, check=in_range(0, 16))
+    program = t.get("program_change", bool, d.program_change)
+    follow = t.get("follow_clock", bool, d.follow_clock)
+    clock = t.get("clock", bool, d.clock)
+    rules = []
+    for r in t.tables("map"):
+        rule = _rule(r, outputs)
+        r.finish()
+        if rule is not None:
+            rules.append(rule)
+    t.finish()
+    return MidiSpec(ports["in"], ports["out"], channel, program, follow, tuple(rules), clock)
+
+
+def _rule(t: Table, outputs: tuple[str, ...]) -> MidiRule | None:
+    kinds = [k for k in ("note", "cc") if t.has(k)]
+    if len(kinds) != 1:
+        t.error("note", "give either note or cc (one of them)")
+        return None
+    kind = kinds[0]
+    number = t.get(kind, int, check=in_range(0, 127))
+    value = t.get("value", int, None, check=in_range(0, 127)) if kind == "cc" else None
+    command_text = t.get("command", str, None)
+    target = t.get("set", str, None)
+    if (command_text is None) == (target is None):
+        t.error("command", "give either command or set (one of them)")
+        return None
+    if number is None:
+        return None
+    if command_text is not None:
+        try:
+            return MidiRule(kind, number, value, command=names.parse_command(command_text))
+        except ValueError as exc:
+            t.error("command", str(exc))
+            return None
+    if kind != "cc":
+        t.error("set", "a level is set by a CC's value, not a note")
+        return None
+    problem = names.check_turn(target, outputs)
+    if problem or target in ("menu", "song"):
+        t.error("set", problem or f"{target!r} is not a level (levels: {', '.join(LEVEL_TARGETS)})")
+        return None
+    span = t.get("range_db", list, [-60.0, 6.0])
+    if not (isinstance(span, list) and len(span) == 2 and
+            all(isinstance(x, (int, float)) and -120 <= x <= 12 for x in span)):
+        t.error("range_db", f"must be [low, high] in dB from -120 to 12, not {span}")
+        return None
+    return MidiRule(kind, number, target=target, low_db=float(span[0]), high_db=float(span[1]))
+
+
+class MidiMap:
+    """Messages to commands, remembering each channel's bank select."""
+
+    def __init__(self, spec: MidiSpec) -> None:
+        self.spec = spec
+        self._bank: dict[int, list[int]] = {}          # channel -> [MSB, LSB]
+        self._notes = {(r.kind, r.number): r for r in spec.rules if r.kind == "note"}
+        self._ccs: dict[int, list[MidiRule]] = {}
+        for r in spec.rules:
+            if r.kind == "cc":
+                self._ccs.setdefault(r.number, []).append(r)
+
+    def commands(self, msg) -> list[c.Command]:
+        """What a mido Message means (an empty list: nothing)."""
+        kind = msg.type
+        if kind in ("start", "stop", "continue"):
+            if not self.spec.follow_clock:
+                return []
+            return [{"start": c.Play(), "stop": c.Stop(), "continue": c.Resume()}[kind]]
+        channel = getattr(msg, "channel", None)
+        if channel is None or (self.spec.channel and channel + 1 != self.spec.channel):
+            return []
+        if kind == "note_on" and msg.velocity > 0:
+            rule = self._notes.get(("note", msg.note))
+            return [rule.command] if rule else []
+        if kind == "control_change":
+            if msg.control in (0, 32):
+                self._bank.setdefault(channel, [0, 0])[msg.control // 32] = msg.value
+            return [cmd for r in self._ccs.get(msg.control, ()) for cmd in _cc(r, msg.value)]
+        if kind == "program_change" and self.spec.program_change:
+            msb, lsb = self._bank.get(channel, (0, 0))
+            return [c.SelectSong((msb * 128 + lsb) * 128 + msg.program + 1)]
+        return []
+
+
+def _cc(rule: MidiRule, value: int) -> list[c.Command]:
+    if rule.command is not None:
+        hit = value == rule.value if rule.value is not None else value > 0
+        return [rule.command] if hit else []
+    db = round(rule.low_db + (rule.high_db - rule.low_db) * value / 127, 1)
+    if rule.target == "click-level":
+        return [c.SetGain("click", db)]
+    return [c.SetOutputGain(rule.target.split()[1], db)]

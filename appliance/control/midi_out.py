@@ -1,0 +1,160 @@
+"""MIDI out in time with the audio: beat clock at 24 ticks a quarter note, Start, Stop,
+Continue and Song Position Pointer, planned from what the audio thread logged it played
+(`SegmentLog`) and released when their frame is about to be heard.
+
+Planning is exact and pure (`ClockPlanner`): a tick's frame is the tempo map's frame for
+its quarter-note fraction, so ticks follow tempo changes and ramps with no drift, and a
+jump or a vamp's loop is a Stop, a Song Position Pointer and a Continue at the frame it
+happened. The count-in ticks at the start position's tempo, so a receiver locks on before
+bar 1, where Start is sent. Releasing (`ClockSender`) maps output frames to the
+moment they leave the speakers: the time each period was handed to the device, plus the
+device's buffer.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from fractions import Fraction
+from typing import Callable
+
+import mido
+
+from ..audio.segments import COUNTING_IN, INDEX, KIND, LENGTH, OUT, START, TIMELINE, SegmentLog
+from ..timeline.song import Song
+
+TICKS = 24                     # MIDI clock ticks a quarter note
+LOOK_S = 0.005                 # how often the sender looks for new segments when idle
+
+
+class ClockPlanner:
+    """Segments in, (output frame, message) out, in order."""
+
+    def __init__(self, song: Callable[[int], Song | None], rate: int) -> None:
+        self._song = song              # a setlist index -> its timeline (tempo map)
+        self.rate = rate
+        self.running = False           # a Start or Continue was sent, no Stop since
+        self._end: tuple[int, int, int] | None = None   # (output frame, timeline, index) next
+
+    def plan(self, row) -> list[tuple[int, mido.Message]]:
+        out, t0, n, kind, index, start = (int(row[i]) for i in (OUT, TIMELINE, LENGTH, KIND,
+                                                                 INDEX, START))
+        song = self._song(index)
+        msgs: list[tuple[int, mido.Message]] = []
+        if self._end != (out, t0, index) and self.running:    # a jump, a loop, a new song
+            msgs.append((out, mido.Message("stop")))
+            self.running = False
+        self._end = (out + n, t0 + n, index)
+        if song is None:
+            return msgs
+        if kind == COUNTING_IN:
+            ticks = self._count_in_ticks(song, start, t0, n)
+        else:
+            if not self.running:
+                msgs += self._go(song, out, t0)
+            ticks = self._song_ticks(song, t0, n)
+        msgs += [(out + f - t0, mido.Message("clock")) for f in ticks]
+        return msgs
+
+    def stopped(self) -> list[tuple[int, mido.Message]]:
+        """The transport stopped (no segment follows the last): Stop where sound ended."""
+        if not self.running or self._end is None:
+            return []
+        self.running = False
+        return [(self._end[0], mido.Message("stop"))]
+
+    @property
+    def end(self) -> int | None:
+        return None if self._end is None else self._end[0]
+
+    def _go(self, song: Song, out: int, t0: int) -> list[tuple[int, mido.Message]]:
+        self.running = True
+        if t0 == 0:
+            return [(out, mido.Message("start"))]
+        qn = song.tempo.qn_at_seconds(Fraction(t0, self.rate))
+        sixteenths = min(16383, max(0, math.floor(qn * 4)))
+        return [(out, mido.Message("songpos", pos=sixteenths)), (out, mido.Message("continue"))]
+
+    def _song_ticks(self, song: Song, t0: int, n: int) -> list[int]:
+        tempo, rate = song.tempo, self.rate
+        k = math.ceil(tempo.qn_at_seconds(Fraction(t0, rate)) * TICKS) - 1
+        while tempo.frame_at(Fraction(k, TICKS), rate) < t0:      # a tick rounds to its frame
+            k += 1
+        frames = []
+        while (f := tempo.frame_at(Fraction(k, TICKS), rate)) < t0 + n:
+            frames.append(f)
+            k += 1
+        return frames
+
+    def _count_in_ticks(self, song: Song, start: int, t0: int, n: int) -> list[int]:
+        """Ticks before `start` at the tempo found there (the one on `start` is the song's)."""
+        bpm = song.tempo.bpm_at(song.tempo.qn_at_seconds(Fraction(start, self.rate)))
+        per_tick = Fraction(60 * self.rate) / (bpm * TICKS)
+        nearest = math.floor((start - t0) / per_tick) + 1          # ticks back from start
+        farthest = max(1, math.floor((start - t0 - n) / per_tick) - 1)
+        frames = [start - math.floor(j * per_tick + Fraction(1, 2))
+                  for j in range(nearest, farthest - 1, -1)]
+        return [f for f in frames if t0 <= f < t0 + n]
+
+
+class ClockSender(threading.Thread):
+    """Follows the segment log, plans, and sends each message when its frame is heard."""
+
+    def __init__(self, log: SegmentLog, planner: ClockPlanner, *, send: Callable[[mido.Message], None],
+                 buffer_frames: Callable[[], int], period: int,
+                 now: Callable[[], int] = time.perf_counter_ns) -> None:
+        super().__init__(name="backline-midi-clock", daemon=True)
+        self.log = log
+        self.planner = planner
+        self._send = send
+        self._buffer = buffer_frames
+        self._period = period
+        self._now = now
+        self._row = log.written
+        self._queue: list[tuple[int, mido.Message]] = []
+        self._offset_ns: float | None = None       # heard(frame) = offset + frame / rate
+        self._offset_at = 0
+        self._halt = threading.Event()
+        self.late_ns: deque[int] = deque(maxlen=1 << 16)   # how late each message left
+
+    def run(self) -> None:
+        rate = self.planner.rate
+        while not self._halt.is_set():
+            self._follow(rate)
+            if not self._queue or self._offset_ns is None:
+                self._halt.wait(LOOK_S)
+                continue
+            frame, msg = self._queue[0]
+            due = self._offset_ns + frame * 1e9 / rate
+            wait = (due - self._now()) / 1e9
+            if wait > 0:
+                self._halt.wait(min(wait, LOOK_S))
+                continue
+            self._queue.pop(0)
+            self._send(msg)
+            self.late_ns.append(int(self._now() - due))
+
+    def _follow(self, rate: int) -> None:
+        handed, t_ns = self.log.handed
+        if handed:
+            # when the period ending at `handed` was accepted, `buffer` frames were queued
+            # ahead of the speaker: frame f is heard at t + (f - handed + buffer) / rate;
+            # the earliest such estimate lately is the least delayed by thread wake-ups
+            offset = t_ns + (self._buffer() - handed) * 1e9 / rate
+            if self._offset_ns is None or offset < self._offset_ns or \
+                    handed - self._offset_at > 2 * rate:
+                self._offset_ns, self._offset_at = offset, handed
+        first, rows = self.log.rows(self._row)
+        for row in rows:
+            self._queue += self.planner.plan(row)
+        self._row = first + len(rows)
+        end = self.planner.end
+        if len(rows) == 0 and end is not None and handed > end + self._period:
+            self._queue += self.planner.stopped()
+        self._queue.sort(key=lambda m: m[0])
+
+    def close(self) -> None:
+        self._halt.set()
+        if self.is_alive():
+            self.join(2)

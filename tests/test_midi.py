@@ -1,0 +1,148 @@
+"""MIDI in: ports found by name through mido (a backend module of port subclasses), and
+what each message means."""
+from __future__ import annotations
+
+import logging
+
+import mido
+import pytest
+
+import midi_backend
+from appliance.config import load_config
+from appliance.control import commands as c
+from appliance.control.midi import MidiPorts
+from appliance.control.midi_map import MidiMap
+from appliance.errors import BacklineError
+from conftest import write_config
+
+MIDI = """
+[midi]
+in = ["mc6"]
+channel = 0
+
+[[midi.map]]
+note = 60
+command = "toggle-play"
+
+[[midi.map]]
+cc = 80
+value = 127
+command = "next-song"
+
+[[midi.map]]
+cc = 81
+command = "vamp"
+
+[[midi.map]]
+cc = 7
+set = "click-level"
+range_db = [-60, 6]
+
+[[midi.map]]
+cc = 11
+set = "level foh"
+range_db = [-30, 0]
+"""
+
+
+@pytest.fixture
+def spec(tmp_path):
+    return load_config(write_config(tmp_path / "c.toml", MIDI)).midi
+
+
+def msgs(data: bytes) -> list:
+    p = mido.Parser()
+    p.feed(data)
+    return list(p)
+
+
+def test_notes_ccs_and_program_changes_become_commands(spec):
+    m = MidiMap(spec)
+    said = lambda data: [cmd for msg in msgs(data) for cmd in m.commands(msg)]
+    assert said(bytes([0x90, 60, 100])) == [c.TogglePlay()]
+    assert said(bytes([0x90, 60, 0])) == []                         # a note off, by velocity 0
+    assert said(bytes([0xB0, 80, 127, 0xB0, 80, 0])) == [c.NextSong()]   # only the value given
+    assert said(bytes([0xB0, 81, 64, 0xB0, 81, 0])) == [c.Vamp()]   # any value above 0
+    assert said(bytes([0xB0, 7, 127, 0xB0, 7, 0])) == [c.SetGain("click", 6.0),
+                                                        c.SetGain("click", -60.0)]
+    assert said(bytes([0xB3, 11, 64])) == [c.SetOutputGain("foh", -14.9)]
+    assert said(bytes([0xC0, 4])) == [c.SelectSong(5)]
+    assert said(bytes([0xB0, 0, 0, 0xB0, 32, 1, 0xC0, 2])) == [c.SelectSong(131)]   # bank 1
+    assert said(bytes([0xFA, 0xF8, 0xFC])) == []                    # an outside clock: ignored
+
+
+def test_a_channel_filter_and_follow_clock(tmp_path):
+    spec = load_config(write_config(tmp_path / "c.toml", MIDI.replace(
+        "channel = 0", "channel = 2\nfollow_clock = true"))).midi
+    m = MidiMap(spec)
+    said = lambda data: [cmd for msg in msgs(data) for cmd in m.commands(msg)]
+    assert said(bytes([0x90, 60, 100])) == []                       # channel 1: not ours
+    assert said(bytes([0x91, 60, 100])) == [c.TogglePlay()]
+    assert said(bytes([0xFA, 0xFC, 0xFB])) == [c.Play(), c.Stop(), c.Resume()]
+
+
+def test_garbage_running_status_and_sysex_floods_do_no_harm(spec):
+    m = MidiMap(spec)
+    data = bytes([0x12, 0x34, 0xF7])                                  # stray data bytes
+    data += bytes([0xF0] + [0x11] * 5000 + [0xF7]) * 20                # a SysEx flood
+    data += bytes([0x90, 60, 100, 60, 0])                             # running status
+    data += bytes([0xF4, 0xF5, 0xB0, 80])                             # undefined, cut short
+    cmds = [cmd for msg in msgs(data) for cmd in m.commands(msg)]
+    assert cmds == [c.TogglePlay()]
+
+
+@pytest.mark.parametrize("text, says", [
+    ('[[midi.map]]\nnote = 60\ncommand = "dance"\n', "midi.map[1].command: unknown command 'dance'"),
+    ('[[midi.map]]\nnote = 160\ncommand = "play"\n', "midi.map[1].note: must be"),
+    ('[[midi.map]]\ncc = 7\nset = "level monitor"\n', "midi.map[1].set: no output 'monitor'"),
+    ('[[midi.map]]\ncc = 7\nset = "menu"\n', "midi.map[1].set: 'menu' is not a level"),
+    ('[[midi.map]]\ncc = 7\n', "midi.map[1].command: give either command or set"),
+    ('[midi]\nin = [3]\n', "midi.in: must list port names"),
+    ('[midi]\nchannel = 17\n', "midi.channel: must be"),
+])
+def test_bad_midi_config_names_the_field(tmp_path, text, says):
+    if text.startswith("[[midi.map]]"):
+        text = "[midi]\n" + text
+    path = write_config(tmp_path / "c.toml", text)
+    with pytest.raises(BacklineError) as err:
+        load_config(path)
+    assert any(says in str(p) and str(path) in str(p) for p in err.value.problems), \
+        [str(p) for p in err.value.problems]
+
+
+@pytest.fixture
+def backend(monkeypatch):
+    monkeypatch.setenv("MIDO_BACKEND", "midi_backend")
+    midi_backend.reset()
+    yield midi_backend
+    midi_backend.reset()
+
+
+def test_ports_are_found_by_name_and_found_again_when_replugged(spec, backend, caplog):
+    sent: list[c.Command] = []
+    ports = MidiPorts(spec, send=sent.append)
+    caplog.set_level(logging.INFO, "backline")
+    ports.scan()
+    ports.scan()
+    assert caplog.text.count("MIDI in 'mc6': no such port (ports: none)") == 1   # said once
+    mc6 = backend.plug("Morningstar MC6 MIDI 1")
+    ports.scan()
+    assert list(ports.inputs) == ["Morningstar MC6 MIDI 1"]
+    mc6.feed(bytes([0x90, 60, 100]))
+    assert sent == [c.TogglePlay()]
+    backend.unplug("Morningstar MC6 MIDI 1")
+    ports.scan()
+    assert ports.inputs == {} and "went away" in caplog.text
+    backend.plug("Morningstar MC6 MIDI 1").feed(bytes([0xC0, 1]))   # not open yet: lost
+    ports.scan()
+    backend.DEVICES["Morningstar MC6 MIDI 1"].feed(bytes([0xC0, 2]))
+    assert sent == [c.TogglePlay(), c.SelectSong(3)]
+    ports.close()
+
+
+def test_no_midi_system_is_said_once_and_the_box_goes_on(spec, monkeypatch, caplog):
+    monkeypatch.setenv("MIDO_BACKEND", "no_such_midi_backend")
+    ports = MidiPorts(spec, send=lambda cmd: None)
+    ports.scan()
+    ports.scan()
+    assert caplog.text.count("MIDI is not available") == 1

@@ -1,0 +1,74 @@
+"""MIDI clock out, planned from what the transport logged it played: every tick on the
+tempo map's frame (changes and ramps included), Start at bar 1, Stop/SPP/Continue at jumps."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from appliance.audio.segments import SegmentLog
+from appliance.audio.show import Show
+from appliance.control import commands as c
+from appliance.control.midi_out import ClockPlanner
+from appliance.timeline.song import load_song
+from appliance.errors import Problems
+
+from transport_rig import BAR, close, position_song, rig
+
+TEMPI = ('[[tempo]]\nbar = 3\nbpm = 90\n'
+         '[[tempo]]\nbar = 5\nbpm = 150\nramp = true\n'
+         '[[tempo]]\nbar = 6\nmeter = "7/8"\n')
+
+
+def played(t, frames: int, script: dict | None = None, period: int = 128) -> SegmentLog:
+    log = SegmentLog(capacity=1 << 16)
+    script = dict(script or {})
+    out = np.zeros((period, 2), np.float32)
+    for start in range(0, frames, period):
+        for cmd in script.pop(start, []):
+            t.apply(cmd)
+        out.fill(0.0)
+        t.render(out, log, start)
+    return log
+
+
+def plan(log: SegmentLog, song, rate: int = 48000) -> list[tuple[int, str]]:
+    planner = ClockPlanner(lambda i: song, rate)
+    _, rows = log.rows(0)
+    msgs = [m for row in rows for m in planner.plan(row)] + planner.stopped()
+    return [(f, m.type if m.type != "songpos" else f"songpos {m.pos}") for f, m in msgs]
+
+
+def test_ticks_sit_on_the_tempo_maps_frames_through_changes_and_a_ramp(library, tmp_path):
+    folder = position_song(library, "s", bars=7, count_in=1, extra=TEMPI)
+    song = load_song(folder, Problems())
+    t = rig(Show.of_song(folder), tmp_path)
+    count_in = BAR                                   # one bar of 4/4 at 120
+    log = played(t, count_in + song.tempo.frame_at(Fraction(26), 48000) + 4096,
+                 {0: [c.Play()]})
+    msgs = plan(log, song)
+    ticks = [f for f, m in msgs if m == "clock"]
+    song_ticks = [f - count_in for f in ticks if f >= count_in]
+    ideal = [song.tempo.frame_at(Fraction(k, 24), 48000) for k in range(len(song_ticks))]
+    assert song_ticks == ideal                       # drift 0: every tick, ramp included
+    assert len(song_ticks) > 24 * 25
+    assert msgs[[m for _, m in msgs].index("start")][0] == count_in      # Start at bar 1
+    lead = [f for f in ticks if f < count_in]        # the count-in ticks at its tempo
+    assert len(lead) == 4 * 24 and lead[0] == 0 and np.all(np.diff(lead) == 1000)
+    _, rows = log.rows(0)
+    assert msgs[-1] == (rows[-1][0] + rows[-1][2], "stop")        # where the sound ended
+    close(t)
+
+
+def test_a_jump_is_stop_song_position_and_continue_where_it_happened(library, tmp_path):
+    folder = position_song(library, "s", bars=8)
+    song = load_song(folder, Problems())
+    t = rig(Show.of_song(folder), tmp_path)
+    log = played(t, 2 * BAR, {0: [c.Play()], 128 * 300: [c.Jump("C", at=c.At.BAR)]})
+    msgs = plan(log, song)
+    i = [m for _, m in msgs].index("stop")
+    assert msgs[i:i + 3] == [(BAR, "stop"), (BAR, "songpos 64"), (BAR, "continue")]
+    ticks = [f for f, m in msgs if m == "clock"]
+    assert ticks[96] == BAR and ticks[95] == BAR - 1000              # bar 5 on the next tick
+    assert np.all(np.diff(ticks) == 1000)            # 120 bpm: a tick every 1000 frames
+    close(t)
