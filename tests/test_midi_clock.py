@@ -72,3 +72,36 @@ def test_a_jump_is_stop_song_position_and_continue_where_it_happened(library, tm
     assert ticks[96] == BAR and ticks[95] == BAR - 1000              # bar 5 on the next tick
     assert np.all(np.diff(ticks) == 1000)            # 120 bpm: a tick every 1000 frames
     close(t)
+
+
+def test_section_messages_leave_on_the_sections_first_frame(library, tmp_path):
+    folder = position_song(library, "s", bars=6)
+    text = (folder / "song.toml").read_text().replace(
+        'name = "B"\nbar = 3\n', 'name = "B"\nbar = 3\nmidi = ["cc 20 64", "note 36 100 ch 10"]\n')
+    (folder / "song.toml").write_text('midi_channel = 3\nmidi = ["program 7"]\n' + text)
+    song = load_song(folder, Problems())
+    assert [m.type for m in song.midi] == ["program_change"] and song.midi[0].channel == 2
+    t = rig(Show.of_song(folder), tmp_path)
+    planner = ClockPlanner(lambda i: song, 48000)
+    log = played(t, 3 * BAR, {0: [c.Play()]})
+    _, rows = log.rows(0)
+    msgs = [m for row in rows for m in planner.plan(row)]
+    cues = [(f, m.type, m.channel) for f, m in msgs if m.type in ("control_change", "note_on")]
+    assert cues == [(2 * BAR, "control_change", 2), (2 * BAR, "note_on", 9)]
+    at = [m.type for f, m in msgs if f == 2 * BAR]
+    assert at == ["control_change", "note_on", "clock"]      # the cue, then the beat
+    close(t)
+
+
+def test_a_bad_midi_message_in_a_song_is_a_warning_and_the_song_plays(library):
+    folder = position_song(library, "s", bars=1)
+    text = 'midi = ["program 7", "cc 300 1", "sysex F0 90 F7", "wobble"]\n'
+    (folder / "song.toml").write_text(text + (folder / "song.toml").read_text())
+    problems = Problems()
+    song = load_song(folder, problems)
+    assert song is not None and len(song.midi) == 1
+    said = [str(p) for p in problems]
+    assert any("midi[2]: 'cc 300 1': 300 is outside 0-127; left out" in s for s in said)
+    assert any("midi[3]: 'sysex F0 90 F7': sysex starts with F0" in s for s in said)
+    assert any("midi[4]: 'wobble': not a MIDI message" in s for s in said)
+    assert all(p.warning for p in problems)

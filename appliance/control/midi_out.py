@@ -1,6 +1,7 @@
 """MIDI out in time with the audio: beat clock at 24 ticks a quarter note, Start, Stop,
-Continue and Song Position Pointer, planned from what the audio thread logged it played
-(`SegmentLog`) and released when their frame is about to be heard.
+Continue and Song Position Pointer, and each section's messages from song.toml, planned
+from what the audio thread logged it played (`SegmentLog`) and released when their frame
+is about to be heard. A song's own messages go out when it is selected.
 
 Planning is exact and pure (`ClockPlanner`): a tick's frame is the tempo map's frame for
 its quarter-note fraction, so ticks follow tempo changes and ramps with no drift, and a
@@ -32,15 +33,16 @@ class ClockPlanner:
     """Segments in, (output frame, message) out, in order."""
 
     def __init__(self, song: Callable[[int], Song | None], rate: int) -> None:
-        self._song = song              # a setlist index -> its timeline (tempo map)
+        self.song = song               # a setlist index -> its timeline (tempo map)
         self.rate = rate
         self.running = False           # a Start or Continue was sent, no Stop since
         self._end: tuple[int, int, int] | None = None   # (output frame, timeline, index) next
+        self._cues: dict[int, list[tuple[int, tuple]]] = {}   # index -> (frame, messages)
 
     def plan(self, row) -> list[tuple[int, mido.Message]]:
         out, t0, n, kind, index, start = (int(row[i]) for i in (OUT, TIMELINE, LENGTH, KIND,
                                                                  INDEX, START))
-        song = self._song(index)
+        song = self.song(index)
         msgs: list[tuple[int, mido.Message]] = []
         if self._end != (out, t0, index) and self.running:    # a jump, a loop, a new song
             msgs.append((out, mido.Message("stop")))
@@ -53,6 +55,8 @@ class ClockPlanner:
         else:
             if not self.running:
                 msgs += self._go(song, out, t0)
+            msgs += [(out + f - t0, m) for f, cue in self._sections(index, song)
+                     if t0 <= f < t0 + n for m in cue]
             ticks = self._song_ticks(song, t0, n)
         msgs += [(out + f - t0, mido.Message("clock")) for f in ticks]
         return msgs
@@ -75,6 +79,12 @@ class ClockPlanner:
         qn = song.tempo.qn_at_seconds(Fraction(t0, self.rate))
         sixteenths = min(16383, max(0, math.floor(qn * 4)))
         return [(out, mido.Message("songpos", pos=sixteenths)), (out, mido.Message("continue"))]
+
+    def _sections(self, index: int, song: Song) -> list[tuple[int, tuple]]:
+        if index not in self._cues:
+            self._cues[index] = [(song.tempo.frame_at(s.qn, self.rate), s.midi)
+                                 for s in song.sections if s.midi]
+        return self._cues[index]
 
     def _song_ticks(self, song: Song, t0: int, n: int) -> list[int]:
         tempo, rate = song.tempo, self.rate
@@ -103,7 +113,9 @@ class ClockSender(threading.Thread):
 
     def __init__(self, log: SegmentLog, planner: ClockPlanner, *, send: Callable[[mido.Message], None],
                  buffer_frames: Callable[[], int], period: int,
+                 selected: Callable[[], int] = lambda: -1,
                  now: Callable[[], int] = time.perf_counter_ns) -> None:
+        """`selected`: the setlist index chosen now (its song's messages go out on a change)."""
         super().__init__(name="backline-midi-clock", daemon=True)
         self.log = log
         self.planner = planner
@@ -111,6 +123,8 @@ class ClockSender(threading.Thread):
         self._buffer = buffer_frames
         self._period = period
         self._now = now
+        self._selected = selected
+        self._index = -1
         self._row = log.written
         self._queue: list[tuple[int, mido.Message]] = []
         self._offset_ns: float | None = None       # heard(frame) = offset + frame / rate
@@ -136,6 +150,12 @@ class ClockSender(threading.Thread):
             self.late_ns.append(int(self._now() - due))
 
     def _follow(self, rate: int) -> None:
+        index = self._selected()
+        if index != self._index:
+            self._index = index
+            song = self.planner.song(index)
+            for msg in song.midi if song is not None else ():
+                self._send(msg)
         handed, t_ns = self.log.handed
         if handed:
             # when the period ending at `handed` was accepted, `buffer` frames were queued

@@ -152,7 +152,8 @@ class Daemon:
         engine = player.engine
         self.clock = ClockSender(engine.segments, ClockPlanner(song, self.config.rate),
                                  send=self.midi.send, period=self.config.period,
-                                 buffer_frames=lambda: engine.device.buffer_frames)
+                                 buffer_frames=lambda: engine.device.buffer_frames,
+                                 selected=lambda: player.transport.index)
         self.clock.start()
 
     def _box(self, cmd: c.Command) -> None:

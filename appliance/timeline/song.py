@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import Problems
 from ..tomlfields import Table, in_range, load_toml
 from .meter import Meter, MeterMap
+from .midi_messages import parse_midi
 from .midi_import import read_midi_timing
 from .tempo import TempoMap, TempoPoint
 
@@ -36,6 +37,7 @@ class Section:
     name: str
     qn: Fraction
     bar: int
+    midi: tuple = ()               # mido Messages sent when the section starts
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Song:
     end_qn: Fraction | None = None     # explicit length or a MIDI map's last event
     click: ClickSpec = field(default_factory=ClickSpec)
     stems: list[StemSpec] = field(default_factory=list)
+    midi: tuple = ()               # mido Messages sent when the song is selected
 
     @property
     def name(self) -> str:
@@ -84,6 +87,8 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     key = top.get("key", str, None)
     count_in = top.get("count_in", int, 0, check=in_range(0, 16))
     length_bars = top.get("length_bars", int, None, check=in_range(1))
+    channel = top.get("midi_channel", int, 1, check=in_range(1, 16)) or 1
+    song_midi = read_midi_list(top, "midi", channel)
     timing = _read_timing(top, folder, problems)
     click = _read_click(top.table("click"))
     stems = _read_stems(top, folder)
@@ -92,7 +97,7 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     if timing is None:
         return None
     tempo, meters, markers, midi_end = timing
-    sections = _read_sections(section_tables, meters) if section_tables else [
+    sections = _read_sections(section_tables, meters, channel) if section_tables else [
         Section(text or f"Marker {i}", qn, meters.bar_beat_at(qn)[0])
         for i, (qn, text) in enumerate(markers, 1)]
     end_qn = meters.bar_qn(length_bars + 1) if length_bars else midi_end
@@ -107,7 +112,7 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
         stems = [s for s in stems if s is not None]
     return Song(folder=folder, title=title or folder.name, key=key, tempo=tempo, meters=meters,
                 sections=sections, count_in_bars=count_in or 0, end_qn=end_qn, click=click,
-                stems=[s for s in stems if s is not None])
+                stems=[s for s in stems if s is not None], midi=song_midi)
 
 
 def _read_timing(top: Table, folder: Path, problems: Problems):
@@ -186,12 +191,27 @@ def _read_timing(top: Table, folder: Path, problems: Problems):
     return TempoMap(points), meters, [], None
 
 
-def _read_sections(tables: list[Table], meters: MeterMap) -> list[Section]:
+def read_midi_list(t: Table, key: str, channel: int) -> tuple:
+    """MIDI messages a song sends: a bad one is a warning naming it, the rest are sent."""
+    texts = t.get(key, list, [])
+    out = []
+    for i, text in enumerate(texts, 1):
+        try:
+            if not isinstance(text, str):
+                raise ValueError(f"{text!r} is not text like \"program 5\"")
+            out.append(parse_midi(text, channel))
+        except ValueError as exc:
+            t.warn(f"{key}[{i}]", f"{exc}; left out")
+    return tuple(out)
+
+
+def _read_sections(tables: list[Table], meters: MeterMap, channel: int = 1) -> list[Section]:
     sections: list[Section] = []
     for t in tables:
         name = t.get("name", str)
         bar = t.get("bar", int, check=in_range(1))
         beat = t.get("beat", (int, float), 1, check=in_range(1))
+        midi = read_midi_list(t, "midi", channel)
         t.finish()
         if name is None or bar is None or beat is None:
             continue
@@ -204,7 +224,7 @@ def _read_sections(tables: list[Table], meters: MeterMap) -> list[Section]:
             t.error("bar", f"{name!r} at bar {bar} must come after {sections[-1].name!r} "
                            f"(bar {sections[-1].bar}); sections go in order")
             continue
-        sections.append(Section(name, qn, bar))
+        sections.append(Section(name, qn, bar, midi))
     return sections
 
 
