@@ -105,3 +105,37 @@ def test_a_bad_midi_message_in_a_song_is_a_warning_and_the_song_plays(library):
     assert any("midi[3]: 'sysex F0 90 F7': sysex starts with F0" in s for s in said)
     assert any("midi[4]: 'wobble': not a MIDI message" in s for s in said)
     assert all(p.warning for p in problems)
+
+
+def test_a_songs_midi_file_follows_the_song_through_a_jump(library, tmp_path):
+    import mido
+    folder = position_song(library, "s", bars=8)
+    mid = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=1_000_000),   # 60 bpm: ignored
+                            mido.Message("note_on", note=10, velocity=1, time=960),      # qn 2
+                            mido.Message("note_on", note=11, velocity=1, time=2880),     # qn 8
+                            mido.Message("note_on", note=12, velocity=1, time=4320)])    # qn 17
+    mid.tracks.append(track)
+    mid.save(str(folder / "lights.mid"))
+    (folder / "song.toml").write_text('midi_file = "lights.mid"\n' +
+                                      (folder / "song.toml").read_text())
+    song = load_song(folder, Problems())
+    t = rig(Show.of_song(folder), tmp_path)
+    log = played(t, 2 * BAR, {0: [c.Play()], 128 * 300: [c.Jump("C", at=c.At.BAR)]})
+    _, rows = log.rows(0)
+    planner = ClockPlanner(lambda i: song, 48000)
+    notes = [(f, m.note) for row in rows for f, m in planner.plan(row) if m.type == "note_on"]
+    assert notes == [(BAR // 2, 10), (BAR + BAR // 4, 12)]    # qn 8 was jumped over
+    close(t)
+
+
+def test_an_unreadable_midi_file_is_a_warning_and_the_song_plays(library):
+    folder = position_song(library, "s", bars=1)
+    (folder / "lights.mid").write_bytes(b"MThd garbage")
+    (folder / "song.toml").write_text('midi_file = "lights.mid"\n' +
+                                      (folder / "song.toml").read_text())
+    problems = Problems()
+    song = load_song(folder, problems)
+    assert song is not None and song.midi_events == ()
+    assert [p.warning for p in problems] == [True]
+    assert "midi_file: lights.mid: not a readable MIDI file" in str(problems[0])

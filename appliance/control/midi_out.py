@@ -1,5 +1,6 @@
 """MIDI out in time with the audio: beat clock at 24 ticks a quarter note, Start, Stop,
-Continue and Song Position Pointer, and each section's messages from song.toml, planned
+Continue and Song Position Pointer, each section's messages and the song's MIDI file
+(lights, lyrics: its events placed on the song's tempo map by beat) from song.toml, planned
 from what the audio thread logged it played (`SegmentLog`) and released when their frame
 is about to be heard. A song's own messages go out when it is selected.
 
@@ -13,6 +14,7 @@ device's buffer.
 """
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 import time
@@ -38,6 +40,7 @@ class ClockPlanner:
         self.running = False           # a Start or Continue was sent, no Stop since
         self._end: tuple[int, int, int] | None = None   # (output frame, timeline, index) next
         self._cues: dict[int, list[tuple[int, tuple]]] = {}   # index -> (frame, messages)
+        self._files: dict[int, tuple[list[int], list]] = {}    # index -> its MIDI file
 
     def plan(self, row) -> list[tuple[int, mido.Message]]:
         out, t0, n, kind, index, start = (int(row[i]) for i in (OUT, TIMELINE, LENGTH, KIND,
@@ -57,6 +60,9 @@ class ClockPlanner:
                 msgs += self._go(song, out, t0)
             msgs += [(out + f - t0, m) for f, cue in self._sections(index, song)
                      if t0 <= f < t0 + n for m in cue]
+            frames, events = self._file(index, song)
+            lo, hi = bisect.bisect_left(frames, t0), bisect.bisect_left(frames, t0 + n)
+            msgs += [(out + frames[i] - t0, events[i]) for i in range(lo, hi)]
             ticks = self._song_ticks(song, t0, n)
         msgs += [(out + f - t0, mido.Message("clock")) for f in ticks]
         return msgs
@@ -85,6 +91,13 @@ class ClockPlanner:
             self._cues[index] = [(song.tempo.frame_at(s.qn, self.rate), s.midi)
                                  for s in song.sections if s.midi]
         return self._cues[index]
+
+    def _file(self, index: int, song: Song) -> tuple[list[int], list]:
+        """The song's MIDI file events, by frame on its own tempo map."""
+        if index not in self._files:
+            self._files[index] = ([song.tempo.frame_at(qn, self.rate) for qn, _ in song.midi_events],
+                                  [m for _, m in song.midi_events])
+        return self._files[index]
 
     def _song_ticks(self, song: Song, t0: int, n: int) -> list[int]:
         tempo, rate = song.tempo, self.rate

@@ -23,8 +23,7 @@ class MidiTiming:
     end_qn: Fraction     # the file's last event
 
 
-def read_midi_timing(path: Path) -> MidiTiming:
-    """ValueError with a musician-readable reason when the file is unusable."""
+def _open(path: Path) -> mido.MidiFile:
     try:
         mid = mido.MidiFile(str(path))
     except FileNotFoundError:
@@ -32,10 +31,31 @@ def read_midi_timing(path: Path) -> MidiTiming:
     except Exception as exc:  # mido raises OSError, EOFError, KeyError, ValueError... on corrupt data
         raise ValueError(f"not a readable MIDI file ({exc or type(exc).__name__})") from None
     if mid.type == 2:
-        raise ValueError("MIDI file type 2 (independent patterns) has no single tempo map")
-    ppq = mid.ticks_per_beat
-    if not 0 < ppq < 0x8000:
+        raise ValueError("MIDI file type 2 (independent patterns) has no single timeline")
+    if not 0 < mid.ticks_per_beat < 0x8000:
         raise ValueError("SMPTE-timed MIDI files are not supported; export with PPQ timing")
+    return mid
+
+
+def read_midi_events(path: Path) -> list[tuple[Fraction, mido.Message]]:
+    """Every channel message and SysEx of every track, at its quarter note (tick / PPQ):
+    placed on the song's own tempo map, so a lights or lyrics track follows the song."""
+    mid = _open(path)
+    events = []
+    for track in mid.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if not msg.is_meta:
+                events.append((Fraction(tick, mid.ticks_per_beat), msg.copy(time=0)))
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+def read_midi_timing(path: Path) -> MidiTiming:
+    """ValueError with a musician-readable reason when the file is unusable."""
+    mid = _open(path)
+    ppq = mid.ticks_per_beat
 
     tempos: dict[int, int] = {}
     meters: dict[int, tuple[int, int]] = {}

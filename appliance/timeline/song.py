@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import Problems
 from ..tomlfields import Table, in_range, load_toml
 from .meter import Meter, MeterMap
+from .midi_import import read_midi_events
 from .midi_messages import parse_midi
 from .midi_import import read_midi_timing
 from .tempo import TempoMap, TempoPoint
@@ -62,6 +63,7 @@ class Song:
     click: ClickSpec = field(default_factory=ClickSpec)
     stems: list[StemSpec] = field(default_factory=list)
     midi: tuple = ()               # mido Messages sent when the song is selected
+    midi_events: tuple = ()        # (quarter note, Message) of the song's MIDI file
 
     @property
     def name(self) -> str:
@@ -89,6 +91,13 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     length_bars = top.get("length_bars", int, None, check=in_range(1))
     channel = top.get("midi_channel", int, 1, check=in_range(1, 16)) or 1
     song_midi = read_midi_list(top, "midi", channel)
+    midi_file = top.get("midi_file", str, None)
+    events: list = []
+    if midi_file:
+        try:
+            events = read_midi_events(folder / midi_file)
+        except ValueError as exc:      # a lights track that cannot be read: the song plays
+            top.warn("midi_file", f"{midi_file}: {exc}; not sent")
     timing = _read_timing(top, folder, problems)
     click = _read_click(top.table("click"))
     stems = _read_stems(top, folder)
@@ -112,7 +121,8 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
         stems = [s for s in stems if s is not None]
     return Song(folder=folder, title=title or folder.name, key=key, tempo=tempo, meters=meters,
                 sections=sections, count_in_bars=count_in or 0, end_qn=end_qn, click=click,
-                stems=[s for s in stems if s is not None], midi=song_midi)
+                stems=[s for s in stems if s is not None], midi=song_midi,
+                midi_events=tuple(events))
 
 
 def _read_timing(top: Table, folder: Path, problems: Problems):
