@@ -146,3 +146,48 @@ def test_no_midi_system_is_said_once_and_the_box_goes_on(spec, monkeypatch, capl
     ports.scan()
     ports.scan()
     assert caplog.text.count("MIDI is not available") == 1
+
+
+def test_midi_learn_maps_the_next_pedal_and_the_config_keeps_it(spec, backend, tmp_path):
+    from appliance.control.midi_map import rule_toml
+    sent: list[c.Command] = []
+    learned = []
+    ports = MidiPorts(spec, send=sent.append, on_learned=lambda r, t: learned.append((r, t)))
+    mc6 = backend.plug("MC6")
+    ports.scan()
+    ports.learning = "next-song"
+    mc6.feed(bytes([0xB0, 90, 0, 0xB0, 90, 127]))       # a release is not a press
+    assert sent == [] and ports.learning == ""
+    (rule, text), = learned
+    assert (rule.kind, rule.number, rule.value, text) == ("cc", 90, 127, "next-song")
+    mc6.feed(bytes([0xB0, 90, 127]))
+    assert sent == [c.NextSong()]
+    assert ports.map.trigger_of(c.NextSong()) == "cc 80 = 127"   # the first way still works
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(MIDI + "[recording]\nformat = \"24\"\n" + rule_toml(rule, text))
+    again = MidiMap(load_config(cfg).midi)               # after a restart
+    assert [cmd for m in msgs(bytes([0xB0, 90, 127])) for cmd in again.commands(m)] == \
+        [c.NextSong()]
+    ports.close()
+
+
+def test_midi_learn_from_the_menu(tmp_path):
+    from pathlib import Path
+    from appliance.audio.state import State
+    from appliance.control.layout import Controls
+    from appliance.control.panel import Panel
+    boxed: list[c.Command] = []
+    panel = Panel(Controls(), send=lambda cmd: None, box=boxed.append, songs=lambda: [],
+                  setlists=lambda: [], outputs=("foh",),
+                  midi_trigger=lambda cmd: "note 60" if cmd == c.TogglePlay() else "")
+    panel.command(c.OpenMenu())
+    items = panel.view(State()).items
+    panel.command(c.MenuMove(items.index("MIDI learn")))
+    panel.command(c.MenuSelect())
+    assert panel.view(State()).items[:2] == ("toggle-play: note 60", "stop: -")
+    panel.command(c.MenuMove(2))
+    panel.command(c.MenuSelect())
+    assert boxed == [c.LearnMidi("next-song")]
+    assert panel.view(State()).title == "Press a pedal"
+    panel.command(c.MenuBack())                          # gave up: stop listening
+    assert boxed[-1] == c.LearnMidi("") and panel.view(State()).title == "MIDI learn"

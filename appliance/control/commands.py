@@ -271,6 +271,13 @@ class Shutdown(Command):
 
 
 @dataclass(frozen=True)
+class LearnMidi(Command):
+    """The next note or CC from any MIDI input will send `command` (a command name);
+    "" stops listening."""
+    command: str = ""
+
+
+@dataclass(frozen=True)
 class SetBrightness(Command):
     """The display's brightness (an OLED's contrast; a character LCD's backlight on or off)."""
     RANGES = {"percent": (0, 100)}
@@ -282,5 +289,5 @@ TRANSPORT = (Play, Stop, TogglePlay, Pause, Resume, Restart, Seek, Jump, NextSec
 SONGS = (NextSong, PreviousSong, SelectSong)
 MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain, NudgeOutputGain)
 RECORDING = (Arm, RecordArm, Record)
-PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown, SetBrightness)
-BOX = (OpenShow, Shutdown, SetBrightness)        # for the box itself, not the engine
+PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown, SetBrightness, LearnMidi)
+BOX = (OpenShow, Shutdown, SetBrightness, LearnMidi)   # for the box itself, not the engine

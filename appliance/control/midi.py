@@ -15,7 +15,7 @@ from typing import Callable
 import mido
 
 from .commands import Command
-from .midi_map import MidiMap, MidiSpec
+from .midi_map import MidiMap, MidiRule, MidiSpec, learned
 
 RESCAN_S = 2.0
 log = logging.getLogger("backline")
@@ -29,11 +29,14 @@ class MidiPorts(threading.Thread):
     """Keeps the wanted ports open; `outputs` is what is open for sending now."""
 
     def __init__(self, spec: MidiSpec, *, send: Callable[[Command], None],
-                 backend: mido.Backend | None = None) -> None:
+                 backend: mido.Backend | None = None,
+                 on_learned: Callable[[MidiRule, str], None] = lambda rule, text: None) -> None:
         super().__init__(name="backline-midi-ports", daemon=True)
         self.spec = spec
         self.map = MidiMap(spec)
         self._send = send
+        self.learning = ""               # a command name: the next pedal pressed will send it
+        self._on_learned = on_learned
         self.backend = backend or mido.Backend()
         self.inputs: dict[str, object] = {}
         self.outputs: dict[str, object] = {}
@@ -87,6 +90,13 @@ class MidiPorts(threading.Thread):
     def _receiver(self, name: str) -> Callable:
         def receive(msg) -> None:
             try:
+                text = self.learning
+                rule = learned(msg, text) if text else None
+                if rule is not None:
+                    self.learning = ""
+                    self.map.add(rule)
+                    self._on_learned(rule, text)
+                    return
                 for cmd in self.map.commands(msg):
                     self._send(cmd)
             except Exception as exc:        # never let one message take the port down

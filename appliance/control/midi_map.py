@@ -125,11 +125,24 @@ class MidiMap:
     def __init__(self, spec: MidiSpec) -> None:
         self.spec = spec
         self._bank: dict[int, list[int]] = {}          # channel -> [MSB, LSB]
-        self._notes = {(r.kind, r.number): r for r in spec.rules if r.kind == "note"}
-        self._ccs: dict[int, list[MidiRule]] = {}
+        self.rules: dict[tuple, MidiRule] = {}         # one rule a trigger: the last wins
         for r in spec.rules:
+            self.add(r)
+
+    def add(self, rule: MidiRule) -> None:
+        self.rules[(rule.kind, rule.number, rule.value)] = rule
+        self._notes = {r.number: r for r in self.rules.values() if r.kind == "note"}
+        self._ccs: dict[int, list[MidiRule]] = {}
+        for r in self.rules.values():
             if r.kind == "cc":
                 self._ccs.setdefault(r.number, []).append(r)
+
+    def trigger_of(self, command: c.Command) -> str:
+        """How `command` is reached now ("note 60", "cc 80 = 127"), or ""."""
+        for r in self.rules.values():
+            if r.command == command:
+                return f"{r.kind} {r.number}" + (f" = {r.value}" if r.value is not None else "")
+        return ""
 
     def commands(self, msg) -> list[c.Command]:
         """What a mido Message means (an empty list: nothing)."""
@@ -142,7 +155,7 @@ class MidiMap:
         if channel is None or (self.spec.channel and channel + 1 != self.spec.channel):
             return []
         if kind == "note_on" and msg.velocity > 0:
-            rule = self._notes.get(("note", msg.note))
+            rule = self._notes.get(msg.note)
             return [rule.command] if rule else []
         if kind == "control_change":
             if msg.control in (0, 32):
@@ -162,3 +175,18 @@ def _cc(rule: MidiRule, value: int) -> list[c.Command]:
     if rule.target == "click-level":
         return [c.SetGain("click", db)]
     return [c.SetOutputGain(rule.target.split()[1], db)]
+
+
+def learned(msg, command_text: str) -> MidiRule | None:
+    """The rule a pressed pedal makes for `command_text`: a note on, or a CC at its value."""
+    if msg.type == "note_on" and msg.velocity > 0:
+        return MidiRule("note", msg.note, command=names.parse_command(command_text))
+    if msg.type == "control_change" and msg.value > 0 and msg.control not in (0, 32):
+        return MidiRule("cc", msg.control, msg.value, command=names.parse_command(command_text))
+    return None
+
+
+def rule_toml(rule: MidiRule, command_text: str) -> str:
+    value = f"value = {rule.value}\n" if rule.value is not None else ""
+    return f'\n[[midi.map]]              # learned\n{rule.kind} = {rule.number}\n{value}' \
+           f'command = "{command_text}"\n'

@@ -27,10 +27,11 @@ _MENU_COMMANDS = (c.OpenMenu, c.MenuMove, c.MenuSelect, c.MenuBack)
 class Panel:
     def __init__(self, controls: Controls, *, send: Callable[[c.Command], None],
                  box: Callable[[c.Command], None], songs: Callable[[], list[str]],
-                 setlists: Callable[[], list[Path]], outputs: tuple[str, ...]) -> None:
+                 setlists: Callable[[], list[Path]], outputs: tuple[str, ...],
+                 midi_trigger: Callable[[c.Command], str] | None = None) -> None:
         self.controls = controls
         self.menu = Menu(self.command, songs=songs, setlists=setlists, outputs=outputs,
-                         db_per_step=controls.db_per_step)
+                         db_per_step=controls.db_per_step, midi_trigger=midi_trigger)
         self._send = send
         self._box = box
         self._lock = threading.Lock()

@@ -118,10 +118,14 @@ class Daemon:
         self.front = FrontPanel(self.config, send=lambda cmd: self.player.send(cmd),
                                 box=self._box, state=lambda: self.player.state,
                                 songs=lambda: [e.name for e in self.player.bank.show.entries],
-                                pin_factory=self._pin_factory, display=self._display)
+                                pin_factory=self._pin_factory, display=self._display,
+                                midi_trigger=(lambda cmd: self.midi.map.trigger_of(cmd)
+                                              if self.midi else "")
+                                if self.config.midi.inputs else None)
         if self.config.midi.inputs or self.config.midi.outputs:
             from ..control.midi import MidiPorts
-            self.midi = MidiPorts(self.config.midi, send=lambda cmd: self.player.send(cmd))
+            self.midi = MidiPorts(self.config.midi, send=lambda cmd: self.player.send(cmd),
+                                  on_learned=self._learned)
             self.midi.start()
             self._start_clock()
         self._wait_for_audio()
@@ -164,8 +168,26 @@ class Daemon:
             self._stop.set()
         elif isinstance(cmd, c.OpenShow):
             self._wanted_show = Path(cmd.path)
+        elif isinstance(cmd, c.LearnMidi) and self.midi is not None:
+            self.midi.learning = cmd.command
         elif isinstance(cmd, c.SetBrightness) and self.front and self.front.display:
             self.front.display.wanted_brightness = cmd.percent
+
+    def _learned(self, rule, command_text: str) -> None:
+        """A pedal learned from the menu: kept in the config file, the menu back a page."""
+        from ..control.midi_map import rule_toml
+        what = f"{rule.kind} {rule.number} -> {command_text}"
+        path = self.config.path
+        try:
+            if path is None:
+                raise OSError("no config file")
+            with open(path, "a") as f:
+                f.write(rule_toml(rule, command_text))
+            log.info("MIDI learn: %s (kept in %s)", what, path)
+        except OSError as exc:
+            log.warning("MIDI learn: %s, until the box restarts (%s)", what, exc)
+        if self.front is not None:
+            self.front.panel.command(c.MenuBack())
 
     def _restore(self, resume: Resume) -> None:
         player = self.player

@@ -13,11 +13,16 @@ from typing import Callable
 
 from ..audio.state import LOADING, STOPPED, State
 from ..control import commands as c
+from ..control.names import parse_command
 from .status import clock, time_left
 
-SONGS, SETLISTS, MIXER, RECORD, SETTINGS, SHUTDOWN = (
-    "Songs", "Setlists", "Mixer", "Record", "Settings", "Shut down")
-MAIN = (SONGS, SETLISTS, MIXER, RECORD, SETTINGS, SHUTDOWN)
+SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, SHUTDOWN = (
+    "Songs", "Setlists", "Mixer", "Record", "MIDI learn", "Settings", "Shut down")
+MAIN = (SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, SHUTDOWN)
+LISTENING = "Press a pedal"
+LEARNABLE = ("toggle-play", "stop", "next-song", "previous-song", "next-section", "vamp",
+             "release-vamp", "cancel", "restart", "record", "record-arm", "menu", "menu-up",
+             "menu-down", "menu-select", "menu-back")
 BRIGHTNESS_STEP = 10
 LIVE = (MIXER, RECORD)        # pages whose items come from the latest snapshot
 
@@ -42,8 +47,11 @@ class _Page:
 class Menu:
     def __init__(self, emit: Callable[[c.Command], None], *,
                  songs: Callable[[], list[str]], setlists: Callable[[], list[Path]],
-                 outputs: tuple[str, ...], db_per_step: float = 1.0) -> None:
+                 outputs: tuple[str, ...], db_per_step: float = 1.0,
+                 midi_trigger: Callable[[c.Command], str] | None = None) -> None:
+        """`midi_trigger`: how a command is reached over MIDI now (None: no MIDI in)."""
         self._emit = emit
+        self._trigger = midi_trigger
         self._songs = songs
         self._setlists = setlists
         self._outputs = outputs
@@ -63,8 +71,9 @@ class Menu:
 
     def apply(self, cmd: c.Command) -> None:
         if isinstance(cmd, c.OpenMenu):
-            if not self._pages:          # Record only where there are inputs to record
-                items = [m for m in MAIN if m != RECORD or self._state.record.inputs]
+            if not self._pages:          # Record and MIDI learn only where there is the input
+                items = [m for m in MAIN if (m != RECORD or self._state.record.inputs)
+                         and (m != LEARN or self._trigger)]
                 self._pages.append(_Page("Menu", items, self._main))
         elif not self._pages:
             return
@@ -84,8 +93,8 @@ class Menu:
         elif isinstance(cmd, c.MenuBack):
             if self._editing is not None:
                 self._editing = None
-            else:
-                self._pages.pop()
+            elif self._pages.pop().title == LISTENING:
+                self._emit(c.LearnMidi(""))
 
     def close(self) -> None:
         self._pages.clear()
@@ -117,6 +126,8 @@ class Menu:
             self._pages.append(_Page(MIXER, self._mixer_keys(), self._edit))
         elif item == RECORD:
             self._pages.append(_Page(RECORD, self._record_keys(), self._record))
+        elif item == LEARN:
+            self._pages.append(_Page(LEARN, list(LEARNABLE), self._learn))
         elif item == SETTINGS:
             self._pages.append(_Page(SETTINGS, ["brightness", "version"], self._setting))
         else:
@@ -182,6 +193,13 @@ class Menu:
             return f"{time_left(r.left_s)} left"
         return f"{key[3:]}: {'armed' if key[3:] in r.armed else 'off'}"
 
+    # -- MIDI learn ---------------------------------------------------------------
+    def _learn(self, i: int) -> None:
+        name = LEARNABLE[i]
+        self._emit(c.LearnMidi(name))
+        self._pages.append(_Page(LISTENING, [f"for {name}", "Cancel"],
+                                 lambda k: self.apply(c.MenuBack())))
+
     # -- settings -----------------------------------------------------------------
     def _setting(self, i: int) -> None:
         if self._pages[-1].items[i] == "brightness":
@@ -198,6 +216,8 @@ class Menu:
             return self._record_label(item)
         if page.title == SETTINGS:
             return self._setting_label(item)
+        if page.title == LEARN:
+            return f"{item}: {self._trigger(parse_command(item)) or '-'}"
         if page.title != MIXER:
             return item
         if item.startswith("out:"):
