@@ -139,3 +139,22 @@ def test_an_unreadable_midi_file_is_a_warning_and_the_song_plays(library):
     assert song is not None and song.midi_events == ()
     assert [p.warning for p in problems] == [True]
     assert "midi_file: lights.mid: not a readable MIDI file" in str(problems[0])
+
+
+def test_time_code_quarter_frames_from_one_hour_at_bar_one(library, tmp_path):
+    folder = position_song(library, "s", bars=4, count_in=1)
+    song = load_song(folder, Problems())
+    t = rig(Show.of_song(folder), tmp_path)
+    log = played(t, BAR + 48000, {0: [c.Play()]})        # the count-in, then a second
+    _, rows = log.rows(0)
+    planner = ClockPlanner(lambda i: song, 48000, clock=False, mtc=25)
+    msgs = [m for row in rows for m in planner.plan(row)] + planner.stopped()
+    full = [(f, list(m.data)) for f, m in msgs if m.type == "sysex"]
+    assert full == [(0, [0x7F, 0x7F, 1, 1, 0x20 | 0, 59, 58, 0])]   # 00:59:58:00 at 25 fps
+    qf = [(f, m.frame_type, m.frame_value) for f, m in msgs if m.type == "quarter_frame"]
+    assert len(qf) == 300 and all(b[0] - a[0] == 480 for a, b in zip(qf, qf[1:]))
+    bar1 = qf.index((BAR, 0, 0))                         # bar 1: 01:00:00:00 begins
+    assert [v for _, _, v in qf[bar1:bar1 + 8]] == [0, 0, 0, 0, 0, 0, 1, 0 | 1 << 1]
+    assert [p for _, p, _ in qf[:16]] == list(range(8)) * 2
+    assert not any(m.type in ("clock", "start", "stop") for _, m in msgs)
+    close(t)

@@ -8,6 +8,7 @@ channel = 0                  # 0: any; 1-16: only that one
 program_change = true        # program n (bank select CC 0/32 for more than 128) -> song n + 1
 follow_clock = false         # an external Start / Stop / Continue drives the transport
 clock = true                 # send beat clock, Start/Stop/Continue and SPP on `out`
+mtc = 0                      # MIDI Time Code at 24, 25 or 30 fps; bar 1 is 01:00:00:00
 
 [[midi.map]]
 note = 60                    # a note on (velocity > 0)
@@ -57,6 +58,7 @@ class MidiSpec:
     follow_clock: bool = False
     rules: tuple[MidiRule, ...] = field(default=())
     clock: bool = True                 # beat clock, Start/Stop/Continue/SPP on the outputs
+    mtc: int = 0                       # MIDI Time Code quarter frames at 24, 25 or 30 fps (0: off)
 
 
 def read_midi(top: Table, outputs: tuple[str, ...]) -> MidiSpec:
@@ -73,6 +75,8 @@ def read_midi(top: Table, outputs: tuple[str, ...]) -> MidiSpec:
     program = t.get("program_change", bool, d.program_change)
     follow = t.get("follow_clock", bool, d.follow_clock)
     clock = t.get("clock", bool, d.clock)
+    mtc = t.get("mtc", int, d.mtc, check=lambda v: None if v in (0, 24, 25, 30)
+                else f"must be 0 (off), 24, 25 or 30 (frames a second), not {v}")
     rules = []
     for r in t.tables("map"):
         rule = _rule(r, outputs)
@@ -80,7 +84,7 @@ def read_midi(top: Table, outputs: tuple[str, ...]) -> MidiSpec:
         if rule is not None:
             rules.append(rule)
     t.finish()
-    return MidiSpec(ports["in"], ports["out"], channel, program, follow, tuple(rules), clock)
+    return MidiSpec(ports["in"], ports["out"], channel, program, follow, tuple(rules), clock, mtc)
 
 
 def _rule(t: Table, outputs: tuple[str, ...]) -> MidiRule | None:

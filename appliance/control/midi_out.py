@@ -28,15 +28,22 @@ from ..audio.segments import COUNTING_IN, INDEX, KIND, LENGTH, OUT, START, TIMEL
 from ..timeline.song import Song
 
 TICKS = 24                     # MIDI clock ticks a quarter note
+MTC_HOUR = 1                   # bar 1 beat 1 is 01:00:00:00, so a count-in has a time too
+MTC_RATE_BITS = {24: 0, 25: 1, 30: 3}
 LOOK_S = 0.005                 # how often the sender looks for new segments when idle
+CLOCK_TRANSPORT = ("clock", "start", "stop", "continue", "songpos")
 
 
 class ClockPlanner:
     """Segments in, (output frame, message) out, in order."""
 
-    def __init__(self, song: Callable[[int], Song | None], rate: int) -> None:
+    def __init__(self, song: Callable[[int], Song | None], rate: int, *, clock: bool = True,
+                 mtc: int = 0) -> None:
+        """`clock`: beat clock and transport; `mtc`: time code frames a second (0: none)."""
         self.song = song               # a setlist index -> its timeline (tempo map)
         self.rate = rate
+        self.clock = clock
+        self.mtc = mtc
         self.running = False           # a Start or Continue was sent, no Stop since
         self._end: tuple[int, int, int] | None = None   # (output frame, timeline, index) next
         self._cues: dict[int, list[tuple[int, tuple]]] = {}   # index -> (frame, messages)
@@ -47,10 +54,13 @@ class ClockPlanner:
                                                                  INDEX, START))
         song = self.song(index)
         msgs: list[tuple[int, mido.Message]] = []
-        if self._end != (out, t0, index) and self.running:    # a jump, a loop, a new song
+        jumped = self._end != (out, t0, index)
+        if jumped and self.running:                          # a jump, a loop, a new song
             msgs.append((out, mido.Message("stop")))
             self.running = False
         self._end = (out + n, t0 + n, index)
+        if self.mtc:
+            msgs += self._time_code(out, t0, n, jumped)
         if song is None:
             return msgs
         if kind == COUNTING_IN:
@@ -64,15 +74,49 @@ class ClockPlanner:
             lo, hi = bisect.bisect_left(frames, t0), bisect.bisect_left(frames, t0 + n)
             msgs += [(out + frames[i] - t0, events[i]) for i in range(lo, hi)]
             ticks = self._song_ticks(song, t0, n)
-        msgs += [(out + f - t0, mido.Message("clock")) for f in ticks]
+        if self.clock:
+            msgs += [(out + f - t0, mido.Message("clock")) for f in ticks]
+        else:
+            msgs = [m for m in msgs if m[1].type not in CLOCK_TRANSPORT]
         return msgs
+
+    def _time_code(self, out: int, t0: int, n: int, jumped: bool) -> list:
+        """Quarter frames on their grid from 01:00:00:00 at bar 1; a full frame at a jump."""
+        fps, rate = self.mtc, self.rate
+        per_qf = Fraction(rate, 4 * fps)
+        base = MTC_HOUR * 3600 * 4 * fps                     # quarter frames before bar 1
+        first = math.ceil(t0 / per_qf)
+        msgs = []
+        if jumped:
+            msgs.append((out, mido.Message("sysex", data=[0x7F, 0x7F, 0x01, 0x01,
+                                                          *self._hmsf(base + first)])))
+        j = first
+        while (f := math.floor(j * per_qf + Fraction(1, 2))) < t0 + n:
+            if f >= t0:
+                piece = (j + base) % 8
+                h, m, sec, fr = self._hmsf(base + j - (j + base) % 8)
+                nibble = [fr & 15, fr >> 4, sec & 15, sec >> 4, m & 15, m >> 4,
+                          h & 15, (h >> 4) & 1 | MTC_RATE_BITS[fps] << 1][piece]
+                msgs.append((out + f - t0, mido.Message("quarter_frame", frame_type=piece,
+                                                        frame_value=nibble)))
+            j += 1
+        return msgs
+
+    def _hmsf(self, quarter_frames: int) -> list[int]:
+        """Hours (with the rate bits in a full frame's first byte), minutes, seconds, frames."""
+        frames = quarter_frames // 4
+        fps = self.mtc
+        h, rest = divmod(frames, 3600 * fps)
+        m, rest = divmod(rest, 60 * fps)
+        sec, fr = divmod(rest, fps)
+        return [h % 24 | MTC_RATE_BITS[fps] << 5, m, sec, fr]
 
     def stopped(self) -> list[tuple[int, mido.Message]]:
         """The transport stopped (no segment follows the last): Stop where sound ended."""
         if not self.running or self._end is None:
             return []
         self.running = False
-        return [(self._end[0], mido.Message("stop"))]
+        return [(self._end[0], mido.Message("stop"))] if self.clock else []
 
     @property
     def end(self) -> int | None:

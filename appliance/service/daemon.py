@@ -141,7 +141,8 @@ class Daemon:
         if self.clock is not None:
             self.clock.close()
             self.clock = None
-        if self.midi is None or not (self.config.midi.outputs and self.config.midi.clock):
+        spec = self.config.midi
+        if self.midi is None or not (spec.outputs and (spec.clock or spec.mtc)):
             return
         from ..control.midi_out import ClockPlanner, ClockSender
         from ..timeline.song import load_song
@@ -154,7 +155,8 @@ class Daemon:
                 songs[index] = load_song(entries[index].folder, Problems())
             return songs.get(index)
         engine = player.engine
-        self.clock = ClockSender(engine.segments, ClockPlanner(song, self.config.rate),
+        planner = ClockPlanner(song, self.config.rate, clock=spec.clock, mtc=spec.mtc)
+        self.clock = ClockSender(engine.segments, planner,
                                  send=self.midi.send, period=self.config.period,
                                  buffer_frames=lambda: engine.device.buffer_frames,
                                  selected=lambda: player.transport.index)
