@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Recording under JACK's dummy backend (real-time pacing, no sound card).
 
-    .venv/bin/python bench/record.py load [--minutes 10] [--inputs 8] [--stems 16]
+    .venv/bin/python bench/record.py load [--minutes 10] [--inputs 8] [--stems 16] [--no-record]
     .venv/bin/python bench/record.py kill [--runs 20]
 
 load: `inputs` inputs recorded (24-bit) while `stems` stereo stems + click play at
       256-frame periods: dropped input periods, xruns, per-period engine work, the
       writer's largest lag behind the audio thread, frames on disk against frames played.
+      `--no-record`: the same playback, inputs open but no take, for the comparison.
 kill: `backline record` killed with SIGKILL at a random moment, `runs` times: does every
       file open with soundfile as the crash left it, holding all audio up to 1 s before
       the kill, and does `backline recover` give back the rest?
@@ -60,7 +61,8 @@ def cmd_load(args, work: Path) -> None:
     try:
         player.start()
         time.sleep(1)
-        player.send(c.Record(True))
+        if not args.no_record:
+            player.send(c.Record(True))
         player.send(c.Play())
         end = time.monotonic() + args.minutes * 60
         next_print = time.monotonic() + 60
@@ -78,24 +80,27 @@ def cmd_load(args, work: Path) -> None:
                 next_print += 60
         s = player.state
         player.send(c.Record(False))
-        while not player.writer.closed:
+        while not args.no_record and not player.writer.closed:
             time.sleep(0.05)
         n = min(player.engine.periods, len(player.engine.work_ns))
         work_line = percentiles(player.engine.work_ns[:n], PERIOD)
     finally:
         player.stop()
         jack.stop()
+    print(f"{args.inputs} inputs (24-bit) {'open, not recorded' if args.no_record else 'recorded'}"
+          f" while {args.stems} stereo stems + click played, {PERIOD}-frame periods, "
+          f"{args.minutes:g} min paced")
+    print("per-period engine work (last periods):", work_line)
+    if args.no_record:
+        return
     take = player.writer.closed[0]
     frames = [sf.info(str(f)).frames for f in sorted(take.glob("*.wav"))]
-    print(f"{args.inputs} inputs (24-bit) recorded while {args.stems} stereo stems + click "
-          f"played, {PERIOD}-frame periods, {args.minutes:g} min paced")
     print(f"xruns {s.xruns}, input overruns {player.engine.overruns}, dropped input periods "
           f"{s.record.dropped}, disk underruns {s.disk_underruns}")
     print(f"files: {len(frames)}, frames each {set(frames)} "
           f"({frames[0] / RATE:.1f} s); take ended: {s.record.problem or 'as asked'}")
     print(f"writer lag behind the audio thread: max {lag / RATE * 1000:.0f} ms "
           f"(the ring holds {player.recorder.ring.capacity / RATE:.0f} s)")
-    print("per-period engine work (last periods):", work_line)
     print(f"peak RSS {peak_rss_mb():.0f} MB")
 
 
@@ -149,6 +154,7 @@ def main() -> None:
     ap.add_argument("--inputs", type=int, default=8)
     ap.add_argument("--stems", type=int, default=16)
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--no-record", action="store_true", help="load: play, record nothing")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix=f"backline-record-{args.what}-"))
     {"load": cmd_load, "kill": cmd_kill}[args.what](args, work)

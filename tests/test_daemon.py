@@ -28,27 +28,38 @@ from transport_rig import CONFIG, position_song
 
 
 class FakeSystemd:
+    """The notify socket, read all the time as systemd does (a full datagram queue would
+    block the daemon's sd_notify)."""
+
     def __init__(self, path: Path) -> None:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(path))
         self.sock.settimeout(0.05)
         self.messages: list[str] = []
+        self._open = True
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-    def collect(self, seconds: float) -> list[str]:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+    def _read(self) -> None:
+        while self._open:
             try:
                 self.messages.append(self.sock.recv(4096).decode())
-            except socket.timeout:
+            except (socket.timeout, OSError):
                 pass
-        return self.messages
+
+    def collect(self, seconds: float) -> list[str]:
+        """The messages that arrive in the next `seconds`."""
+        start = len(self.messages)
+        time.sleep(seconds)
+        return self.messages[start:]
 
     def wait_for(self, text: str, seconds: float = 15) -> bool:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if any(text in m for m in self.collect(0.05)):
-                return True
-        return False
+        return wait_for(lambda: any(text in m for m in self.messages), seconds)
+
+    def close(self) -> None:
+        self._open = False
+        self._reader.join(1)
+        self.sock.close()
 
 
 @pytest.fixture
@@ -65,7 +76,8 @@ def systemd(tmp_path, monkeypatch):
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
     monkeypatch.setenv("WATCHDOG_USEC", "400000")
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
-    return fake
+    yield fake
+    fake.close()
 
 
 def _config_file(tmp_path: Path) -> Path:
@@ -91,7 +103,7 @@ def test_ready_status_watchdog_and_a_clean_stop(library, tmp_path, jack, systemd
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(5) == 0
         assert time.monotonic() - t0 < 2.0
-        assert any("STOPPING=1" in m for m in systemd.collect(0.2))
+        assert systemd.wait_for("STOPPING=1", 1)
     finally:
         proc.kill()
     assert "ready: stopped: song, A (healthy)" in proc.stderr.read()
@@ -115,7 +127,7 @@ def test_a_hung_audio_thread_stops_the_watchdog_pings(library, tmp_path, jack, s
         assert systemd.wait_for("READY=1")
         assert sum("WATCHDOG=1" in m for m in systemd.collect(0.6)) >= 2
         hang = threading.Event()
-        d.player.transport.render = lambda out: hang.wait()     # the audio thread hangs
+        d.player.transport.render = lambda *args: hang.wait()   # the audio thread hangs
         systemd.collect(0.4)                  # what was sent before the hang
         beat = d.player.engine.heartbeat
         systemd.messages.clear()

@@ -130,11 +130,11 @@ def test_paced_playback_and_an_underrun_keep_every_frame(library, tmp_path, monk
         render = p.transport.render
         hiccup = {"at": 40}
 
-        def slow_render(out):                    # one period takes far too long (a stalled CPU)
+        def slow_render(*args):                  # one period takes far too long (a stalled CPU)
             hiccup["at"] -= 1
             if hiccup["at"] == 0:
                 time.sleep(0.3)
-            render(out)
+            render(*args)
         monkeypatch.setattr(p.transport, "render", slow_render)
         p.send(c.Play())
         t0 = time.monotonic()
