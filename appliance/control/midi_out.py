@@ -48,6 +48,7 @@ class ClockPlanner:
         self._end: tuple[int, int, int] | None = None   # (output frame, timeline, index) next
         self._cues: dict[int, list[tuple[int, tuple]]] = {}   # index -> (frame, messages)
         self._files: dict[int, tuple[list[int], list]] = {}    # index -> its MIDI file
+        self._next_tick: tuple | None = None     # (song, timeline frame, tick, its frame)
 
     def plan(self, row) -> list[tuple[int, mido.Message]]:
         out, t0, n, kind, index, start = (int(row[i]) for i in (OUT, TIMELINE, LENGTH, KIND,
@@ -144,14 +145,22 @@ class ClockPlanner:
         return self._files[index]
 
     def _song_ticks(self, song: Song, t0: int, n: int) -> list[int]:
+        """Tick frames in [t0, t0 + n); a segment that goes on from the last one starts
+        from the tick found then (most do: no tempo search a period)."""
         tempo, rate = song.tempo, self.rate
-        k = math.ceil(tempo.qn_at_seconds(Fraction(t0, rate)) * TICKS) - 1
-        while tempo.frame_at(Fraction(k, TICKS), rate) < t0:      # a tick rounds to its frame
-            k += 1
+        if self._next_tick is not None and self._next_tick[0] is song and \
+                self._next_tick[1] == t0:
+            k, f = self._next_tick[2], self._next_tick[3]
+        else:
+            k = math.ceil(tempo.qn_at_seconds(Fraction(t0, rate)) * TICKS) - 1
+            while (f := tempo.frame_at(Fraction(k, TICKS), rate)) < t0:   # ticks round
+                k += 1
         frames = []
-        while (f := tempo.frame_at(Fraction(k, TICKS), rate)) < t0 + n:
+        while f < t0 + n:
             frames.append(f)
             k += 1
+            f = tempo.frame_at(Fraction(k, TICKS), rate)
+        self._next_tick = (song, t0 + n, k, f)
         return frames
 
     def _count_in_ticks(self, song: Song, start: int, t0: int, n: int) -> list[int]:
