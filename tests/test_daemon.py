@@ -374,3 +374,19 @@ def test_midi_in_picks_songs_and_plays_and_midi_out_clocks_in_time(
     ticks = np.array([at for at, m in lights.sent if m.type == "clock"][:100])
     gaps = np.diff(ticks) * 1000                         # 120 bpm: 20.83 ms a tick
     assert abs(np.median(gaps) - 1000 / 48) < 0.5
+
+
+def test_memory_is_locked_where_allowed_and_said_when_not():
+    import ctypes
+    import errno
+    import resource
+    from appliance.service.memory import lock_memory
+    assert lock_memory().startswith("memory locked")     # root here: allowed
+
+    def refused(flags: int) -> int:                      # an unprivileged user over its limit
+        ctypes.set_errno(errno.ENOMEM)
+        return -1
+    soft, _ = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+    limit = "unlimited" if soft == resource.RLIM_INFINITY else f"{soft // 1024} KiB"
+    assert lock_memory(refused) == (f"memory not locked (Cannot allocate memory; LimitMEMLOCK "
+                                    f"{limit}): a page fault can cause a dropout")

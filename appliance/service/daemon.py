@@ -23,6 +23,7 @@ from ..errors import BacklineError, Problems
 from ..timeline.library import Library
 from .front import FrontPanel
 from .logs import log
+from .memory import lock_memory
 from .notify import Notifier
 from .resume import Resume, load_resume, save_resume
 
@@ -132,6 +133,8 @@ class Daemon:
         s = player.state
         log.info("ready: %s", status_text(s), extra=self._fields(s))
         log.info("audio thread: %s", player.engine.realtime)
+        locked = lock_memory()
+        (log.info if locked.startswith("memory locked") else log.warning)("%s", locked)
         self.notifier.ready(status_text(s))
         self._serve(str(target))
         return 0
