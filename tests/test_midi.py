@@ -11,7 +11,7 @@ import midi_backend
 from appliance.config import load_config
 from appliance.control import commands as c
 from appliance.control.midi import MidiPorts
-from appliance.control.midi_map import MidiMap
+from appliance.control.midi_map import MidiMap, MidiSpec
 from appliance.errors import BacklineError
 from conftest import write_config
 
@@ -191,3 +191,34 @@ def test_midi_learn_from_the_menu(tmp_path):
     assert panel.view(State()).title == "Press a pedal"
     panel.command(c.MenuBack())                          # gave up: stop listening
     assert boxed[-1] == c.LearnMidi("") and panel.view(State()).title == "MIDI learn"
+
+
+def test_real_virtual_ports_through_rtmidi_on_a_jack_server():
+    """End to end with python-rtmidi's JACK backend: a virtual foot controller and a
+    virtual lighting desk, found by name like real ones."""
+    from alsa_doubles import Jack
+    from appliance.control.midi_map import MidiRule
+    from appliance.control.names import parse_command
+    from conftest import wait_for
+    jack = Jack(period=256, channels=2)
+    try:
+        backend = mido.Backend("mido.backends.rtmidi/UNIX_JACK")
+        pedal = backend.open_output("MC6 test", virtual=True)
+        desk = backend.open_input("Lights test", virtual=True)
+        spec = MidiSpec(inputs=("mc6 test",), outputs=("lights test",),
+                        rules=(MidiRule("note", 60, command=parse_command("toggle-play")),))
+        sent: list[c.Command] = []
+        ports = MidiPorts(spec, send=sent.append, backend=backend)
+        ports.scan()
+        assert list(ports.inputs) == ["RtMidiOut Client:MC6 test"]
+        pedal.send(mido.Message("note_on", note=60, velocity=100))
+        assert wait_for(lambda: sent == [c.TogglePlay()])
+        ports.send(mido.Message("start"))
+        got: list = []
+        assert wait_for(lambda: got.extend(desk.iter_pending()) or got)
+        assert got[0].type == "start"
+        ports.close()
+        pedal.close()
+        desk.close()
+    finally:
+        jack.stop()
