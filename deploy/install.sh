@@ -69,7 +69,7 @@ if [ "$action" = uninstall ]; then
     if [ "$live" = yes ]; then
         systemctl disable --now backline.service 2>/dev/null || true
     fi
-    rm -f "$root/etc/systemd/system/backline.service"
+    rm -f "$root/etc/systemd/system/backline.service" "$root/etc/polkit-1/rules.d/50-backline.rules"
     rm -rf "$root/opt/backline"
     [ "$live" = yes ] && systemctl daemon-reload
     say "removed; /etc/backline and the library in /var/lib/backline are kept"
@@ -96,6 +96,7 @@ if [ "$live" = yes ]; then
 fi
 
 put_file "$here/systemd/backline.service" "$root/etc/systemd/system/backline.service" 0644
+put_file "$here/systemd/50-backline.rules" "$root/etc/polkit-1/rules.d/50-backline.rules" 0644
 if [ ! -f "$root/etc/backline/config.toml" ]; then
     put_file "$profile_file" "$root/etc/backline/config.toml" 0644
 fi

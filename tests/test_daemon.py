@@ -390,3 +390,23 @@ def test_memory_is_locked_where_allowed_and_said_when_not():
     limit = "unlimited" if soft == resource.RLIM_INFINITY else f"{soft // 1024} KiB"
     assert lock_memory(refused) == (f"memory not locked (Cannot allocate memory; LimitMEMLOCK "
                                     f"{limit}): a page fault can cause a dropout")
+
+
+def test_stopping_the_daemon_closes_a_running_take_with_its_files_valid(
+        library, tmp_path, jack, systemd):
+    import tomllib
+    import soundfile as sf
+    position_song(library, "one", bars=2)
+    d, t = _daemon(tmp_path, library / "songs" / "one", inputs={"vox": 1}, input_channels=2,
+                   recordings=tmp_path / "rec")
+    try:
+        assert systemd.wait_for("READY=1")
+        d.player.send(c.Record(True))
+        assert wait_for(lambda: d.player.state.record.seconds > 0.5)
+    finally:
+        d.request_stop()                                   # SIGTERM does this
+        t.join(5)
+    take = next((tmp_path / "rec").iterdir())
+    meta = tomllib.loads((take / "take.toml").read_text())
+    assert meta["complete"] is True and meta["stopped"] == "the box stopped"
+    assert sf.info(str(take / "vox.wav")).frames == meta["frames"] > 24000

@@ -25,6 +25,9 @@ def test_install_writes_the_box_and_twice_changes_nothing(tmp_path):
     assert r.returncode == 0, r.stderr
     unit = root / "etc" / "systemd" / "system" / "backline.service"
     assert unit.read_text() == (REPO / "systemd" / "backline.service").read_text()
+    rule = root / "etc/polkit-1/rules.d/50-backline.rules"      # the menu may power off
+    assert rule.read_text() == (REPO / "systemd" / "50-backline.rules").read_text()
+    assert 'subject.user == "backline"' in rule.read_text()
     assert 'device = "hw:CARD=sndrpihifiberry,DEV=0"' in (root / "etc/backline/config.toml").read_text()
     assert (root / "boot/firmware/config.txt").read_text() == \
         "dtparam=audio=on\ndtoverlay=hifiberry-dacplusadc\n"
@@ -54,6 +57,7 @@ def test_unknown_profile_and_uninstall(tmp_path):
     r = _install(root, "--uninstall")
     assert r.returncode == 0
     assert not (root / "etc/systemd/system/backline.service").exists()
+    assert not (root / "etc/polkit-1/rules.d/50-backline.rules").exists()
     assert (root / "var/lib/backline/library").is_dir()        # the musician's files stay
 
 
