@@ -55,6 +55,7 @@ class Config:
     record_format: str = "PCM_24"         # PCM_24 or FLOAT
     latency: int = 0                      # round trip out -> in, frames (backline calibrate)
     midi: MidiSpec = MidiSpec()
+    warnings: tuple = ()                  # Problems that left a part out (the daemon logs them)
 
 
 def config_path(explicit: str | Path | None) -> Path | None:
@@ -141,7 +142,12 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     if not out_table.data:
         outputs = dict(d.outputs) if channels >= 2 else {"foh": (1,), "click": (1,)}
     controls = read_controls(top, tuple(outputs))
-    midi = read_midi(top, tuple(outputs))
+    # a broken MIDI mapping leaves that mapping out, it never keeps the box from playing
+    midi_problems = Problems()
+    midi = read_midi(Table(data, file=path, where="", problems=midi_problems), tuple(outputs))
+    top.table("midi")
+    for p in midi_problems:
+        problems.warn(p.file, p.field, f"{p.message}; left out")
     top.finish()
     if problems.errors:
         return None
@@ -152,4 +158,4 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   input_channels=input_channels, inputs=inputs,
                   recordings=(base / recordings) if recordings else d.recordings,
                   record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency,
-                  midi=midi)
+                  midi=midi, warnings=tuple(p for p in problems if p.warning))

@@ -410,3 +410,14 @@ def test_stopping_the_daemon_closes_a_running_take_with_its_files_valid(
     meta = tomllib.loads((take / "take.toml").read_text())
     assert meta["complete"] is True and meta["stopped"] == "the box stopped"
     assert sf.info(str(take / "vox.wav")).frames == meta["frames"] > 24000
+
+
+def test_the_daemon_says_which_parts_of_the_config_it_left_out(tmp_path, caplog):
+    from appliance.config import load_config
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[library]\npath = "{tmp_path / "nowhere"}"\n'
+                   '[[midi.map]]\nnote = 60\ncommand = "dance"\n')
+    d = Daemon(load_config(cfg), state_path=tmp_path / "st.json")
+    assert d.run() == 1                                  # (no library: nothing to play)
+    assert f"{cfg}: warning: midi.map[1].command: unknown command 'dance'" in caplog.text
+    assert "; left out" in caplog.text

@@ -90,6 +90,8 @@ class Daemon:
         self._stop.set()
 
     def run(self) -> int:
+        for p in self.config.warnings:             # parts of the config left out, and why
+            log.warning("%s", p)
         problems = Problems()
         resume = load_resume(self.state_path, problems)
         for p in problems:
