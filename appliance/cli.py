@@ -97,7 +97,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     config = _config(args)
     path = Path(args.library)
-    problems = Problems()
+    problems = Problems(config.warnings)        # what the config leaves out, first
     if (path / SONG_FILE).is_file():
         song_dirs = [path]
         setlists: list[Path] = []

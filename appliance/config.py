@@ -32,6 +32,7 @@ def _default_recordings() -> Path:
 
 
 RECORD_FORMATS = {"24": "PCM_24", "float": "FLOAT"}
+PANEL_KEYS = ("hat", "controls", "switch", "combo", "encoder", "led", "display", "midi")
 
 
 @dataclass(frozen=True)
@@ -141,12 +142,13 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     rec.finish()
     if not out_table.data:
         outputs = dict(d.outputs) if channels >= 2 else {"foh": (1,), "click": (1,)}
-    controls = read_controls(top, tuple(outputs))
-    # a broken MIDI mapping leaves that mapping out, it never keeps the box from playing
-    midi_problems = Problems()
-    midi = read_midi(Table(data, file=path, where="", problems=midi_problems), tuple(outputs))
-    top.table("midi")
-    for p in midi_problems:
+    # a broken control or MIDI mapping is left out; it never keeps the box from playing
+    part_problems = Problems()
+    controls = read_controls(Table(data, file=path, where="", problems=part_problems),
+                             tuple(outputs))
+    midi = read_midi(Table(data, file=path, where="", problems=part_problems), tuple(outputs))
+    top.read_elsewhere(*PANEL_KEYS)
+    for p in part_problems:
         problems.warn(p.file, p.field, f"{p.message}; left out")
     top.finish()
     if problems.errors:

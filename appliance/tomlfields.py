@@ -86,6 +86,10 @@ class Table:
                 return None if default is _MISSING else default
         return value
 
+    def read_elsewhere(self, *keys: str) -> None:
+        """These keys are read by another Table over the same data (not unknown here)."""
+        self._used.update(keys)
+
     def tables(self, key: str) -> list["Table"]:
         """An array of tables (`[[key]]`), each as a Table named key[N] (1-based)."""
         self._used.add(key)

@@ -15,7 +15,6 @@ from appliance.control.gestures import Gestures
 from appliance.control.gpio import Footswitches, Lights
 from appliance.control.names import parse_command, turn_command
 from appliance.control.panel import Panel
-from appliance.errors import BacklineError
 from appliance.sim.hands import Hands
 from conftest import wait_for, write_config
 
@@ -382,20 +381,22 @@ def test_the_main_menu_offers_record_only_where_there_are_inputs(board):
     ('[display]\ntype = "hd44780"\nbus = "spi"\n',
      "display.bus: an hd44780 is driven through its I2C backpack (PCF8574), not spi"),
 ])
-def test_bad_control_config_names_the_field(tmp_path, text, says):
-    path = write_config(tmp_path / "config.toml", text)
-    with pytest.raises(BacklineError) as err:
-        load_config(path)
-    assert any(says in str(p) and str(path) in str(p) for p in err.value.problems), \
-        [str(p) for p in err.value.problems]
+def test_bad_control_config_names_the_field_and_leaves_only_that_out(tmp_path, text, says):
+    """The box still starts: a broken control is left out, the rest of the panel works."""
+    path = write_config(tmp_path / "config.toml", text + '[[switch]]\nname = "good"\npin = 26\n'
+                        'perform = { press = "play" }\n')
+    config = load_config(path)
+    assert any(says in str(p) and str(path) in str(p) and str(p).endswith("; left out")
+               for p in config.warnings), [str(p) for p in config.warnings]
+    assert "good" in [sw.name for sw in config.controls.switches]
 
 
 def test_a_combo_without_a_command_is_one_problem(tmp_path):
     path = write_config(tmp_path / "config.toml", '[[switch]]\nname = "a"\npin = 5\n'
                         '[[switch]]\nname = "b"\npin = 6\n[[combo]]\nswitches = ["a", "b"]\n')
-    with pytest.raises(BacklineError) as err:
-        load_config(path)
-    assert [p.field for p in err.value.problems] == ["combo[1].command"]
+    config = load_config(path)
+    assert [p.field for p in config.warnings] == ["combo[1].command"]
+    assert config.controls.combos == ()
 
 
 def test_every_hat_profile_loads_and_guards_its_pins(tmp_path):
@@ -405,6 +406,15 @@ def test_every_hat_profile_loads_and_guards_its_pins(tmp_path):
         assert load_config(profile).controls is not None
     text = (profiles[0].parent / "hifiberry-dacplus-adc.toml").read_text()
     path = write_config(tmp_path / "c.toml", text + '\n[[switch]]\npin = 19\n')
-    with pytest.raises(BacklineError, match="switch\\[1\\].pin: GPIO19 is already used by "
-                                            "the audio HAT \\(HiFiBerry DAC\\+ ADC\\)"):
-        load_config(path)
+    config = load_config(path)
+    assert "switch[1].pin: GPIO19 is already used by the audio HAT (HiFiBerry DAC+ ADC)" in \
+        str(config.warnings[0]) and config.controls.switches == ()
+
+
+def test_backline_check_says_what_the_config_leaves_out(tmp_path):
+    from conftest import run_cli
+    cfg = write_config(tmp_path / "config.toml", '[[switch]]\npin = 40\n')
+    r = run_cli("check", Path(__file__).parents[1] / "appliance" / "demo", "--config", cfg)
+    assert r.code == 0
+    assert "switch[1].pin: must be a GPIO number from 0 to 27, not 40; left out" in r.err
+    assert "0 errors, 1 warnings" in r.err
