@@ -25,13 +25,14 @@ class SegmentLog:
     def add(self, out_frame: int, timeline: int, length: int, kind: int, index: int,
             start: int) -> None:
         """`start`: the song frame play started from (a count-in ends there)."""
-        row = self.data[self.written % self.capacity]
-        row[OUT] = out_frame
-        row[TIMELINE] = timeline
-        row[LENGTH] = length
-        row[KIND] = kind
-        row[INDEX] = index
-        row[START] = start
+        r = self.written % self.capacity             # scalar stores: no view is made
+        data = self.data
+        data[r, OUT] = out_frame
+        data[r, TIMELINE] = timeline
+        data[r, LENGTH] = length
+        data[r, KIND] = kind
+        data[r, INDEX] = index
+        data[r, START] = start
         self.written += 1
 
     def rows(self, start: int) -> tuple[int, np.ndarray]:
