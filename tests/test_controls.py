@@ -268,6 +268,12 @@ def test_menu_setlists_open_only_while_stopped(board):
     assert panel.view(State(transport=PLAYING)).items == ("Stop the song first",)
     panel.command(c.MenuSelect())                    # back to the main menu
     assert panel.view(State()).title == "Menu"
+    recording = State(record=RecordState(running=True))
+    panel.view(recording)
+    panel.command(c.MenuSelect())                    # stopped, but a take runs
+    assert panel.view(recording).items == ("Stop recording first",)
+    panel.command(c.MenuSelect())
+    panel.view(State())
     panel.command(c.MenuSelect())                    # stopped now: the setlists
     assert panel.view(State()).items == ("friday",)
     panel.command(c.MenuSelect())

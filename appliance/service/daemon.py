@@ -232,6 +232,9 @@ class Daemon:
         if player.state.transport not in (STOPPED, LOADING):     # the menu says so too
             log.warning("%s: not opened; stop the song first", path)
             return
+        if player.state.record.running:              # a rehearsal take goes on
+            log.warning("%s: not opened; stop recording first", path)
+            return
         problems = Problems()
         try:
             new = Player.open(path, self.config, problems, device=self.device)

@@ -118,6 +118,8 @@ class Menu:
             self._pages.append(_Page(SONGS, songs, self._song, max(0, self._state.index - 1)))
         elif item == SETLISTS and self._state.transport not in (STOPPED, LOADING):
             self._pages.append(_Page(SETLISTS, ["Stop the song first"], self._back))
+        elif item == SETLISTS and self._state.record.running:
+            self._pages.append(_Page(SETLISTS, ["Stop recording first"], self._back))
         elif item == SETLISTS:
             paths = self._setlists()
             self._pages.append(_Page(SETLISTS, [p.stem for p in paths],
