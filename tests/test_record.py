@@ -254,3 +254,16 @@ def test_calibrate_without_a_cable_says_so_and_changes_nothing(loopback):
     assert r.code == 1
     assert "input 2: no clear click came back: connect an output to this input" in r.err
     assert cfg.read_text() == before
+
+
+def test_backline_record_follows_a_song_from_its_count_in(rig, tmp_path):
+    folder, ref, _ = rig
+    proc = _record_cli(tmp_path, "--inputs", "2", "--song", str(folder),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    take = Path(out.strip().splitlines()[-1].removeprefix("take: "))
+    assert take.name.endswith("-s-take1")
+    got, _ = sf.read(str(take / "in2.wav"), dtype="int32")
+    want = np.clip(np.rint(ref[:, 1] * 2 ** 23), -2 ** 23, 2 ** 23 - 1).astype(np.int32)
+    assert np.array_equal(got >> 8, want)              # the click, from the count-in on
