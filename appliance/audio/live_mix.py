@@ -1,0 +1,101 @@
+"""The live mix, the transport's mixing commands: stem levels (per output too), mutes,
+solos and output masters, applied to the song playing. Output masters and the click's
+level outlive a song (the next one gets them); a stem's level belongs to its song.
+
+A mixin of `Transport`: it runs in the audio thread between periods like every command.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..control import commands as c
+from .loaded import COUNT_IN as COUNT_IN_INPUT
+
+if TYPE_CHECKING:
+    from .loaded import LoadedSong
+    from .show import SongBank
+
+
+class LiveMix:
+    song: LoadedSong | None
+    bank: SongBank
+    output_gain_db: dict[str, float]     # output -> master level, for every song
+    click_db: float | None               # the click's level, for every song
+    click_sends: dict[str, float]        # the click's level in each output's own mix
+
+    def _stem(self, name: str):
+        if self.song is None:
+            return None
+        try:
+            return self.song.mixer.input(name)
+        except KeyError:
+            return None
+
+    def _no_stem(self, name: str) -> str:
+        names = ", ".join(i.name for i in self.song.mixer.inputs if i.name != COUNT_IN_INPUT) \
+            if self.song else ""
+        return f"no stem {name!r}" + (f" (this song has {names})" if names else "")
+
+    def _cmd_SetGain(self, cmd: c.SetGain) -> str:
+        return self._set_level(cmd.stem, cmd.output, lambda old: cmd.db)
+
+    def _cmd_NudgeGain(self, cmd: c.NudgeGain) -> str:
+        lo, hi = c.GAIN_RANGE
+        return self._set_level(cmd.stem, cmd.output, lambda old: min(hi, max(lo, old + cmd.db)))
+
+    def _set_level(self, stem: str, output: str, new) -> str:
+        inp = self._stem(stem)
+        if inp is None and stem == "click" and self.song is None:   # kept for the next song
+            if output:
+                self.click_sends[output] = new(self.click_sends.get(output, 0.0))
+            else:
+                self.click_db = new(self.click_db or 0.0)
+            return ""
+        if inp is None:
+            return self._no_stem(stem)
+        if output and output not in self.song.mixer.outputs:
+            return f"no output {output!r}"
+        if output:
+            inp.sends[output] = new(inp.sends.get(output, 0.0))
+            if inp.name == "click":
+                self.click_sends[output] = inp.sends[output]
+        else:
+            inp.gain_db = new(inp.gain_db)
+            if inp.name == "click":
+                self.click_db = inp.gain_db
+        self.song.mixer.update()
+        return ""
+
+    def _cmd_Mute(self, cmd: c.Mute) -> str:
+        inp = self._stem(cmd.stem)
+        if inp is None:
+            return self._no_stem(cmd.stem)
+        inp.muted = cmd.on
+        self.song.mixer.update()
+        return ""
+
+    def _cmd_Solo(self, cmd: c.Solo) -> str:
+        inp = self._stem(cmd.stem)
+        if inp is None or inp.is_click:
+            return self._no_stem(cmd.stem)
+        inp.solo = cmd.on
+        self.song.mixer.update()
+        return ""
+
+    def _cmd_SetOutputGain(self, cmd: c.SetOutputGain) -> str:
+        return self._set_output(cmd.output, lambda old: cmd.db)
+
+    def _cmd_NudgeOutputGain(self, cmd: c.NudgeOutputGain) -> str:
+        lo, hi = c.GAIN_RANGE
+        return self._set_output(cmd.output, lambda old: min(hi, max(lo, old + cmd.db)))
+
+    def _set_output(self, output: str, new) -> str:
+        outputs = self.bank.config.outputs
+        if output not in outputs:
+            return f"no output {output!r} (outputs: {', '.join(outputs)})"
+        db = new(self.output_gain_db.get(output, 0.0))
+        self.output_gain_db[output] = db          # kept for every song from now on
+        if self.song is not None:
+            self.song.mixer.output_gain_db[output] = db
+            self.song.mixer.update()
+        return ""
