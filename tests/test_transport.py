@@ -359,3 +359,15 @@ def test_a_writer_that_falls_behind_ends_the_take_without_overwriting_it(song, t
     assert rec.ring.written == 1024                 # nothing the writer still needs was lost
     assert rec.ring.data[0, 0] == 0 and rec.ring.data[1023, 0] == 896
     close(t)
+
+
+def test_bar_ones_count_in_is_built_by_the_loader_not_the_audio_thread(library, tmp_path):
+    from fractions import Fraction
+    folder = position_song(library, "s", bars=2, count_in=1)
+    t = rig(Show.of_song(folder), tmp_path)
+    song = t.bank.get(0)
+    assert Fraction(0) in song._count_ins                # built when the song was loaded
+    built = song._count_ins[Fraction(0)][1]
+    run(t, 256, {0: [c.Play()]})
+    assert t._ci_track is built                          # Play used it as it was
+    close(t)

@@ -2,7 +2,7 @@
 scheduled, mixer routed to the configured outputs."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
@@ -62,19 +62,26 @@ class LoadedSong:
     stream: SongStream
     positions: Positions
     disks: tuple[DiskThread, ...] = ()
+    _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
 
     @property
     def rate(self) -> int:
         return self.config.rate
 
     def count_in(self, start_qn: Fraction = Fraction(0)) -> tuple[grid.CountIn, ClickTrack]:
-        ci = grid.count_in(self.song, self.rate, start_qn)
-        frames, kinds = grid.count_in_schedule(ci)
-        return ci, ClickTrack(frames, kinds, self.click.sounds)
+        """The count-in before `start_qn`, built once: bar 1's by the loader (`prepare`), so
+        the audio thread does no tempo maths when a song starts from the top."""
+        if start_qn not in self._count_ins:
+            ci = grid.count_in(self.song, self.rate, start_qn)
+            frames, kinds = grid.count_in_schedule(ci)
+            self._count_ins[start_qn] = (ci, ClickTrack(frames, kinds, self.click.sounds))
+        return self._count_ins[start_qn]
 
     def prepare(self, frame: int) -> None:
         """The next frames played will be from `frame` (stopped, or about to start)."""
         self.stream.prepare(frame)
+        if frame == 0 and self.song.count_in_bars:
+            self.count_in(Fraction(0))
 
     def cue(self, frame: int) -> None:
         """A jump to `frame` is coming: start reading it ahead."""
