@@ -2,7 +2,6 @@
 through the real gpiozero devices, gestures, panel and menu."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest

@@ -1,7 +1,6 @@
 """The display: drawn on luma's `dummy` device from state snapshots."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest

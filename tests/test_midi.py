@@ -172,7 +172,6 @@ def test_midi_learn_maps_the_next_pedal_and_the_config_keeps_it(spec, backend, t
 
 
 def test_midi_learn_from_the_menu(tmp_path):
-    from pathlib import Path
     from appliance.audio.state import State
     from appliance.control.layout import Controls
     from appliance.control.panel import Panel

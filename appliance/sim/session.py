@@ -14,7 +14,7 @@ from pathlib import Path
 from ..config import Config
 from ..control.keyboard import Keys
 from ..control.layout import Controls, read_controls
-from ..errors import BacklineError, Problem, Problems
+from ..errors import BacklineError, Problems
 from ..tomlfields import Table, load_toml
 from ..ui.display import PixelScreen, TextScreen
 from .audio import SimAudio
