@@ -45,7 +45,10 @@ class MidiPorts(threading.Thread):
 
     def run(self) -> None:
         while True:
-            self.scan()
+            try:
+                self.scan()
+            except Exception as exc:        # never let one bad scan end the looking
+                self._say("scan", f"MIDI ports could not be listed: {exc}")
             if self._halt.wait(RESCAN_S):
                 return
 
@@ -60,7 +63,7 @@ class MidiPorts(threading.Thread):
         self._keep(self.outputs, outs, self.spec.outputs, "out")
 
     def _keep(self, open_: dict, names: list[str], wanted: tuple[str, ...], way: str) -> None:
-        for name in [n for n in open_ if n not in names]:
+        for name in [n for n in list(open_) if n not in names]:   # (send() may drop one too)
             log.warning("MIDI %s %r went away; looking for it again", way, name)
             self._close(open_.pop(name))
         for pattern in wanted:
