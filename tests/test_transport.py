@@ -371,3 +371,21 @@ def test_bar_ones_count_in_is_built_by_the_loader_not_the_audio_thread(library, 
     run(t, 256, {0: [c.Play()]})
     assert t._ci_track is built                          # Play used it as it was
     close(t)
+
+
+def test_a_writer_that_stalled_between_takes_does_not_shut_the_ring_for_good(song, tmp_path):
+    from appliance.audio.recorder import CaptureRing, Recorder, TakeStart
+    t = rig(Show.of_song(song), tmp_path)
+    rec = Recorder({"in": 0})
+    rec.attach(1, 48000, 128)
+    rec.ring = CaptureRing(1, 1024)
+    block = np.ones((128, 1), np.float32)
+    for frame in range(0, 4096, 128):               # idle, and the writer is not there
+        rec.follow_transport(frame, t.state, t)
+        rec.keep(frame, block * frame)
+    assert rec.ring.written == 4096                  # kept on going
+    rec.ring.consumed = rec.ring.written             # the writer is back
+    rec.apply(c.Record(True), 4096, t)
+    rec.keep(4096, block)
+    assert isinstance(rec.events[-1], TakeStart) and rec.running and not rec.problem
+    close(t)

@@ -85,6 +85,7 @@ class Recorder:
     dropped: int = 0                 # periods of input lost to overruns during takes
     _index: int = -1                 # the setlist position a follow take is recording
     until: int = 0                   # a free take of a set length ends at this output frame
+    needed_until: int = 0            # the last take's end: input after it is nobody's yet
     take_name: str = ""              # the writer's: the running (or last) take's folder
     left_s: float | None = None      # the writer's: recording time left on the disk
 
@@ -154,7 +155,11 @@ class Recorder:
         self._abs.max(axis=0, out=self._peak)
         np.maximum(self.peaks, self._peak, out=self.peaks)
         ring = self.ring
-        if ring.room(frame, len(block)):
+        n = len(block)
+        # between takes, what lies past the last take's end is nobody's: a writer that
+        # stalled while idle must not keep the ring shut for good
+        if ring.room(frame, n) or (not self.running and    # the frames it would overwrite
+                                   frame - ring.capacity >= self.needed_until):
             ring.push(frame, block)
         elif self.running:                                # the writer fell behind
             self._stop(frame, "the disk fell behind: recording stopped")
@@ -185,6 +190,7 @@ class Recorder:
 
     def _stop(self, frame: int, reason: str = "") -> None:
         self.events.append(TakeStop(frame + self.latency, reason))
+        self.needed_until = frame + self.latency
         self.running = ""
         if reason:
             self.problem = reason
