@@ -372,8 +372,9 @@ def test_midi_in_picks_songs_and_plays_and_midi_out_clocks_in_time(
     kinds = [m.type for _, m in lights.sent]
     assert kinds[0] == "start" and kinds[1] == "clock"
     ticks = np.array([at for at, m in lights.sent if m.type == "clock"][:100])
-    gaps = np.diff(ticks) * 1000                         # 120 bpm: 20.83 ms a tick
-    assert abs(np.median(gaps) - 1000 / 48) < 0.5
+    gaps = np.diff(ticks) * 1000                         # 120 bpm: 20.83 ms a tick, at the
+    assert abs(np.median(gaps) - 1000 / 48) < 2.0        # pace of JACK's dummy clock (not
+    assert gaps.min() > 1                                # exactly the wall's): not in bursts
 
 
 def test_memory_is_locked_where_allowed_and_said_when_not():
