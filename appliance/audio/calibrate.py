@@ -20,6 +20,7 @@ import soundfile as sf
 from ..config import Config
 from ..control import commands as c
 from ..errors import BacklineError, Problem, Problems
+from ..files import replace_file
 
 MAX_LATENCY_S = 0.5        # longer than any sound card's round trip
 CLEAR_MATCH = 4.0          # the best match must stand this far above the typical one
@@ -113,4 +114,4 @@ def store_latency(path: Path, frames: int) -> None:
         else:
             body = line + "\n" + body
         text = text[:start] + body + text[end:]
-    path.write_text(text)
+    replace_file(path, text)                 # a power cut never leaves half a config

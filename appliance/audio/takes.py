@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import replace_file
 from ..timeline import grid
 from .recorder import Recorder, TakeStart, TakeStop
 from .wavfile import TakeFile, repair
@@ -241,7 +242,7 @@ def _toml_value(v: object) -> str:
 
 
 def write_take_toml(folder: Path, meta: dict) -> None:
-    """Written whole to a temporary file and renamed: never half a take.toml."""
+    """Never half a take.toml (`replace_file`); on a full disk, over the old one in place."""
     lines = ["# A Backline take: each file is one input, starting at start_frame on the",
              "# song's timeline (bar 1 beat 1 = 0; the count-in is before it).", ""]
     tables = {k: v for k, v in meta.items() if isinstance(v, list)}
@@ -252,15 +253,9 @@ def write_take_toml(folder: Path, meta: dict) -> None:
         for row in rows:
             lines += ["", f"[[{k}]]", *(f"{a} = {_toml_value(b)}" for a, b in row.items())]
     text = "\n".join(lines) + "\n"
-    tmp = folder / (TAKE_FILE + ".tmp")
     try:
-        with open(tmp, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, folder / TAKE_FILE)
+        replace_file(folder / TAKE_FILE, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         if exc.errno != errno.ENOSPC or not (folder / TAKE_FILE).exists():
             raise
         with open(folder / TAKE_FILE, "r+") as f:    # a full disk: over the old one, in the
