@@ -145,10 +145,7 @@ class Engine:
         while commands:
             cmd = commands.popleft()
             if isinstance(cmd, RECORDING):
-                reason = self.recorder.apply(cmd, self.output_frame, transport)
-                if reason:
-                    transport.rejected = f"{cmd.name}: {reason}"
-                    transport.publish()
+                transport.reject(cmd, self.recorder.apply(cmd, self.output_frame, transport))
             else:
                 transport.apply(cmd)
 

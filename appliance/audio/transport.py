@@ -148,7 +148,10 @@ class Transport(LiveMix):
     def apply(self, cmd: c.Command) -> None:
         self._take_ready()
         handler = getattr(self, f"_cmd_{type(cmd).__name__}", None)
-        reason = handler(cmd) if handler else "not a transport or mix command"
+        self.reject(cmd, handler(cmd) if handler else "not a transport or mix command")
+
+    def reject(self, cmd: c.Command, reason: str) -> None:
+        """Say why `cmd` changed nothing (`reason` empty: it was taken), and publish."""
         if reason:
             self.rejected = f"{cmd.name}: {reason}"
         self.publish()
