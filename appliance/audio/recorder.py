@@ -81,7 +81,6 @@ class Recorder:
     start_frame: int = 0
     problem: str = ""
     fault: str = ""                  # set by the writer (disk full ...): ends the take
-    takes: int = 0
     dropped: int = 0                 # periods of input lost to overruns during takes
     _index: int = -1                 # the setlist position a follow take is recording
     until: int = 0                   # a free take of a set length ends at this output frame
@@ -185,7 +184,6 @@ class Recorder:
                                      self.latency))
         self.running = mode
         self.start_frame = frame
-        self.takes += 1
         return ""
 
     def _stop(self, frame: int, reason: str = "") -> None:

@@ -95,7 +95,7 @@ class ClockPlanner:
         while (f := math.floor(j * per_qf + Fraction(1, 2))) < t0 + n:
             if f >= t0:
                 piece = (j + base) % 8
-                h, m, sec, fr = self._hmsf(base + j - (j + base) % 8)
+                h, m, sec, fr = self._hmsf(base + j - piece)
                 nibble = [fr & 15, fr >> 4, sec & 15, sec >> 4, m & 15, m >> 4,
                           h & 15, (h >> 4) & 1 | MTC_RATE_BITS[fps] << 1][piece]
                 msgs.append((out + f - t0, mido.Message("quarter_frame", frame_type=piece,
