@@ -2,11 +2,17 @@
 """The audio engine under JACK's dummy backend (real-time pacing, no sound card).
 
     .venv/bin/python bench/engine.py work     [--period 128] [--stems 16] [--seconds 60]
+                                              [--display FPS]
     .venv/bin/python bench/engine.py latency  [--period 128]
     .venv/bin/python bench/engine.py memory   [--stems 32] [--minutes 60] [--seconds 60]
     .venv/bin/python bench/engine.py soak     [--period 256] [--minutes 30]
 
-work:    per-period engine work (commands + mix) as a fraction of the period.
+work:    per-period engine work (commands + mix) as a fraction of the period: wall time,
+         and the CPU time the audio thread ran (the difference is waiting: for the GIL,
+         or for the CPU). The peer, run first on the same JACK server for as long: a bare
+         loop in a fresh process, no other thread, doing the same mix in three numpy
+         calls, which shows what this machine allows any Python audio loop.
+         `--display 30` adds a display thread drawing the state at 30 fps, as the daemon.
 latency: frames from a Play command to its first sound reaching ALSA.
 memory:  peak RSS while playing a long many-stem song, sampled as it plays.
 soak:    xruns and disk underruns with a CPU-heavy neighbour and heavy disk reads.
@@ -32,6 +38,7 @@ from appliance.audio.player import Player  # noqa: E402
 from appliance.audio.state import STOPPED  # noqa: E402
 from appliance.config import Config  # noqa: E402
 from appliance.control import commands as c  # noqa: E402
+from appliance.audio.engine import RT_PRIORITY  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
 
 OUTPUTS = {"foh": (1, 2), "ears": (3, 4), "click": (5, 3, 4), "cue": (6, 7)}
@@ -70,10 +77,52 @@ def percentiles(ns: np.ndarray, period: int) -> str:
             f"  ({len(ns)} periods)")
 
 
+def cmd_bare(args, work: Path) -> None:
+    """The peer: the same stems-and-click mix as bare numpy in a loop (run as a subprocess)."""
+    import alsaaudio
+    period, rows = args.period, 2 * args.stems + 1
+    pcm = alsaaudio.PCM(type=alsaaudio.PCM_PLAYBACK, rate=48000, channels=8,
+                        format=alsaaudio.PCM_FORMAT_FLOAT_LE, periodsize=period, periods=3,
+                        device=args.device)
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
+    ring = np.random.default_rng(1).random((rows, 1 << 16), dtype=np.float32) * 0.01
+    block = np.zeros((rows, period), dtype=np.float32)
+    matrix = np.full((rows, 8), 0.1, dtype=np.float32)
+    out = np.zeros((period, 8), dtype=np.float32)
+    n = int(args.seconds * 48000 / period)
+    wall, cpu = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    pos = 0
+    for i in range(n):
+        t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
+        np.copyto(block, ring[:, pos:pos + period])
+        out.fill(0.0)
+        np.dot(block.T, matrix, out=out)
+        pos = (pos + period) % (ring.shape[1] - period)
+        wall[i], cpu[i] = time.perf_counter_ns() - t0, time.thread_time_ns() - c0
+        pcm.write(out)
+    pcm.close()
+    print("bare numpy loop, same server:", percentiles(wall[5:], period))
+    print("  cpu:", percentiles(cpu[5:], period))
+
+
 def cmd_work(args, work: Path) -> None:
     jack, player = setup(work, period=args.period, stems=args.stems, seconds=args.seconds + 10)
+    subprocess.run([sys.executable, __file__, "bare", "--period", str(args.period),
+                    "--stems", str(args.stems), "--seconds", str(args.seconds),
+                    "--device", "jackhat"], check=True)
+    display = None
+    if args.display:
+        import warnings
+        warnings.simplefilter("ignore")
+        from luma.oled.device import ssd1306
+        from appliance.ui.display import Display, PixelScreen
+        from display import _Wire
+        display = Display(PixelScreen(ssd1306(serial_interface=_Wire())),
+                          state=lambda: player.state, menu=lambda s: None, fps=args.display)
     try:
         player.start()
+        if display:
+            display.start()
         time.sleep(1)                               # the song's first second read ahead
         player.send(c.Play())
         time.sleep(args.seconds)
@@ -83,6 +132,7 @@ def cmd_work(args, work: Path) -> None:
         print(f"{args.stems} stereo stems + click -> 8 ch, {args.period}-frame periods, "
               f"{args.seconds:g} s paced")
         print("per-period engine work:", percentiles(ns, args.period))
+        print("  cpu:", percentiles(player.engine.cpu_ns[:n][5:], args.period))
         print("audio thread:", player.engine.realtime)
         print(f"xruns {s.xruns}, disk underruns {s.disk_underruns}, health {s.health}")
     finally:
@@ -173,17 +223,20 @@ def cmd_soak(args, work: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=("work", "latency", "memory", "soak"))
+    ap.add_argument("what", choices=("work", "bare", "latency", "memory", "soak"))
     ap.add_argument("--period", type=int, default=128)
     ap.add_argument("--stems", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--display", type=float, default=0.0,
+                    help="work: an SSD1306 display thread drawing the state at this fps")
+    ap.add_argument("--device", default="jackhat", help="bare: the ALSA device")
     ap.add_argument("--null", action="store_true", help="memory: ALSA null device, not JACK")
     args = ap.parse_args()
     work = Path(tempfile.gettempdir()) / f"backline-engine-{args.what}"
     work.mkdir(exist_ok=True)
-    {"work": cmd_work, "latency": cmd_latency, "memory": cmd_memory, "soak": cmd_soak}[
+    {"work": cmd_work, "bare": cmd_bare, "latency": cmd_latency, "memory": cmd_memory, "soak": cmd_soak}[
         args.what](args, work)
 
 

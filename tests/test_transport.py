@@ -280,6 +280,40 @@ def test_a_disk_that_falls_behind_costs_silence_not_time(song, tmp_path):
     stream.close()
 
 
+def test_the_disk_reads_whole_chunks_when_the_audio_thread_wakes_it(song, tmp_path):
+    """Small reads every few ms would keep taking the GIL from the audio thread: the disk
+    thread reads a chunk at a time, and sleeps until the mixer has consumed one."""
+    from appliance.audio.stems import StemReader
+    from appliance.audio.streaming import CHUNK, SongStream
+    from appliance.audio.wake import Wake
+    stream = SongStream([StemReader(song / "pos.wav", 1, 6 * BAR)], capacity=4 * CHUNK)
+    wake = Wake()
+    stream.attach(wake)
+    stream.prepare(BAR)
+    assert wake.wait(0) and not wake.wait(0)        # a restarted ring wakes the disk thread
+    while stream.fill():
+        pass
+    out = np.zeros((1, 128), np.float32)
+    frame = BAR
+    while frame - BAR + 128 <= CHUNK - 128:
+        stream.read_into(frame, out)
+        frame += 128
+    assert not stream.fill()                         # less than a chunk free: no read
+    assert not wake.wait(0)
+    stream.read_into(frame, out)                     # the block that completes a chunk
+    frame += 128
+    assert wake.wait(0)
+    assert stream.fill() and not stream.fill()       # one whole chunk, then nothing
+    while frame < BAR + 3 * CHUNK:
+        stream.read_into(frame, out)
+        assert np.array_equal(decode(np.vstack([out, out]).T), np.arange(frame, frame + 128))
+        frame += 128
+    assert stream.underruns == 0
+    stream.detach(wake)
+    wake.close()
+    stream.close()
+
+
 def test_a_song_is_offered_only_once_its_first_chunk_is_read(song, tmp_path):
     """The first Play of the day starts with sound, not with a block the disk had not read yet."""
     from appliance.audio.show import SongBank

@@ -35,7 +35,7 @@ from .transport import Transport
 RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)    # reopening a missing device
 CALM_S = 2.0                                  # clean audio after a fault before "healthy"
 WORK_HISTORY = 1 << 16                        # per-period work times kept for benches
-SWITCH_S = 0.0001     # how long another Python thread may keep the audio thread waiting
+SWITCH_S = 0.00002    # how long another Python thread may keep the audio thread waiting
 RT_PRIORITY = 70      # SCHED_FIFO priority of the audio thread, where the system allows it
 
 
@@ -58,7 +58,9 @@ class Engine:
         self.realtime = ""
         self.health = STALLED
         self.problem = ""
-        self.work_ns = np.zeros(WORK_HISTORY, dtype=np.int64)
+        self.work_ns = np.zeros(WORK_HISTORY, dtype=np.int64)   # wall time of each period's work
+        self.cpu_ns = np.zeros(WORK_HISTORY, dtype=np.int64)    # the part of it the thread ran;
+                                                                # the rest it waited (GIL, CPU)
         self._publish()
         self._calm_from = 0
         self._held: np.ndarray | None = None     # a period the device took away with it
@@ -202,20 +204,22 @@ class Engine:
         recorder = self.recorder
         transport = self.transport
         calm = int(CALM_S * device.rate)
-        work = self.work_ns
-        clock = time.perf_counter_ns
+        work, cpu = self.work_ns, self.cpu_ns
+        clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
         while not self._halt.is_set():
             if self._held is not None and self._held.shape == buf.shape:
                 buf[:] = self._held               # first, what the lost device never played
                 self._held = None
             else:
-                t0 = clock()
+                t0, c0 = clock(), cpu_clock()
                 was = transport.state
                 self._apply_commands()
                 recorder.follow_transport(self.output_frame, was, transport)
                 buf.fill(0.0)
                 transport.render(buf, self.segments, self.output_frame)
-                work[self.periods % WORK_HISTORY] = clock() - t0
+                i = self.periods % WORK_HISTORY
+                work[i] = clock() - t0
+                cpu[i] = cpu_clock() - c0
             try:
                 written = device.write(buf)
                 while written == EPIPE:          # underrun: the device recovers on the next write

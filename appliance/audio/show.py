@@ -17,6 +17,7 @@ from ..timeline.library import Library
 from ..timeline.setlist import Transition, load_setlist
 from ..timeline.song import SONG_FILE
 from .loaded import LoadedSong, load
+from .wake import Wake
 
 PRIME_S = 2.0    # how long a loader waits for a song's first chunk before offering it anyway
 
@@ -64,7 +65,7 @@ class Show:
 class SongBank(threading.Thread):
     """Loads the setlist positions the transport wants; closes the ones it no longer does."""
 
-    POLL_S = 0.005
+    POLL_S = 0.5          # woken by `want`; the poll only backs a lost wake-up
 
     def __init__(self, show: Show, config: Config, block: int, *, blocking: bool = False) -> None:
         super().__init__(name="backline-loader", daemon=True)
@@ -77,11 +78,14 @@ class SongBank(threading.Thread):
         self._broken: dict[int, Problem] = {}
         self.problems: dict[int, list[Problem]] = {}   # per position: what loading reported
         self._halt = threading.Event()
+        self._wake = Wake()
 
     # -- the audio thread's side --------------------------------------------
     def want(self, positions: tuple[int, ...]) -> None:
         """0-based positions to keep ready (current, next, outgoing ...)."""
-        self._wanted = positions
+        if positions != self._wanted:
+            self._wanted = positions
+            self._wake.set()
 
     def get(self, position: int) -> LoadedSong | None:
         return self._ready.get(position)
@@ -100,7 +104,7 @@ class SongBank(threading.Thread):
             for pos in [p for p in self._ready if p not in self._wanted]:
                 song = self._ready.pop(pos)
                 song.close()
-            self._halt.wait(self.POLL_S)
+            self._wake.wait(self.POLL_S)
 
     def _load(self, pos: int) -> None:
         problems = Problems()
@@ -127,8 +131,10 @@ class SongBank(threading.Thread):
 
     def stop(self) -> None:
         self._halt.set()
+        self._wake.set()
         if self.is_alive():
             self.join()
+        self._wake.close()
         for song in self._ready.values():
             song.close()
         self._ready = {}

@@ -1,8 +1,8 @@
 """A song's stems read ahead by a disk thread into bounded rings; the mixer only copies memory.
 
 All the stems of a song always play the same song frame, so they share one
-`SongStream`: a planar ring (one row per stem channel) that the mixer copies
-from in one slice per period. It has two rings: the one playing, and one the
+`SongStream`: a ring of frames × stem channels that the mixer copies from in
+one contiguous slice per period. It has two rings: the one playing, and one the
 transport *cues* at a jump target (a vamp's loop start, the section a musician
 asked for) so the jump finds its audio already in memory. Either ring plays
 whatever frame it is asked for next in sequence; the other keeps its
@@ -15,6 +15,11 @@ which Python assigns atomically. A restarted ring is a new generation, and data
 of an older one is never read. When the disk falls behind, the late stems play
 silence for that block (counted in `underruns`) rather than holding up the
 audio; an offline render sets `blocking` and waits instead, so it is exact.
+
+The disk thread sleeps until a whole chunk of a ring is free, and reads it in one
+go: a few reads a second, not a stream of small ones that would keep taking the
+GIL from the audio thread. The audio thread wakes it (`Wake`, no lock) when it
+consumed a chunk or restarted a ring.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import threading
 import numpy as np
 
 from .stems import StemReader
+from .wake import Wake
 
 CAPACITY = 1 << 16      # frames held per ring (1.4 s at 48 kHz)
 CHUNK = 1 << 14         # frames read from disk at a time, per stem
@@ -64,6 +70,7 @@ class SongStream:
         self._rings = (_Ring(self.channels, len(readers), capacity, 0),
                        _Ring(self.channels, len(readers), capacity, _IDLE))
         self._active = 0
+        self._wakes: tuple[Wake, ...] = ()     # the disk threads reading this stream
         self._scratch = [np.zeros((CHUNK, r.channels), dtype=np.float32) for r in readers]
         self._ready = threading.Condition()   # a blocking (offline) mixer and `wait_primed` wait
 
@@ -77,6 +84,7 @@ class SongStream:
         ring = self._rings[self._active]
         if ring.next_frame != frame or ring.want[0] == _IDLE:
             ring.restart(frame)
+            self._wake()
 
     def cue(self, frame: int) -> None:
         """A jump to `frame` is coming: fill the other ring from there."""
@@ -85,9 +93,10 @@ class SongStream:
         other = self._rings[1 - self._active]
         if other.next_frame != frame or other.want[0] == _IDLE:
             other.restart(frame)
+            self._wake()
 
     def read_into(self, start: int, out: np.ndarray) -> None:
-        """Song frames [start, start + n) of every stem channel into `out` (rows × n)."""
+        """Song frames [start, start + n) of every stem channel into `out` (n × channels)."""
         if not self.readers:           # a click-only song
             return
         rings = self._rings
@@ -98,9 +107,11 @@ class SongStream:
             ring = rings[a]
             if ring.next_frame != start or ring.want[0] == _IDLE:
                 ring.restart(start)              # an uncued jump: this block will be late
+                self._wake()
             self._active = a
         n = out.shape[1]
         if ring.available() < n and self.blocking:
+            self._wake()
             with self._ready:
                 self._ready.wait_for(lambda: ring.available() >= n, timeout=BLOCKING_WAIT_S)
         i = ring.consumed % ring.capacity
@@ -110,7 +121,20 @@ class SongStream:
             out[:, k:] = ring.data[:, : n - k]
         if ring.available() < n:
             self._silence_late(ring, out, n)
+        if (ring.consumed + n) // CHUNK != ring.consumed // CHUNK:
+            self._wake()                         # a chunk of the ring is free to read into
         ring.consumed += n
+
+    def _wake(self) -> None:
+        for wake in self._wakes:
+            wake.set()
+
+    def attach(self, wake: Wake) -> None:
+        """A disk thread that reads this stream, woken when there is work for it."""
+        self._wakes = (*self._wakes, wake)
+
+    def detach(self, wake: Wake) -> None:
+        self._wakes = tuple(w for w in self._wakes if w is not wake)
 
     def _silence_late(self, ring: _Ring, out: np.ndarray, n: int) -> None:
         gen = ring.want[0]
@@ -146,7 +170,7 @@ class SongStream:
         if best < 0:
             return False
         n = min(CHUNK, ring.capacity - (best_written - consumed))
-        if n <= 0:
+        if n < min(CHUNK, ring.capacity // 2):   # a whole chunk at a time, not dribbles
             return self._publish(ring, gen)
         reader, scratch = self.readers[best], self._scratch[best]
         r0, r1 = self.rows[best]
@@ -189,15 +213,18 @@ class SongStream:
 
 
 class DiskThread(threading.Thread):
-    """Keeps every stream's rings full. Polls when idle: the audio thread never signals it."""
+    """Keeps every stream's rings full; sleeps until woken, or `IDLE_S` at most."""
 
-    IDLE_S = 0.002
+    IDLE_S = 0.1        # the ring holds 1.4 s: a missed wake-up costs nothing
 
     def __init__(self, streams: list[SongStream], part: int = 0, parts: int = 1) -> None:
         super().__init__(name=f"backline-disk{part}", daemon=True)
         self.streams = streams
         self.part, self.parts = part, parts
         self._halt = threading.Event()
+        self._wake = Wake()
+        for s in streams:
+            s.attach(self._wake)
 
     def run(self) -> None:
         while not self._halt.is_set():
@@ -205,8 +232,12 @@ class DiskThread(threading.Thread):
             for s in self.streams:
                 busy = s.fill(self.part, self.parts) or busy
             if not busy:
-                self._halt.wait(self.IDLE_S)
+                self._wake.wait(self.IDLE_S)
 
     def stop(self) -> None:
         self._halt.set()
+        self._wake.set()
         self.join()
+        for s in self.streams:
+            s.detach(self._wake)
+        self._wake.close()
