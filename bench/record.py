@@ -83,6 +83,7 @@ def cmd_load(args, work: Path) -> None:
             time.sleep(0.05)
         n = min(player.engine.periods, len(player.engine.work_ns))
         work_line = percentiles(player.engine.work_ns[:n], PERIOD)
+        cpu_line = percentiles(player.engine.cpu_ns[:n], PERIOD)
     finally:
         player.stop()
         jack.stop()
@@ -90,6 +91,7 @@ def cmd_load(args, work: Path) -> None:
           f" while {args.stems} stereo stems + click played, {PERIOD}-frame periods, "
           f"{args.minutes:g} min paced")
     print("per-period engine work (last periods):", work_line)
+    print("  cpu:", cpu_line)
     if args.no_record:
         return
     take = player.writer.closed[0]

@@ -280,9 +280,10 @@ def test_a_disk_that_falls_behind_costs_silence_not_time(song, tmp_path):
     stream.close()
 
 
-def test_the_disk_reads_whole_chunks_when_the_audio_thread_wakes_it(song, tmp_path):
+def test_the_disk_reads_whole_chunks_when_the_engine_wakes_it(song, tmp_path):
     """Small reads every few ms would keep taking the GIL from the audio thread: the disk
-    thread reads a chunk at a time, and sleeps until the mixer has consumed one."""
+    thread reads a chunk at a time, woken once the period that freed one is rendered;
+    a restarted ring wakes it too."""
     from appliance.audio.stems import StemReader
     from appliance.audio.streaming import CHUNK, SongStream
     from appliance.audio.wake import Wake
@@ -299,9 +300,12 @@ def test_the_disk_reads_whole_chunks_when_the_audio_thread_wakes_it(song, tmp_pa
         stream.read_into(frame, out)
         frame += 128
     assert not stream.fill()                         # less than a chunk free: no read
+    stream.wake_if_due()
     assert not wake.wait(0)
     stream.read_into(frame, out)                     # the block that completes a chunk
     frame += 128
+    assert not wake.wait(0)                          # not in the middle of the period's work
+    stream.wake_if_due()                             # but once it is rendered
     assert wake.wait(0)
     assert stream.fill() and not stream.fill()       # one whole chunk, then nothing
     while frame < BAR + 3 * CHUNK:

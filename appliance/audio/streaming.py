@@ -16,10 +16,12 @@ of an older one is never read. When the disk falls behind, the late stems play
 silence for that block (counted in `underruns`) rather than holding up the
 audio; an offline render sets `blocking` and waits instead, so it is exact.
 
-The disk thread sleeps until a whole chunk of a ring is free, and reads it in one
-go: a few reads a second, not a stream of small ones that would keep taking the
-GIL from the audio thread. The audio thread wakes it (`Wake`, no lock) when it
-consumed a chunk or restarted a ring.
+The disk thread reads a whole chunk of a ring in one go once it is free: a few
+reads a second, not a stream of small ones that would keep taking the GIL from the
+audio thread. It sleeps until woken (`Wake`, no lock): by the audio thread when it
+restarts a ring for a jump, and when a chunk is free, though not in the middle of
+the period's work: the mixer marks it (`wake_due`) and the engine wakes the disk
+thread just before it waits on the device.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import threading
 
 import numpy as np
 
+from .realtime import HELPER_PRIORITY, realtime
 from .stems import StemReader
 from .wake import Wake
 
@@ -71,6 +74,7 @@ class SongStream:
                        _Ring(self.channels, len(readers), capacity, _IDLE))
         self._active = 0
         self._wakes: tuple[Wake, ...] = ()     # the disk threads reading this stream
+        self.wake_due = False
         self._scratch = [np.zeros((CHUNK, r.channels), dtype=np.float32) for r in readers]
         self._ready = threading.Condition()   # a blocking (offline) mixer and `wait_primed` wait
 
@@ -122,8 +126,15 @@ class SongStream:
         if ring.available() < n:
             self._silence_late(ring, out, n)
         if (ring.consumed + n) // CHUNK != ring.consumed // CHUNK:
-            self._wake()                         # a chunk of the ring is free to read into
+            self.wake_due = True                 # a chunk is free to read into
         ring.consumed += n
+
+    def wake_if_due(self) -> None:
+        """Wake the disk threads if the mixer freed a chunk: the engine calls this once
+        the period is rendered, so their turn falls while the audio thread waits."""
+        if self.wake_due:
+            self.wake_due = False
+            self._wake()
 
     def _wake(self) -> None:
         for wake in self._wakes:
@@ -213,7 +224,12 @@ class SongStream:
 
 
 class DiskThread(threading.Thread):
-    """Keeps every stream's rings full; sleeps until woken, or `IDLE_S` at most."""
+    """Keeps every stream's rings full; sleeps until woken, or `IDLE_S` at most.
+
+    Where the system allows, it runs at a real-time priority below the audio
+    thread's: a thread holding the GIL must not be preempted by some busy process,
+    or the audio thread waits for the GIL as long as that process runs.
+    """
 
     IDLE_S = 0.1        # the ring holds 1.4 s: a missed wake-up costs nothing
 
@@ -227,6 +243,8 @@ class DiskThread(threading.Thread):
             s.attach(self._wake)
 
     def run(self) -> None:
+        if not any(s.blocking for s in self.streams):     # an offline render is not real-time
+            realtime(HELPER_PRIORITY)
         while not self._halt.is_set():
             busy = False
             for s in self.streams:

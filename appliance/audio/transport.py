@@ -557,6 +557,13 @@ class Transport(LiveMix):
         self.state = PLAYING
         self._fade_in(max(1, self._out_len))
 
+    def wake_disks(self) -> None:
+        """The period is rendered: the disk threads may refill what it consumed while
+        the audio thread waits on the device."""
+        for song in (self.song, self._out):
+            if song is not None:
+                song.stream.wake_if_due()
+
     # -- what everyone else reads ---------------------------------------------
     def _bar_at(self, frame: int) -> int:
         p = self.song.positions
