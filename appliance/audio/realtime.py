@@ -1,15 +1,13 @@
-"""Real-time scheduling for the threads that keep the audio going.
+"""Real-time scheduling for the audio thread.
 
-The audio thread comes first. The disk threads that feed it come next: they hold
-the GIL while they copy, and a thread holding the GIL must not be preempted by
-some busy process, or the audio thread waits as long as that process runs.
+Only the audio thread: disk threads at a real-time priority were tried, and under
+JACK they took the CPU from the server's own (ordinary) thread and caused xruns.
 """
 from __future__ import annotations
 
 import os
 
 AUDIO_PRIORITY = 70     # SCHED_FIFO priority of the audio thread
-HELPER_PRIORITY = 60    # and of the disk threads reading ahead for it
 
 
 def realtime(priority: int) -> str:

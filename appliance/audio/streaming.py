@@ -29,7 +29,6 @@ import threading
 
 import numpy as np
 
-from .realtime import HELPER_PRIORITY, realtime
 from .stems import StemReader
 from .wake import Wake
 
@@ -224,12 +223,7 @@ class SongStream:
 
 
 class DiskThread(threading.Thread):
-    """Keeps every stream's rings full; sleeps until woken, or `IDLE_S` at most.
-
-    Where the system allows, it runs at a real-time priority below the audio
-    thread's: a thread holding the GIL must not be preempted by some busy process,
-    or the audio thread waits for the GIL as long as that process runs.
-    """
+    """Keeps every stream's rings full; sleeps until woken, or `IDLE_S` at most."""
 
     IDLE_S = 0.1        # the ring holds 1.4 s: a missed wake-up costs nothing
 
@@ -243,8 +237,6 @@ class DiskThread(threading.Thread):
             s.attach(self._wake)
 
     def run(self) -> None:
-        if not any(s.blocking for s in self.streams):     # an offline render is not real-time
-            realtime(HELPER_PRIORITY)
         while not self._halt.is_set():
             busy = False
             for s in self.streams:
