@@ -38,7 +38,7 @@ from appliance.audio.player import Player  # noqa: E402
 from appliance.audio.state import STOPPED  # noqa: E402
 from appliance.config import Config  # noqa: E402
 from appliance.control import commands as c  # noqa: E402
-from appliance.audio.realtime import AUDIO_PRIORITY  # noqa: E402
+from appliance.audio.engine import RT_PRIORITY  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
 
 OUTPUTS = {"foh": (1, 2), "ears": (3, 4), "click": (5, 3, 4), "cue": (6, 7)}
@@ -84,7 +84,7 @@ def cmd_bare(args, work: Path) -> None:
     pcm = alsaaudio.PCM(type=alsaaudio.PCM_PLAYBACK, rate=48000, channels=8,
                         format=alsaaudio.PCM_FORMAT_FLOAT_LE, periodsize=period, periods=3,
                         device=args.device)
-    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(AUDIO_PRIORITY))
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
     ring = np.random.default_rng(1).random((rows, 1 << 16), dtype=np.float32) * 0.01
     block = np.zeros((rows, period), dtype=np.float32)
     matrix = np.full((rows, 8), 0.1, dtype=np.float32)

@@ -1,8 +1,8 @@
 """A song's stems read ahead by a disk thread into bounded rings; the mixer only copies memory.
 
 All the stems of a song always play the same song frame, so they share one
-`SongStream`: a ring of frames × stem channels that the mixer copies from in
-one contiguous slice per period. It has two rings: the one playing, and one the
+`SongStream`: a planar ring (one row per stem channel) that the mixer copies
+from in one slice per period. It has two rings: the one playing, and one the
 transport *cues* at a jump target (a vamp's loop start, the section a musician
 asked for) so the jump finds its audio already in memory. Either ring plays
 whatever frame it is asked for next in sequence; the other keeps its
@@ -99,7 +99,7 @@ class SongStream:
             self._wake()
 
     def read_into(self, start: int, out: np.ndarray) -> None:
-        """Song frames [start, start + n) of every stem channel into `out` (n × channels)."""
+        """Song frames [start, start + n) of every stem channel into `out` (rows × n)."""
         if not self.readers:           # a click-only song
             return
         rings = self._rings

@@ -560,9 +560,10 @@ class Transport(LiveMix):
     def wake_disks(self) -> None:
         """The period is rendered: the disk threads may refill what it consumed while
         the audio thread waits on the device."""
-        for song in (self.song, self._out):
-            if song is not None:
-                song.stream.wake_if_due()
+        if self.song is not None:            # two tests, not a loop over a new tuple:
+            self.song.stream.wake_if_due()   # this runs every period
+        if self._out is not None:
+            self._out.stream.wake_if_due()
 
     # -- what everyone else reads ---------------------------------------------
     def _bar_at(self, frame: int) -> int:

@@ -19,7 +19,7 @@ class Wake:
         """Wake the waiter, now or at its next wait (any thread, the audio thread too)."""
         try:
             os.eventfd_write(self._fd, 1)
-        except (BlockingIOError, OSError):    # full (never, in practice) or closed: nothing to do
+        except OSError:        # full (never, in practice) or closed: nothing to do
             pass
 
     def wait(self, timeout: float) -> bool:
