@@ -127,6 +127,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_play(args: argparse.Namespace) -> int:
     from .audio.player import Player
+    from .audio.priority import BOX, realtime
     from .audio.state import STOPPED
     from .control import commands as c
     from .control.keyboard import HELP, QUIT, Keys, command_for
@@ -141,6 +142,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     _report(problems)
     if player is None:
         return 1
+    realtime(BOX)       # this thread and the ones it starts share the GIL with the audio
     keys = Keys()
     tty = sys.stdout.isatty()
     if tty:
@@ -174,6 +176,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     import dataclasses
     import time
     from .audio.player import Player
+    from .audio.priority import BOX, realtime
     from .control import commands as c
     from .control.keyboard import QUIT, Keys
     from .ui.status import record_line
@@ -199,6 +202,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         player.send(c.Play())
     else:
         player.send(c.Record(True, frames=round(args.seconds * config.rate) if args.seconds else 0))
+    realtime(BOX)
     keys = Keys()
     tty = sys.stdout.isatty()
     player.start()

@@ -3,9 +3,10 @@
 
     .venv/bin/python bench/engine.py work     [--period 128] [--stems 16] [--seconds 60]
                                               [--display FPS]
+    .venv/bin/python bench/engine.py bare     [--period 128] [--spin]
     .venv/bin/python bench/engine.py latency  [--period 128]
     .venv/bin/python bench/engine.py memory   [--stems 32] [--minutes 60] [--seconds 60]
-    .venv/bin/python bench/engine.py soak     [--period 256] [--minutes 30]
+    .venv/bin/python bench/engine.py soak     [--period 256] [--minutes 30] [--peer 60]
 
 work:    per-period engine work (commands + mix) as a fraction of the period: wall time,
          and the CPU time the audio thread ran (the difference is waiting: for the GIL,
@@ -13,9 +14,14 @@ work:    per-period engine work (commands + mix) as a fraction of the period: wa
          loop in a fresh process, no other thread, doing the same mix in three numpy
          calls, which shows what this machine allows any Python audio loop.
          `--display 30` adds a display thread drawing the state at 30 fps, as the daemon.
+bare:    the peer (`work` runs it on its server). `bare --spin` needs no device: it spins
+         through each period instead of waiting on one, so the CPU never idles: the
+         work's cost with warm caches, which tells how much of the tail is waking up.
 latency: frames from a Play command to its first sound reaching ALSA.
 memory:  peak RSS while playing a long many-stem song, sampled as it plays.
-soak:    xruns and disk underruns with a CPU-heavy neighbour and heavy disk reads.
+soak:    xruns and disk underruns with a CPU-heavy neighbour and heavy disk reads;
+         the bare loop runs first under the same neighbours (`--peer` seconds), to tell
+         what the machine does to any loop from what our threads do to the audio thread.
 """
 from __future__ import annotations
 
@@ -38,7 +44,7 @@ from appliance.audio.player import Player  # noqa: E402
 from appliance.audio.state import STOPPED  # noqa: E402
 from appliance.config import Config  # noqa: E402
 from appliance.control import commands as c  # noqa: E402
-from appliance.audio.engine import RT_PRIORITY  # noqa: E402
+from appliance.audio.priority import AUDIO, BOX, realtime  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
 
 OUTPUTS = {"foh": (1, 2), "ears": (3, 4), "click": (5, 3, 4), "cue": (6, 7)}
@@ -67,24 +73,27 @@ def setup(work: Path, *, period: int, stems: int, seconds: float, shared: bool =
     os.environ["ALSA_CONFIG_PATH"] = f"/usr/share/alsa/alsa.conf:{conf}"
     config = Config(rate=48000, channels=8, period=period, periods=3, format="FLOAT_LE",
                     outputs=OUTPUTS, cache=work / "cache")
-    return jack, Player.open(song, config, Problems(), device=device)
+    player = Player.open(song, config, Problems(), device=device)
+    realtime(BOX)          # as the daemon: this thread and the ones it starts
+    return jack, player
 
 
 def percentiles(ns: np.ndarray, period: int) -> str:
     frac = ns / (period / 48000 * 1e9) * 100
     p = np.percentile(frac, [50, 99, 99.9])
     return (f"p50 {p[0]:.2f} %  p99 {p[1]:.2f} %  p99.9 {p[2]:.2f} %  max {frac.max():.2f} %"
-            f"  ({len(ns)} periods)")
+            f"  ({len(ns)} periods, {np.count_nonzero(frac > 50)} over half a period)")
 
 
 def cmd_bare(args, work: Path) -> None:
     """The peer: the same stems-and-click mix as bare numpy in a loop (run as a subprocess)."""
     import alsaaudio
     period, rows = args.period, 2 * args.stems + 1
-    pcm = alsaaudio.PCM(type=alsaaudio.PCM_PLAYBACK, rate=48000, channels=8,
-                        format=alsaaudio.PCM_FORMAT_FLOAT_LE, periodsize=period, periods=3,
-                        device=args.device)
-    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
+    pcm = None if args.spin else alsaaudio.PCM(
+        type=alsaaudio.PCM_PLAYBACK, rate=48000, channels=8, format=alsaaudio.PCM_FORMAT_FLOAT_LE,
+        periodsize=period, periods=3, device=args.device)
+    period_ns = period * 1_000_000_000 // 48000
+    realtime(AUDIO)
     ring = np.random.default_rng(1).random((rows, 1 << 16), dtype=np.float32) * 0.01
     block = np.zeros((rows, period), dtype=np.float32)
     matrix = np.full((rows, 8), 0.1, dtype=np.float32)
@@ -99,30 +108,48 @@ def cmd_bare(args, work: Path) -> None:
         np.dot(block.T, matrix, out=out)
         pos = (pos + period) % (ring.shape[1] - period)
         wall[i], cpu[i] = time.perf_counter_ns() - t0, time.thread_time_ns() - c0
-        pcm.write(out)
+        if pcm is None:
+            while time.perf_counter_ns() - t0 < period_ns:     # the CPU never idles
+                pass
+        else:
+            pcm.write(out)
+    if pcm is None:
+        print("bare numpy loop, spinning between periods:", percentiles(wall[5:], period))
+        print("  cpu:", percentiles(cpu[5:], period))
+        return
     pcm.close()
     print("bare numpy loop, same server:", percentiles(wall[5:], period))
     print("  cpu:", percentiles(cpu[5:], period))
 
 
+def run_peer(args, stems: int, seconds: float) -> None:
+    """The bare loop, in a fresh process, on the server `setup` started."""
+    subprocess.run([sys.executable, __file__, "bare", "--period", str(args.period),
+                    "--stems", str(stems), "--seconds", str(seconds),
+                    "--device", "jackhat"], check=True)
+
+
+def start_display(player: Player, fps: float) -> None:
+    """An SSD1306 display thread drawing the player's state at `fps` (none at 0), as the
+    daemon's: it runs until the bench ends."""
+    if not fps:
+        return
+    import warnings
+    warnings.simplefilter("ignore")
+    from luma.oled.device import ssd1306
+    from appliance.ui.display import Display, PixelScreen
+    from display import _Wire
+    display = Display(PixelScreen(ssd1306(serial_interface=_Wire())),
+                      state=lambda: player.state, menu=lambda s: None, fps=fps)
+    display.start()
+
+
 def cmd_work(args, work: Path) -> None:
     jack, player = setup(work, period=args.period, stems=args.stems, seconds=args.seconds + 10)
-    subprocess.run([sys.executable, __file__, "bare", "--period", str(args.period),
-                    "--stems", str(args.stems), "--seconds", str(args.seconds),
-                    "--device", "jackhat"], check=True)
-    display = None
-    if args.display:
-        import warnings
-        warnings.simplefilter("ignore")
-        from luma.oled.device import ssd1306
-        from appliance.ui.display import Display, PixelScreen
-        from display import _Wire
-        display = Display(PixelScreen(ssd1306(serial_interface=_Wire())),
-                          state=lambda: player.state, menu=lambda s: None, fps=args.display)
+    run_peer(args, args.stems, args.seconds)
     try:
         player.start()
-        if display:
-            display.start()
+        start_display(player, args.display)
         time.sleep(1)                               # the song's first second read ahead
         player.send(c.Play())
         time.sleep(args.seconds)
@@ -194,18 +221,29 @@ def cmd_memory(args, work: Path) -> None:
         jack.stop()
 
 
+def ordinary() -> None:
+    """A neighbour process at an ordinary priority, whatever the bench's thread runs at."""
+    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    os.setpriority(os.PRIO_PROCESS, 0, 0)
+
+
 def cmd_soak(args, work: Path) -> None:
     big = work / "disk-load.bin"
     if not big.exists():
         subprocess.run(["dd", "if=/dev/urandom", f"of={big}", "bs=1M", "count=2048"],
                        check=True, capture_output=True)
     jack, player = setup(work, period=args.period, stems=16, seconds=args.minutes * 60 + 30)
-    player.start()
-    time.sleep(1)
-    cpu = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    disk = subprocess.Popen(["sh", "-c", f"while true; do dd if={big} of=/dev/null bs=1M "
-                                         f"iflag=direct 2>/dev/null; done"])
+    neighbour = dict(preexec_fn=ordinary)
+    loads = {"cpu": [sys.executable, "-c", "while True: pass"],
+             "disk": ["sh", "-c", f"while true; do dd if={big} of=/dev/null bs=1M "
+                                  f"iflag=direct 2>/dev/null; done"]}
+    busy = [subprocess.Popen(loads[name], **neighbour) for name in args.neighbours.split("+")]
     try:
+        if args.peer:
+            run_peer(args, 16, args.peer)           # the same neighbours, no player yet
+        player.start()
+        start_display(player, args.display)
+        time.sleep(1)
         player.send(c.Play())
         for minute in range(int(args.minutes)):
             time.sleep(60)
@@ -216,8 +254,8 @@ def cmd_soak(args, work: Path) -> None:
         print("per-period work (last periods):", percentiles(player.engine.work_ns[:n], args.period))
         print("  cpu:", percentiles(player.engine.cpu_ns[:n], args.period))
     finally:
-        cpu.kill()
-        disk.kill()
+        for proc in busy:
+            proc.kill()
         player.stop()
         jack.stop()
 
@@ -231,8 +269,14 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--display", type=float, default=0.0,
-                    help="work: an SSD1306 display thread drawing the state at this fps")
+                    help="work, soak: an SSD1306 display thread drawing the state at this fps")
+    ap.add_argument("--peer", type=float, default=60.0,
+                    help="soak: seconds of the bare loop under the same neighbours first")
+    ap.add_argument("--neighbours", default="cpu+disk", choices=("cpu", "disk", "cpu+disk"),
+                    help="soak: what else keeps the machine busy")
     ap.add_argument("--device", default="jackhat", help="bare: the ALSA device")
+    ap.add_argument("--spin", action="store_true",
+                    help="bare: no device; spin through each period, so the CPU never idles")
     ap.add_argument("--null", action="store_true", help="memory: ALSA null device, not JACK")
     args = ap.parse_args()
     work = Path(tempfile.gettempdir()) / f"backline-engine-{args.what}"

@@ -32,6 +32,7 @@ from alsa_doubles import Jack, jack_pcm  # noqa: E402
 from engine import OUTPUTS, percentiles  # noqa: E402
 
 from appliance.audio.player import Player  # noqa: E402
+from appliance.audio.priority import BOX, realtime  # noqa: E402
 from appliance.config import Config  # noqa: E402
 from appliance.control import commands as c  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
@@ -57,6 +58,7 @@ def cmd_load(args, work: Path) -> None:
                     inputs=inputs, recordings=work / "takes")
     player = Player.open(song, config, Problems(), device="jackhat")
     lag = 0
+    realtime(BOX)          # as the daemon: this thread and the ones it starts
     try:
         player.start()
         time.sleep(1)

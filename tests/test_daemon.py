@@ -341,6 +341,20 @@ def test_unfinished_takes_are_repaired_at_start_and_armed_inputs_come_back(
         t2.join(5)
 
 
+def _priorities(service: threading.Thread) -> dict[str, set[int]]:
+    """SCHED_FIFO priorities of the box's threads (0: an ordinary thread), by name
+    without the disk threads' numbers; "service": the thread that ran the daemon."""
+    def fifo(t: threading.Thread) -> int:
+        if os.sched_getscheduler(t.native_id) != os.SCHED_FIFO:
+            return 0
+        return os.sched_getparam(t.native_id).sched_priority
+    found: dict[str, set[int]] = {"service": {fifo(service)}}
+    for t in threading.enumerate():
+        if t.name.startswith("backline-"):
+            found.setdefault(t.name.rstrip("0123456789"), set()).add(fifo(t))
+    return found
+
+
 def test_midi_in_picks_songs_and_plays_and_midi_out_clocks_in_time(
         library, tmp_path, jack, systemd, monkeypatch):
     import midi_backend
@@ -363,6 +377,11 @@ def test_midi_in_picks_songs_and_plays_and_midi_out_clocks_in_time(
         assert wait_for(lambda: d.player.state.song_name == "two")
         mc6.feed(bytes([0x90, 60, 100]))
         assert wait_for(lambda: sum(m.type == "clock" for _, m in lights.sent) > 100)
+        if d.player.engine.realtime.startswith("SCHED_FIFO"):   # root, or the unit's LimitRTPRIO
+            assert _priorities(t) == {"backline-audio": {70}, "backline-disk": {60},
+                                      "backline-loader": {60}, "backline-writer": {60},
+                                      "backline-midi-clock": {60}, "backline-midi-ports": {20},
+                                      "service": {20}}
         mc6.feed(bytes([0x90, 60, 100]))                 # and stop
         assert wait_for(lambda: any(m.type == "stop" for _, m in lights.sent))
     finally:

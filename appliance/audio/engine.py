@@ -17,7 +17,6 @@ recorder's ring; inputs that cannot be opened are reported and playback goes on.
 from __future__ import annotations
 
 import gc
-import os
 import sys
 import threading
 import time
@@ -27,6 +26,7 @@ import numpy as np
 
 from ..control.commands import RECORDING, Command
 from .backends.alsa import EPIPE, AlsaCapture, AlsaPlayback, DeviceError
+from .priority import AUDIO, realtime
 from .recorder import Recorder
 from .segments import SegmentLog
 from .state import HEALTHY, RECOVERING, STALLED, State
@@ -36,7 +36,6 @@ RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)    # reopening a missing device
 CALM_S = 2.0                                  # clean audio after a fault before "healthy"
 WORK_HISTORY = 1 << 16                        # per-period work times kept for benches
 SWITCH_S = 0.00002    # how long another Python thread may keep the audio thread waiting
-RT_PRIORITY = 70      # SCHED_FIFO priority of the audio thread, where the system allows it
 
 
 class Engine:
@@ -114,11 +113,9 @@ class Engine:
 
     def _realtime(self) -> None:
         """Ask for real-time scheduling for this (the audio) thread; say so when refused."""
-        try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
-            self.realtime = f"SCHED_FIFO priority {RT_PRIORITY}"
-        except (PermissionError, OSError, AttributeError) as exc:
-            self.realtime = f"no real-time scheduling ({exc}): audio may drop out under load"
+        self.realtime = realtime(AUDIO)
+        if not self.realtime.startswith("SCHED"):
+            self.realtime += ": audio may drop out under load"
         gc.freeze()          # what is loaded now is never scanned by the collector again
 
     def _run(self) -> None:

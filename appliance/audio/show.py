@@ -17,6 +17,7 @@ from ..timeline.library import Library
 from ..timeline.setlist import Transition, load_setlist
 from ..timeline.song import SONG_FILE
 from .loaded import LoadedSong, load
+from .priority import HELPER, realtime
 from .wake import Wake
 
 PRIME_S = 2.0    # how long a loader waits for a song's first chunk before offering it anyway
@@ -95,6 +96,8 @@ class SongBank(threading.Thread):
 
     # -- the loader thread --------------------------------------------------
     def run(self) -> None:
+        if not self.blocking:
+            realtime(HELPER)
         while not self._halt.is_set():
             wanted = self._wanted
             for pos in wanted:

@@ -29,6 +29,7 @@ import threading
 
 import numpy as np
 
+from .priority import HELPER, realtime
 from .stems import StemReader
 from .wake import Wake
 
@@ -237,6 +238,8 @@ class DiskThread(threading.Thread):
             s.attach(self._wake)
 
     def run(self) -> None:
+        if not any(s.blocking for s in self.streams):     # an offline render is not real-time
+            realtime(HELPER)
         while not self._halt.is_set():
             busy = False
             for s in self.streams:

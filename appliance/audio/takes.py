@@ -25,6 +25,7 @@ import numpy as np
 
 from ..files import replace_file
 from ..timeline import grid
+from .priority import HELPER, realtime
 from .recorder import Recorder, TakeStart, TakeStop
 from .wavfile import TakeFile, repair
 
@@ -62,6 +63,7 @@ class TakeWriter(threading.Thread):
         self._buf = np.zeros((CHUNK, 1), dtype=np.float32)
 
     def run(self) -> None:
+        realtime(HELPER)
         while not self._halt.wait(POLL_S):
             self.step()
         self.step()

@@ -24,6 +24,7 @@ from typing import Callable
 
 import mido
 
+from ..audio.priority import HELPER, realtime
 from ..audio.segments import COUNTING_IN, INDEX, KIND, LENGTH, OUT, START, TIMELINE, SegmentLog
 from ..timeline.song import Song
 
@@ -199,6 +200,7 @@ class ClockSender(threading.Thread):
         self.late_ns: deque[int] = deque(maxlen=1 << 16)   # how late each message left
 
     def run(self) -> None:
+        realtime(HELPER)          # it keeps time with the audio thread
         rate = self.planner.rate
         while not self._halt.is_set():
             self._follow(rate)

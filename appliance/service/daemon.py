@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..audio.player import Player
+from ..audio.priority import BOX, realtime
 from ..audio.state import LOADING, STOPPED, State
 from ..audio.takes import recover
 from ..config import Config
@@ -117,6 +118,7 @@ class Daemon:
             return 1
         self.player = player
         self._restore(resume)
+        box = realtime(BOX)           # this thread and every one started from here on
         player.start()
         self.front = FrontPanel(self.config, send=lambda cmd: self.player.send(cmd),
                                 box=self._box, state=lambda: self.player.state,
@@ -134,7 +136,7 @@ class Daemon:
         self._wait_for_audio()
         s = player.state
         log.info("ready: %s", status_text(s), extra=self._fields(s))
-        log.info("audio thread: %s", player.engine.realtime)
+        log.info("audio thread: %s; the box's other threads: %s", player.engine.realtime, box)
         locked = lock_memory()
         (log.info if locked.startswith("memory locked") else log.warning)("%s", locked)
         self.notifier.ready(status_text(s))

@@ -13,6 +13,9 @@ import time
 from pathlib import Path
 
 ALSA_CONF = "/usr/share/alsa/alsa.conf"
+# The server's thread stands for the sound card's interrupt: above the audio thread's
+# real-time priority, so nothing of ours can keep the "card" from its period.
+JACK_PRIORITY = 80
 
 
 def file_pcm(name: str, path: Path, slave: str = "{ type null }") -> str:
@@ -60,7 +63,7 @@ class Jack:
         if not shutil.which("jackd"):
             raise RuntimeError("jackd is not installed (deploy/dev.sh installs jackd2)")
         self.proc = subprocess.Popen(
-            ["jackd", "--no-realtime", "-d", "dummy", "-r", str(rate), "-p", str(period),
+            ["jackd", "--realtime", "--realtime-priority", str(JACK_PRIORITY), "-d", "dummy", "-r", str(rate), "-p", str(period),
              "-C", str(channels), "-P", str(channels)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"})
