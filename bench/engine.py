@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""The audio engine under JACK's dummy backend (real-time pacing, no sound card).
+"""The audio engine under JACK's dummy backend (real-time pacing, no sound card), or on the
+box's own card (`--device`), where the figures that count are taken.
 
     .venv/bin/python bench/engine.py work     [--period 128] [--stems 16] [--seconds 60]
-                                              [--display FPS]
+                                              [--display FPS] [--device NAME]
     .venv/bin/python bench/engine.py bare     [--period 128] [--spin]
     .venv/bin/python bench/engine.py latency  [--period 128]
     .venv/bin/python bench/engine.py memory   [--stems 32] [--minutes 60] [--seconds 60]
     .venv/bin/python bench/engine.py soak     [--period 256] [--minutes 30] [--peer 60]
+                                              [--display FPS] [--device NAME]
 
 work:    per-period engine work (commands + mix) as a fraction of the period: wall time,
          and the CPU time the audio thread ran (the difference is waiting: for the GIL,
@@ -56,13 +58,17 @@ class _NoJack:
 
 
 def setup(work: Path, *, period: int, stems: int, seconds: float, shared: bool = False,
-          tee: Path | None = None, null: bool = False) -> tuple[Jack | _NoJack, Player]:
-    """A player on JACK's dummy backend (paced), or on ALSA's null device (`null`: unpaced,
-    for memory figures without the JACK client's own ~100 MB of shared memory)."""
+          tee: Path | None = None, null: bool = False,
+          device: str = "") -> tuple[Jack | _NoJack, Player]:
+    """A player on JACK's dummy backend (paced), on ALSA's null device (`null`: unpaced,
+    for memory figures without the JACK client's own ~100 MB of shared memory), or on
+    `device`, a real one: the box's own card, where the figures that count are taken."""
     song = work / "song"
     write_song(song, make_stems(song, stems, seconds, shared=shared))
     conf = work / "asoundrc"
-    if null:
+    if device:
+        jack, text = _NoJack(), ""
+    elif null:
         jack, text, device = _NoJack(), "pcm.nothing { type null }\n", "nothing"
     else:
         jack, text, device = Jack(period=period, channels=8), jack_pcm("jackhat", 8), "jackhat"
@@ -91,9 +97,10 @@ def cmd_bare(args, work: Path) -> None:
     period, rows = args.period, 2 * args.stems + 1
     pcm = None if args.spin else alsaaudio.PCM(
         type=alsaaudio.PCM_PLAYBACK, rate=48000, channels=8, format=alsaaudio.PCM_FORMAT_FLOAT_LE,
-        periodsize=period, periods=3, device=args.device)
+        periodsize=period, periods=3, device=args.device or "jackhat")
     period_ns = period * 1_000_000_000 // 48000
-    realtime(AUDIO)
+    if pcm is not None:        # spinning at SCHED_FIFO, the kernel's throttle would stop it
+        realtime(AUDIO)        # 50 ms a second
     ring = np.random.default_rng(1).random((rows, 1 << 16), dtype=np.float32) * 0.01
     block = np.zeros((rows, period), dtype=np.float32)
     matrix = np.full((rows, 8), 0.1, dtype=np.float32)
@@ -123,10 +130,10 @@ def cmd_bare(args, work: Path) -> None:
 
 
 def run_peer(args, stems: int, seconds: float) -> None:
-    """The bare loop, in a fresh process, on the server `setup` started."""
+    """The bare loop, in a fresh process, on the player's device."""
     subprocess.run([sys.executable, __file__, "bare", "--period", str(args.period),
                     "--stems", str(stems), "--seconds", str(seconds),
-                    "--device", "jackhat"], check=True)
+                    "--device", args.device or "jackhat"], check=True)
 
 
 def start_display(player: Player, fps: float) -> None:
@@ -145,7 +152,8 @@ def start_display(player: Player, fps: float) -> None:
 
 
 def cmd_work(args, work: Path) -> None:
-    jack, player = setup(work, period=args.period, stems=args.stems, seconds=args.seconds + 10)
+    jack, player = setup(work, period=args.period, stems=args.stems, seconds=args.seconds + 10,
+                         device=args.device)
     run_peer(args, args.stems, args.seconds)
     try:
         player.start()
@@ -232,7 +240,8 @@ def cmd_soak(args, work: Path) -> None:
     if not big.exists():
         subprocess.run(["dd", "if=/dev/urandom", f"of={big}", "bs=1M", "count=2048"],
                        check=True, capture_output=True)
-    jack, player = setup(work, period=args.period, stems=16, seconds=args.minutes * 60 + 30)
+    jack, player = setup(work, period=args.period, stems=16, seconds=args.minutes * 60 + 30,
+                         device=args.device)
     neighbour = dict(preexec_fn=ordinary)
     loads = {"cpu": [sys.executable, "-c", "while True: pass"],
              "disk": ["sh", "-c", f"while true; do dd if={big} of=/dev/null bs=1M "
@@ -274,7 +283,9 @@ def main() -> None:
                     help="soak: seconds of the bare loop under the same neighbours first")
     ap.add_argument("--neighbours", default="cpu+disk", choices=("cpu", "disk", "cpu+disk"),
                     help="soak: what else keeps the machine busy")
-    ap.add_argument("--device", default="jackhat", help="bare: the ALSA device")
+    ap.add_argument("--device", default="",
+                    help="work, soak, bare: a real ALSA device (a plug device when the card has "
+                         "fewer than 8 channels); default: JACK's dummy server, started here")
     ap.add_argument("--spin", action="store_true",
                     help="bare: no device; spin through each period, so the CPU never idles")
     ap.add_argument("--null", action="store_true", help="memory: ALSA null device, not JACK")
