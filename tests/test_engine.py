@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from appliance.audio.player import Player
+from appliance.audio.priority import realtime
 from appliance.audio.state import HEALTHY, PLAYING, RECOVERING, STALLED, STOPPED
 from appliance.config import Config
 from appliance.control import commands as c
@@ -45,6 +46,11 @@ def test_the_device_gets_exactly_what_render_writes(library, tmp_path, monkeypat
     ref, _ = sf.read(str(tmp_path / "ref.wav"), dtype="float32")
     assert np.array_equal(got[: len(ref)], ref)
     assert not got[len(ref):].any()               # then silence, still written: the clock runs on
+
+
+def test_a_refused_priority_is_said_not_raised():
+    said = realtime(100)            # SCHED_FIFO stops at 99: refused even for root
+    assert said.startswith("no real-time scheduling (") and "Invalid argument" in said
 
 
 @pytest.mark.parametrize("overrides, problem", [
