@@ -5,6 +5,7 @@ box's own card (`--device`), where the figures that count are taken.
     .venv/bin/python bench/engine.py work     [--period 128] [--stems 16] [--seconds 60]
                                               [--display FPS] [--device NAME]
     .venv/bin/python bench/engine.py bare     [--period 128] [--spin]
+    .venv/bin/python bench/engine.py cost     [--period 128] [--stems 16] [--seconds 60]
     .venv/bin/python bench/engine.py latency  [--period 128]
     .venv/bin/python bench/engine.py memory   [--stems 32] [--minutes 60] [--seconds 60]
     .venv/bin/python bench/engine.py soak     [--period 256] [--minutes 30] [--peer 60]
@@ -19,6 +20,8 @@ work:    per-period engine work (commands + mix) as a fraction of the period: wa
 bare:    the peer (`work` runs it on its server). `bare --spin` needs no device: it spins
          through each period instead of waiting on one, so the CPU never idles: the
          work's cost with warm caches, which tells how much of the tail is waking up.
+cost:    the CPU the period's code costs, hot: no device, no sleep; steadier than the
+         paced figures, for comparing changes to that code.
 latency: frames from a Play command to its first sound reaching ALSA.
 memory:  peak RSS while playing a long many-stem song, sampled as it plays.
 soak:    xruns and disk underruns with a CPU-heavy neighbour and heavy disk reads;
@@ -175,6 +178,39 @@ def cmd_work(args, work: Path) -> None:
         jack.stop()
 
 
+def cmd_cost(args, work: Path) -> None:
+    """The transport rendering period after period with no device and no sleep between:
+    the CPU our code costs a period, hot, without the machine's wake-ups. Steadier than the
+    paced figures (within ~20 % from run to run here), for what a change to that code gains."""
+    from appliance.audio.segments import SegmentLog
+    from appliance.audio.show import Show, SongBank
+    from appliance.audio.transport import Transport
+    song = work / "song"
+    write_song(song, make_stems(song, args.stems, args.seconds + 5))
+    config = Config(rate=48000, channels=8, period=args.period, periods=3, format="FLOAT_LE",
+                    outputs=OUTPUTS, cache=work / "cache")
+    bank = SongBank(Show.open(song, Problems()), config, args.period, blocking=True)
+    bank.load_now(0)
+    transport = Transport(bank, rate=48000, channels=8, block=args.period)
+    bank.start()
+    log, out = SegmentLog(), np.zeros((args.period, 8), dtype=np.float32)
+    transport.apply(c.Play())
+    n = int(args.seconds * 48000 / args.period)
+    cpu = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        c0 = time.thread_time_ns()
+        out.fill(0.0)
+        transport.render(out, log, i * args.period)
+        cpu[i] = time.thread_time_ns() - c0
+        transport.wake_disks()
+    bank.stop()
+    us = cpu[n // 10:] / 1000                       # the first tenth warms up
+    print(f"{args.stems} stereo stems + click -> 8 ch, {args.period}-frame periods, "
+          f"{args.seconds:g} s of song, hot: CPU per period mean {us.mean():.1f} µs, "
+          f"p50 {np.median(us):.1f} µs ({np.median(us) / (args.period / 48000 * 1e6) * 100:.2f} % "
+          f"of the period)")
+
+
 def cmd_latency(args, work: Path) -> None:
     tee = work / "copy.raw"
     jack, player = setup(work, period=args.period, stems=4, seconds=30, tee=tee)
@@ -271,7 +307,7 @@ def cmd_soak(args, work: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=("work", "bare", "latency", "memory", "soak"))
+    ap.add_argument("what", choices=("work", "bare", "cost", "latency", "memory", "soak"))
     ap.add_argument("--period", type=int, default=128)
     ap.add_argument("--stems", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=60.0)
@@ -292,8 +328,8 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.gettempdir()) / f"backline-engine-{args.what}"
     work.mkdir(exist_ok=True)
-    {"work": cmd_work, "bare": cmd_bare, "latency": cmd_latency, "memory": cmd_memory, "soak": cmd_soak}[
-        args.what](args, work)
+    {"work": cmd_work, "bare": cmd_bare, "cost": cmd_cost, "latency": cmd_latency,
+     "memory": cmd_memory, "soak": cmd_soak}[args.what](args, work)
 
 
 if __name__ == "__main__":
