@@ -7,7 +7,7 @@ box's own card (`--device`), where the figures that count are taken.
     .venv/bin/python bench/engine.py bare     [--period 128] [--spin]
     .venv/bin/python bench/engine.py cost     [--period 128] [--stems 16] [--seconds 60]
     .venv/bin/python bench/engine.py latency  [--period 128]
-    .venv/bin/python bench/engine.py memory   [--stems 32] [--minutes 60] [--seconds 60]
+    .venv/bin/python bench/engine.py memory   [--stems 16] [--minutes 30] [--seconds 60] [--null]
     .venv/bin/python bench/engine.py soak     [--period 256] [--minutes 30] [--peer 60]
                                               [--display FPS] [--device NAME]
 
@@ -23,7 +23,8 @@ bare:    the peer (`work` runs it on its server). `bare --spin` needs no device:
 cost:    the CPU the period's code costs, hot: no device, no sleep; steadier than the
          paced figures, for comparing changes to that code.
 latency: frames from a Play command to its first sound reaching ALSA.
-memory:  peak RSS while playing a long many-stem song, sampled as it plays.
+memory:  peak RSS while playing a long many-stem song, sampled as it plays; the issue's
+         figure is `--stems 32 --minutes 60 --null` (without JACK's own shared memory).
 soak:    xruns and disk underruns with a CPU-heavy neighbour and heavy disk reads;
          the bare loop runs first under the same neighbours (`--peer` seconds), to tell
          what the machine does to any loop from what our threads do to the audio thread.
