@@ -61,14 +61,23 @@ class _NoJack:
         pass
 
 
+def song_and_config(work: Path, *, period: int, stems: int, seconds: float,
+                    shared: bool = False) -> tuple[Path, Config]:
+    """The bench's song of `stems` stereo stems, and the box's config at `period` frames."""
+    song = work / "song"
+    write_song(song, make_stems(song, stems, seconds, shared=shared))
+    return song, Config(rate=48000, channels=8, period=period, periods=3, format="FLOAT_LE",
+                        outputs=OUTPUTS, cache=work / "cache")
+
+
 def setup(work: Path, *, period: int, stems: int, seconds: float, shared: bool = False,
           tee: Path | None = None, null: bool = False,
           device: str = "") -> tuple[Jack | _NoJack, Player]:
     """A player on JACK's dummy backend (paced), on ALSA's null device (`null`: unpaced,
     for memory figures without the JACK client's own ~100 MB of shared memory), or on
     `device`, a real one: the box's own card, where the figures that count are taken."""
-    song = work / "song"
-    write_song(song, make_stems(song, stems, seconds, shared=shared))
+    song, config = song_and_config(work, period=period, stems=stems, seconds=seconds,
+                                   shared=shared)
     conf = work / "asoundrc"
     if device:
         jack, text = _NoJack(), ""
@@ -81,8 +90,6 @@ def setup(work: Path, *, period: int, stems: int, seconds: float, shared: bool =
         device = "copy"
     conf.write_text(text)
     os.environ["ALSA_CONFIG_PATH"] = f"/usr/share/alsa/alsa.conf:{conf}"
-    config = Config(rate=48000, channels=8, period=period, periods=3, format="FLOAT_LE",
-                    outputs=OUTPUTS, cache=work / "cache")
     player = Player.open(song, config, Problems(), device=device)
     realtime(BOX)          # as the daemon: this thread and the ones it starts
     return jack, player
@@ -124,12 +131,10 @@ def cmd_bare(args, work: Path) -> None:
                 pass
         else:
             pcm.write(out)
-    if pcm is None:
-        print("bare numpy loop, spinning between periods:", percentiles(wall[5:], period))
-        print("  cpu:", percentiles(cpu[5:], period))
-        return
-    pcm.close()
-    print("bare numpy loop, same server:", percentiles(wall[5:], period))
+    if pcm is not None:
+        pcm.close()
+    print(f"bare numpy loop, {'spinning between periods' if pcm is None else 'same device'}:",
+          percentiles(wall[5:], period))
     print("  cpu:", percentiles(cpu[5:], period))
 
 
@@ -186,10 +191,8 @@ def cmd_cost(args, work: Path) -> None:
     from appliance.audio.segments import SegmentLog
     from appliance.audio.show import Show, SongBank
     from appliance.audio.transport import Transport
-    song = work / "song"
-    write_song(song, make_stems(song, args.stems, args.seconds + 5))
-    config = Config(rate=48000, channels=8, period=args.period, periods=3, format="FLOAT_LE",
-                    outputs=OUTPUTS, cache=work / "cache")
+    song, config = song_and_config(work, period=args.period, stems=args.stems,
+                                   seconds=args.seconds + 5)
     bank = SongBank(Show.open(song, Problems()), config, args.period, blocking=True)
     bank.load_now(0)
     transport = Transport(bank, rate=48000, channels=8, block=args.period)
@@ -205,11 +208,10 @@ def cmd_cost(args, work: Path) -> None:
         cpu[i] = time.thread_time_ns() - c0
         transport.wake_disks()
     bank.stop()
-    us = cpu[n // 10:] / 1000                       # the first tenth warms up
+    cpu = cpu[n // 10:]                             # the first tenth warms up
     print(f"{args.stems} stereo stems + click -> 8 ch, {args.period}-frame periods, "
-          f"{args.seconds:g} s of song, hot: CPU per period mean {us.mean():.1f} µs, "
-          f"p50 {np.median(us):.1f} µs ({np.median(us) / (args.period / 48000 * 1e6) * 100:.2f} % "
-          f"of the period)")
+          f"{args.seconds:g} s of song, hot: CPU per period mean {cpu.mean() / 1000:.1f} µs")
+    print("  cpu:", percentiles(cpu, args.period))
 
 
 def cmd_latency(args, work: Path) -> None:

@@ -63,7 +63,8 @@ class Jack:
         if not shutil.which("jackd"):
             raise RuntimeError("jackd is not installed (deploy/dev.sh installs jackd2)")
         self.proc = subprocess.Popen(
-            ["jackd", "--realtime", "--realtime-priority", str(JACK_PRIORITY), "-d", "dummy", "-r", str(rate), "-p", str(period),
+            ["jackd", "--realtime", "--realtime-priority", str(JACK_PRIORITY),
+             "-d", "dummy", "-r", str(rate), "-p", str(period),
              "-C", str(channels), "-P", str(channels)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"})
