@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 STOPPED, COUNT_IN, PLAYING, PAUSED, LOADING = "stopped", "count-in", "playing", "paused", "loading"
-HEALTHY, RECOVERING, STALLED = "healthy", "recovering", "stalled"
+HEALTHY, RECOVERING, STALLED, FAULTED = "healthy", "recovering", "stalled", "faulted"
+# faulted: the audio thread caught an exception in its own work; it plays silence and
+# the service stops the watchdog pings so systemd restarts the unit (see docs/engine.md)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class State:
     transport: str = STOPPED
     song: str = ""                 # title
     song_name: str = ""            # folder name
+    key: str = ""                  # the song's key, as song.toml says it
     index: int = 0                 # 1-based setlist position (0: nothing loaded)
     count: int = 0                 # songs in the setlist
     next_song: str = ""
@@ -54,12 +57,15 @@ class State:
     count_in_left: int = 0         # frames of count-in still to play
     songs_ended: int = 0           # songs played to their end since start
     pending: str = ""              # e.g. "jump to Chorus at bar 17"
+    waiting: str = ""              # a jump whose audio is not in memory yet: it waits, silent
     vamp: str = ""                 # e.g. "vamp Verse (bars 5-12)"
     mix: tuple[StemLevel, ...] = field(default=())
     output_gain_db: tuple[tuple[str, float], ...] = field(default=())
     health: str = HEALTHY
     xruns: int = 0
     disk_underruns: int = 0
+    limited: tuple[tuple[str, int], ...] = field(default=())   # output -> samples the safety
+                                                               # limiter turned down
     failed_stems: tuple[str, ...] = field(default=())
     rejected: str = ""             # the last command refused, and why
     problem: str = ""              # the device or song trouble, in words

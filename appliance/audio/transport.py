@@ -616,7 +616,7 @@ class Transport(LiveMix):
             bpm, meter = float(p.beat_bpm[j]), p.beat_meter[j]
         s = int(np.searchsorted(p.section_frames, pos, "right")) - 1
         return State(
-            song=song.song.title, song_name=song.song.name,
+            song=song.song.title, song_name=song.song.name, key=song.song.key or "",
             section=song.song.sections[s].name if s >= 0 else "",
             bar=bar, beat=beat, beat_phase=phase, bpm=bpm, meter=meter, frame=pos, seconds=pos / self.rate,
             song_frames=song.frames, count_in_left=ci_len - ci_pos,
