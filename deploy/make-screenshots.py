@@ -14,12 +14,13 @@ from luma.core.device import dummy
 
 from appliance.audio.state import PLAYING, STALLED, State
 from appliance.config import Config
+from appliance.control.commands import MenuMove, MenuSelect, OpenMenu
 from appliance.sim.hands import Hands
 from appliance.sim.keymap import key_map
 from appliance.sim.screen import Terminal, TerminalScreen
 from appliance.sim.session import sim_controls
 from appliance.ui.display import Display, PixelScreen
-from appliance.ui.menu import MenuView
+from appliance.ui.menu import STATUS, Menu, MenuView
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screens"
@@ -27,14 +28,26 @@ README = ROOT / "README.md"
 SIM_BLOCK = re.compile(r"(<!-- sim -->\n```text\n).*?(```\n)", re.S)
 SONG = State(transport=PLAYING, song="Fly Away", key="F# minor", index=2, count=9,
              section="Chorus", bar=17, beat=3, bpm=128.0, meter="4/4", next_song="Encore")
+
+
+def status_page() -> MenuView:
+    """The menu's Status page after three xruns, as the menu builds it."""
+    menu = Menu(lambda cmd: None, songs=list, setlists=list, outputs=("main", "monitor"))
+    menu.see(State(**{**SONG.__dict__, "xruns": 3}))
+    menu.apply(OpenMenu())
+    menu.apply(MenuMove(menu.view().items.index(STATUS)))
+    menu.apply(MenuSelect())
+    menu.apply(MenuMove(1))
+    return menu.view()
+
+
 SCREENS = {
     "perform": (SONG, None),
     "vamp-stalled": (State(**{**SONG.__dict__, "vamp": "vamp Chorus (bars 17-24)",
                               "rejected": "next-song: stop the vamp first",
                               "health": STALLED, "problem": "no device"}), None),
     "menu": (SONG, MenuView("Menu", ("Songs", "Setlists", "Mixer", "Shut down"), 2)),
-    "status": (SONG, MenuView("Status", ("Audio healthy", "Xruns 3", "Disk late 0",
-                                         "Limited MAIN 0"), 1)),
+    "status": (SONG, status_page()),
 }
 
 

@@ -6,13 +6,16 @@ import numpy as np
 import pytest
 from luma.core.device import dummy
 
-from appliance.audio.state import PLAYING, STALLED, RecordState, State
+from appliance.audio.state import FAULTED, PLAYING, STALLED, RecordState, State
+from appliance.control import commands as c
 from appliance.control.layout import DisplaySpec
 from appliance.errors import BacklineError
 from appliance.sim.lcd import TerminalLcd
 from appliance.ui.display import Display, PixelScreen, TextScreen, open_display
-from appliance.ui.menu import MenuView
+from appliance.ui.menu import STATUS, Menu, MenuView
+from appliance.ui.status import status_line
 from appliance.ui.text import text_screen
+from appliance.ui.trouble import fault
 
 RATE = 48000
 SONG = State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus", bar=17,
@@ -188,3 +191,177 @@ def test_brightness_is_set_on_the_display_thread():
     text.wanted_brightness = 0
     text.step()
     assert lcd.backlight_enabled is False
+
+
+# -- what matters is never hidden ------------------------------------------------------
+def with_(state: State, **fields) -> State:
+    return State(**{**state.__dict__, **fields})
+
+
+def stepper(screen, first: State):
+    """A display on `screen` whose snapshot the test sets: returns (display, set-and-step)."""
+    current = [first]
+    display = Display(screen, state=lambda: current[0], menu=lambda s: None, rate=RATE)
+
+    def show(state: State) -> None:
+        current[0] = state
+        display.step()
+    return display, show
+
+
+def banner_lit(device) -> float:
+    return pixels(device)[54:, :].mean()
+
+
+def test_counts_alone_are_no_banner_from_start_up_while_stopped():
+    stopped = State(xruns=3, disk_underruns=2, limited=(("main", 40),), output_frame=RATE)
+    assert banner_lit(draw(stopped)) == 0.0
+    assert not any("!" in line or "XRUN" in line.upper()
+                   for line in text_screen(stopped, None, ""))
+    lcd = TerminalLcd()
+    _, show = stepper(TextScreen(lcd), stopped)
+    show(stopped)
+    assert lcd.lines()[3] == " " * 20 and "!" not in "".join(lcd.lines())
+
+
+def test_an_xrun_banner_holds_while_recovering_and_three_seconds_of_frames_after():
+    device = dummy(width=128, height=64, mode="1")
+    lcd = TerminalLcd()
+    healthy = with_(SONG, xruns=1, output_frame=10 * RATE)
+    _, show = stepper(PixelScreen(device), healthy)
+    _, show_lcd = stepper(TextScreen(lcd), healthy)
+
+    def both(state: State) -> None:
+        show(state)
+        show_lcd(state)
+
+    both(healthy)
+    assert banner_lit(device) == 0.0
+    recovering = with_(healthy, xruns=2, health="recovering")
+    for frame in (11 * RATE, 13 * RATE):                          # CALM_S of clean audio
+        both(with_(recovering, output_frame=frame))
+        assert banner_lit(device) > 0.5
+        assert lcd.lines()[1] == "!RECOVERING         "           # the position line
+        assert lcd.lines()[3] == "next: Encore        "
+    back = with_(healthy, xruns=2)
+    for frame in (13 * RATE + 1, 16 * RATE - 1):                   # held 3 s after
+        both(with_(back, output_frame=frame))
+        assert banner_lit(device) > 0.5 and lcd.lines()[1].startswith("!RECOVERING")
+    both(with_(back, output_frame=16 * RATE))                       # then gone
+    assert banner_lit(device) == 0.0
+    assert lcd.lines()[1] == "17.3   Chorus       "
+
+
+def test_a_stalled_device_holds_the_banner_while_its_clock_stands_still():
+    lcd = TerminalLcd()
+    stalled = with_(SONG, health=STALLED, problem="no device", output_frame=5 * RATE)
+    _, show = stepper(TextScreen(lcd), stalled)
+    for _ in range(3):
+        show(stalled)
+    assert lcd.lines()[1] == "!STALLED no device  "
+    show(with_(SONG, output_frame=5 * RATE + 2 * RATE))           # back, the words held
+    assert lcd.lines()[1] == "!STALLED no device  "
+    show(with_(SONG, output_frame=5 * RATE + 3 * RATE))
+    assert lcd.lines()[1] == "17.3   Chorus       "
+
+
+def test_a_faulted_audio_thread_is_a_banner():
+    faulted = with_(SONG, health=FAULTED, problem="ValueError in the mix")
+    assert banner_lit(draw(faulted)) > 0.5
+    assert text_screen(faulted, None, fault(faulted))[1] == "!FAULTED ValueError "
+
+
+def region(device, top: int, bottom: int) -> np.ndarray:
+    return pixels(device)[top:bottom]
+
+
+def test_the_oled_shows_a_refusal_and_what_comes_next_under_a_banner():
+    stalled = with_(SONG, health=STALLED, problem="no device")
+    refused = with_(stalled, rejected="next-song: stop the vamp first")
+    plain, shown = draw(stalled), draw(refused)
+    changed = np.argwhere(pixels(plain) != pixels(shown))
+    assert len(changed) > 50                                    # the refusal's text is drawn
+    assert changed[:, 0].min() >= 40 and changed[:, 0].max() < 53    # on its own line
+    assert banner_lit(shown) > 0.5                              # and the banner too
+    for field, text in (("vamp", "vamp Chorus (bars 17-24)"),
+                        ("pending", "jump to Bridge at bar 25"),
+                        ("waiting", "waiting for Bridge")):
+        other = draw(with_(refused, **{field: text}))
+        changed = np.argwhere(pixels(shown) != pixels(other))
+        assert len(changed) > 50                                # replaces "next: Encore"
+        assert changed[:, 0].min() >= 29 and changed[:, 0].max() < 41
+        assert banner_lit(other) > 0.5
+
+
+def test_a_jump_waiting_for_its_audio_shows_before_a_pending_one():
+    both = with_(SONG, pending="jump to Bridge at bar 25", waiting="waiting for Bridge")
+    assert text_screen(both, None, "")[3] == "waiting for Bridge  "
+    assert text_screen(both, None, "", cols=16, rows=2)[1] == "waiting for Brid"
+    waits, pends = draw(both), draw(with_(both, waiting=""))
+    assert (pixels(waits)[29:41] != pixels(pends)[29:41]).any()
+
+
+def test_the_lcd_keeps_the_last_line_under_a_banner_and_a_lasting_trouble():
+    trouble = with_(SONG, health=STALLED, problem="no device", failed_stems=("bass",),
+                    vamp="vamp Chorus (bars 17-24)")
+    banner = fault(trouble)
+    assert text_screen(trouble, None, banner) == ["2/9 Fly Away        ",
+                                                  "!STALLED no device  ",
+                                                  "!STEM FAILED: bass  ",
+                                                  "vamp Chorus (bars 17"]
+    refused = with_(trouble, vamp="", rejected="stop: nothing plays")
+    assert text_screen(refused, None, banner)[3] == "stop: nothing plays "
+    assert text_screen(refused, None, banner, cols=16, rows=2) == ["!STALLED no devi",
+                                                                   "stop: nothing pl"]
+    lasting_only = with_(SONG, failed_stems=("bass",))
+    assert text_screen(lasting_only, None, "", cols=16, rows=2) == ["17.3   Chorus   ",
+                                                                    "!STEM FAILED: ba"]
+    assert text_screen(with_(lasting_only, pending="jump to Bridge at bar 25"), None, "",
+                       cols=16, rows=2)[1] == "jump to Bridge a"
+
+
+def test_a_lasting_trouble_is_the_oled_banner_and_keeps_the_refusal_line():
+    failed = with_(SONG, failed_stems=("bass",), rejected="stop: nothing plays")
+    assert banner_lit(draw(failed)) > 0.5
+    assert (pixels(draw(failed))[40:53] != pixels(draw(with_(failed, rejected="")))[40:53]).any()
+
+
+def test_the_song_key_is_shown_on_every_screen():
+    keyed = with_(SONG, key="F# minor")
+    plain, shown = draw(SONG), draw(keyed)
+    changed = np.argwhere(pixels(plain) != pixels(shown))
+    assert len(changed) > 20
+    assert changed[:, 0].max() < 11 and changed[:, 1].min() > 64      # top right
+    rec = with_(keyed, record=RecordState(running=True, seconds=83.0))
+    beside = np.argwhere(pixels(draw(rec)) != pixels(draw(with_(rec, key=""))))
+    assert beside[:, 1].max() < 80                   # left of the record badge, not under it
+    assert text_screen(keyed, None, "")[2] == "> 128 4/4 F# minor  "
+    assert "key F# minor" in status_line(keyed, RATE)
+
+
+def test_the_status_line_says_health_now_and_counts_apart():
+    line = status_line(with_(SONG, xruns=3, waiting="waiting for Bridge",
+                             limited=(("main", 12), ("monitor", 0))), RATE)
+    assert "HEALTHY" not in line and "xruns 3" in line
+    assert "waiting for Bridge" in line and "limited main 12" in line
+    assert "monitor" not in line
+
+
+def test_the_menu_status_page_shows_the_counts():
+    menu = Menu(lambda cmd: None, songs=lambda: [], setlists=lambda: [],
+                outputs=("main", "monitor"))
+    menu.see(with_(SONG, xruns=3, disk_underruns=1, limited=(("main", 120),),
+                   failed_stems=("bass", "keys"),
+                   record=RecordState(inputs=("vox",), problem="the disk is full",
+                                      dropped=2)))
+    menu.apply(c.OpenMenu())
+    menu.apply(c.MenuMove(menu.view().items.index(STATUS)))
+    menu.apply(c.MenuSelect())
+    view = menu.view()
+    assert view.title == "Status"
+    assert view.items == ("Audio healthy", "Xruns 3", "Disk late 1", "Limited MAIN 120",
+                          "Limited MONITOR 0", "Failed: bass, keys", "Rec: the disk is full",
+                          "Rec dropped 2")
+    menu.see(with_(SONG, xruns=4))                      # live: from the latest snapshot
+    assert menu.view().items[1] == "Xruns 4"
+    assert menu.view().items[5] == "Stems all playing"
