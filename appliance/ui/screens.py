@@ -54,10 +54,11 @@ def coming(s: State) -> str:
 
 
 def _tag(draw: ImageDraw.ImageDraw, right: int, text: str, inverted: bool) -> int:
-    """`text` in a box ending at column `right`, over what is there; returns its left edge."""
-    left = right - int(draw.textlength(text, font=font(10))) - 4
+    """`text` in a box ending at column `right`, over what is there (a gap before it, so a
+    cut title does not run into it); returns its left edge."""
+    left = right - int(draw.textlength(text, font=font(10))) - 6
     draw.rectangle((left, 0, right, 10), fill=int(inverted))
-    draw.text((left + 2, -2), text, font=font(10), fill=int(not inverted))
+    draw.text((left + 4, -2), text, font=font(10), fill=int(not inverted))
     return left
 
 
