@@ -226,7 +226,7 @@ class Menu:
             return f"Limited {key[8:].upper()} {dict(s.limited).get(key[8:], 0)}"
         return {"audio": f"Audio {s.health}", "xruns": f"Xruns {s.xruns}",
                 "disk": f"Disk late {s.disk_underruns}",
-                "stems": "Failed: " + ", ".join(s.failed_stems) if s.failed_stems
+                "stems": ("Failed: " + ", ".join(s.failed_stems)) if s.failed_stems
                 else "Stems all playing",
                 "rec": f"Rec: {s.record.problem or 'ok'}",
                 "dropped": f"Rec dropped {s.record.dropped}"}[key]
