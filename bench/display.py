@@ -42,7 +42,7 @@ def main() -> None:
         return State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus",
                      bar=1 + beat[0] // 4, beat=1 + beat[0] % 4, bpm=128.0, meter="4/4",
                      next_song="Encore")
-    display = Display(screen, state=state, menu=lambda s: None)
+    display = Display(screen, state=state, menu=lambda s: None, rate=48000)
     display.step()
     sent = lcd.sent if lcd else 0
     t0 = time.process_time()

@@ -156,7 +156,7 @@ def start_display(player: Player, fps: float) -> None:
     from appliance.ui.display import Display, PixelScreen
     from display import _Wire
     display = Display(PixelScreen(ssd1306(serial_interface=_Wire())),
-                      state=lambda: player.state, menu=lambda s: None, fps=fps)
+                      state=lambda: player.state, menu=lambda s: None, rate=48000, fps=fps)
     display.start()
 
 

@@ -219,7 +219,7 @@ def test_menu_by_encoder_selects_a_song_then_perform_mode_returns(board, factory
     tap(factory, 13)                         # nav button: open the menu
     assert wait_for(lambda: panel.mode == "menu", 2)
     view = panel.view(State(index=1, count=3))
-    assert view.items == ("Songs", "Setlists", "Mixer", "Settings", "Shut down")
+    assert view.items == ("Songs", "Setlists", "Mixer", "Settings", "Status", "Shut down")
     assert view.cursor == 0
     tap(factory, 13)                         # Songs
     assert wait_for(lambda: panel.view(State()).title == "Songs", 2)

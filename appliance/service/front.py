@@ -49,7 +49,7 @@ class FrontPanel:
                 log.error("%s; the box plays on without it", exc)
         if screen is not None or self.lights is not None:    # the thread drives both
             from ..ui.display import Display
-            self.display = Display(screen, state=state, menu=self.panel.view,
+            self.display = Display(screen, state=state, menu=self.panel.view, rate=config.rate,
                                    fps=controls.display.fps, lights=self.lights)
             self.display.start()
 

@@ -20,6 +20,7 @@ from ..errors import BacklineError, Problem
 from .menu import MenuView
 from .screens import draw_screen, screen_key
 from .text import text_screen
+from .trouble import FaultBanner
 
 LIGHTS_HZ = 100        # how often the LEDs look at the beat (a 10 ms flash error at most)
 
@@ -30,9 +31,9 @@ class PixelScreen:
     def __init__(self, device) -> None:
         self.device = device
 
-    def show(self, s: State, menu: MenuView | None) -> None:
+    def show(self, s: State, menu: MenuView | None, banner: str) -> None:
         with canvas(self.device) as draw:
-            draw_screen(draw, self.device.size, s, menu)
+            draw_screen(draw, self.device.size, s, menu, banner)
 
     def brightness(self, percent: int) -> None:
         self.device.contrast(round(percent * 255 / 100))
@@ -46,8 +47,8 @@ class TextScreen:
         self.lcd = lcd
         self._lines: list[str] = []
 
-    def show(self, s: State, menu: MenuView | None) -> None:
-        lines = text_screen(s, menu, self.lcd.lcd.cols, self.lcd.lcd.rows)
+    def show(self, s: State, menu: MenuView | None, banner: str) -> None:
+        lines = text_screen(s, menu, banner, self.lcd.lcd.cols, self.lcd.lcd.rows)
         for row, line in enumerate(lines):
             if row >= len(self._lines) or self._lines[row] != line:
                 self.lcd.cursor_pos = (row, 0)
@@ -83,14 +84,16 @@ def open_display(spec: DisplaySpec, config_path=None) -> PixelScreen | TextScree
 
 class Display(threading.Thread):
     def __init__(self, screen: PixelScreen | TextScreen | None, *, state: Callable[[], State],
-                 menu: Callable[[State], MenuView | None], fps: float = 10.0,
+                 menu: Callable[[State], MenuView | None], rate: int, fps: float = 10.0,
                  lights=None) -> None:
+        """`rate`: the output's, to hold a fault banner a few seconds of its frames."""
         super().__init__(name="backline-display", daemon=True)
         self.screen = screen
         self._state = state
         self._menu = menu
         self._frame_s = 1.0 / fps
         self._lights = lights
+        self._banner = FaultBanner(rate)
         self._halt = threading.Event()
         self._key: tuple | None = None
         self.draws = 0
@@ -103,7 +106,8 @@ class Display(threading.Thread):
         if self._lights is not None:
             self._lights.show(s)
         menu = self._menu(s)
-        key = screen_key(s, menu)
+        banner = self._banner.see(s)
+        key = screen_key(s, menu, banner)
         if self.screen is None:                          # LEDs only
             return False
         wanted, self.wanted_brightness = self.wanted_brightness, None
@@ -113,7 +117,7 @@ class Display(threading.Thread):
             return False
         self._key = key
         try:
-            self.screen.show(s, menu)
+            self.screen.show(s, menu, banner)
         except Exception as exc:      # a loose cable on stage: say so once, keep trying
             self._key = None
             if not self.failed:

@@ -16,9 +16,9 @@ from ..control import commands as c
 from ..control.names import parse_command
 from .status import clock, time_left
 
-SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, SHUTDOWN = (
-    "Songs", "Setlists", "Mixer", "Record", "MIDI learn", "Settings", "Shut down")
-MAIN = (SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, SHUTDOWN)
+SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN = (
+    "Songs", "Setlists", "Mixer", "Record", "MIDI learn", "Settings", "Status", "Shut down")
+MAIN = (SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN)
 LISTENING = "Press a pedal"
 LEARNABLE = ("toggle-play", "stop", "next-song", "previous-song", "next-section", "vamp",
              "release-vamp", "cancel", "restart", "record", "record-arm", "menu", "menu-up",
@@ -132,6 +132,8 @@ class Menu:
             self._pages.append(_Page(LEARN, list(LEARNABLE), self._learn))
         elif item == SETTINGS:
             self._pages.append(_Page(SETTINGS, ["brightness", "version"], self._setting))
+        elif item == STATUS:
+            self._pages.append(_Page(STATUS, self._status_keys()))
         else:
             self._pages.append(_Page("Shut down?", ["No", "Yes, power off"], self._shutdown))
 
@@ -212,8 +214,27 @@ class Menu:
             return f"Brightness {self.brightness}%"
         return f"Backline {_version()}"
 
+    # -- status: the counts the performance screen leaves out -----------------------
+    def _status_keys(self) -> list[str]:
+        rec = ["rec", "dropped"] if self._state.record.inputs else []
+        return ["audio", "xruns", "disk", *(f"limited:{o}" for o in self._outputs), "stems",
+                *rec]
+
+    def _status_label(self, key: str) -> str:
+        s = self._state
+        if key.startswith("limited:"):
+            return f"Limited {key[8:].upper()} {dict(s.limited).get(key[8:], 0)}"
+        return {"audio": f"Audio {s.health}", "xruns": f"Xruns {s.xruns}",
+                "disk": f"Disk late {s.disk_underruns}",
+                "stems": ("Failed: " + ", ".join(s.failed_stems)) if s.failed_stems
+                else "Stems all playing",
+                "rec": f"Rec: {s.record.problem or 'ok'}",
+                "dropped": f"Rec dropped {s.record.dropped}"}[key]
+
     def _label(self, page: _Page, i: int) -> str:
         item = page.items[i]
+        if page.title == STATUS:
+            return self._status_label(item)
         if page.title == RECORD:
             return self._record_label(item)
         if page.title == SETTINGS:

@@ -1,10 +1,11 @@
 """What a 128×64 display shows, drawn from the state snapshot (and the menu's view).
 
-The performance screen is read from standing height: bar.beat big, the section
-and song beside it, tempo and meter, setlist position and the next song, a pending
-jump or vamp. Trouble (a stalled device, xruns, a failed stem) is an inverted
-banner over the bottom: it cannot be missed. `screen_key` is what the picture
-depends on, so the display thread redraws only when it changes.
+The performance screen is read from standing height: bar.beat big, the section and
+tempo beside it, the song and its key on top, then a line for a jump waiting or
+pending, a vamp or the next song, a line for the last refusal, and at the bottom an
+inverted banner for trouble (a fault held a few seconds, see trouble.py, or a trouble
+that lasts): each has its own place, so none hides another. `screen_key` is what the
+picture depends on, so the display thread redraws only when it changes.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from functools import cache
 
 from PIL import ImageDraw, ImageFont
 
-from ..audio.state import HEALTHY, PAUSED, PLAYING, COUNT_IN, State
+from ..audio.state import COUNT_IN, PAUSED, PLAYING, State
 from .menu import MenuView
+from .trouble import lasting
 
 SYMBOL = {PLAYING: ">", PAUSED: "||", COUNT_IN: "..."}
 MENU_ROWS = 4
@@ -22,19 +24,6 @@ MENU_ROWS = 4
 @cache
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
-
-
-def alert(s: State) -> str:
-    """The one line of trouble, or ""."""
-    if s.health != HEALTHY:
-        return f"{s.health.upper()} {s.problem}".strip()
-    if s.record.problem:
-        return f"REC: {s.record.problem}"
-    if s.failed_stems:
-        return "STEM FAILED: " + ", ".join(s.failed_stems)
-    if s.xruns:
-        return f"{s.xruns} XRUNS"
-    return ""
 
 
 def record_badge(s: State) -> str:
@@ -50,35 +39,50 @@ def record_badge(s: State) -> str:
     return ""
 
 
-def screen_key(s: State, menu: MenuView | None) -> tuple:
+def screen_key(s: State, menu: MenuView | None, banner: str) -> tuple:
+    """`banner`: the fault banner the display holds (trouble.FaultBanner)."""
     if menu is not None:
         return ("menu", menu)
-    return (s.transport, s.song or s.song_name, s.index, s.count, s.section, s.bar, s.beat,
-            round(s.bpm, 1), s.meter, s.next_song, s.pending, s.vamp, alert(s), s.rejected,
+    return (s.transport, s.song or s.song_name, s.key, s.index, s.count, s.section, s.bar,
+            s.beat, round(s.bpm, 1), s.meter, coming(s), s.rejected, banner or lasting(s),
             record_badge(s))
 
 
-def draw_perform(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State) -> None:
+def coming(s: State) -> str:
+    """What happens next: a jump waiting for its audio, a pending jump, a vamp, the next song."""
+    return s.waiting or s.pending or s.vamp or (f"next: {s.next_song}" if s.next_song else "")
+
+
+def _tag(draw: ImageDraw.ImageDraw, right: int, text: str, inverted: bool) -> int:
+    """`text` in a box ending at column `right`, over what is there (a gap before it, so a
+    cut title does not run into it); returns its left edge."""
+    left = right - int(draw.textlength(text, font=font(10))) - 6
+    draw.rectangle((left, 0, right, 10), fill=int(inverted))
+    draw.text((left + 4, -2), text, font=font(10), fill=int(not inverted))
+    return left
+
+
+def draw_perform(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State,
+                 banner: str) -> None:
     w, h = size
     where = f"{s.index}/{s.count} " if s.count > 1 else ""
-    draw.text((0, 0), f"{where}{s.song or s.song_name}", font=font(11), fill=1)
+    draw.text((0, -3), f"{where}{s.song or s.song_name}", font=font(11), fill=1)
+    right = w - 1
     badge = record_badge(s)
     if badge:                  # over the title's end: a take running must be seen
-        left = w - 1 - int(draw.textlength(badge, font=font(10))) - 4
-        draw.rectangle((left, 0, w - 1, 11), fill=1)
-        draw.text((left + 2, 0), badge, font=font(10), fill=0)
-    draw.text((0, 13), f"{s.bar}.{s.beat}", font=font(26), fill=1)
-    draw.text((70, 14), s.section[:10], font=font(11), fill=1)
+        right = _tag(draw, right, badge, inverted=True) - 1
+    if s.key:
+        _tag(draw, right, s.key, inverted=False)
+    draw.text((0, 2), f"{s.bar}.{s.beat}", font=font(26), fill=1)
+    draw.text((70, 8), s.section[:10], font=font(11), fill=1)
     tempo = f"{s.bpm:g} {s.meter}" if s.bpm else ""
-    draw.text((70, 27), f"{SYMBOL.get(s.transport, '[]')} {tempo}", font=font(11), fill=1)
-    bottom = s.pending or s.vamp or (f"next: {s.next_song}" if s.next_song else "")
-    draw.text((0, 40), bottom, font=font(10), fill=1)
-    trouble = alert(s)
+    draw.text((70, 19), f"{SYMBOL.get(s.transport, '[]')} {tempo}", font=font(10), fill=1)
+    draw.text((0, 29), coming(s), font=font(10), fill=1)
+    draw.text((0, 40), s.rejected, font=font(9), fill=1)
+    trouble = banner or lasting(s)
     if trouble:
-        draw.rectangle((0, h - 12, w - 1, h - 1), fill=1)
-        draw.text((2, h - 12), trouble, font=font(10), fill=0)
-    else:
-        draw.text((0, 53), s.rejected[:30], font=font(9), fill=1)
+        draw.rectangle((0, h - 11, w - 1, h - 1), fill=1)
+        draw.text((2, h - 12), trouble, font=font(9), fill=0)
 
 
 def draw_menu(draw: ImageDraw.ImageDraw, size: tuple[int, int], m: MenuView) -> None:
@@ -95,8 +99,8 @@ def draw_menu(draw: ImageDraw.ImageDraw, size: tuple[int, int], m: MenuView) -> 
 
 
 def draw_screen(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State,
-                menu: MenuView | None) -> None:
+                menu: MenuView | None, banner: str) -> None:
     if menu is not None:
         draw_menu(draw, size, menu)
     else:
-        draw_perform(draw, size, s)
+        draw_perform(draw, size, s, banner)

@@ -35,14 +35,18 @@ def status_line(s: State, rate: int) -> str:
     parts.append(f"{s.bar}.{s.beat}")
     if s.bpm:
         parts.append(f"{s.bpm:g} bpm {s.meter}")
+    if s.key:
+        parts.append(f"key {s.key}")
     parts.append(f"{clock(s.seconds)}/{clock(s.song_frames / rate)}")
-    for extra in (s.pending, s.vamp):
+    for extra in (s.waiting, s.pending, s.vamp):
         if extra:
             parts.append(extra)
-    if s.health != HEALTHY or s.xruns:
-        parts.append(f"{s.health.upper()} xruns {s.xruns}")
+    health = s.health.upper() if s.health != HEALTHY else ""    # now; the counts: history
+    if health or s.xruns:
+        parts.append(f"{health} xruns {s.xruns}".strip())
     if s.disk_underruns:
         parts.append(f"disk late {s.disk_underruns}")
+    parts.extend(f"limited {out} {n}" for out, n in s.limited if n)
     if s.failed_stems:
         parts.append("FAILED " + ",".join(s.failed_stems))
     if s.problem:

@@ -1,0 +1,51 @@
+"""What the screens say is wrong now.
+
+A fault (the audio recovering from an xrun, the device stalled, the audio thread faulted)
+is a banner while it lasts and for `HOLD_S` after, measured on the one clock (the
+state's `output_frame`), then it goes: a stale alarm must not hide a refusal, a pending
+jump, a vamp or the next song. Troubles that last (a take stopped early, a stem that
+failed, the inputs' device gone) stay shown while they last. Counts (xruns, late disk
+reads, limited samples) are history, not news: the menu's Status page shows them.
+"""
+from __future__ import annotations
+
+from ..audio.state import HEALTHY, State
+
+HOLD_S = 3.0          # the banner stays this long after the audio is healthy again
+
+
+def fault(s: State) -> str:
+    """The audio's health now as a banner (`STALLED no device`), or "" while healthy."""
+    return "" if s.health == HEALTHY else f"{s.health.upper()} {s.problem}".strip()
+
+
+def lasting(s: State) -> str:
+    """A trouble that lasts until someone acts (a take's problem, a failed stem, the
+    inputs' problem while the output plays on), or ""."""
+    if s.record.problem:
+        return f"REC: {s.record.problem}"
+    if s.failed_stems:
+        return "STEM FAILED: " + ", ".join(s.failed_stems)
+    if s.health == HEALTHY and s.problem:
+        return s.problem
+    return ""
+
+
+class FaultBanner:
+    """The display's memory of the last fault: its words and the output frame it was last
+    seen at, so the banner holds `hold_s` of frames after health returns. While the device
+    is stalled `output_frame` stands still, and so does the banner."""
+
+    def __init__(self, rate: int, hold_s: float = HOLD_S) -> None:
+        self._hold = round(hold_s * rate)
+        self._text = ""
+        self._seen_at = 0
+
+    def see(self, s: State) -> str:
+        """The banner to show for this snapshot, or ""."""
+        now = fault(s)
+        if now:
+            self._text, self._seen_at = now, s.output_frame
+        elif not 0 <= s.output_frame - self._seen_at < self._hold:
+            self._text = ""           # held long enough (or the clock started again)
+        return self._text
