@@ -1,0 +1,81 @@
+"""The command line's small traps: setlists and the bundled demo found by name, and
+`play`/`record` without a terminal giving up on a device that does not open."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import soundfile as sf
+
+from alsa_doubles import file_pcm, read_raw, use_config
+from conftest import make_song, run_cli
+
+CLICK_SONG = 'length_bars = {bars}\n[[tempo]]\nbar = 1\nbpm = 120\n'
+BAR = 48000 * 2      # a 4/4 bar at 120 bpm
+
+
+def _config(tmp_path, library):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[audio]\nformat = "FLOAT_LE"\n[library]\npath = "{library}"\n'
+                   f'cache = "{tmp_path / "cache"}"\n')
+    return cfg
+
+
+def _backline(*args, timeout=30):
+    """The CLI as a musician runs it from a script: no terminal on stdin or stdout."""
+    return subprocess.run([sys.executable, "-m", "appliance", *map(str, args)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout, env=os.environ)
+
+
+def test_play_finds_a_setlist_by_name(library, tmp_path, monkeypatch):
+    make_song(library, "one", CLICK_SONG.format(bars=1))
+    make_song(library, "two", CLICK_SONG.format(bars=2))
+    (library / "setlists" / "friday.setlist").write_text("one | gapless\ntwo\n")
+    use_config(monkeypatch, tmp_path, file_pcm("fakehat", tmp_path / "out.raw"))
+    r = _backline("play", "friday", "--config", _config(tmp_path, library), "--device", "fakehat")
+    assert r.returncode == 0, r.stderr
+    got = read_raw(tmp_path / "out.raw", 2)
+    assert len(got) >= 3 * BAR                      # both songs played, one after the other
+    assert np.abs(got[2 * BAR: 3 * BAR, 1]).max() > 0    # the click of "two"'s second bar
+
+
+def test_a_setlist_name_that_is_not_there_is_still_reported(library, tmp_path):
+    r = run_cli("play", "saturday", "--config", _config(tmp_path, library))
+    assert r.code == 1 and ("saturday: neither a song folder (with song.toml) nor a setlist "
+                            "file") in r.err
+
+
+def test_the_bundled_demo_is_found_with_another_library_configured(library, tmp_path):
+    cfg = _config(tmp_path, library)
+    r = run_cli("render", "demo", "-o", tmp_path / "demo.wav", "--bars", "1", "--config", cfg)
+    assert r.code == 0, r.err
+    got, _ = sf.read(str(tmp_path / "demo.wav"))
+    assert np.abs(got).max() > 0.05
+
+
+def test_the_configured_librarys_own_demo_wins(library, tmp_path):
+    make_song(library, "demo", CLICK_SONG.format(bars=3))
+    r = run_cli("render", "demo", "-o", tmp_path / "demo.wav", "--no-count-in",
+                "--config", _config(tmp_path, library))
+    assert r.code == 0, r.err
+    assert sf.info(str(tmp_path / "demo.wav")).frames == 3 * BAR
+
+
+def test_play_without_a_terminal_gives_up_on_a_device_that_does_not_open(library, tmp_path,
+                                                                           monkeypatch):
+    use_config(monkeypatch, tmp_path, "")
+    r = _backline("play", "demo", "--device", "no-such-card")
+    assert r.returncode == 2, r.stderr
+    assert "backline play: the audio device: cannot open 'no-such-card': " in r.stderr
+
+
+def test_record_without_a_terminal_gives_up_on_a_device_that_does_not_open(library, tmp_path,
+                                                                             monkeypatch):
+    use_config(monkeypatch, tmp_path, "")
+    r = _backline("record", "--inputs", "1", "--seconds", "2", "--device", "no-such-card")
+    assert r.returncode == 2, r.stderr
+    assert "backline record: the audio device: cannot open 'no-such-card': " in r.stderr
+    assert "take:" not in r.stdout
