@@ -258,6 +258,8 @@ def cmd_record(args: argparse.Namespace) -> int:
                 break
             if tty:
                 line = record_line(s.record, player.recorder.take_peaks(), config.inputs)
+                if s.problem:            # the device that does not open, while it is retried
+                    line += f"  {s.problem}"
                 sys.stdout.write("\r\033[K" + line[:200])
                 sys.stdout.flush()
             elif s.record.running and int(s.record.seconds) != said:   # a pipe: a line a second

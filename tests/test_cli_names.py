@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 
 import numpy as np
+import pytest
 import soundfile as sf
+
+from appliance.cli import OPEN_S
 
 from alsa_doubles import file_pcm, read_raw, use_config
 from conftest import make_song, run_cli
@@ -79,3 +85,26 @@ def test_record_without_a_terminal_gives_up_on_a_device_that_does_not_open(libra
     assert r.returncode == 2, r.stderr
     assert "backline record: the audio device: cannot open 'no-such-card': " in r.stderr
     assert "take:" not in r.stdout
+
+
+@pytest.mark.parametrize("args", [("play", "demo"), ("record", "--inputs", "1")],
+                         ids=["play", "record"])
+def test_on_a_terminal_the_device_is_retried_and_the_reason_shown(args, tmp_path, monkeypatch):
+    use_config(monkeypatch, tmp_path, "")
+    main, sub = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "appliance", *args, "--device",
+                             "no-such-card"], stdin=sub, stdout=sub, stderr=subprocess.DEVNULL,
+                            env=os.environ)
+    os.close(sub)
+    seen = b""
+    deadline = time.monotonic() + OPEN_S + 3
+    try:
+        while time.monotonic() < deadline:
+            if select.select([main], [], [], 0.1)[0]:
+                seen += os.read(main, 4096)
+        assert proc.poll() is None                      # still trying, past OPEN_S
+        assert b"cannot open 'no-such-card'" in seen, seen[-300:]
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(main)
