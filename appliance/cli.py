@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .config import SYSTEM_CONFIG as SYSTEM_CONFIG_PATH, DEMO_LIBRARY, Config, load_config
 from .errors import BacklineError, Problems
 from .timeline.library import Library
 from .timeline.song import SONG_FILE
 from .ui.progress import terminal_progress
+
+if TYPE_CHECKING:
+    from .audio.player import Player
 
 RENDER_BLOCK = 4096
 OPEN_S = 3.0        # without a terminal, how long `play` and `record` try to open the device
@@ -54,7 +57,7 @@ def _show_target(text: str, config: Config) -> Path:
     return _in_libraries(config, lambda library: library.setlist_path(text)) or path
 
 
-def _device_opened(player, command: str) -> bool:
+def _device_opened(player: Player, command: str) -> bool:
     """On a terminal the status line shows why the device does not open while the engine
     keeps trying. Without one nobody would see it: give it OPEN_S, then say why."""
     import time

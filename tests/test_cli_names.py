@@ -15,11 +15,12 @@ import soundfile as sf
 
 from appliance.cli import OPEN_S
 
-from alsa_doubles import file_pcm, read_raw, use_config
+from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
 from conftest import make_song, run_cli
 
 CLICK_SONG = 'length_bars = {bars}\n[[tempo]]\nbar = 1\nbpm = 120\n'
-BAR = 48000 * 2      # a 4/4 bar at 120 bpm
+RATE = 48000
+BAR = RATE * 2       # a 4/4 bar at 120 bpm
 
 
 def _config(tmp_path, library):
@@ -37,15 +38,24 @@ def _backline(*args, timeout=30):
 
 
 def test_play_finds_a_setlist_by_name(library, tmp_path, monkeypatch):
-    make_song(library, "one", CLICK_SONG.format(bars=1))
-    make_song(library, "two", CLICK_SONG.format(bars=2))
+    """Paced by JACK's dummy backend like a card: unpaced, a stopped box would write
+    silence as fast as the disk takes it until the command exits."""
+    fast = 'length_bars = {bars}\n[[tempo]]\nbar = 1\nbpm = 240\n'     # a bar is 1 s
+    make_song(library, "one", fast.format(bars=1))
+    make_song(library, "two", fast.format(bars=2))
     (library / "setlists" / "friday.setlist").write_text("one | gapless\ntwo\n")
-    use_config(monkeypatch, tmp_path, file_pcm("fakehat", tmp_path / "out.raw"))
-    r = _backline("play", "friday", "--config", _config(tmp_path, library), "--device", "fakehat")
+    use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
+               file_pcm("fakehat", tmp_path / "out.raw", slave="jackhat"))
+    jack = Jack()
+    try:
+        r = _backline("play", "friday", "--config", _config(tmp_path, library),
+                      "--device", "fakehat")
+    finally:
+        jack.stop()
     assert r.returncode == 0, r.stderr
     got = read_raw(tmp_path / "out.raw", 2)
-    assert len(got) >= 3 * BAR                      # both songs played, one after the other
-    assert np.abs(got[2 * BAR: 3 * BAR, 1]).max() > 0    # the click of "two"'s second bar
+    assert len(got) >= 3 * RATE                     # both songs played, one after the other
+    assert np.abs(got[2 * RATE: 2 * RATE + 2000, 1]).max() > 0   # "two"'s second bar clicks
 
 
 def test_a_setlist_name_that_is_not_there_is_still_reported(library, tmp_path):
