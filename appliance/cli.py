@@ -5,16 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
-from .config import SYSTEM_CONFIG as SYSTEM_CONFIG_PATH, Config, load_config
+from .config import SYSTEM_CONFIG as SYSTEM_CONFIG_PATH, DEMO_LIBRARY, Config, load_config
 from .errors import BacklineError, Problems
 from .timeline.library import Library
 from .timeline.song import SONG_FILE
 from .ui.progress import terminal_progress
 
+if TYPE_CHECKING:
+    from .audio.player import Player
+
 RENDER_BLOCK = 4096
+OPEN_S = 3.0        # without a terminal, how long `play` and `record` try to open the device
 DAEMON_STATE = "/var/lib/backline/state.json"
-DEMO_SONG = Path(__file__).parent / "demo" / "songs" / "demo"
+DEMO_SONG = DEMO_LIBRARY / "songs" / "demo"
 
 
 def _report(problems: Problems) -> None:
@@ -26,13 +31,48 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(getattr(args, "config", None))
 
 
+def _in_libraries(config: Config, place: Callable[[Library], Path]) -> Path | None:
+    """The first `place` that exists: in the configured library, then in the bundled demo's
+    (so `demo` is always found, and a library's own `demo` wins)."""
+    for library in (Library(config.library), Library(DEMO_LIBRARY)):
+        if place(library).exists():
+            return place(library)
+    return None
+
+
 def _song_dir(text: str, config: Config) -> Path:
-    """A song folder, or the name of a song in the configured library."""
+    """A song folder, or the name of a song in a library."""
     path = Path(text)
     if (path / SONG_FILE).is_file() or path.exists():
         return path
-    candidate = Library(config.library).song_dir(text)
-    return candidate if (candidate / SONG_FILE).is_file() else path
+    found = _in_libraries(config, lambda library: library.song_dir(text) / SONG_FILE)
+    return found.parent if found else path
+
+
+def _show_target(text: str, config: Config) -> Path:
+    """What `play` and `run` take: a song folder or name, a setlist file or name."""
+    path = _song_dir(text, config)
+    if path.exists():
+        return path
+    return _in_libraries(config, lambda library: library.setlist_path(text)) or path
+
+
+def _device_opened(player: Player, command: str) -> bool:
+    """On a terminal the status line shows why the device does not open while the engine
+    keeps trying. Without one nobody would see it: give it OPEN_S, then say why."""
+    import time
+    from .audio.state import STALLED
+
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return True
+    deadline = time.monotonic() + OPEN_S
+    while (state := player.state).health == STALLED:
+        if time.monotonic() > deadline:
+            print(f"backline {command}: the audio device: {state.problem or 'does not answer'}",
+                  file=sys.stderr)
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -92,12 +132,14 @@ def cmd_beats(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .audio.loaded import inspect_stems
+    from .audio.loaded import check_routing, inspect_stems
+    from .config import check_layout
     from .timeline.song import load_song
 
     config = _config(args)
     path = Path(args.library)
     problems = Problems(config.warnings)        # what the config leaves out, first
+    check_layout(config, problems)
     if (path / SONG_FILE).is_file():
         song_dirs = [path]
         setlists: list[Path] = []
@@ -114,8 +156,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         song_dirs, setlists, library = [], [], None
     for folder in song_dirs:
         song = load_song(folder, problems)
-        if song is not None:
-            inspect_stems(song, config.rate, problems)
+        if song is not None:       # against the configured box, as render would
+            check_routing(song, inspect_stems(song, config.rate, problems), config, problems)
     for setlist in setlists:
         library.setlist(setlist, problems)
     _report(problems)
@@ -135,9 +177,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 
     config = _config(args)
     problems = Problems()
-    target = Path(args.target)
-    if not target.exists():
-        target = _song_dir(args.target, config)
+    target = _show_target(args.target, config)
     player = Player.open(target, config, problems, device=args.device)
     _report(problems)
     if player is None:
@@ -150,6 +190,8 @@ def cmd_play(args: argparse.Namespace) -> int:
     player.send(c.Play())
     player.start()
     try:
+        if not _device_opened(player, "play"):
+            return 2
         while True:
             key = keys.get(0.1)
             state = player.state
@@ -208,6 +250,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     player.start()
     said = -1
     try:
+        if not _device_opened(player, "record"):
+            return 2
         while not player.writer.closed:
             key = keys.get(0.1)
             s = player.state
@@ -217,6 +261,8 @@ def cmd_record(args: argparse.Namespace) -> int:
                 break
             if tty:
                 line = record_line(s.record, player.recorder.take_peaks(), config.inputs)
+                if s.problem:            # the device that does not open, while it is retried
+                    line += f"  {s.problem}"
                 sys.stdout.write("\r\033[K" + line[:200])
                 sys.stdout.flush()
             elif s.record.running and int(s.record.seconds) != said:   # a pipe: a line a second
@@ -283,7 +329,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for problem in getattr(exc, "problems", None) or [exc.problem]:
             log.error("%s", problem)
         return 1
-    target = _song_dir(args.target, config) if args.target else None
+    target = _show_target(args.target, config) if args.target else None
     if args.sim:
         from .sim.session import run_sim
         return run_sim(config, folder=Path(args.sim_dir), target=target, device=args.device,

@@ -32,6 +32,28 @@ def _default_recordings() -> Path:
 
 
 RECORD_FORMATS = {"24": "PCM_24", "float": "FLOAT"}
+FRONT_OUTPUTS = ("foh", "main", "pa")     # outputs the audience hears: never the click in them
+
+
+def default_outputs(channels: int) -> dict[str, tuple[int, ...]]:
+    """The layout of a config without [outputs]: the click only where the audience is not.
+
+    Two channels: the tracks folded to mono on 1 (to FOH), the click on 2 (to the ears), as
+    stereo backing-track players do. More: FOH stereo on 1-2, the click on 3. One channel
+    has no room for the click apart from FOH, so it is left out (read_config says so).
+    """
+    if channels == 1:
+        return {"foh": (1,)}
+    if channels == 2:
+        return {"foh": (1,), "click": (2,)}
+    return {"foh": (1, 2), "click": (3,)}
+
+
+def click_in_front(outputs: dict[str, tuple[int, ...]], click: str) -> list[str]:
+    """The FOH outputs (foh/main/pa) that the output `click` is, or shares a channel with."""
+    chans = set(outputs.get(click, ()))
+    return [name for name in FRONT_OUTPUTS
+            if name == click or (name in outputs and chans & set(outputs[name]))]
 PANEL_KEYS = ("hat", "controls", "switch", "combo", "encoder", "led", "display", "midi")
 
 
@@ -45,8 +67,7 @@ class Config:
     channels: int = 2
     format: str = "S32_LE"
     # Named outputs -> 1-based device channels. Outputs may share channels (they add up).
-    outputs: dict[str, tuple[int, ...]] = field(
-        default_factory=lambda: {"foh": (1, 2), "click": (1, 2)})
+    outputs: dict[str, tuple[int, ...]] = field(default_factory=lambda: default_outputs(2))
     library: Path = DEMO_LIBRARY
     cache: Path = field(default_factory=_default_cache)
     controls: Controls = Controls()       # footswitches, encoders, LEDs, display
@@ -80,6 +101,14 @@ def load_config(explicit: str | Path | None = None) -> Config:
         err.problems = problems
         raise err
     return config
+
+
+def check_layout(config: Config, problems: Problems) -> None:
+    """Warn when the config's click output is heard by the audience (`backline check`;
+    the box still plays what the config says)."""
+    for front in click_in_front(config.outputs, "click"):
+        problems.warn(config.path or Path("(built-in defaults)"), "outputs.click",
+                      f"shares device channels with {front!r}: the audience hears the click")
 
 
 def read_config(path: Path, problems: Problems) -> Config | None:
@@ -141,7 +170,10 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     latency = rec.get("latency", int, 0, check=in_range(0, 48000))
     rec.finish()
     if not out_table.data:
-        outputs = dict(d.outputs) if channels >= 2 else {"foh": (1,), "click": (1,)}
+        outputs = default_outputs(channels)
+        if "click" not in outputs:
+            problems.warn(path, "outputs", "one channel has no room for the click apart from "
+                          "FOH, so it is left out; `click = [1]` under [outputs] puts it there")
     # a broken control or MIDI mapping is left out; it never keeps the box from playing
     part_problems = Problems()
     controls = read_controls(Table(data, file=path, where="", problems=part_problems),

@@ -95,7 +95,9 @@ def test_bad_stem_fields(library):
 def test_many_channels_onto_a_stereo_output_warns_and_the_rest_renders(library, tmp_path):
     folder = _song(library, "x.wav", extra='route = ["foh"]\n')
     _write(folder, "x.wav", channels=4)
-    r = run_cli("render", folder, "-o", tmp_path / "o.wav")
+    cfg = tmp_path / "stereo-foh.toml"
+    cfg.write_text("[outputs]\nfoh = [1, 2]\nclick = [2]\n")
+    r = run_cli("render", folder, "-o", tmp_path / "o.wav", "--config", cfg)
     assert r.code == 0
     assert "warning: x.route.foh: 4 channels cannot go onto 2; choose 2 of them in the route" in r.err
 

@@ -9,12 +9,12 @@ from typing import Callable
 
 import numpy as np
 
-from ..config import Config
+from ..config import Config, click_in_front
 from ..errors import Problems
 from ..timeline import grid
-from ..timeline.song import SONG_FILE, Song, load_song
+from ..timeline.song import SONG_FILE, ClickSpec, Song, load_song
 from .click import ClickTrack, click_sounds
-from .mixer import Mixer, MixerInput
+from .mixer import Mixer, MixerInput, input_routes
 from .resample import playable_path
 from .stems import StemInfo, StemReader, inspect_stem
 from .streaming import DiskThread, SongStream
@@ -131,6 +131,33 @@ def inspect_stems(song: Song, rate: int, problems: Problems) -> list[StemInfo]:
     return stems
 
 
+def mixer_inputs(song: Song, stems: list[StemInfo], click: ClickTrack | None) -> list[MixerInput]:
+    """The mixer's inputs as song.toml routes them: each stem, then the click and the count-in."""
+    inputs = [MixerInput(s.spec.name, s.channels, s.spec.route, s.spec.gain_db, s.spec.muted,
+                         explicit_route=s.spec.explicit_route) for s in stems]
+    inputs.append(MixerInput(CLICK, 1, {song.click.output: None}, muted=not song.click.enabled,
+                             is_click=True, source=click))
+    # The count-in clicks even when the song's click is off: its own schedule (see
+    # LoadedSong.count_in) plays through the click's routing (warned about once, for the
+    # click), only before the song.
+    inputs.append(MixerInput(COUNT_IN, 1, {song.click.output: None}, is_click=True, live=False,
+                             explicit_route=False))
+    return inputs
+
+
+def check_routing(song: Song, stems: list[StemInfo], config: Config, problems: Problems) -> None:
+    """What a render of `song` on this box says about its routing (the same code), and a
+    click the song itself sends where the audience hears it: for `backline check`."""
+    where = str(song.folder / SONG_FILE)
+    for inp in mixer_inputs(song, stems, None):
+        input_routes(inp, config.outputs, config.channels, problems, where)
+    if song.click.output != ClickSpec.output:     # the config's click output: checked once
+        for front in click_in_front(config.outputs, song.click.output)[:1]:
+            problems.warn(where, "click.output",
+                          f"the click goes to {song.click.output!r}, which the audience hears "
+                          f"through {front!r}")
+
+
 def load(folder: Path, config: Config, problems: Problems, *, block: int,
          progress: Callable[[str, int], Callable[[int], None]] | None = None) -> LoadedSong | None:
     """The song ready to mix, or None when song.toml itself is unusable.
@@ -144,7 +171,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     stems = inspect_stems(song, config.rate, problems)
     frames = song_frames(song, stems, config.rate)
     song_file = song.folder / SONG_FILE
-    inputs: list[MixerInput] = []
+    playable: list[StemInfo] = []
     readers: list[StemReader] = []
     for info in stems:
         tick = progress(f"resampling {info.spec.file.name}", info.source_frames) \
@@ -156,16 +183,10 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
                            f"cannot resample into the cache {config.cache}: {exc}")
             continue
         readers.append(StemReader(path, info.channels, info.frames))
-        spec = info.spec
-        inputs.append(MixerInput(spec.name, info.channels, spec.route, spec.gain_db, spec.muted,
-                                 explicit_route=spec.explicit_route))
+        playable.append(info)
     events, kinds = grid.click_schedule(song, config.rate, frames)
     click = ClickTrack(events, kinds, click_sounds(config.rate, song.click.level_db))
-    inputs.append(MixerInput(CLICK, 1, {song.click.output: None}, muted=not song.click.enabled,
-                             is_click=True, source=click))
-    # The count-in clicks even when the song's click is off: its own schedule (see
-    # LoadedSong.count_in) plays through this input's routing, only before the song.
-    inputs.append(MixerInput(COUNT_IN, 1, {song.click.output: None}, is_click=True, live=False))
+    inputs = mixer_inputs(song, playable, click)
     stream = SongStream(readers)
     mixer = Mixer(inputs, stream, config.outputs, config.channels, block, config.rate, problems,
                   str(song_file))

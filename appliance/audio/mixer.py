@@ -68,6 +68,25 @@ def route_matrix(in_channels: int, selected: tuple[int, ...] | None,
     return m
 
 
+def input_routes(inp: MixerInput, outputs: dict[str, tuple[int, ...]], channels: int,
+                 problems: Problems | None = None, where: str = "") -> dict[str, np.ndarray]:
+    """One input's routing matrix per output of this box; what cannot be routed is warned
+    about and left out. `backline check` calls this too, so it says what a render says."""
+    routes = {}
+    for output, selected in inp.route.items():
+        if output not in outputs:
+            if inp.explicit_route and problems is not None:
+                problems.warn(where, inp.name, f"output {output!r} is not on this box; "
+                              f"known outputs: {', '.join(outputs)}")
+            continue
+        try:
+            routes[output] = route_matrix(inp.channels, selected, outputs[output], channels)
+        except ValueError as exc:
+            if problems is not None:
+                problems.warn(where, f"{inp.name}.route.{output}", str(exc))
+    return routes
+
+
 class Mixer:
     def __init__(self, inputs: list[MixerInput], stream: Source | None,
                  outputs: dict[str, tuple[int, ...]], channels: int, block: int,
@@ -83,22 +102,7 @@ class Mixer:
         self.ramp_frames = max(1, int(rate * RAMP_S))
         self.output_gain_db: dict[str, float] = {name: 0.0 for name in outputs}
         self.version = 0          # bumped by every level change, for state readers
-        self._routes: list[dict[str, np.ndarray]] = []
-        for inp in inputs:
-            routes = {}
-            for output, selected in inp.route.items():
-                if output not in outputs:
-                    if inp.explicit_route and problems is not None:
-                        problems.warn(where, inp.name, f"output {output!r} is not on this box; "
-                                      f"known outputs: {', '.join(outputs)}")
-                    continue
-                try:
-                    routes[output] = route_matrix(inp.channels, selected,
-                                                  outputs[output], channels)
-                except ValueError as exc:
-                    if problems is not None:
-                        problems.warn(where, f"{inp.name}.route.{output}", str(exc))
-            self._routes.append(routes)
+        self._routes = [input_routes(inp, outputs, channels, problems, where) for inp in inputs]
         rows = np.cumsum([0] + [inp.channels for inp in inputs])
         self._rows = list(zip(rows[:-1].tolist(), rows[1:].tolist()))
         self._stem_rows = sum(inp.channels for inp in inputs if not inp.is_click)

@@ -31,5 +31,8 @@ class Library:
         folder = self.path / SETLISTS
         return sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
 
+    def setlist_path(self, name: str) -> Path:
+        return self.path / SETLISTS / f"{name}{SUFFIX}"
+
     def setlist(self, path: Path, problems: Problems) -> Setlist | None:
         return load_setlist(path, set(self.song_names()), problems)
