@@ -255,6 +255,7 @@ def test_state_snapshot_follows_the_music(library, tmp_path):
     s = t.snapshot()
     assert (s.transport, s.bar, s.beat, s.count_in_left) == (COUNT_IN, 0, 2, BAR - 30080)
     assert s.beat_phase == pytest.approx((30080 - BAR // 4) / (BAR // 4))
+    assert s.sections == ("A", "B", "C")                  # what MIDI learn offers to jump to
     run(t, BAR + 2 * BAR + 24064 - 30080)
     s = t.snapshot()
     assert (s.transport, s.section, s.bar, s.beat, s.bpm, s.meter) == (PLAYING, "B", 3, 2, 120.0, "4/4")
