@@ -11,6 +11,7 @@ for each step count with `turn_command` (or a CC's value with `level_command`).
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 from . import commands as c
@@ -66,6 +67,17 @@ _WORDS: dict[str, tuple[str | None, _Maker]] = {
 COMMAND_WORDS = tuple(_WORDS)
 TURN_TARGETS = ("menu", "song", "click-level", "level OUTPUT", "level OUTPUT STEM")
 LEVEL_TARGETS = ("click-level", "level OUTPUT", "level OUTPUT STEM")
+
+
+def _words_of() -> dict[type, list[str]]:
+    """Each kind of command -> the words that make it, the later first ("panic", "stop")."""
+    words: dict[type, list[str]] = {}
+    for word, (takes, make) in reversed(_WORDS.items()):
+        words.setdefault(type(make("1" if takes else "", None)), []).append(word)
+    return words
+
+
+_WORDS_OF = _words_of()
 # the field a word's argument fills
 _ARGUMENT = {c.Seek: "bar", c.Jump: "section", c.Vamp: "bars", c.SelectSong: "index",
              c.Mute: "stem", c.Solo: "stem", c.Arm: "input"}
@@ -78,8 +90,9 @@ def command_name(cmd: c.Command) -> str:
     return _name(cmd) or type(cmd).__name__
 
 
+@functools.lru_cache(maxsize=4)     # the menu asks at every redraw; the song rarely changes
 def every_name(*, sections: tuple[str, ...] = (), stems: tuple[str, ...] = (),
-               songs: int = 0, inputs: tuple[str, ...] = ()) -> list[str]:
+               songs: int = 0, inputs: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Every command the vocabulary has for this song and setlist, by name (what MIDI
     learn offers): the words without an argument, then a jump to each section, each
     song of the setlist, each stem's mute and solo, each input's arm. A name that would
@@ -88,15 +101,17 @@ def every_name(*, sections: tuple[str, ...] = (), stems: tuple[str, ...] = (),
     made = [c.Jump(s) for s in sections] + [c.SelectSong(i) for i in range(1, songs + 1)]
     made += [kind(stem, on) for stem in stems for kind in (c.Mute, c.Solo) for on in (True, False)]
     made += [c.Arm(name, on) for name in inputs for on in (True, False)]
-    return plain + [n for n in map(_name, made) if n is not None]
+    return (*plain, *(n for n in map(_name, made) if n is not None))
 
 
 def _name(cmd: c.Command) -> str | None:
+    """Tries the words that make this kind of command, each with and without its argument."""
     field = _ARGUMENT.get(type(cmd))
     args = [""] + ([str(getattr(cmd, field))] if field else [])
     at = getattr(cmd, "at", c.At.NOW)
-    suffixes = ("", " @now") if at is c.At.NOW else (f" @{at.value}",)   # "jump 2": @bar
-    for word in reversed(COMMAND_WORDS):
+    # at NOW: bare, unless the word's default is another ("jump 2" is at the bar)
+    suffixes = ("", " @now") if at is c.At.NOW else (f" @{at.value}",)
+    for word in _WORDS_OF.get(type(cmd), ()):
         for arg in args:
             for suffix in suffixes:
                 text = " ".join(filter(None, (word, arg))) + suffix

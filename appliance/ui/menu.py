@@ -233,8 +233,8 @@ class Menu:
     def _learn_keys(self) -> list[str]:
         """Every command by name, with the playing song's sections and stems."""
         s = self._state
-        return every_name(sections=s.sections, stems=tuple(self._stems()), songs=s.count,
-                          inputs=s.record.inputs)
+        return list(every_name(sections=s.sections, stems=tuple(self._stems()), songs=s.count,
+                               inputs=s.record.inputs))
 
     def _learn(self, i: int) -> None:
         name = self._pages[-1].items[i]
