@@ -12,7 +12,8 @@ from appliance.config import load_config
 from appliance.control import commands as c
 from appliance.control.gestures import Gestures
 from appliance.control.gpio import Footswitches, Lights
-from appliance.control.names import parse_command, turn_command
+from appliance.control.names import (COMMAND_WORDS, check_turn, command_name, every_name,
+                                     parse_command, turn_command)
 from appliance.control.panel import Panel
 from appliance.sim.hands import Hands
 from conftest import wait_for, write_config
@@ -111,6 +112,53 @@ def test_command_names_parse_with_arguments_and_quantisation():
     assert parse_command("select-song 2") == c.SelectSong(2)
     assert turn_command("song", -2) == [c.PreviousSong(), c.PreviousSong()]
     assert turn_command("level ears", 3, db_per_step=0.5) == [c.NudgeOutputGain("ears", 1.5)]
+
+
+@pytest.mark.parametrize("word", COMMAND_WORDS)
+def test_every_command_name_reads_back_as_its_command(word):
+    """command_name gives what parse_command turns back into the same command, for each
+    word with each argument it takes and each @at: what legends and MIDI learn write."""
+    made = 0
+    for arg in ("", "3", "Big Chorus", "vox"):
+        for at in ("", "@now", "@beat", "@bar", "@section"):
+            try:
+                cmd = parse_command(" ".join(filter(None, (word, arg, at))))
+            except ValueError:
+                continue
+            name = command_name(cmd)
+            assert name != type(cmd).__name__ and parse_command(name) == cmd, name
+            made += 1
+    assert made
+
+
+def test_command_names_say_the_argument_and_where_it_takes_effect():
+    assert command_name(c.Jump("Chorus")) == "jump Chorus @bar"
+    assert command_name(c.Jump(2, at=c.At.SECTION)) == "jump 2 @section"
+    assert command_name(c.Jump(2, at=c.At.NOW)) == "jump 2 @now"
+    assert command_name(c.Stop(at=c.At.NOW)) == "panic"
+    assert command_name(c.Mute("bass", False)) == "unmute bass"
+    assert command_name(c.Vamp(0)) == "vamp"
+    assert command_name(c.SetGain("bass", -3.0)) == "SetGain"      # no name: the class
+
+
+def test_a_stems_level_in_one_outputs_mix_is_an_encoder_target():
+    assert turn_command("level ears bass", -2, db_per_step=0.5) == \
+        [c.NudgeGain("bass", -1.0, "ears")]
+    assert turn_command("level ears ears", 1) == [c.NudgeGain("ears", 1.0, "ears")]  # a stem
+    assert turn_command("level ears", 1) == [c.NudgeOutputGain("ears", 1.0)]
+    assert check_turn("level ears bass", ("foh", "ears")) is None
+    assert check_turn("level side bass", ("foh", "ears")) == \
+        "no output 'side' (outputs: foh, ears)"
+    assert "unknown encoder target 'level'" in check_turn("level", ("foh",))
+
+
+def test_every_name_offers_the_songs_sections_stems_songs_and_inputs():
+    offered = every_name(sections=("Intro", "Big Chorus", "3"), stems=("bass",), songs=2,
+                         inputs=("vox",))
+    assert {"toggle-play", "panic", "shutdown", "jump Intro @bar", "jump Big Chorus @bar",
+            "select-song 2", "mute bass", "unsolo bass", "disarm vox"} <= set(offered)
+    assert not any(name.startswith("jump 3") for name in offered)   # would be section 3
+    assert all(command_name(parse_command(n)) in offered for n in offered if " " in n)
 
 
 @pytest.mark.parametrize("text, says", [
@@ -242,7 +290,7 @@ def test_menu_mixer_edits_levels_and_shutdown_asks_first(board):
     state = State(mix=(StemLevel("click", -6.0, False, False), StemLevel("bass", 0, False, False)),
                   output_gain_db=(("foh", -3.0),))
     view = panel.view(state)
-    assert view.items == ("click -6 dB", "FOH -3 dB", "CLICK +0 dB", "bass +0 dB")
+    assert view.items == ("click -6 dB", "FOH >", "CLICK >", "bass +0 dB")
     panel.command(c.MenuMove(3))
     panel.command(c.MenuSelect())            # edit bass
     panel.command(c.MenuMove(-2))
@@ -257,6 +305,31 @@ def test_menu_mixer_edits_levels_and_shutdown_asks_first(board):
     panel.command(c.MenuMove(1))
     panel.command(c.MenuSelect())            # "Yes, power off"
     assert boxed == [c.Shutdown()] and panel.mode == "perform"
+
+
+def test_menu_mixer_output_pages_set_the_master_and_each_stem_in_that_mix(board):
+    """Mixer > foh > bass: the bass in the front-of-house mix only."""
+    panel, _, sent, _ = board
+    for cmd in (c.OpenMenu(), c.MenuMove(2), c.MenuSelect(), c.MenuMove(1), c.MenuSelect()):
+        panel.command(cmd)
+    state = State(mix=(StemLevel("click", -6.0, False, False, (("click", -2.0),)),
+                       StemLevel("bass", 0, False, False, (("foh", 4.0),))),
+                  output_gain_db=(("foh", -3.0),))
+    view = panel.view(state)
+    assert (view.title, view.items) == ("Mixer > foh", ("FOH -3 dB", "click +0 dB", "bass +4 dB"))
+    panel.command(c.MenuSelect())            # the master
+    panel.command(c.MenuMove(1))
+    panel.command(c.MenuSelect())            # done
+    panel.command(c.MenuMove(2))
+    panel.command(c.MenuSelect())            # the bass in foh
+    panel.command(c.MenuMove(-1))
+    assert sent == [c.NudgeOutputGain("foh", 1.0), c.NudgeGain("bass", -1.0, "foh")]
+    panel.command(c.MenuBack())
+    panel.command(c.MenuBack())              # back to the Mixer
+    panel.command(c.MenuMove(1))             # CLICK >: the click output's own mix
+    panel.command(c.MenuSelect())
+    assert panel.view(state).items == ("CLICK +0 dB", "click -2 dB", "bass +0 dB")
+    assert panel.view(State()).items == ("CLICK +0 dB", "click +0 dB")   # another song
 
 
 def test_menu_setlists_open_only_while_stopped(board):
@@ -376,6 +449,8 @@ def test_the_main_menu_offers_record_only_where_there_are_inputs(board):
     ('[display]\ntype = "ssd1306"\n[[switch]]\npin = 3\n',
      "switch[1].pin: GPIO3 is already used by the display (I2C)"),
     ('[[encoder]]\na = 5\nb = 6\nperform = { turn = "level monitor" }\n',
+     "encoder[1].perform.turn: no output 'monitor'"),
+    ('[[encoder]]\na = 5\nb = 6\nperform = { turn = "level monitor bass" }\n',
      "encoder[1].perform.turn: no output 'monitor'"),
     ('[[switch]]\nname = "a"\npin = 5\n[[combo]]\nswitches = ["a", "z"]\ncommand = "panic"\n',
      "combo[1].switches: no switch named 'z'"),

@@ -12,6 +12,7 @@ from appliance.config import load_config
 from appliance.control import commands as c
 from appliance.control.midi import MidiPorts
 from appliance.control.midi_map import MidiMap, MidiSpec
+from appliance.control.names import parse_command
 from conftest import write_config
 
 MIDI = """
@@ -41,6 +42,11 @@ range_db = [-60, 6]
 cc = 11
 set = "level foh"
 range_db = [-30, 0]
+
+[[midi.map]]
+cc = 12
+set = "level click bass"
+range_db = [-12, 12]
 """
 
 
@@ -65,6 +71,7 @@ def test_notes_ccs_and_program_changes_become_commands(spec):
     assert said(bytes([0xB0, 7, 127, 0xB0, 7, 0])) == [c.SetGain("click", 6.0),
                                                         c.SetGain("click", -60.0)]
     assert said(bytes([0xB3, 11, 64])) == [c.SetOutputGain("foh", -14.9)]
+    assert said(bytes([0xB0, 12, 127])) == [c.SetGain("bass", 12.0, output="click")]
     assert said(bytes([0xC0, 4])) == [c.SelectSong(5)]
     assert said(bytes([0xB0, 0, 0, 0xB0, 32, 1, 0xC0, 2])) == [c.SelectSong(131)]   # bank 1
     assert said(bytes([0xFA, 0xF8, 0xFC])) == []                    # an outside clock: ignored
@@ -94,7 +101,10 @@ def test_garbage_running_status_and_sysex_floods_do_no_harm(spec):
     ('[[midi.map]]\nnote = 60\ncommand = "dance"\n', "midi.map[1].command: unknown command 'dance'"),
     ('[[midi.map]]\nnote = 160\ncommand = "play"\n', "midi.map[1].note: must be"),
     ('[[midi.map]]\ncc = 7\nset = "level monitor"\n', "midi.map[1].set: no output 'monitor'"),
-    ('[[midi.map]]\ncc = 7\nset = "menu"\n', "midi.map[1].set: 'menu' is not a level"),
+    ('[[midi.map]]\ncc = 7\nset = "level monitor bass"\n',
+     "midi.map[1].set: no output 'monitor'"),
+    ('[[midi.map]]\ncc = 7\nset = "menu"\n', "midi.map[1].set: 'menu' is not a level "
+     "(levels: click-level, level OUTPUT, level OUTPUT STEM)"),
     ('[[midi.map]]\ncc = 7\n', "midi.map[1].command: give either command or set"),
     ('[midi]\nin = [3]\n', "midi.in: must list port names"),
     ('[midi]\nchannel = 17\n', "midi.channel: must be"),
@@ -172,24 +182,40 @@ def test_midi_learn_maps_the_next_pedal_and_the_config_keeps_it(spec, backend, t
 
 
 def test_midi_learn_from_the_menu(tmp_path):
-    from appliance.audio.state import State
+    from appliance.audio.state import StemLevel, State
     from appliance.control.layout import Controls
     from appliance.control.panel import Panel
     boxed: list[c.Command] = []
     panel = Panel(Controls(), send=lambda cmd: None, box=boxed.append, songs=lambda: [],
                   setlists=lambda: [], outputs=("foh",),
                   midi_trigger=lambda cmd: "note 60" if cmd == c.TogglePlay() else "")
+    playing = State(count=2, sections=("Verse", "Chorus"),
+                    mix=(StemLevel("click", 0, False, False), StemLevel("bass", 0, False, False)))
     panel.command(c.OpenMenu())
-    items = panel.view(State()).items
+    items = panel.view(playing).items
     panel.command(c.MenuMove(items.index("MIDI learn")))
     panel.command(c.MenuSelect())
-    assert panel.view(State()).items[:2] == ("toggle-play: note 60", "stop: -")
-    panel.command(c.MenuMove(2))
+    items = panel.view(playing).items
+    assert "toggle-play: note 60" in items and "stop: -" in items
+    assert items[-8:] == ("jump Verse @bar: -", "jump Chorus @bar: -", "select-song 1: -",
+                          "select-song 2: -", "mute bass: -", "unmute bass: -",
+                          "solo bass: -", "unsolo bass: -")
+    panel.command(c.MenuMove(items.index("jump Chorus @bar: -")))
     panel.command(c.MenuSelect())
-    assert boxed == [c.LearnMidi("next-song")]
-    assert panel.view(State()).title == "Press a pedal"
+    assert boxed == [c.LearnMidi("jump Chorus @bar")]    # by name: it reads back in the config
+    assert panel.view(playing).title == "Press a pedal"
     panel.command(c.MenuBack())                          # gave up: stop listening
-    assert boxed[-1] == c.LearnMidi("") and panel.view(State()).title == "MIDI learn"
+    assert boxed[-1] == c.LearnMidi("") and panel.view(playing).title == "MIDI learn"
+
+
+def test_a_learned_name_with_quotes_reads_back_from_the_config(tmp_path):
+    from appliance.control.midi_map import MidiRule, rule_toml
+    text = 'jump Say "Hey" \\o/ @bar'
+    rule = MidiRule("note", 62, command=parse_command(text))
+    cfg = write_config(tmp_path / "c.toml", MIDI + rule_toml(rule, text))
+    config = load_config(cfg)
+    assert not config.warnings
+    assert config.midi.rules[-1].command == c.Jump('Say "Hey" \\o/')
 
 
 def test_real_virtual_ports_through_rtmidi_on_a_jack_server():

@@ -123,6 +123,33 @@ def test_keys_are_footswitches_combos_and_encoders(keyboard):
     assert any("nav:" in line and "turn song" in line for line in keys.legend)
 
 
+def test_the_legend_names_commands_as_the_config_writes_them(tmp_path):
+    """Not "jsec: Jump": the legend says the command's name, argument and @at."""
+    config = load_config(write_config(tmp_path / "c.toml", """
+[[switch]]
+name = "jsec"
+pin = 17
+perform = { press = "jump Chorus", hold = "mute bass" }
+[[combo]]
+switches = ["jsec", "song"]
+command = "select-song 3"
+[[switch]]
+name = "song"
+pin = 27
+perform = { press = "seek 9 @beat" }
+[[encoder]]
+name = "bass"
+a = 5
+b = 6
+perform = { turn = "level foh bass" }
+"""))
+    legend = key_map(config.controls, Hands(MockFactory())).legend
+    assert legend[:4] == ["1 !  jsec: jump Chorus @bar, hold mute bass",
+                          "2 @  song: seek 9 @beat",
+                          "z    jsec+song: select-song 3",
+                          ", .  bass: turn level foh bass"]
+
+
 def test_run_sim_plays_with_keys_and_writes_screen_and_audio(library, tmp_path):
     folder = position_song(library, "s", bars=2)
     cfg = write_config(tmp_path / "c.toml", f'[audio]\nperiod = 256\n[outputs]\nfoh = [1]\n'

@@ -1,12 +1,14 @@
 """The transport, period by period: what sounds at every sample after each command."""
 from __future__ import annotations
 
+import mido
 import numpy as np
 import pytest
 
 from appliance.audio.show import Show
 from appliance.audio.state import COUNT_IN, PAUSED, PLAYING, STOPPED
 from appliance.control import commands as c
+from appliance.control.names import turn_command
 
 from transport_rig import BAR, close, decode, onsets, position_song, rig, run
 
@@ -130,6 +132,7 @@ def test_seek_while_stopped_then_play_counts_in_at_that_bar(library, tmp_path):
     (c.ReleaseVamp(), "ReleaseVamp: no vamp to release"),
     (c.Play(), "Play: already playing"),
     (c.Mute("bass"), "Mute: no stem 'bass' (this song has pos, click)"),
+    (turn_command("level foh bass", 1)[0], "NudgeGain: no stem 'bass' (this song has pos, click)"),
     (c.SetOutputGain("monitors", -3), "SetOutputGain: no output 'monitors' (outputs: foh, click)"),
 ])
 def test_commands_that_make_no_sense_are_rejected_with_a_reason(song, tmp_path, cmd, reason):
@@ -217,6 +220,22 @@ def test_level_changes_glide_without_a_step(song, tmp_path):
     close(t)
 
 
+def test_a_stems_level_in_one_outputs_mix_from_a_cc(song, tmp_path):
+    """`set = "level foh pos"`: the CC's value sets the stem in foh's mix, to the sample."""
+    from appliance.control.midi_map import MidiMap, MidiRule, MidiSpec
+    m = MidiMap(MidiSpec(rules=(MidiRule("cc", 7, target="level foh pos", low_db=-12.0,
+                                         high_db=0.0),)))
+    cmds = m.commands(mido.Message("control_change", control=7, value=0))
+    t = rig(Show.of_song(song), tmp_path)
+    run(t, 1024, {0: [c.Play()]})
+    out = run(t, 2048, {0: cmds})
+    gain = out[:, 0] * 2 ** 24 / (np.arange(1024, 3072) + 1)
+    assert abs(gain[-1] - 10 ** (-12 / 20)) < 1e-4
+    level = t.snapshot().mix[0]
+    assert (level.name, level.gain_db, level.sends) == ("pos", 0.0, (("foh", -12.0),))
+    close(t)
+
+
 def test_click_level_and_output_levels_persist_across_songs(library, tmp_path):
     t = rig(_setlist(library, ["stop", ""]), tmp_path)
     t.apply(c.SetGain("click", -12.0))
@@ -236,6 +255,7 @@ def test_state_snapshot_follows_the_music(library, tmp_path):
     s = t.snapshot()
     assert (s.transport, s.bar, s.beat, s.count_in_left) == (COUNT_IN, 0, 2, BAR - 30080)
     assert s.beat_phase == pytest.approx((30080 - BAR // 4) / (BAR // 4))
+    assert s.sections == ("A", "B", "C")                  # what MIDI learn offers to jump to
     run(t, BAR + 2 * BAR + 24064 - 30080)
     s = t.snapshot()
     assert (s.transport, s.section, s.bar, s.beat, s.bpm, s.meter) == (PLAYING, "B", 3, 2, 120.0, "4/4")

@@ -19,6 +19,7 @@ class StemLevel:
     gain_db: float
     muted: bool
     solo: bool
+    sends: tuple[tuple[str, float], ...] = ()    # output -> dB in that output's own mix
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class State:
     next_song: str = ""
     setlist: str = ""
     section: str = ""
+    sections: tuple[str, ...] = ()  # the song's section names, in order (what `jump` takes)
     bar: int = 1
     beat: int = 1
     beat_phase: float = 0.0        # 0 on the beat, rising to 1 at the next

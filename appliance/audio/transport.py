@@ -575,7 +575,8 @@ class Transport(LiveMix):
         song = self.song
         if song is not None and (song.mixer, song.mixer.version) != self._mix_of:
             self._mix_of = (song.mixer, song.mixer.version)
-            self._mix = (tuple(StemLevel(i.name, i.gain_db, i.muted, i.solo)
+            self._mix = (tuple(StemLevel(i.name, i.gain_db, i.muted, i.solo,
+                                         tuple(i.sends.items()))
                                for i in song.mixer.inputs if i.name != COUNT_IN_INPUT),
                          tuple(song.mixer.output_gain_db.items()))
         self.moment = (self.state, song, self.index, self.pos, self._ci_pos, self._ci_len,
@@ -618,6 +619,7 @@ class Transport(LiveMix):
         return State(
             song=song.song.title, song_name=song.song.name, key=song.song.key or "",
             section=song.song.sections[s].name if s >= 0 else "",
+            sections=tuple(x.name for x in song.song.sections),
             bar=bar, beat=beat, beat_phase=phase, bpm=bpm, meter=meter, frame=pos, seconds=pos / self.rate,
             song_frames=song.frames, count_in_left=ci_len - ci_pos,
             pending=pending.text if pending else "", vamp=loop.text if loop else "",

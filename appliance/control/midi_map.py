@@ -21,21 +21,20 @@ command = "next-song"
 
 [[midi.map]]
 cc = 7
-set = "click-level"          # or "level foh": the CC's 0-127 spans range_db
-range_db = [-60, 6]
+set = "click-level"          # or "level foh" (a master), "level ears bass" (a stem in
+range_db = [-60, 6]          # one output's mix): the CC's 0-127 spans range_db
 ```
 
 `MidiMap.commands` is pure: a message in, commands out; the port threads call it.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from ..tomlfields import Table, in_range
 from . import commands as c
 from . import names
-
-LEVEL_TARGETS = ("click-level", "level OUTPUT")
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,8 @@ def _rule(t: Table, outputs: tuple[str, ...]) -> MidiRule | None:
         return None
     problem = names.check_turn(target, outputs)
     if problem or target in ("menu", "song"):
-        t.error("set", problem or f"{target!r} is not a level (levels: {', '.join(LEVEL_TARGETS)})")
+        t.error("set", problem or
+                f"{target!r} is not a level (levels: {', '.join(names.LEVEL_TARGETS)})")
         return None
     span = t.get("range_db", list, [-60.0, 6.0])
     if not (isinstance(span, list) and len(span) == 2 and
@@ -176,9 +176,7 @@ def _cc(rule: MidiRule, value: int) -> list[c.Command]:
         hit = value == rule.value if rule.value is not None else value > 0
         return [rule.command] if hit else []
     db = round(rule.low_db + (rule.high_db - rule.low_db) * value / 127, 1)
-    if rule.target == "click-level":
-        return [c.SetGain("click", db)]
-    return [c.SetOutputGain(rule.target.split()[1], db)]
+    return [names.level_command(rule.target, db, relative=False)]
 
 
 def learned(msg, command_text: str) -> MidiRule | None:
@@ -191,6 +189,8 @@ def learned(msg, command_text: str) -> MidiRule | None:
 
 
 def rule_toml(rule: MidiRule, command_text: str) -> str:
+    """The rule as config.toml keeps it; the name quoted as a TOML string (a JSON string is
+    one), since a section's or stem's name may hold a quote or a backslash."""
     value = f"value = {rule.value}\n" if rule.value is not None else ""
     return f'\n[[midi.map]]              # learned\n{rule.kind} = {rule.number}\n{value}' \
-           f'command = "{command_text}"\n'
+           f'command = {json.dumps(command_text, ensure_ascii=False)}\n'

@@ -5,11 +5,13 @@ One word names the command; an argument may follow; `@now|@beat|@bar|@section`
 sets where it takes effect. A bad name raises ValueError listing what is allowed,
 so config validation can name the field.
 
-Encoder turns name a *target* instead (`"menu"`, `"song"`, `"click-level"`,
-`"level ears"`) and become a command for each step count with `turn_command`.
+Encoder turns (and MIDI CCs that set a level) name a *target* instead (`"menu"`,
+`"song"`, `"click-level"`, `"level ears"`, `"level ears bass"`) and become a command
+for each step count with `turn_command` (or a CC's value with `level_command`).
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 from . import commands as c
@@ -63,14 +65,62 @@ _WORDS: dict[str, tuple[str | None, _Maker]] = {
     "shutdown": (None, lambda a, at: c.Shutdown()),
 }
 COMMAND_WORDS = tuple(_WORDS)
-TURN_TARGETS = ("menu", "song", "click-level", "level OUTPUT")
-# a command back to its name, for legends and menus ("panic" over "stop": the later wins)
-_NAMES = {make("", None): word for word, (takes, make) in _WORDS.items() if takes != "!"}
+TURN_TARGETS = ("menu", "song", "click-level", "level OUTPUT", "level OUTPUT STEM")
+LEVEL_TARGETS = ("click-level", "level OUTPUT", "level OUTPUT STEM")
+
+
+def _words_of() -> dict[type, list[str]]:
+    """Each kind of command -> the words that make it, the later first ("panic", "stop")."""
+    words: dict[type, list[str]] = {}
+    for word, (takes, make) in reversed(_WORDS.items()):
+        words.setdefault(type(make("1" if takes else "", None)), []).append(word)
+    return words
+
+
+_WORDS_OF = _words_of()
+# the field a word's argument fills
+_ARGUMENT = {c.Seek: "bar", c.Jump: "section", c.Vamp: "bars", c.SelectSong: "index",
+             c.Mute: "stem", c.Solo: "stem", c.Arm: "input"}
 
 
 def command_name(cmd: c.Command) -> str:
-    """The name a musician would write for `cmd`, or its class name when it takes an argument."""
-    return _NAMES.get(cmd, type(cmd).__name__)
+    """The name `parse_command` reads back as `cmd` (its class name when it has none, e.g.
+    SetGain): a word, its argument, and `@at` unless it takes effect now by default. The
+    later of two words wins ("panic" over "stop")."""
+    return _name(cmd) or type(cmd).__name__
+
+
+@functools.lru_cache(maxsize=4)     # the menu asks at every redraw; the song rarely changes
+def every_name(*, sections: tuple[str, ...] = (), stems: tuple[str, ...] = (),
+               songs: int = 0, inputs: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Every command the vocabulary has for this song and setlist, by name (what MIDI
+    learn offers): the words without an argument, then a jump to each section, each
+    song of the setlist, each stem's mute and solo, each input's arm. A name that would
+    not read back as its command (a section called "3" is section 3) is left out."""
+    plain = [word for word, (takes, _) in _WORDS.items() if takes != "!"]
+    made = [c.Jump(s) for s in sections] + [c.SelectSong(i) for i in range(1, songs + 1)]
+    made += [kind(stem, on) for stem in stems for kind in (c.Mute, c.Solo) for on in (True, False)]
+    made += [c.Arm(name, on) for name in inputs for on in (True, False)]
+    return (*plain, *(n for n in map(_name, made) if n is not None))
+
+
+def _name(cmd: c.Command) -> str | None:
+    """Tries the words that make this kind of command, each with and without its argument."""
+    field = _ARGUMENT.get(type(cmd))
+    args = [""] + ([str(getattr(cmd, field))] if field else [])
+    at = getattr(cmd, "at", c.At.NOW)
+    # at NOW: bare, unless the word's default is another ("jump 2" is at the bar)
+    suffixes = ("", " @now") if at is c.At.NOW else (f" @{at.value}",)
+    for word in _WORDS_OF.get(type(cmd), ()):
+        for arg in args:
+            for suffix in suffixes:
+                text = " ".join(filter(None, (word, arg))) + suffix
+                try:
+                    if parse_command(text) == cmd:
+                        return text
+                except ValueError:      # this word does not take (or needs) an argument
+                    continue
+    return None
 
 
 def parse_command(text: str) -> c.Command:
@@ -93,15 +143,30 @@ def parse_command(text: str) -> c.Command:
 
 
 def check_turn(target: str, outputs: tuple[str, ...]) -> str | None:
-    """None when `target` is an encoder target, else why not."""
+    """None when `target` is an encoder target, else why not. `level OUTPUT STEM` is
+    checked for its output only: which stems there are depends on the song playing, and
+    the engine refuses a stem the song lacks. The output is always the second word, so a
+    stem may share an output's name (`level ears ears`)."""
     words = target.split()
     if words in (["menu"], ["song"], ["click-level"]):
         return None
-    if len(words) == 2 and words[0] == "level":
+    if len(words) >= 2 and words[0] == "level":
         if words[1] in outputs:
             return None
         return f"no output {words[1]!r} (outputs: {', '.join(outputs)})"
     return f"unknown encoder target {target!r} (targets: {', '.join(TURN_TARGETS)})"
+
+
+def level_command(target: str, db: float, *, relative: bool) -> c.Command:
+    """The level a checked level target names, set to `db` or (relative) turned by it."""
+    words = target.split()
+    if words == ["click-level"]:
+        stem, output = "click", ""
+    elif len(words) == 2:
+        return (c.NudgeOutputGain if relative else c.SetOutputGain)(words[1], db)
+    else:
+        stem, output = " ".join(words[2:]), words[1]
+    return (c.NudgeGain if relative else c.SetGain)(stem, db, output)
 
 
 def turn_command(target: str, steps: int, *, db_per_step: float = 1.0) -> list[c.Command]:
@@ -110,6 +175,4 @@ def turn_command(target: str, steps: int, *, db_per_step: float = 1.0) -> list[c
         return [c.MenuMove(steps)]
     if target == "song":
         return [c.NextSong() if steps > 0 else c.PreviousSong()] * abs(steps)
-    if target == "click-level":
-        return [c.NudgeGain("click", steps * db_per_step)]
-    return [c.NudgeOutputGain(target.split()[1], steps * db_per_step)]
+    return [level_command(target, steps * db_per_step, relative=True)]

@@ -1,4 +1,5 @@
-"""The menu: choose a setlist or a song, set levels, arm inputs and record, shut down.
+"""The menu: choose a setlist or a song, set levels (each output's mix too), arm inputs
+and record, teach a MIDI pedal any command, shut down.
 
 Driven by the panel commands (OpenMenu, MenuMove, MenuSelect, MenuBack) from any
 footswitch, encoder, MIDI note or key; what it decides comes out as ordinary
@@ -13,18 +14,14 @@ from typing import Callable
 
 from ..audio.state import LOADING, STOPPED, State
 from ..control import commands as c
-from ..control.names import parse_command
+from ..control.names import every_name, parse_command
 from .status import clock, time_left
 
 SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN = (
     "Songs", "Setlists", "Mixer", "Record", "MIDI learn", "Settings", "Status", "Shut down")
 MAIN = (SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN)
 LISTENING = "Press a pedal"
-LEARNABLE = ("toggle-play", "stop", "next-song", "previous-song", "next-section", "vamp",
-             "release-vamp", "cancel", "restart", "record", "record-arm", "menu", "menu-up",
-             "menu-down", "menu-select", "menu-back")
 BRIGHTNESS_STEP = 10
-LIVE = (MIXER, RECORD)        # pages whose items come from the latest snapshot
 
 
 @dataclass(frozen=True)
@@ -42,6 +39,8 @@ class _Page:
     # what selecting item i does; None: nothing
     choose: Callable[[int], None] | None = None
     cursor: int = 0
+    keys: Callable[[], list[str]] | None = None   # live items, from the latest snapshot
+    output: str = ""           # a Mixer output page: its levels are in this output's mix
 
 
 class Menu:
@@ -58,6 +57,7 @@ class Menu:
         self._db = db_per_step
         self._pages: list[_Page] = []
         self._editing: str | None = None        # "click", "out:NAME", a stem, "brightness"
+                                                # (in the top page's output mix, if it has one)
         self.brightness = 100
         self._state = State()
 
@@ -104,9 +104,9 @@ class Menu:
         if not self._pages:
             return None
         page = self._pages[-1]
-        if page.title in LIVE:           # the song's stems, the inputs: from the snapshot
-            page.items = self._mixer_keys() if page.title == MIXER else self._record_keys()
-            page.cursor = min(page.cursor, len(page.items) - 1)
+        if page.keys:                    # the song's stems, the inputs: from the snapshot
+            page.items = page.keys()
+            page.cursor = max(0, min(page.cursor, len(page.items) - 1))
         items = tuple(self._label(page, i) for i in range(len(page.items)))
         return MenuView(page.title, items, page.cursor, self._editing is not None)
 
@@ -125,15 +125,18 @@ class Menu:
             self._pages.append(_Page(SETLISTS, [p.stem for p in paths],
                                      lambda k: self._finish(c.OpenShow(str(paths[k])))))
         elif item == MIXER:
-            self._pages.append(_Page(MIXER, self._mixer_keys(), self._edit))
+            self._pages.append(_Page(MIXER, self._mixer_keys(), self._mixer,
+                                     keys=self._mixer_keys))
         elif item == RECORD:
-            self._pages.append(_Page(RECORD, self._record_keys(), self._record))
+            self._pages.append(_Page(RECORD, self._record_keys(), self._record,
+                                     keys=self._record_keys))
         elif item == LEARN:
-            self._pages.append(_Page(LEARN, list(LEARNABLE), self._learn))
+            self._pages.append(_Page(LEARN, self._learn_keys(), self._learn,
+                                     keys=self._learn_keys))
         elif item == SETTINGS:
             self._pages.append(_Page(SETTINGS, ["brightness", "version"], self._setting))
         elif item == STATUS:
-            self._pages.append(_Page(STATUS, self._status_keys()))
+            self._pages.append(_Page(STATUS, self._status_keys(), keys=self._status_keys))
         else:
             self._pages.append(_Page("Shut down?", ["No", "Yes, power off"], self._shutdown))
 
@@ -154,9 +157,26 @@ class Menu:
         self._emit(cmd)
 
     # -- levels -------------------------------------------------------------------
+    def _stems(self) -> list[str]:
+        return [m.name for m in self._state.mix if m.name != "click"]
+
     def _mixer_keys(self) -> list[str]:
-        stems = [m.name for m in self._state.mix if m.name != "click"]
-        return ["click"] + [f"out:{o}" for o in self._outputs] + stems
+        """The click and the stems as every output hears them; an output's own page."""
+        return ["click"] + [f"mix:{o}" for o in self._outputs] + self._stems()
+
+    def _output_keys(self, output: str) -> list[str]:
+        """An output's page: its master, then the click and each stem in its mix."""
+        return [f"out:{output}", "click"] + self._stems()
+
+    def _mixer(self, i: int) -> None:
+        key = self._pages[-1].items[i]
+        if key.startswith("mix:"):
+            output = key[4:]
+            self._pages.append(_Page(f"{MIXER} > {output}", self._output_keys(output),
+                                     self._edit, keys=lambda: self._output_keys(output),
+                                     output=output))
+        else:
+            self._edit(i)
 
     def _edit(self, i: int) -> None:
         self._editing = self._pages[-1].items[i]
@@ -169,7 +189,21 @@ class Menu:
         elif key.startswith("out:"):
             self._emit(c.NudgeOutputGain(key[4:], db))
         else:
-            self._emit(c.NudgeGain(key, db))
+            self._emit(c.NudgeGain(key, db, self._pages[-1].output))
+
+    def _mixer_label(self, key: str, output: str) -> str:
+        if key.startswith("mix:"):
+            return f"{key[4:].upper()} >"
+        if key.startswith("out:"):
+            return f"{key[4:].upper()} {dict(self._state.output_gain_db).get(key[4:], 0.0):+.0f} dB"
+        level = next((m for m in self._state.mix if m.name == key), None)
+        if level is None:
+            db = 0.0
+        elif output:
+            db = dict(level.sends).get(output, 0.0)
+        else:
+            db = level.gain_db
+        return f"{key} {db:+.0f} dB"
 
     # -- recording ----------------------------------------------------------------
     def _record_keys(self) -> list[str]:
@@ -198,8 +232,14 @@ class Menu:
         return f"{key[3:]}: {'armed' if key[3:] in r.armed else 'off'}"
 
     # -- MIDI learn ---------------------------------------------------------------
+    def _learn_keys(self) -> list[str]:
+        """Every command by name, with the playing song's sections and stems."""
+        s = self._state
+        return list(every_name(sections=s.sections, stems=tuple(self._stems()), songs=s.count,
+                               inputs=s.record.inputs))
+
     def _learn(self, i: int) -> None:
-        name = LEARNABLE[i]
+        name = self._pages[-1].items[i]
         self._emit(c.LearnMidi(name))
         self._pages.append(_Page(LISTENING, [f"for {name}", "Cancel"],
                                  lambda k: self.apply(c.MenuBack())))
@@ -241,15 +281,9 @@ class Menu:
             return self._setting_label(item)
         if page.title == LEARN:
             return f"{item}: {self._trigger(parse_command(item)) or '-'}"
-        if page.title != MIXER:
-            return item
-        if item.startswith("out:"):
-            db = dict(self._state.output_gain_db).get(item[4:], 0.0)
-            name = item[4:].upper()
-        else:
-            db = next((m.gain_db for m in self._state.mix if m.name == item), 0.0)
-            name = item
-        return f"{name} {db:+.0f} dB"
+        if page.title == MIXER or page.output:
+            return self._mixer_label(item, page.output)
+        return item
 
 
 def _version() -> str:
