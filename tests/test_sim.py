@@ -248,7 +248,7 @@ def test_a_character_lcd_is_drawn_on_the_terminal_as_one(tmp_path):
     lcd = TerminalLcd(terminal, cols=20, rows=4)
     song = State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus",
                  bar=17, beat=3, bpm=128.0, meter="4/4", next_song="Encore")
-    Display(TextScreen(lcd), state=lambda: song, menu=lambda s: None).step()
+    Display(TextScreen(lcd), state=lambda: song, menu=lambda s: None, rate=48000).step()
     painted = out.getvalue().split("\033[H")[-1].split("\033[K\n")
     assert painted[:6] == ["┌" + "─" * 20 + "┐", "│2/9 Fly Away        │",
                            "│17.3   Chorus       │", "│> 128 4/4           │",
