@@ -75,7 +75,14 @@ def _device_opened(player: Player, command: str) -> bool:
     return True
 
 
+def _caught(limiter) -> list[str]:
+    """What the safety limiter caught, one line per output that it turned down."""
+    return [f"limiter: {name}: {n} samples turned down, by up to {-db:.1f} dB"
+            for name, n, db in limiter.caught_by_output() if n]
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    from .audio.limiter import for_config
     from .audio.loaded import load
     from .audio.render import RenderRange, render, song_range
 
@@ -93,11 +100,21 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"{args.song}: --from: {exc}", file=sys.stderr)
         return 1
     total = end - first
-    frames = render(loaded, Path(args.output), r, fmt=args.format,
-                    progress=terminal_progress(f"rendering {loaded.song.title}", total))
+    limiter = for_config(config, RENDER_BLOCK)
+    done = render(loaded, Path(args.output), r, fmt=args.format, limiter=limiter,
+                  progress=terminal_progress(f"rendering {loaded.song.title}", total))
     loaded.close()
-    print(f"{args.output}: {frames} frames, {frames / config.rate:.3f} s, "
+    print(f"{args.output}: {done.frames} frames, {done.frames / config.rate:.3f} s, "
           f"{config.channels} channels at {config.rate} Hz", file=sys.stderr)
+    if limiter is None:
+        print("limiter: off ([limiter] on = false in the config)", file=sys.stderr)
+    else:
+        for line in _caught(limiter) or [f"limiter: nothing reached its ceiling "
+                                         f"({config.ceiling_db:g} dBTP)"]:
+            print(line, file=sys.stderr)
+    if done.clipped:
+        print(f"{args.output}: {done.clipped} samples beyond full scale were clipped",
+              file=sys.stderr)
     return 0
 
 

@@ -5,6 +5,7 @@ when it exists, else defaults that suit a stereo sound card at 48 kHz.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,9 @@ def click_in_front(outputs: dict[str, tuple[int, ...]], click: str) -> list[str]
     chans = set(outputs.get(click, ()))
     return [name for name in FRONT_OUTPUTS
             if name == click or (name in outputs and chans & set(outputs[name]))]
+
+
+CEILING_DB = (-24.0, 0.0)         # the safety limiter's ceiling, dBTP
 PANEL_KEYS = ("hat", "controls", "switch", "combo", "encoder", "led", "display", "midi")
 
 
@@ -77,7 +81,16 @@ class Config:
     record_format: str = "PCM_24"         # PCM_24 or FLOAT
     latency: int = 0                      # round trip out -> in, frames (backline calibrate)
     midi: MidiSpec = MidiSpec()
+    limiter: bool = True                  # the output safety limiter (docs/engine.md)
+    ceiling_db: float = -1.0              # its ceiling, dBTP
     warnings: tuple = ()                  # Problems that left a part out (the daemon logs them)
+
+
+def _ceiling(db: float) -> str | None:
+    low, high = CEILING_DB
+    if not math.isfinite(db) or not low <= db <= high:
+        return f"must be a number of dBTP from {low:g} to {high:g}, not {db}"
+    return None
 
 
 def config_path(explicit: str | Path | None) -> Path | None:
@@ -169,6 +182,10 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     record_format = rec.get("format", str, "24", check=one_of(*RECORD_FORMATS))
     latency = rec.get("latency", int, 0, check=in_range(0, 48000))
     rec.finish()
+    lim = top.table("limiter")
+    limiter = lim.get("on", bool, d.limiter)
+    ceiling_db = lim.get("ceiling", float, d.ceiling_db, check=_ceiling)
+    lim.finish()
     if not out_table.data:
         outputs = default_outputs(channels)
         if "click" not in outputs:
@@ -192,4 +209,4 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   input_channels=input_channels, inputs=inputs,
                   recordings=(base / recordings) if recordings else d.recordings,
                   record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency,
-                  midi=midi, warnings=tuple(p for p in problems if p.warning))
+                  midi=midi, limiter=limiter, ceiling_db=ceiling_db, warnings=tuple(p for p in problems if p.warning))

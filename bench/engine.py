@@ -188,6 +188,7 @@ def cmd_cost(args, work: Path) -> None:
     """The transport rendering period after period with no device and no sleep between:
     the CPU our code costs a period, hot, without the machine's wake-ups. Steadier than the
     paced figures (within ~20 % from run to run here), for what a change to that code gains."""
+    from appliance.audio.limiter import Limiter
     from appliance.audio.segments import SegmentLog
     from appliance.audio.show import Show, SongBank
     from appliance.audio.transport import Transport
@@ -198,20 +199,32 @@ def cmd_cost(args, work: Path) -> None:
     transport = Transport(bank, rate=48000, channels=8, block=args.period)
     bank.start()
     log, out = SegmentLog(), np.zeros((args.period, 8), dtype=np.float32)
+    loud = np.zeros_like(out)
+    own, acting = (Limiter(OUTPUTS, 8, 48000, args.period) for _ in range(2))
     transport.apply(c.Play())
     n = int(args.seconds * 48000 / args.period)
-    cpu = np.zeros(n, dtype=np.int64)
+    cpu, lim_own, lim_acting = (np.zeros(n, dtype=np.int64) for _ in range(3))
     for i in range(n):
         c0 = time.thread_time_ns()
         out.fill(0.0)
         transport.render(out, log, i * args.period)
         cpu[i] = time.thread_time_ns() - c0
+        np.multiply(out, 8.0, out=loud)             # +18 dB: the limiter acts every period
+        c0 = time.thread_time_ns()
+        own.process(out)
+        c1 = time.thread_time_ns()
+        acting.process(loud)
+        lim_own[i], lim_acting[i] = c1 - c0, time.thread_time_ns() - c1
         transport.wake_disks()
     bank.stop()
-    cpu = cpu[n // 10:]                             # the first tenth warms up
     print(f"{args.stems} stereo stems + click -> 8 ch, {args.period}-frame periods, "
-          f"{args.seconds:g} s of song, hot: CPU per period mean {cpu.mean() / 1000:.1f} µs")
-    print("  cpu:", percentiles(cpu, args.period))
+          f"{args.seconds:g} s of song, hot: CPU per period mean {cpu[n // 10:].mean() / 1000:.1f} µs")
+    for name, ns in (("engine, no limiter", cpu), ("limiter, the song", lim_own),
+                     ("limiter, acting (+18 dB)", lim_acting)):
+        ns = ns[n // 10:]                           # the first tenth warms up
+        print(f"  {name}: mean {ns.mean() / 1000:.1f} µs;", percentiles(ns, args.period))
+    print(f"  the limiter caught {own.caught.sum()} frames of the song, "
+          f"{acting.caught.sum()} of the +18 dB copy")
 
 
 def cmd_latency(args, work: Path) -> None:

@@ -37,7 +37,7 @@ def main() -> None:
     t = time.perf_counter()
     loaded = load(song, load_config(work / "config.toml"), Problems(), block=4096)
     out = work / "render.wav"
-    frames = render(loaded, out, RenderRange(count_in=False), fmt="24")
+    frames = render(loaded, out, RenderRange(count_in=False), fmt="24").frames
     loaded.close()
     took = time.perf_counter() - t
     out.unlink()

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from appliance.audio.limiter import delay_frames
 from appliance.audio.player import Player
 from appliance.config import Config
 from appliance.control import commands as c
@@ -25,6 +26,7 @@ from transport_rig import BAR, position_song
 
 RATE = 48000
 LATENCY = 300            # the round trip the loopback is given, and the config compensates
+HEARD = LATENCY + delay_frames(RATE)    # the outputs sound after the safety limiter's look-ahead
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def rig(library, tmp_path, monkeypatch):
     cfg.write_text('[outputs]\nfoh = [1]\nclick = [2]\n')
     run_cli("render", folder, "-o", tmp_path / "ref.wav", "--config", cfg)
     ref, _ = sf.read(str(tmp_path / "ref.wav"), dtype="float32")
-    loop = np.concatenate([np.zeros((LATENCY, 2), np.float32), ref,
+    loop = np.concatenate([np.zeros((HEARD, 2), np.float32), ref,
                            np.zeros((RATE * 20, 2), np.float32)])
     loop.tofile(tmp_path / "in.raw")
     use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
@@ -73,7 +75,7 @@ def test_a_take_follows_playback_and_lines_up_with_the_song(rig, tmp_path):
     assert take.name.endswith("-s-take1")
     meta = tomllib.loads((take / "take.toml").read_text())
     assert meta["start_frame"] == -BAR           # the count-in: a bar before bar 1 beat 1
-    assert meta["latency_frames"] == LATENCY and meta["complete"] is True
+    assert meta["latency_frames"] == HEARD and meta["complete"] is True
     assert meta["frames"] == len(ref) and meta["rate"] == RATE
     assert [i["name"] for i in meta["inputs"]] == ["song", "click"]
     assert meta["tempo"] == [{"bar": 1, "beat": 1, "frame": 0, "bpm": 120.0, "meter": "4/4"}]
@@ -97,7 +99,7 @@ def test_a_free_take_records_what_the_inputs_hear_while_stopped(rig, tmp_path):
     meta = tomllib.loads((take / "take.toml").read_text())
     assert meta["song"] == "" and meta["start_frame"] == 0 and meta["frames"] == RATE // 2
     got, _ = sf.read(str(take / "click.wav"), dtype="float32")
-    assert np.array_equal(got, loop[LATENCY:LATENCY + RATE // 2, 1])
+    assert np.array_equal(got, loop[HEARD:HEARD + RATE // 2, 1])
 
 
 def test_arming_picks_the_inputs_and_is_refused_during_a_take(rig, tmp_path):
@@ -138,7 +140,7 @@ def test_backline_record_takes_a_set_length_of_the_inputs(rig, tmp_path):
     take = Path(out.strip().splitlines()[-1].removeprefix("take: "))
     assert "\nrecording 1." in out                       # a line a second while it runs
     got, _ = sf.read(str(take / "in2.wav"), dtype="int32")
-    want = np.clip(np.rint(loop[LATENCY:LATENCY + 72000, 1] * 2 ** 23), -2 ** 23, 2 ** 23 - 1)
+    want = np.clip(np.rint(loop[HEARD:HEARD + 72000, 1] * 2 ** 23), -2 ** 23, 2 ** 23 - 1)
     assert np.array_equal(got >> 8, want.astype(np.int32))      # 24-bit, to the sample
 
 
@@ -195,7 +197,7 @@ def test_kill_9_mid_take_loses_at_most_a_second_and_recover_repairs_the_rest(rig
     assert r.code == 0 and f"{take.name}: recovered 2 files" in r.out
     got, _ = sf.read(str(take / "in2.wav"), dtype="int32")
     assert len(got) >= before
-    want = np.rint(loop[LATENCY:LATENCY + len(got), 1] * 2 ** 23).astype(np.int32)
+    want = np.rint(loop[HEARD:HEARD + len(got), 1] * 2 ** 23).astype(np.int32)
     assert np.array_equal(got >> 8, want)              # every frame that reached the disk
     meta = tomllib.loads((take / "take.toml").read_text())
     assert meta["complete"] is True and meta["recovered"] is True
@@ -221,9 +223,9 @@ def loopback(tmp_path, monkeypatch):
         render(song, tmp_path / "cal.wav")
         song.close()
         clicks, _ = sf.read(str(tmp_path / "cal.wav"), dtype="float32")
-        heard = np.zeros((LATENCY + len(clicks) + RATE * 10, 2), np.float32)
+        heard = np.zeros((HEARD + len(clicks) + RATE * 10, 2), np.float32)
         if not silent:
-            heard[LATENCY:LATENCY + len(clicks), 1] = clicks[:, 0] * 0.3   # a quieter return
+            heard[HEARD:HEARD + len(clicks), 1] = clicks[:, 0] * 0.3   # a quieter return
         heard.tofile(tmp_path / "in.raw")
         use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
                    duplex_pcm("fakehat", tmp_path / "out.raw", tmp_path / "in.raw", "jackhat"))

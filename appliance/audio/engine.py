@@ -26,6 +26,7 @@ import numpy as np
 
 from ..control.commands import RECORDING, Command
 from .backends.alsa import EPIPE, AlsaCapture, AlsaPlayback, DeviceError
+from .limiter import Limiter
 from .priority import AUDIO, realtime
 from .recorder import Recorder
 from .segments import SegmentLog
@@ -40,9 +41,12 @@ SWITCH_S = 0.00002    # how long another Python thread may keep the audio thread
 
 class Engine:
     def __init__(self, transport: Transport, device: AlsaPlayback, *,
-                 capture: AlsaCapture | None = None, recorder: Recorder | None = None) -> None:
+                 capture: AlsaCapture | None = None, recorder: Recorder | None = None,
+                 limiter: Limiter | None = None) -> None:
         self.transport = transport
         self.device = device
+        self.limiter = limiter
+        self.delay = limiter.delay if limiter else 0   # song audio is heard this much later
         self.capture = capture
         self.recorder = recorder or Recorder({})
         self.capture_problem = ""
@@ -98,6 +102,8 @@ class Engine:
         output_frame, health, xruns, problem, moment = self._moment
         fields = dict(output_frame=output_frame, health=health, xruns=xruns,
                       record=self.recorder.moment(output_frame, self.device.rate))
+        if self.limiter is not None:
+            fields["limited"] = tuple((name, n) for name, n, _ in self.limiter.caught_by_output())
         if problem or self.capture_problem:
             fields["problem"] = problem or self.capture_problem
         return self.transport.snapshot(moment, **fields)
@@ -213,7 +219,9 @@ class Engine:
                 self._apply_commands()
                 recorder.follow_transport(self.output_frame, was, transport)
                 buf.fill(0.0)
-                transport.render(buf, self.segments, self.output_frame)
+                transport.render(buf, self.segments, self.output_frame + self.delay)
+                if self.limiter is not None:
+                    self.limiter.process(buf)
                 i = self.periods % WORK_HISTORY
                 work[i] = clock() - t0
                 cpu[i] = cpu_clock() - c0

@@ -9,6 +9,7 @@ from ..control.commands import Command
 from ..errors import BacklineError, Problem, Problems
 from .backends.alsa import AlsaCapture, AlsaPlayback
 from .engine import Engine
+from .limiter import for_config
 from .recorder import Recorder
 from .show import Show, SongBank
 from .state import State
@@ -29,14 +30,16 @@ class Player:
         capture = AlsaCapture(device, rate=config.rate, channels=config.input_channels,
                               period=config.period, periods=config.periods,
                               fmt=config.format) if config.input_channels else None
+        limiter = for_config(config, config.period)
+        # a take lines up with what was heard: the limiter's delay, then the round trip
         self.recorder = Recorder({n: ch - 1 for n, ch in config.inputs.items()},
-                                 latency=config.latency)
+                                 latency=config.latency + (limiter.delay if limiter else 0))
         self.writer = TakeWriter(self.recorder, config.recordings, rate=config.rate,
                                  subtype=config.record_format)
         self.engine = Engine(self.transport, AlsaPlayback(
             device, rate=config.rate, channels=config.channels,
             period=config.period, periods=config.periods, fmt=config.format),
-            capture=capture, recorder=self.recorder)
+            capture=capture, recorder=self.recorder, limiter=limiter)
 
     @classmethod
     def open(cls, target: Path, config: Config, problems: Problems,

@@ -14,9 +14,16 @@ from typing import Callable
 import numpy as np
 import soundfile as sf
 
+from .limiter import Limiter, for_config
 from .loaded import COUNT_IN, LoadedSong
 
 SUBTYPES = {"float": "FLOAT", "24": "PCM_24"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    frames: int
+    clipped: int = 0       # samples beyond -1..1 an integer file had to clip (limiter off)
 
 
 @dataclass(frozen=True)
@@ -45,11 +52,16 @@ def song_range(loaded: LoadedSong, r: RenderRange) -> tuple[int, int]:
 
 
 def render(loaded: LoadedSong, out_path: Path, r: RenderRange = RenderRange(), *,
-           fmt: str = "float", progress: Callable[[int], None] | None = None) -> int:
-    """Write the render; returns the frames written."""
+           fmt: str = "float", progress: Callable[[int], None] | None = None,
+           limiter: Limiter | None = None) -> Rendered:
+    """Write the render; returns the frames written and what had to be clipped. Through the config's safety limiter
+    (or `limiter`, whose counts say what it caught), aligned with the song: its look-ahead
+    is taken off the start and flushed at the end."""
     first, end = song_range(loaded, r)
     mixer = loaded.mixer
     block = mixer.block
+    limiter = limiter or for_config(loaded.config, block)
+    skip = limiter.delay if limiter else 0
     out = np.zeros((block, mixer.channels), dtype=np.float32)
     count_in_input = mixer.input(COUNT_IN)
     ci_frames = 0
@@ -57,7 +69,7 @@ def render(loaded: LoadedSong, out_path: Path, r: RenderRange = RenderRange(), *
         ci, ci_track = loaded.count_in(loaded.song.meters.bar_qn(r.start_bar))
         ci_frames = ci.frames
     subtype = SUBTYPES[fmt]
-    written = 0
+    written = clipped = 0
     loaded.start(blocking=True)
     try:
         with sf.SoundFile(str(out_path), "w", loaded.rate, mixer.channels, subtype=subtype,
@@ -74,12 +86,26 @@ def render(loaded: LoadedSong, out_path: Path, r: RenderRange = RenderRange(), *
                         mixer.mix_into(buf[k:], first)
                 else:
                     mixer.mix_into(buf, first + frame)
-                if subtype != "FLOAT":
-                    np.clip(buf, -1.0, 1.0, out=buf)
-                f.write(buf)
+                if limiter is not None:
+                    limiter.process(buf)
+                k = min(skip, n)
+                skip -= k
+                clipped += _write(f, buf[k:], subtype)
                 written += n
                 if progress:
                     progress(n)
+            if limiter is not None:
+                clipped += _write(f, limiter.flush()[skip:], subtype)
     finally:
         loaded.stop()
-    return written
+    return Rendered(written, clipped)
+
+
+def _write(f: sf.SoundFile, buf: np.ndarray, subtype: str) -> int:
+    """Write `buf`; an integer file holds -1..1, so what lies beyond is clipped and counted."""
+    over = 0
+    if subtype != "FLOAT":
+        over = int(np.count_nonzero(np.abs(buf) > 1.0))
+        np.clip(buf, -1.0, 1.0, out=buf)
+    f.write(buf)
+    return over
