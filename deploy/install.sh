@@ -12,6 +12,7 @@
 #
 # Profiles are hw/profiles/NAME.toml (the audio HAT: its device, channels and dtoverlay).
 # Nothing is formatted unless --format-data is given: a DEVICE must already hold ext4.
+# --format-data formats only a DEVICE that does not (so running it again keeps the data).
 # Running it twice changes nothing the second time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -168,7 +169,7 @@ if [ -n "$data" ]; then
                 dev=$(blkid -o device -t "$data" 2>/dev/null || echo "$data")
                 [ -b "$dev" ] || { echo "install.sh: --data $data: no such block device" >&2; exit 2; }
                 fs=$(blkid -o value -s TYPE "$dev" || true)
-                if [ "$format_data" = yes ]; then
+                if [ "$format_data" = yes ] && [ "$fs" != ext4 ]; then   # an ext4 one is kept
                     findmnt -n "$dev" >/dev/null && { echo "install.sh: $dev is mounted; unmount it first" >&2; exit 2; }
                     mkfs.ext4 -q -F -L backline "$dev"      # journaled; asked for by --format-data
                     say "formatted $dev as ext4 (label backline)"
@@ -179,6 +180,7 @@ if [ -n "$data" ]; then
                     exit 2
                 fi ;;
             *)
+                [ -d "$data" ] || { echo "install.sh: --data $data: no such folder" >&2; exit 2; }
                 if [ "$(findmnt -n -o TARGET --target "$data")" = / ]; then
                     echo "install.sh: --data $data is on the root filesystem; give a folder on another disk" >&2
                     exit 2
