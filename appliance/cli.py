@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .config import SYSTEM_CONFIG as SYSTEM_CONFIG_PATH, DEMO_LIBRARY, Config, load_config
+from .config import DEMO_LIBRARY, Config, load_config
 from .errors import BacklineError, Problems
 from .timeline.library import Library
 from .timeline.song import SONG_FILE
@@ -306,16 +306,15 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from .audio.calibrate import measure, store_latency
-    from .config import config_path
 
     config = _config(args)
     frames = measure(config, args.input, device=args.device)
     print(f"round trip: {frames} frames ({frames / config.rate * 1000:.2f} ms) from the outputs "
           f"to input {args.input}")
-    path = config_path(getattr(args, "config", None)) or SYSTEM_CONFIG_PATH
+    path = config.learned                    # read after the config; the box can write it
     try:
         store_latency(path, frames)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:
         print(f"{path}: cannot store it ({exc}); put `latency = {frames}` under [recording]",
               file=sys.stderr)
         return 1

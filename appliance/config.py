@@ -1,22 +1,25 @@
 """The box's configuration: audio device, named outputs and inputs, library, recording.
 
 Read from `--config`, else $BACKLINE_CONFIG, else /etc/backline/config.toml
-when it exists, else defaults that suit a stereo sound card at 48 kHz.
+when it exists, else defaults that suit a stereo sound card at 48 kHz. Then the learned
+file (`[box] learned`): what MIDI learn and `backline calibrate` keep, on a path the
+hardened unit can write (it cannot write /etc); its values win.
 """
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .control.layout import Controls, read_controls
-from .control.midi_map import MidiSpec, read_midi
+from .control.midi_map import MidiSpec, read_midi, read_rule
 from .errors import BacklineError, Problem, Problems
 from .tomlfields import Table, in_range, load_toml, one_of
 from .timeline.song import NAME_RE
 
 SYSTEM_CONFIG = Path("/etc/backline/config.toml")
+LEARNED = Path("/var/lib/backline/learned.toml")    # under the unit's ReadWritePaths
 DEMO_LIBRARY = Path(__file__).parent / "demo"
 SAMPLE_FORMATS = ("S16_LE", "S24_LE", "S32_LE", "FLOAT_LE")
 RATES = (22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
@@ -83,6 +86,7 @@ class Config:
     midi: MidiSpec = MidiSpec()
     limiter: bool = True                  # the output safety limiter (docs/engine.md)
     ceiling_db: float = -1.0              # its ceiling, dBTP
+    learned: Path = LEARNED               # what MIDI learn and calibrate keep, read after this
     warnings: tuple = ()                  # Problems that left a part out (the daemon logs them)
 
 
@@ -106,14 +110,45 @@ def load_config(explicit: str | Path | None = None) -> Config:
     """The config, or BacklineError naming the first bad field (all are in `.problems`)."""
     path = config_path(explicit)
     if path is None:
-        return Config()
+        return with_learned(Config())
     problems = Problems()
     config = read_config(path, problems)
     if problems.errors or config is None:
         err = BacklineError(problems.errors[0] if problems.errors else Problem(path, "", "unusable"))
         err.problems = problems
         raise err
-    return config
+    return with_learned(config)
+
+
+def with_learned(config: Config) -> Config:
+    """The config with the learned file's latency and MIDI rules on top (a learned rule
+    replaces the config's for the same trigger). A learned file that cannot be read whole
+    is a warning naming its file and field, and the box goes on with the config alone."""
+    path = config.learned
+    if not path.exists():
+        return config
+    problems = Problems()
+    data = load_toml(path, problems)
+    if data is not None:
+        top = Table(data, file=path, where="", problems=problems)
+        rec = top.table("recording")
+        latency = rec.get("latency", int, config.latency, check=in_range(0, 48000))
+        rec.finish()
+        midi = top.table("midi")
+        rules = []
+        for t in midi.tables("map"):
+            rule = read_rule(t, tuple(config.outputs))
+            t.finish()
+            if rule is not None:
+                rules.append(rule)
+        midi.finish()
+        top.finish()
+    if problems:
+        kept = tuple(replace(p, warning=True, message=f"{p.message}; the learned file is left "
+                             "out, the config's own values are used") for p in problems)
+        return replace(config, warnings=config.warnings + kept)
+    return replace(config, latency=latency,
+                   midi=replace(config.midi, rules=config.midi.rules + tuple(rules)))
 
 
 def check_layout(config: Config, problems: Problems) -> None:
@@ -186,6 +221,9 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     limiter = lim.get("on", bool, d.limiter)
     ceiling_db = lim.get("ceiling", float, d.ceiling_db, check=_ceiling)
     lim.finish()
+    box = top.table("box")
+    learned = box.get("learned", str, None)
+    box.finish()
     if not out_table.data:
         outputs = default_outputs(channels)
         if "click" not in outputs:
@@ -209,4 +247,6 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   input_channels=input_channels, inputs=inputs,
                   recordings=(base / recordings) if recordings else d.recordings,
                   record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency,
-                  midi=midi, limiter=limiter, ceiling_db=ceiling_db, warnings=tuple(p for p in problems if p.warning))
+                  midi=midi, limiter=limiter, ceiling_db=ceiling_db,
+                  learned=(base / learned) if learned else d.learned,
+                  warnings=tuple(p for p in problems if p.warning))

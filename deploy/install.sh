@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Install Backline on Raspberry Pi OS (Bookworm, 64-bit), or remove it.
 #
-#   sudo deploy/install.sh [--profile NAME] [--overlay]    install (or update) and start
+#   sudo deploy/install.sh [--profile NAME]               install (or update) and start
+#   sudo deploy/install.sh --data DEVICE|PATH [--format-data] [--overlay]
+#                                       /var/lib/backline on its own ext4 partition or USB disk
+#                                       (DEVICE: /dev/..., UUID=..., LABEL=...) or a folder on
+#                                       one (PATH), mounted before the service; --overlay also
+#                                       makes the root read-only, and is refused without --data
 #   sudo deploy/install.sh --uninstall                     remove (the library and recordings stay)
-#   deploy/install.sh --root DIR [--profile NAME]          write the files into DIR only (tests)
+#   deploy/install.sh --root DIR [--profile NAME] [--data ...]   write the files into DIR only (tests)
 #
 # Profiles are hw/profiles/NAME.toml (the audio HAT: its device, channels and dtoverlay).
+# Nothing is formatted unless --format-data is given: a DEVICE must already hold ext4.
+# --format-data formats only a DEVICE that does not (so running it again keeps the data).
 # Running it twice changes nothing the second time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,12 +20,16 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 root=/
 profile=usb
 overlay=no
+data=""
+format_data=no
 action=install
 while [ $# -gt 0 ]; do
     case "$1" in
         --root) root=$2; shift 2 ;;
         --profile) profile=$2; shift 2 ;;
         --overlay) overlay=yes; shift ;;
+        --data) data=$2; shift 2 ;;
+        --format-data) format_data=yes; shift ;;
         --uninstall) action=uninstall; shift ;;
         *) echo "install.sh: unknown option $1 (see the top of this file)" >&2; exit 2 ;;
     esac
@@ -32,6 +43,22 @@ if [ "$action" = install ] && [ ! -f "$profile_file" ]; then
     names=""
     for f in "$here"/hw/profiles/*.toml; do names="$names $(basename "$f" .toml)"; done
     echo "install.sh: no profile '$profile'; choose one of:$names" >&2
+    exit 2
+fi
+
+if [ "$action" = install ] && [ "$overlay" = yes ] && [ -z "$data" ]; then
+    echo "install.sh: --overlay makes the root read-only, and the library, recordings and what" \
+         "the box learns in /var/lib/backline would be lost at every power-off; give" \
+         "--data DEVICE|PATH (an ext4 partition or USB disk) to keep them" >&2
+    exit 2
+fi
+case "$data" in
+    ""|/*|UUID=*|LABEL=*) ;;
+    *) echo "install.sh: --data $data: give a device (/dev/..., UUID=..., LABEL=...) or an absolute folder" >&2
+       exit 2 ;;
+esac
+if [ "$format_data" = yes ] && [ -z "$data" ]; then
+    echo "install.sh: --format-data formats the --data DEVICE; give --data" >&2
     exit 2
 fi
 
@@ -69,7 +96,11 @@ if [ "$action" = uninstall ]; then
     if [ "$live" = yes ]; then
         systemctl disable --now backline.service 2>/dev/null || true
     fi
-    rm -f "$root/etc/systemd/system/backline.service" "$root/etc/polkit-1/rules.d/50-backline.rules"
+    if [ "$live" = yes ]; then
+        systemctl disable --now var-lib-backline.mount 2>/dev/null || true
+    fi
+    rm -f "$root/etc/systemd/system/backline.service" "$root/etc/polkit-1/rules.d/50-backline.rules" \
+          "$root/etc/systemd/system/var-lib-backline.mount"
     rm -rf "$root/opt/backline"
     [ "$live" = yes ] && systemctl daemon-reload
     say "removed; /etc/backline and the library in /var/lib/backline are kept"
@@ -94,6 +125,75 @@ if [ "$live" = yes ]; then
         /opt/backline/venv/bin/pip install -q "$here"
         touch /opt/backline/venv
         changed=1
+    fi
+fi
+
+# data_unit: the mount unit that puts /var/lib/backline on the --data device or folder
+data_unit() {
+    local what=$data type=ext4 options=noatime,data=ordered,errors=remount-ro
+    case "$data" in
+        UUID=*) what="/dev/disk/by-uuid/${data#UUID=}" ;;
+        LABEL=*) what="/dev/disk/by-label/${data#LABEL=}" ;;
+        /dev/*)
+            if [ "$live" = yes ]; then      # sda1 may be sdb1 next boot; its UUID stays
+                local uuid
+                uuid=$(blkid -o value -s UUID "$data") || true
+                [ -n "$uuid" ] && what="/dev/disk/by-uuid/$uuid"
+            fi ;;
+        *) type=none; options=bind ;;
+    esac
+    cat <<UNIT
+# Backline's library, recordings and learned settings, kept off the (read-only) root.
+# Written by deploy/install.sh --data. A missing disk does not stop the boot; the player
+# (RequiresMountsFor=/var/lib/backline) then does not start until it is there.
+[Unit]
+Description=Backline data (library, recordings, learned settings)
+Before=backline.service
+
+[Mount]
+What=$what
+Where=/var/lib/backline
+Type=$type
+Options=$options
+TimeoutSec=20
+
+[Install]
+WantedBy=local-fs.target
+UNIT
+}
+
+if [ -n "$data" ]; then
+    if [ "$live" = yes ]; then
+        case "$data" in
+            /dev/*|UUID=*|LABEL=*)
+                dev=$(blkid -o device -t "$data" 2>/dev/null || echo "$data")
+                [ -b "$dev" ] || { echo "install.sh: --data $data: no such block device" >&2; exit 2; }
+                fs=$(blkid -o value -s TYPE "$dev" || true)
+                if [ "$format_data" = yes ] && [ "$fs" != ext4 ]; then   # an ext4 one is kept
+                    findmnt -n "$dev" >/dev/null && { echo "install.sh: $dev is mounted; unmount it first" >&2; exit 2; }
+                    mkfs.ext4 -q -F -L backline "$dev"      # journaled; asked for by --format-data
+                    say "formatted $dev as ext4 (label backline)"
+                    data="UUID=$(blkid -o value -s UUID "$dev")"
+                elif [ "$fs" != ext4 ]; then
+                    echo "install.sh: $dev holds ${fs:-no filesystem}, not ext4; copy off what it" \
+                         "holds, then run again with --format-data (which erases it)" >&2
+                    exit 2
+                fi ;;
+            *)
+                [ -d "$data" ] || { echo "install.sh: --data $data: no such folder" >&2; exit 2; }
+                if [ "$(findmnt -n -o TARGET --target "$data")" = / ]; then
+                    echo "install.sh: --data $data is on the root filesystem; give a folder on another disk" >&2
+                    exit 2
+                fi ;;
+        esac
+    fi
+    unit_text=$(mktemp)
+    trap 'rm -f "$unit_text"' EXIT
+    data_unit > "$unit_text"
+    put_file "$unit_text" "$root/etc/systemd/system/var-lib-backline.mount" 0644
+    if [ "$live" = yes ]; then      # mounted before the folders below are made on it
+        systemctl daemon-reload
+        systemctl enable --now var-lib-backline.mount >/dev/null 2>&1
     fi
 fi
 
@@ -126,7 +226,7 @@ if [ "$live" = yes ]; then
     systemctl enable --now backline.service >/dev/null 2>&1 || systemctl restart backline.service
     if [ "$overlay" = yes ] && command -v raspi-config >/dev/null; then
         raspi-config nonint enable_overlayfs
-        say "read-only root overlay on after the next boot; keep the library on a writable partition"
+        say "read-only root overlay on after the next boot; /var/lib/backline stays writable on $data"
     fi
 fi
 [ "$changed" = 0 ] && say "nothing to change"

@@ -65,3 +65,55 @@ def test_scripts_are_shellcheck_clean():
     r = subprocess.run(["shellcheck", str(INSTALL), str(REPO / "deploy" / "dev.sh"),
                         str(REPO / ".ci" / "run")], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout
+
+
+MOUNT = "etc/systemd/system/var-lib-backline.mount"
+
+
+def _unit(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines()
+                if "=" in line and not line.startswith("#"))
+
+
+def test_overlay_without_a_data_disk_is_refused_and_writes_nothing(tmp_path):
+    root = tmp_path / "root"
+    r = _install(root, "--overlay")
+    assert r.returncode == 2
+    assert "--overlay makes the root read-only" in r.stderr
+    assert "give --data DEVICE|PATH (an ext4 partition or USB disk)" in r.stderr
+    assert not root.exists()
+
+
+def test_the_data_disk_is_mounted_ext4_at_var_lib_backline_before_the_service(tmp_path):
+    root = tmp_path / "root"
+    r = _install(root, "--overlay", "--data", "LABEL=backline")
+    assert r.returncode == 0, r.stderr
+    mount = _unit((root / MOUNT).read_text())
+    assert mount["What"] == "/dev/disk/by-label/backline"
+    assert mount["Where"] == "/var/lib/backline" and mount["Type"] == "ext4"
+    assert "data=ordered" in mount["Options"].split(",")     # journaled, metadata first
+    assert mount["WantedBy"] == "local-fs.target"            # a missing disk: the Pi boots
+    assert mount["Before"] == "backline.service"
+    service = _unit((root / "etc/systemd/system/backline.service").read_text())
+    assert service["RequiresMountsFor"] == "/var/lib/backline"   # ... and the player waits
+    again = _install(root, "--overlay", "--data", "LABEL=backline")
+    assert again.returncode == 0 and "nothing to change" in again.stdout
+    assert _install(root, "--uninstall").returncode == 0
+    assert not (root / MOUNT).exists()
+    assert (root / "var/lib/backline/library").is_dir()
+
+
+def test_data_as_a_uuid_a_device_or_a_folder(tmp_path):
+    cases = {"UUID=0f1e": ("/dev/disk/by-uuid/0f1e", "ext4"), "/dev/sda1": ("/dev/sda1", "ext4"),
+             "/srv/disk/backline": ("/srv/disk/backline", "none")}
+    for i, (given, (what, kind)) in enumerate(cases.items()):
+        root = tmp_path / str(i)
+        assert _install(root, "--data", given).returncode == 0
+        mount = _unit((root / MOUNT).read_text())
+        assert (mount["What"], mount["Type"]) == (what, kind)
+    assert _unit((tmp_path / "2" / MOUNT).read_text())["Options"] == "bind"
+    r = _install(tmp_path / "bad", "--data", "sda1")
+    assert r.returncode == 2 and "--data sda1: give a device" in r.stderr
+    r = _install(tmp_path / "bad", "--format-data")
+    assert r.returncode == 2 and "give --data" in r.stderr
+    assert not (tmp_path / "bad").exists()

@@ -217,7 +217,7 @@ def loopback(tmp_path, monkeypatch):
         cfg.write_text(f'[audio]\ndevice = "fakehat"\nformat = "FLOAT_LE"\n'
                        f'[library]\ncache = "{tmp_path / "cache"}"\n'
                        f'[recording]   # the takes\npath = "{tmp_path / "rec"}"\n'
-                       f'format = "24"\n')
+                       f'format = "24"\n[box]\nlearned = "{tmp_path / "learned.toml"}"\n')
         config = calibration_config(Config(cache=tmp_path / "cache"), 2, tmp_path)
         song = load(calibration_song(tmp_path / "cal"), config, Problems(), block=4096)
         render(song, tmp_path / "cal.wav")
@@ -235,18 +235,22 @@ def loopback(tmp_path, monkeypatch):
     jack.stop()
 
 
-def test_calibrate_measures_the_round_trip_and_stores_it_in_the_config(loopback):
+def test_calibrate_measures_the_round_trip_and_keeps_it_in_the_learned_file(loopback):
     cfg = loopback()
+    before = cfg.read_text()
+    learned = cfg.parent / "learned.toml"
+    learned.write_text('[[midi.map]]              # learned\nnote = 60\ncommand = "stop"\n')
     r = run_cli("calibrate", "--input", "2", "--config", cfg)
     assert r.code == 0, r.err
     assert f"round trip: {LATENCY} frames (6.25 ms)" in r.out
-    text = cfg.read_text()
-    assert "[recording]   # the takes\nlatency = 300 " in text
-    assert 'format = "24"' in text                    # the rest of the config as it was
+    assert f"{learned}: [recording] latency = {LATENCY}" in r.out
+    assert cfg.read_text() == before                  # the box cannot write its config
+    assert 'note = 60\ncommand = "stop"\n' in learned.read_text()   # what MIDI learn kept
     from appliance.config import load_config
-    assert load_config(cfg).latency == LATENCY
+    config = load_config(cfg)
+    assert config.latency == LATENCY and config.warnings == ()
     assert run_cli("calibrate", "--input", "2", "--config", cfg).code == 0
-    assert cfg.read_text().count("latency =") == 1    # measured again: replaced, not added
+    assert learned.read_text().count("latency =") == 1    # measured again: replaced, not added
 
 
 def test_calibrate_without_a_cable_says_so_and_changes_nothing(loopback):

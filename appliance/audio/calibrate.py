@@ -97,7 +97,7 @@ def best_lag(sent: np.ndarray, heard: np.ndarray, max_lag: int, input_channel: i
 
 
 def store_latency(path: Path, frames: int) -> None:
-    """Set `[recording] latency` in the config file, leaving the rest of it as it is."""
+    """Set `[recording] latency` in the learned file, leaving the rest of it as it is."""
     text = path.read_text() if path.exists() else ""
     line = f"latency = {frames}           # frames, measured by backline calibrate"
     table = re.search(r"(?m)^\[recording\][^\n]*\n", text)

@@ -78,7 +78,7 @@ def read_midi(top: Table, outputs: tuple[str, ...]) -> MidiSpec:
                 else f"must be 0 (off), 24, 25 or 30 (frames a second), not {v}")
     rules = []
     for r in t.tables("map"):
-        rule = _rule(r, outputs)
+        rule = read_rule(r, outputs)
         r.finish()
         if rule is not None:
             rules.append(rule)
@@ -86,7 +86,8 @@ def read_midi(top: Table, outputs: tuple[str, ...]) -> MidiSpec:
     return MidiSpec(ports["in"], ports["out"], channel, program, follow, tuple(rules), clock, mtc)
 
 
-def _rule(t: Table, outputs: tuple[str, ...]) -> MidiRule | None:
+def read_rule(t: Table, outputs: tuple[str, ...]) -> MidiRule | None:
+    """One `[[midi.map]]` table, the config's or the learned file's."""
     kinds = [k for k in ("note", "cc") if t.has(k)]
     if len(kinds) != 1:
         t.error("note", "give either note or cc (one of them)")

@@ -21,6 +21,7 @@ from ..audio.takes import recover
 from ..config import Config
 from ..control import commands as c
 from ..errors import BacklineError, Problems
+from ..files import replace_file
 from ..timeline.library import Library
 from .front import FrontPanel
 from .logs import log
@@ -183,17 +184,16 @@ class Daemon:
             self.front.display.wanted_brightness = cmd.percent
 
     def _learned(self, rule, command_text: str) -> None:
-        """A pedal learned from the menu: kept in the config file, the menu back a page."""
+        """A pedal learned from the menu: kept in the learned file (the unit cannot write
+        the config), written whole so a power cut leaves it as it was; the menu back a page."""
         from ..control.midi_map import rule_toml
         what = f"{rule.kind} {rule.number} -> {command_text}"
-        path = self.config.path
+        path = self.config.learned
         try:
-            if path is None:
-                raise OSError("no config file")
-            with open(path, "a") as f:
-                f.write(rule_toml(rule, command_text))
+            before = path.read_text() if path.exists() else ""
+            replace_file(path, before + rule_toml(rule, command_text))
             log.info("MIDI learn: %s (kept in %s)", what, path)
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:
             log.warning("MIDI learn: %s, until the box restarts (%s)", what, exc)
         if self.front is not None:
             self.front.panel.command(c.MenuBack())

@@ -23,7 +23,9 @@ from .keymap import PNG_KEY, QUIT_KEY, key_map
 from .lcd import TerminalLcd
 from .screen import Terminal, TerminalScreen
 
-BUILD = Path(__file__).resolve().parents[2] / "hw" / "builds" / "stomp4.toml"
+# hw/ is shipped inside the package (appliance/hw links to it): the same path in a checkout,
+# an editable install and an installed wheel.
+BUILD = Path(__file__).resolve().parents[1] / "hw" / "builds" / "stomp4.toml"
 
 
 def sim_controls(config: Config, build: Path = BUILD) -> Controls:
