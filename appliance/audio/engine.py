@@ -222,7 +222,7 @@ class Engine:
         reason = f"{type(exc).__name__}: {exc}"
         self._fault_problem = f"audio fault: {reason}"
         self._fade_from = self._last.copy()
-        self._fade_left = len(self._fade)
+        self._fade_left = len(self._fade) if self.device.is_open else 0   # stalled: none
         self.fault = Fault(reason, song.song.name if song else "", self.transport.pos,
                            self.output_frame)
 
