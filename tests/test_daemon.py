@@ -3,6 +3,7 @@ backend as the sound card."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from appliance.audio.state import FAULTED
 from appliance.config import Config
 from appliance.control import commands as c
 from appliance.errors import Problems
@@ -140,6 +142,58 @@ def test_a_hung_audio_thread_stops_the_watchdog_pings(library, tmp_path, jack, s
     finally:
         d.request_stop()
         t.join(5)
+
+
+class Records(logging.Handler):
+    """What the daemon logs, with its journal fields (SONG, FRAME ...) as record attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_a_fault_in_the_audio_thread_is_logged_once_and_stops_the_pings(
+        library, tmp_path, jack, systemd, monkeypatch):
+    for name in ("one", "two", "three"):
+        position_song(library, name, bars=4)
+    (library / "setlists" / "gig.setlist").write_text("one\ntwo\nthree\n")
+    logged = Records()
+    logging.getLogger("backline").addHandler(logged)
+    d, t = _daemon(tmp_path, None)
+    try:
+        assert systemd.wait_for("READY=1")
+        d.player.send(c.NextSong())
+        d.player.send(c.Play())
+        assert wait_for(lambda: d.player.state.frame > 4800)
+        assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).index == 2)
+
+        def broken(*args) -> None:
+            raise ZeroDivisionError("injected")
+        monkeypatch.setattr(d.player.transport, "render", broken)
+        assert wait_for(lambda: d.player.state.health == FAULTED)
+        assert systemd.wait_for("audio fault: ZeroDivisionError: injected", 2)   # STATUS=
+        assert "(faulted" in next(m for m in systemd.messages if "audio fault" in m)
+        systemd.collect(0.3)                  # what was sent before the service loop saw it
+        beat = d.player.engine.heartbeat
+        got = systemd.collect(1.0)
+        assert d.player.engine.heartbeat > beat        # alive, playing silence ...
+        assert not any("WATCHDOG=1" in m for m in got)  # ... but no pings: systemd restarts
+        fault = d.player.engine.fault
+        faults = [r for r in logged.records if "audio fault" in r.getMessage()]
+        assert len(faults) == 1 and faults[0].levelno == logging.ERROR
+        assert (faults[0].SONG, faults[0].FRAME) == ("two", fault.frame) and fault.frame > 4800
+        assert "ZeroDivisionError: injected" in faults[0].getMessage()
+        assert load_resume(tmp_path / "st.json", Problems()).index == 2   # where it comes back
+    finally:
+        d.request_stop()
+        t.join(5)
+        logging.getLogger("backline").removeHandler(logged)
+    d._shutdown(d._target)                    # a second shutdown does nothing more
+    systemd.collect(0.2)
+    assert sum("STOPPING=1" in m for m in systemd.messages) == 1
 
 
 def test_restart_resumes_at_the_same_setlist_position(library, tmp_path, jack, systemd):

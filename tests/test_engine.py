@@ -11,15 +11,17 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from appliance.audio.engine import Fault
 from appliance.audio.player import Player
 from appliance.audio.priority import realtime
-from appliance.audio.state import HEALTHY, PLAYING, RECOVERING, STALLED, STOPPED
+from appliance.audio.state import FAULTED, HEALTHY, PLAYING, RECOVERING, STALLED, STOPPED
+from appliance.audio.wake import Wake
 from appliance.config import Config
 from appliance.control import commands as c
 from appliance.errors import Problems
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
-from conftest import run_cli, wait_for
+from conftest import make_song, run_cli, wait_for
 from transport_rig import BAR, CONFIG, decode, position_song
 
 
@@ -161,3 +163,54 @@ def test_paced_playback_and_an_underrun_keep_every_frame(library, tmp_path, monk
         assert len(heard) >= 48000
     finally:
         jack.stop()
+
+
+def test_a_fault_in_render_fades_to_silence_and_says_faulted(library, tmp_path, monkeypatch):
+    held = np.full((2 * 48000, 1), 0.5, np.float32)     # a held note: any step would show
+    folder = make_song(library, "held", '[[tempo]]\nbar = 1\nbpm = 120\n[click]\n'
+                       'enabled = false\n[[stem]]\nfile = "held.wav"\nroute = ["foh"]\n',
+                       {"held.wav": (held, 48000)})
+    use_config(monkeypatch, tmp_path, file_pcm("fakehat", tmp_path / "out.raw"))
+    p = player(folder, tmp_path, "fakehat")
+    render = p.transport.render
+    periods = []
+
+    def faulty(buf, *args):                  # the 20th period raises half made
+        render(buf, *args)
+        periods.append(len(buf))
+        if len(periods) == 20:
+            raise RuntimeError("injected")
+    monkeypatch.setattr(p.transport, "render", faulty)
+    p.send(c.Play())
+    p.start()
+    at = 19 * 128                                       # the output frame of that period
+    assert wait_for(lambda: p.state.output_frame > at + 50 * 128)
+    s = p.state
+    assert (s.health, s.problem) == (FAULTED, "audio fault: RuntimeError: injected")
+    assert p.engine.fault == Fault("RuntimeError: injected", "held", 20 * 128, at)
+    p.send(c.Stop())                                     # ignored while faulted
+    beat = p.engine.heartbeat
+    assert wait_for(lambda: p.engine.heartbeat > beat + 10)     # the device runs on
+    assert p.state.transport == PLAYING and len(periods) == 20 and p.engine.running
+    p.stop()
+    out = read_raw(tmp_path / "out.raw", 2)
+    assert np.all(out[:at, 0] == 0.5)
+    fade = out[at - 1: at + 241, 0]                     # 5 ms from the last frame written
+    assert np.abs(np.diff(fade)).max() <= 0.5 / 240 * 1.001     # no step
+    assert fade[-1] == 0 and not out[at + 240:].any()  # then silence, every period
+    assert len(out) > at + 60 * 128
+
+
+def test_stopping_twice_is_fine(library, tmp_path, monkeypatch):
+    wake = Wake()
+    wake.close()
+    wake.set()                        # a late wake-up after close: nothing
+    wake.close()
+    folder = position_song(library, "s", bars=1)
+    use_config(monkeypatch, tmp_path, file_pcm("fakehat", tmp_path / "out.raw"))
+    p = player(folder, tmp_path, "fakehat")
+    p.start()
+    assert wait_for(lambda: p.state.output_frame > 0)
+    p.stop()
+    p.stop()                          # engine, take writer and loader: each a second time
+    assert not p.engine.running and not p.bank.is_alive()

@@ -447,3 +447,61 @@ def test_a_writer_that_stalled_between_takes_does_not_shut_the_ring_for_good(son
     rec.keep(4096, block)
     assert isinstance(rec.events[-1], TakeStart) and rec.running and not rec.problem
     close(t)
+
+
+def _counted(library, tmp_path, second: str = ""):
+    """Two songs of one bar, each after a one-bar count-in; `second` is added to the second's
+    song.toml."""
+    for i, extra in enumerate(("", second)):
+        position_song(library, f"c{i}", bars=1, count_in=1, sections=(("A", 1),), extra=extra)
+    path = library / "setlists" / "counted.setlist"
+    path.write_text("c0\nc1\n")
+    from appliance.errors import Problems
+    return rig(Show.of_setlist(path, Problems()), tmp_path)
+
+
+def _beat_peaks(out: np.ndarray) -> np.ndarray:
+    """The click channel's peak in each beat of the count-in bar."""
+    return np.abs(out[:BAR, 1]).reshape(4, BAR // 4).max(axis=1)
+
+
+def test_the_count_in_follows_the_click_level_now_and_in_the_next_song(library, tmp_path):
+    t = _counted(library, tmp_path)
+    full = _beat_peaks(run(t, BAR, {0: [c.Play()]}))
+    assert np.all(full > 0.1)
+    close(t)
+    down = 10 ** (-12 / 20)
+    t = _counted(library, tmp_path)                  # turned down during the count-in
+    heard = _beat_peaks(run(t, BAR, {0: [c.Play()], 12032: [c.NudgeGain("click", -12)]}))
+    assert heard[0] == full[0]
+    assert heard[1:] / full[1:] == pytest.approx([down] * 3, rel=1e-5)
+    run(t, BAR)                                      # the song to its end: the next waits
+    assert t.snapshot().song_name == "c1"
+    heard = _beat_peaks(run(t, BAR, {0: [c.Play()]}))
+    assert heard / full == pytest.approx([down] * 4, rel=1e-5)
+    close(t)
+
+
+def test_a_muted_click_mutes_the_count_in_now_and_in_the_next_song(library, tmp_path):
+    t = _counted(library, tmp_path)
+    out = run(t, 2 * BAR, {0: [c.Play()], 12032: [c.Mute("click")]})
+    assert np.abs(out[:12032, 1]).max() > 0.1       # the first beat, before the mute
+    assert not out[24000:, 1].any()                 # then no count-in click, nor the song's
+    assert t.snapshot().song_name == "c1"
+    out = run(t, 2 * BAR, {0: [c.Play()]})
+    assert not out[:, 1].any() and np.array_equal(decode(out[BAR:]), np.arange(BAR))
+    t.apply(c.Mute("click", False))
+    out = run(t, BAR, {0: [c.Play()]})
+    assert np.abs(out[:, 1]).max() > 0.1
+    close(t)
+
+
+def test_a_song_with_its_click_off_still_counts_in_at_the_click_level(library, tmp_path):
+    t = _counted(library, tmp_path, second="[click]\nenabled = false\n")
+    full = _beat_peaks(run(t, 2 * BAR, {0: [c.Play()]}))      # the first song, click on
+    t.apply(c.SetGain("click", -12.0))
+    assert t.snapshot().song_name == "c1"
+    out = run(t, 2 * BAR, {0: [c.Play()]})
+    assert _beat_peaks(out) / full == pytest.approx([10 ** (-12 / 20)] * 4, rel=1e-5)
+    assert not out[BAR:, 1].any()                   # the song's own click stays off
+    close(t)

@@ -8,7 +8,11 @@ state snapshot is republished after every period.
 Faults: an underrun (write returns -EPIPE) is counted and the same period is
 written again, so the song loses no frame and the click keeps its place; a
 device that goes away leaves the engine running, *stalled*, reopening it with
-backoff, and playing on from the same frame when it returns.
+backoff, and playing on from the same frame when it returns. An exception in the
+period's own work (commands, render) is caught at the period boundary: the engine
+keeps it (`fault`), fades what it last wrote to silence, plays silence from then on,
+ignores commands and says `faulted`; the service stops the watchdog pings, so systemd
+restarts the unit (see docs/engine.md).
 
 Inputs: when the device has inputs, the same thread reads one captured period
 after each period written (full duplex, in lockstep) and hands it to the
@@ -21,6 +25,7 @@ import sys
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,13 +35,23 @@ from .limiter import Limiter
 from .priority import AUDIO, realtime
 from .recorder import Recorder
 from .segments import SegmentLog
-from .state import HEALTHY, RECOVERING, STALLED, State
+from .state import FAULTED, HEALTHY, RECOVERING, STALLED, State
 from .transport import Transport
 
 RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)    # reopening a missing device
 CALM_S = 2.0                                  # clean audio after a fault before "healthy"
 WORK_HISTORY = 1 << 16                        # per-period work times kept for benches
 SWITCH_S = 0.00002    # how long another Python thread may keep the audio thread waiting
+FAULT_FADE_S = 0.005  # after a fault, the last frame written fades to zero over this long
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An exception the audio thread caught in its own work, and where the show was."""
+    reason: str           # the exception, in words
+    song: str             # the song's folder name ("" when none was loaded)
+    frame: int            # the song frame the transport was at
+    output_frame: int     # the output frame of the period that raised
 
 
 class Engine:
@@ -61,12 +76,19 @@ class Engine:
         self.realtime = ""
         self.health = STALLED
         self.problem = ""
+        self.fault: Fault | None = None  # set once, by the audio thread; never cleared
+        self._fault_problem = ""
         self.work_ns = np.zeros(WORK_HISTORY, dtype=np.int64)   # wall time of each period's work
         self.cpu_ns = np.zeros(WORK_HISTORY, dtype=np.int64)    # the part of it the thread ran;
                                                                 # the rest it waited (GIL, CPU)
         self._publish()
         self._calm_from = 0
         self._held: np.ndarray | None = None     # a period the device took away with it
+        self._last = np.zeros(1, dtype=np.float32)  # the last frame written: a fault fades it out
+        self._fade = np.linspace(1.0, 0.0, max(1, int(FAULT_FADE_S * device.rate)) + 1,
+                                 dtype=np.float32)[1:]
+        self._fade_from = self._last           # where a fault's fade starts
+        self._fade_left = 0
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -81,6 +103,7 @@ class Engine:
         self._thread.start()
 
     def stop(self) -> None:
+        """Idempotent: stopping a stopped engine does nothing more."""
         self._halt.set()
         if self._thread is not None:
             self._thread.join()
@@ -93,8 +116,9 @@ class Engine:
         return self._thread is not None and self._thread.is_alive()
 
     def _publish(self) -> None:
-        self._moment = (self.output_frame, self.health, self.xruns, self.problem,
-                        self.transport.moment)
+        faulted = self.fault is not None    # until the restart, whatever the device does
+        self._moment = (self.output_frame, FAULTED if faulted else self.health, self.xruns,
+                        self._fault_problem if faulted else self.problem, self.transport.moment)
 
     @property
     def state(self) -> State:
@@ -132,7 +156,10 @@ class Engine:
                 if not self._open():
                     self.heartbeat += 1
                     self.health = STALLED
-                    self._apply_commands()
+                    try:
+                        self._apply_commands()
+                    except Exception as exc:      # a command's own fault, as in a period
+                        self._faulted(exc)
                     self._publish()
                     self._halt.wait(RETRY_S[min(attempt, len(RETRY_S) - 1)])
                     attempt += 1
@@ -146,6 +173,9 @@ class Engine:
 
     def _apply_commands(self) -> None:
         commands = self.commands
+        if self.fault is not None:          # faulted: commands are dropped until the restart
+            commands.clear()
+            return
         transport = self.transport
         while commands:
             cmd = commands.popleft()
@@ -191,6 +221,29 @@ class Engine:
         self.recorder.keep(self.output_frame, block)
         return cap
 
+    def _faulted(self, exc: Exception) -> None:
+        """The period's work raised: keep why and where (the service logs it; this thread
+        must not), and start the fade from the last frame written."""
+        song = self.transport.song
+        reason = f"{type(exc).__name__}: {exc}"
+        self._fault_problem = f"audio fault: {reason}"
+        self._fade_from = self._last.copy()
+        self._fade_left = len(self._fade) if self.device.is_open else 0   # stalled: none
+        self.fault = Fault(reason, song.song.name if song else "", self.transport.pos,
+                           self.output_frame)
+
+    def _silence(self, buf: np.ndarray) -> None:
+        """A faulted period: the fade from the last frame written (no step), then zeros."""
+        buf.fill(0.0)
+        left = self._fade_left
+        if left and self._fade_from.shape[0] == buf.shape[1]:
+            k = min(left, buf.shape[0])
+            done = len(self._fade) - left
+            np.multiply(self._fade[done: done + k, None], self._fade_from, out=buf[:k])
+            self._fade_left -= k
+        else:
+            self._fade_left = 0
+
     def _play_while_open(self) -> None:
         sys.setswitchinterval(SWITCH_S)
         device = self.device
@@ -204,6 +257,7 @@ class Engine:
             self._publish()
             return
         cap_buf = np.zeros((period, cap.channels if cap else 1), dtype=np.float32)
+        self._last = np.zeros(device.channels, dtype=np.float32)   # nothing written here yet
         recorder = self.recorder
         transport = self.transport
         calm = int(CALM_S * device.rate)
@@ -213,15 +267,22 @@ class Engine:
             if self._held is not None and self._held.shape == buf.shape:
                 buf[:] = self._held               # first, what the lost device never played
                 self._held = None
+            elif self.fault is not None:
+                self._apply_commands()            # dropped
+                self._silence(buf)
             else:
                 t0, c0 = clock(), cpu_clock()
-                was = transport.state
-                self._apply_commands()
-                recorder.follow_transport(self.output_frame, was, transport)
-                buf.fill(0.0)
-                transport.render(buf, self.segments, self.output_frame + self.delay)
-                if self.limiter is not None:
-                    self.limiter.process(buf)
+                try:
+                    was = transport.state
+                    self._apply_commands()
+                    recorder.follow_transport(self.output_frame, was, transport)
+                    buf.fill(0.0)
+                    transport.render(buf, self.segments, self.output_frame + self.delay)
+                    if self.limiter is not None:
+                        self.limiter.process(buf)
+                except Exception as exc:  # the period boundary: faded silence, not a dead thread
+                    self._faulted(exc)
+                    self._silence(buf)    # the half-made period is never written
                 i = self.periods % WORK_HISTORY
                 work[i] = clock() - t0
                 cpu[i] = cpu_clock() - c0
@@ -241,6 +302,7 @@ class Engine:
                     cap.close()                  # both directions start again together
                 self._publish()
                 return
+            self._last[:] = buf[-1]
             self.segments.handed = (self.output_frame + period, clock())
             if cap is not None:
                 cap = self._read_input(cap, cap_buf)

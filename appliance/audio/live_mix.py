@@ -1,6 +1,8 @@
 """The live mix, the transport's mixing commands: stem levels (per output too), mutes,
 solos and output masters, applied to the song playing. Output masters and the click's
-level outlive a song (the next one gets them); a stem's level belongs to its song.
+level and mute outlive a song (the next one gets them); a stem's level belongs to its song.
+The count-in follows the click's level and the musician's mute, though not a song's own
+`[click] enabled = false` (that song still counts in).
 
 A mixin of `Transport`: it runs in the audio thread between periods like every command.
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..control import commands as c
-from .loaded import COUNT_IN as COUNT_IN_INPUT
+from .loaded import CLICK as CLICK_INPUT, COUNT_IN as COUNT_IN_INPUT
 
 if TYPE_CHECKING:
     from .loaded import LoadedSong
@@ -22,6 +24,7 @@ class LiveMix:
     output_gain_db: dict[str, float]     # output -> master level, for every song
     click_db: float | None               # the click's level, for every song
     click_sends: dict[str, float]        # the click's level in each output's own mix
+    click_muted: bool                    # the musician's click mute, for every song
 
     def _stem(self, name: str):
         if self.song is None:
@@ -36,6 +39,24 @@ class LiveMix:
             if self.song else ""
         return f"no stem {name!r}" + (f" (this song has {names})" if names else "")
 
+    def _carry_click(self) -> None:
+        """A song comes in: its click (and count-in) as the musician left the last one's."""
+        click = self.song.mixer.input(CLICK_INPUT)
+        if self.click_db is not None:
+            click.gain_db = self.click_db
+        click.sends.update(self.click_sends)
+        click.muted = self.click_muted or not self.song.song.click.enabled
+        self._count_in_follows_click()
+
+    def _count_in_follows_click(self) -> None:
+        """The count-in at the click's level and sends, muted only by the musician."""
+        mixer = self.song.mixer
+        click, count_in = mixer.input(CLICK_INPUT), mixer.input(COUNT_IN_INPUT)
+        count_in.gain_db = click.gain_db
+        count_in.sends.clear()
+        count_in.sends.update(click.sends)
+        count_in.muted = self.click_muted
+
     def _cmd_SetGain(self, cmd: c.SetGain) -> str:
         return self._set_level(cmd.stem, cmd.output, lambda old: cmd.db)
 
@@ -45,7 +66,7 @@ class LiveMix:
 
     def _set_level(self, stem: str, output: str, new) -> str:
         inp = self._stem(stem)
-        if inp is None and stem == "click" and self.song is None:   # kept for the next song
+        if inp is None and stem == CLICK_INPUT and self.song is None:   # kept for the next song
             if output:
                 self.click_sends[output] = new(self.click_sends.get(output, 0.0))
             else:
@@ -57,20 +78,28 @@ class LiveMix:
             return f"no output {output!r}"
         if output:
             inp.sends[output] = new(inp.sends.get(output, 0.0))
-            if inp.name == "click":
+            if inp.name == CLICK_INPUT:
                 self.click_sends[output] = inp.sends[output]
         else:
             inp.gain_db = new(inp.gain_db)
-            if inp.name == "click":
+            if inp.name == CLICK_INPUT:
                 self.click_db = inp.gain_db
+        if inp.name == CLICK_INPUT:
+            self._count_in_follows_click()
         self.song.mixer.update()
         return ""
 
     def _cmd_Mute(self, cmd: c.Mute) -> str:
+        if cmd.stem == CLICK_INPUT:
+            self.click_muted = cmd.on        # this song's click and count-in, and the next's
+            if self.song is None:
+                return ""
         inp = self._stem(cmd.stem)
         if inp is None:
             return self._no_stem(cmd.stem)
         inp.muted = cmd.on
+        if inp.name == CLICK_INPUT:
+            self._count_in_follows_click()
         self.song.mixer.update()
         return ""
 

@@ -178,13 +178,22 @@ class Mixer:
     def mix_source_into(self, out: np.ndarray, frame: int, inp: MixerInput,
                         source: Source) -> None:
         """Add `source` through `inp`'s routing and gain: the count-in plays its
-        own click schedule as if it were the click."""
+        own click schedule as if it were the click. Its frames count towards a level
+        glide, so a change made during the count-in is done when the song starts."""
         n = out.shape[0]
         rows = self._scratch[: inp.channels, :n]
         source.read_into(frame, rows)
         mixed = self._mixed[:n]
         np.dot(rows.T, inp.matrix, out=mixed)
         np.add(out, mixed, out=out)
+        self._advance(n)
+
+    def _advance(self, n: int) -> None:
+        """`n` frames of a level glide played."""
+        if self._ramp_done < self.ramp_frames:
+            self._ramp_done += n
+            if self._ramp_done >= self.ramp_frames:
+                self._matrix = self._target
 
     def _product(self, out: np.ndarray, planar: np.ndarray, n: int, advance: bool) -> None:
         mixed = self._mixed[:n]
@@ -201,7 +210,5 @@ class Mixer:
             np.multiply(other, ramp[:, None], out=other)
             np.add(mixed, other, out=mixed)
             if advance:
-                self._ramp_done += n
-                if self._ramp_done >= self.ramp_frames:
-                    self._matrix = self._target
+                self._advance(n)
         np.add(out, mixed, out=out)

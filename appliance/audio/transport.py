@@ -67,6 +67,7 @@ class Transport(LiveMix):
         self.output_gain_db: dict[str, float] = {}
         self.click_db: float | None = None
         self.click_sends: dict[str, float] = {}
+        self.click_muted = False
         # count-in
         self._ci_track = None
         self._ci_len = self._ci_pos = 0
@@ -126,10 +127,7 @@ class Transport(LiveMix):
         mixer = song.mixer
         for name, db in self.output_gain_db.items():
             mixer.output_gain_db[name] = db
-        click = mixer.input("click")
-        if self.click_db is not None:
-            click.gain_db = self.click_db
-        click.sends.update(self.click_sends)
+        self._carry_click()
         mixer.update(glide=False)
         song.prepare(0)
 

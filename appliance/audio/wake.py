@@ -16,9 +16,13 @@ class Wake:
         self._fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
 
     def set(self) -> None:
-        """Wake the waiter, now or at its next wait (any thread, the audio thread too)."""
+        """Wake the waiter, now or at its next wait (any thread, the audio thread too);
+        after `close`, nothing (a late wake-up during shutdown is not an error)."""
+        fd = self._fd
+        if fd < 0:
+            return
         try:
-            os.eventfd_write(self._fd, 1)
+            os.eventfd_write(fd, 1)
         except OSError:        # full (never, in practice) or closed: nothing to do
             pass
 
@@ -33,6 +37,7 @@ class Wake:
         return bool(ready)
 
     def close(self) -> None:
+        """Idempotent: a second close does nothing."""
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

@@ -2,8 +2,9 @@
 
 Plays what it was playing before (or the library's first setlist, or first song),
 tells systemd when the audio is running, proves the audio thread is alive with
-watchdog pings, keeps `systemctl status` readable, saves where it is, and on
-SIGTERM fades out and exits within two seconds.
+watchdog pings (none once it has faulted: systemd then restarts the unit), keeps
+`systemctl status` readable, saves where it is, and on SIGTERM fades out and exits
+within two seconds.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from typing import Callable
 
 from ..audio.player import Player
 from ..audio.priority import BOX, realtime
-from ..audio.state import LOADING, STOPPED, State
+from ..audio.engine import Fault
+from ..audio.state import FAULTED, LOADING, STOPPED, State
 from ..audio.takes import recover
 from ..config import Config
 from ..control import commands as c
@@ -87,6 +89,7 @@ class Daemon:
         self._wanted_show: Path | None = None    # asked from the menu; opened by the service loop
         self._target = ""
         self._stop = threading.Event()
+        self._down = False
 
     def request_stop(self, *_: object) -> None:
         self._stop.set()
@@ -263,25 +266,37 @@ class Daemon:
         tick = min(TICK_S, self.notifier.watchdog_s or TICK_S)
         saved: Resume | None = None
         last: tuple = ()
+        logged: Fault | None = None
         while not self._stop.wait(tick):
             wanted, self._wanted_show = self._wanted_show, None
             if wanted is not None:
                 self._open_show(wanted)
             engine = self.player.engine
             s = self.player.state
-            if engine.heartbeat != beat:          # the audio thread is alive: say so
+            if engine.heartbeat != beat and engine.fault is None:   # alive and sound: say so
                 beat = engine.heartbeat
                 self.notifier.watchdog()
             self.notifier.status(status_text(s))
             now = (s.transport, s.song_name, s.health, s.problem, s.rejected, s.record.running,
                    s.record.problem)
-            if now != last:
+            if s.health == FAULTED and engine.fault is not logged:
+                logged = engine.fault
+                self._log_fault(logged, s)
+                last = now
+            elif now != last:
                 level = log.warning if s.problem or s.rejected else log.info
                 level("%s%s", status_text(s), f" ({s.rejected})" if s.rejected else "",
                       extra=self._fields(s))
                 last = now
             saved = self._save(self._target, s, saved)
         self._shutdown(self._target)
+
+    def _log_fault(self, fault: Fault, s: State) -> None:
+        """Once per fault: the audio thread caught it but must not log."""
+        log.error("audio fault in %s at frame %d (output frame %d): %s; silent, no more "
+                  "watchdog pings: systemd restarts the unit at this setlist position",
+                  fault.song or "no song", fault.frame, fault.output_frame, fault.reason,
+                  extra={**self._fields(s), "SONG": fault.song, "FRAME": fault.frame})
 
     def _resume_point(self, target: str, s: State) -> Resume:
         return Resume(target=str(Path(target).resolve()), index=s.index,
@@ -298,6 +313,10 @@ class Daemon:
         return state
 
     def _shutdown(self, target: str) -> None:
+        """Idempotent: a second call does nothing."""
+        if self._down:
+            return
+        self._down = True
         player = self.player
         self.notifier.stopping()
         player.send(c.Stop())
