@@ -194,7 +194,8 @@ def test_a_fault_in_render_fades_to_silence_and_says_faulted(library, tmp_path, 
     assert p.state.transport == PLAYING and len(periods) == 20 and p.engine.running
     p.stop()
     out = read_raw(tmp_path / "out.raw", 2)
-    assert np.all(out[:at, 0] == 0.5)
+    delay = p.engine.delay                              # the limiter's look-ahead
+    assert not out[:delay].any() and np.all(out[delay:at, 0] == 0.5)
     fade = out[at - 1: at + 241, 0]                     # 5 ms from the last frame written
     assert np.abs(np.diff(fade)).max() <= 0.5 / 240 * 1.001     # no step
     assert fade[-1] == 0 and not out[at + 240:].any()  # then silence, every period
