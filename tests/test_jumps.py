@@ -51,8 +51,9 @@ class Disk:
 
 
 @pytest.fixture
-def live(library, tmp_path):
-    folder = position_song(library, "song", bars=6,
+def live(library, tmp_path, request):
+    count_in = getattr(request, "param", 0)
+    folder = position_song(library, "song", bars=6, count_in=count_in,
                            extra='[[stem]]\nfile = "tone.wav"\nroute = ["tone"]\n')
     sf.write(str(folder / "tone.wav"), TONE, RATE, subtype="FLOAT")
     config = Config(cache=tmp_path / "cache", rate=RATE, channels=3, period=PERIOD,
@@ -188,6 +189,28 @@ def test_resume_after_a_seek_while_paused_waits_then_fades_in_from_the_bar(live)
     assert np.allclose(new, ramp(FADE), atol=1e-6)
     assert np.array_equal(decode(out[1024 + FADE:]), np.arange(4 * BAR + FADE, 4 * BAR + 3072))
     assert t.song.underruns == 0
+
+
+@pytest.mark.parametrize("live", [1], indirect=True)
+def test_a_count_in_that_ends_before_the_audio_is_read_waits_for_bar_one(live):
+    t, disk = live
+    play(t, disk, 2 * BAR, {0: [c.Play()], BAR + 4096: [disk.hold, c.Stop()]})
+    assert t.state == STOPPED                   # and bar 1 is not read again yet
+    out = play(t, disk, BAR + 4096, {0: [c.Play()], BAR + 1024: [disk.release]})
+    assert list(onsets(out[:BAR])) == [0, 24000, 48000, 72000]
+    assert not out[BAR: BAR + 1024].any()
+    assert np.array_equal(decode(out[BAR + 1024:]), np.arange(3072))
+    assert t.song.underruns == 0
+
+
+def test_another_jump_while_waiting_waits_for_its_own_target(live):
+    t, disk = live
+    seen = {}
+    out = play(t, disk, 8192, {0: [c.Play()], 1024: [disk.hold, c.Jump(3, at=c.At.NOW)],
+                               2048: [c.Seek(2)], 4096: [disk.release]}, seen=seen)
+    assert (seen[1920].waiting, seen[1920].frame) == ("waiting for C", 4 * BAR)
+    assert (seen[2048].waiting, seen[2048].frame) == ("waiting for bar 2", BAR)
+    assert_waited(out, 1024, BAR, 4096)
 
 
 def test_stop_and_pause_while_waiting_act_at_once(live):
