@@ -395,14 +395,14 @@ class Transport(LiveMix):
         position stands (the old position's fade-out is over)."""
         return bool(self._waiting) and not self._stop_left
 
-    def _sound_from_here(self, fade: int, what: str = "") -> None:
+    def _sound_from_here(self, fade: int) -> None:
         """Play on from `pos` (stems fading in over `fade` frames; 0: at full level) now if
         its audio is in memory, else wait silent for it."""
         if self.song.stream.ready_at(self.pos):
             if fade:
                 self._fade_in(fade)
         else:
-            self._waiting = what or f"bar {self._bar_at(self.pos)}"
+            self._waiting = f"bar {self._bar_at(self.pos)}"
             self._wait_fade = fade
 
     def _fade_in(self, frames: int, from_frame: int | None = None) -> None:
