@@ -128,9 +128,9 @@ def test_a_jump_whose_audio_is_late_fades_out_waits_and_starts_at_its_first_fram
     wait = seen[start - PERIOD]                            # the state while it waits
     assert (wait.transport, wait.waiting, wait.frame) == (PLAYING, f"waiting for {what}", target)
     assert seen[start].waiting == "" and t.song.underruns == 0
-    # the click is silent while waiting and comes back on the target's beats
-    assert list(onsets(out[start:])) == [f - target for f in range(target, target + 2 * 24000 + 1, 24000)
-                                         if f - target < len(out) - start]
+    # the click is silent while waiting and comes back on the target's beats (every
+    # target is on a beat)
+    assert list(onsets(out[start:])) == list(range(0, len(out) - start, 24000))
     # the segment log claims no song frame for the wait, and the target from `start`
     _, rows = log.rows(0)
     for row in rows:
