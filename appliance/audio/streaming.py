@@ -7,7 +7,9 @@ transport *cues* at a jump target (a vamp's loop start, the section a musician
 asked for) so the jump finds its audio already in memory. Either ring plays
 whatever frame it is asked for next in sequence; the other keeps its
 continuation, which lets a jump crossfade the old position out while the new
-one comes in.
+one comes in. The transport asks `ready_at` before it plays a frame that was not
+just playing: a target whose audio is not in memory yet waits, silent, rather
+than being read as silence.
 
 The mixer's side (`read_into`, `prepare`, `cue`) never touches the disk and
 takes no lock: each side owns its own counters and publishes them as tuples,
@@ -98,6 +100,16 @@ class SongStream:
         if other.next_frame != frame or other.want[0] == _IDLE:
             other.restart(frame)
             self._wake()
+
+    def ready_at(self, frame: int) -> bool:
+        """Whether playing from `frame` next would find its audio in memory: a ring set at
+        `frame` holds its first chunk (an offline render waits for the disk instead)."""
+        if not self.readers or self.blocking:
+            return True
+        for ring in self._rings:
+            if ring.want[0] != _IDLE and ring.next_frame == frame:
+                return ring.available() >= min(CHUNK, ring.capacity)
+        return False
 
     def read_into(self, start: int, out: np.ndarray) -> None:
         """Song frames [start, start + n) of every stem channel into `out` (rows × n)."""

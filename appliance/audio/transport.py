@@ -6,6 +6,11 @@ beat, bar or section boundary, found by searching the song's position arrays.
 Jumps and vamp loops are click-continuous (the click plays from the new
 position without a gap or a doubled beat) and crossfade the stems over a few
 milliseconds, the old position's audio coming from the stream's second ring.
+A jump whose target is not in memory yet (not cued in time) fades the old
+position out instead, then *waits*: silent, the position standing at the
+target, nothing logged as played, until the disk has read it; then the target
+fades in from its own first frame. A Play or Resume whose audio is not read yet
+waits the same way.
 
 Everything here runs in the audio thread: no disk, no logging, no locks; songs
 are loaded by the SongBank's thread and picked up when ready.
@@ -26,6 +31,7 @@ from .segments import COUNTING_IN, PLAYING as PLAYING_SEGMENT, SegmentLog
 from .state import COUNT_IN, LOADING, PAUSED, PLAYING, STOPPED, StemLevel, State
 
 FADE_S = 0.005          # stems crossfade at jumps, fade on stop, pause and resume
+_WAIT = "wait"          # a fade-out that ends waiting for a jump target's audio
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class Pending:
     kind: str            # "jump", "stop", "pause"
     to: int = 0          # jump target
     text: str = ""
+    what: str = ""       # the jump target in words ("Chorus", "bar 17")
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,10 @@ class Transport(LiveMix):
         self._stop_then = STOPPED
         self._stop_at = 0
         self._stop_select: int | None = None
+        # a jump or start waiting for its audio: what it waits for ("" when not waiting),
+        # and the fade-in once it is in memory
+        self._waiting = ""
+        self._wait_fade = 0
         # the previous song, fading out under the next (a setlist crossfade)
         self._out: LoadedSong | None = None
         self._out_index = 0
@@ -182,7 +193,7 @@ class Transport(LiveMix):
         return ""
 
     def _cmd_TogglePlay(self, cmd: c.TogglePlay) -> str:
-        if self.state in (PLAYING, COUNT_IN) and not self._stop_left:
+        if self.state in (PLAYING, COUNT_IN) and not self._stopping:
             return self._cmd_Stop(c.Stop())
         return self._cmd_Play(c.Play())
 
@@ -214,7 +225,7 @@ class Transport(LiveMix):
             return "not paused"
         self.song.prepare(self.pos)
         self.state = PLAYING
-        self._fade_in(self.fade)
+        self._sound_from_here(self.fade)
         return ""
 
     def _cmd_Restart(self, cmd: c.Restart) -> str:
@@ -256,19 +267,21 @@ class Transport(LiveMix):
     def _go(self, frame: int, at: c.At, text: str) -> str:
         if self.song is None:
             return "no song loaded"
-        if self.state == PLAYING and not self._stop_left:
+        if self.state == PLAYING and self._stopping:
+            self._stop_at = frame        # it rests there once the fade is done, not cut short
+        elif self.state == PLAYING:
             self.song.cue(frame)
-            self._at(at, "jump", frame, f"jump to {text}")
+            self._at(at, "jump", frame, f"jump to {text}", text)
         elif self.state == COUNT_IN:
             return "wait for the count-in to finish"
         else:
             self._rest(STOPPED if self.state != PAUSED else PAUSED, frame)
         return ""
 
-    def _at(self, at: c.At, kind: str, to: int = 0, text: str = "") -> None:
+    def _at(self, at: c.At, kind: str, to: int = 0, text: str = "", what: str = "") -> None:
         frame = self._target(at)
         where = "" if frame == self.pos else f" at bar {self._bar_at(frame)}"
-        self.pending = Pending(frame, kind, to, text + where)
+        self.pending = Pending(frame, kind, to, text + where, what)
 
     def _cmd_Vamp(self, cmd: c.Vamp) -> str:
         if self.state != PLAYING:
@@ -291,7 +304,8 @@ class Transport(LiveMix):
         if end <= self.pos:
             return "the loop would end before now"
         self.loop = Loop(start, end, text)
-        self.song.cue(start)
+        if not self._silent:             # a wait's ring is not taken from it: cued once it plays
+            self.song.cue(start)
         return ""
 
     def _cmd_ReleaseVamp(self, cmd: c.ReleaseVamp) -> str:
@@ -325,7 +339,7 @@ class Transport(LiveMix):
     def _change_song(self, index: int) -> str:
         if self.bank.broken(index) is not None:
             return f"{self.bank.show.entries[index].name} cannot play: {self.bank.broken(index).message}"
-        if self.state == PLAYING:
+        if self.state == PLAYING and not self._silent:
             self._begin_rest(STOPPED, 0, select=index)
         else:
             self._rest(STOPPED, 0)
@@ -345,6 +359,7 @@ class Transport(LiveMix):
             self.state = COUNT_IN
         else:
             self.state = PLAYING
+            self._sound_from_here(0)
 
     def _rest(self, state: str, pos: int) -> None:
         """Go quiet at once (nothing is sounding, or the count-in is cut)."""
@@ -355,6 +370,7 @@ class Transport(LiveMix):
         self._ci_len = self._ci_pos = 0
         self._fade_len = self._fade_done = 0
         self._stop_left = 0
+        self._waiting = ""
         if self.song is not None:
             self.song.prepare(pos)
 
@@ -365,6 +381,27 @@ class Transport(LiveMix):
         self._stop_at = pos
         self._stop_select = select
         self.pending = None
+
+    @property
+    def _stopping(self) -> bool:
+        """Fading out to stop or pause (not to wait for a jump's audio)."""
+        return bool(self._stop_left) and self._stop_then != _WAIT
+
+    @property
+    def _silent(self) -> bool:
+        """Waiting for audio not in memory yet: playing, but nothing sounds and the
+        position stands (the old position's fade-out is over)."""
+        return bool(self._waiting) and not self._stop_left
+
+    def _sound_from_here(self, fade: int) -> None:
+        """Play on from `pos` (stems fading in over `fade` frames; 0: at full level) now if
+        its audio is in memory, else wait silent for it."""
+        if self.song.stream.ready_at(self.pos):
+            if fade:
+                self._fade_in(fade)
+        else:
+            self._waiting = f"bar {self._bar_at(self.pos)}"
+            self._wait_fade = fade
 
     def _fade_in(self, frames: int, from_frame: int | None = None) -> None:
         self._fade_from = from_frame
@@ -380,9 +417,9 @@ class Transport(LiveMix):
         i = 0
         guard = 0
         while i < n and guard < 64:
-            state, timeline = self.state, self.timeline_frame
+            state, timeline, silent = self.state, self.timeline_frame, self._silent
             k = self._step(out[i: i + min(n - i, self.block)])
-            if log is not None and k > 0 and state in (PLAYING, COUNT_IN):
+            if log is not None and k > 0 and state in (PLAYING, COUNT_IN) and not silent:
                 log.add(out_frame + i, timeline, k, COUNTING_IN if state == COUNT_IN else
                         PLAYING_SEGMENT, self.index, self.pos)
             i += k
@@ -401,23 +438,51 @@ class Transport(LiveMix):
             if self._ci_pos >= self._ci_len:
                 self.state = PLAYING
                 self._ci_len = self._ci_pos = 0
+                self._sound_from_here(0)
             return k
         if self.state != PLAYING:
             return 0
+        if self._silent:
+            return self._wait(seg.shape[0])
         k = seg.shape[0]
-        event = self._next_event()
-        k = min(k, event - self.pos)
-        if self._fade_len:
-            k = min(k, self._fade_len - self._fade_done)
-        if self._stop_left:
+        event = None
+        if self._stop_left:              # a fade-out plays to its end, past any event
             k = min(k, self._stop_left)
+        else:
+            event = self._next_event()
+            k = min(k, event - self.pos)
+            if self._fade_len:
+                k = min(k, self._fade_len - self._fade_done)
         if self._out is not None:
             k = min(k, self._out_len - self._out_done)
         if k > 0:
             self._sound(seg[:k], k)
-        if self.pos == event and self.state == PLAYING and not self._stop_left:
+        if self.pos == event and self.state == PLAYING:
             self._event()
         return k
+
+    def _wait(self, n: int) -> int:
+        """`n` frames of silence while the audio at `pos` is not in memory; 0 once it is,
+        and play goes on from there. A command pending acts at once: nothing moves."""
+        p = self.pending
+        if p is not None:
+            self.pending = None
+            if p.kind == "stop":
+                self._rest(STOPPED, 0)
+                return 0
+            if p.kind == "pause":
+                self._rest(PAUSED, self.pos)
+                return 0
+            self.loop = None
+            self.pos, self._waiting, self._wait_fade = p.to, p.what, self.fade
+        song = self.song
+        song.cue(self.pos)               # a ring is headed for it (a no-op when one is)
+        if not song.stream.ready_at(self.pos):
+            return n
+        self._waiting = ""
+        if self._wait_fade:
+            self._fade_in(self._wait_fade)
+        return 0
 
     def _next_event(self) -> int:
         song = self.song
@@ -487,6 +552,9 @@ class Transport(LiveMix):
                 self._want()
 
     def _finish_rest(self) -> None:
+        if self._stop_then == _WAIT:     # the old position is silent: wait at the target
+            self.pos, self._wait_fade = self._stop_at, self.fade
+            return
         select = self._stop_select
         self._stop_select = None
         self._rest(self._stop_then, self._stop_at)
@@ -499,14 +567,14 @@ class Transport(LiveMix):
             self.pending = None
             if p.kind == "jump":
                 self.loop = None
-                self._jump(p.to)
+                self._jump(p.to, p.what)
             elif p.kind == "stop":
                 self._begin_rest(STOPPED, 0)
             else:
                 self._begin_rest(PAUSED, self.pos)
             return
         if self.loop is not None and self.pos == self.loop.end:
-            self._jump(self.loop.start)
+            self._jump(self.loop.start, f"bar {self._bar_at(self.loop.start)}")
             return
         entry = self.bank.show.entries[self.index]
         if self.pos >= self.song.frames:
@@ -514,9 +582,15 @@ class Transport(LiveMix):
         elif entry.transition.kind == "crossfade":
             self._crossfade(entry.transition.ms)
 
-    def _jump(self, to: int) -> None:
-        self._fade_in(self.fade, from_frame=self.pos)
-        self.pos = to
+    def _jump(self, to: int, what: str) -> None:
+        """Crossfade to `to`; if its audio is not in memory yet, fade out and wait for it."""
+        if self.song.stream.ready_at(to):
+            self._fade_in(self.fade, from_frame=self.pos)
+            self.pos = to
+        else:
+            self.song.cue(to)
+            self._begin_rest(_WAIT, to)
+            self._waiting = what
 
     def _song_end(self, kind: str) -> None:
         self.songs_ended += 1
@@ -579,7 +653,7 @@ class Transport(LiveMix):
                          tuple(song.mixer.output_gain_db.items()))
         self.moment = (self.state, song, self.index, self.pos, self._ci_pos, self._ci_len,
                        self._ci_frames, self._ci_bars, self.pending, self.loop, self.rejected,
-                       self.problem, self.songs_ended, self._mix)
+                       self.problem, self.songs_ended, self._mix, self._waiting)
 
     @property
     def timeline_frame(self) -> int:
@@ -589,7 +663,7 @@ class Transport(LiveMix):
     def snapshot(self, moment: tuple | None = None, **engine_fields) -> State:
         """The State of a published moment (default: the last); any thread may call it."""
         (state, song, index, pos, ci_pos, ci_len, ci_frames, ci_bars, pending, loop, rejected,
-         problem, songs_ended, (mix, gains)) = moment or self.moment
+         problem, songs_ended, (mix, gains), waiting) = moment or self.moment
         engine_fields.setdefault("problem", problem)
         show = self.bank.show
         nxt = index + 1
@@ -621,6 +695,7 @@ class Transport(LiveMix):
             bar=bar, beat=beat, beat_phase=phase, bpm=bpm, meter=meter, frame=pos, seconds=pos / self.rate,
             song_frames=song.frames, count_in_left=ci_len - ci_pos,
             pending=pending.text if pending else "", vamp=loop.text if loop else "",
+            waiting=f"waiting for {waiting}" if waiting else "",
             mix=mix, output_gain_db=gains, disk_underruns=song.underruns,
             failed_stems=tuple(song.failed_stems()), **common)
 
