@@ -58,7 +58,8 @@ def test_redraws_only_when_what_it_shows_changes():
     assert display.step() is False and display.draws == 1
     current[0] = State(**{**SONG.__dict__, "section": "Bridge"})
     assert display.step() is True and display.draws == 2
-    current[0] = State(**{**current[0].__dict__, "rejected": "Jump: no section 'Outro'"})
+    current[0] = State(**{**current[0].__dict__, "rejected": "Jump: no section 'Outro'",
+                                      "refusals": 1})
     assert display.step() is True and display.draws == 3       # a refusal is shown at once
 
 
@@ -277,7 +278,7 @@ def region(device, top: int, bottom: int) -> np.ndarray:
 
 def test_the_oled_shows_a_refusal_and_what_comes_next_under_a_banner():
     stalled = with_(SONG, health=STALLED, problem="no device")
-    refused = with_(stalled, rejected="next-song: stop the vamp first")
+    refused = with_(stalled, rejected="next-song: stop the vamp first", refusals=1)
     plain, shown = draw(stalled), draw(refused)
     changed = np.argwhere(pixels(plain) != pixels(shown))
     assert len(changed) > 50                                    # the refusal's text is drawn
@@ -321,7 +322,7 @@ def test_the_lcd_keeps_the_last_line_under_a_banner_and_a_lasting_trouble():
 
 
 def test_a_lasting_trouble_is_the_oled_banner_and_keeps_the_refusal_line():
-    failed = with_(SONG, failed_stems=("bass",), rejected="stop: nothing plays")
+    failed = with_(SONG, failed_stems=("bass",), rejected="stop: nothing plays", refusals=1)
     assert banner_lit(draw(failed)) > 0.5
     assert (pixels(draw(failed))[40:53] != pixels(draw(with_(failed, rejected="")))[40:53]).any()
 
@@ -365,3 +366,20 @@ def test_the_menu_status_page_shows_the_counts():
     menu.see(with_(SONG, xruns=4))                      # live: from the latest snapshot
     assert menu.view().items[1] == "Xruns 4"
     assert menu.view().items[5] == "Stems all playing"
+
+
+def test_a_refusal_is_said_for_four_seconds_of_frames_and_again_when_repeated():
+    lcd = TerminalLcd()
+    current = [with_(SONG, output_frame=10 * RATE)]
+    display = Display(TextScreen(lcd), state=lambda: current[0], menu=lambda s: None, rate=RATE)
+
+    def last_line(frame: int, refusals: int) -> str:
+        current[0] = with_(SONG, output_frame=frame, refusals=refusals,
+                           rejected="next-song: this is the last song" if refusals else "")
+        display.step()
+        return lcd.lines()[3]
+    assert last_line(10 * RATE, 0) == "next: Encore        "
+    assert last_line(11 * RATE, 1) == "next-song: this is t"      # refused: said at once
+    assert last_line(15 * RATE - 1, 1) == "next-song: this is t"  # for 4 s of frames
+    assert last_line(15 * RATE, 1) == "next: Encore        "      # then the line is free
+    assert last_line(16 * RATE, 2) == "next-song: this is t"      # the same again is news

@@ -70,5 +70,6 @@ class State:
                                                                # limiter turned down
     failed_stems: tuple[str, ...] = field(default=())
     rejected: str = ""             # the last command refused, and why
+    refusals: int = 0              # commands refused since start: a repeat is news again
     problem: str = ""              # the device or song trouble, in words
     record: RecordState = RecordState()

@@ -69,6 +69,7 @@ class Transport(LiveMix):
         self.pending: Pending | None = None
         self.loop: Loop | None = None
         self.rejected = ""
+        self.refusals = 0        # counted, so the same refusal again is news again
         self.problem = ""
         self.songs_ended = 0
         self.output_gain_db: dict[str, float] = {}
@@ -163,6 +164,7 @@ class Transport(LiveMix):
         """Say why `cmd` changed nothing (`reason` empty: it was taken), and publish."""
         if reason:
             self.rejected = f"{cmd.name}: {reason}"
+            self.refusals += 1
         self.publish()
 
     def _target(self, at: c.At) -> int:
@@ -653,7 +655,7 @@ class Transport(LiveMix):
                          tuple(song.mixer.output_gain_db.items()))
         self.moment = (self.state, song, self.index, self.pos, self._ci_pos, self._ci_len,
                        self._ci_frames, self._ci_bars, self.pending, self.loop, self.rejected,
-                       self.problem, self.songs_ended, self._mix, self._waiting)
+                       self.problem, self.songs_ended, self._mix, self._waiting, self.refusals)
 
     @property
     def timeline_frame(self) -> int:
@@ -663,13 +665,14 @@ class Transport(LiveMix):
     def snapshot(self, moment: tuple | None = None, **engine_fields) -> State:
         """The State of a published moment (default: the last); any thread may call it."""
         (state, song, index, pos, ci_pos, ci_len, ci_frames, ci_bars, pending, loop, rejected,
-         problem, songs_ended, (mix, gains), waiting) = moment or self.moment
+         problem, songs_ended, (mix, gains), waiting, refusals) = moment or self.moment
         engine_fields.setdefault("problem", problem)
         show = self.bank.show
         nxt = index + 1
         common = dict(transport=state, index=index + 1, count=self.count, setlist=show.name,
                       next_song=show.entries[nxt].name if nxt < self.count else "",
-                      rejected=rejected, songs_ended=songs_ended, **engine_fields)
+                      rejected=rejected, refusals=refusals, songs_ended=songs_ended,
+                      **engine_fields)
         if song is None:
             return State(song_name=show.entries[index].name if self.count else "", **common)
         p = song.positions

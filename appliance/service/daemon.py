@@ -277,7 +277,7 @@ class Daemon:
                 beat = engine.heartbeat
                 self.notifier.watchdog()
             self.notifier.status(status_text(s))
-            now = (s.transport, s.song_name, s.health, s.problem, s.rejected, s.record.running,
+            now = (s.transport, s.song_name, s.health, s.problem, s.refusals, s.record.running,
                    s.record.problem)
             if s.health == FAULTED and engine.fault is not logged:
                 logged = engine.fault

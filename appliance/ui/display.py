@@ -8,6 +8,7 @@ does not answer is reported by `open_display` and left out; the box plays on wit
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from typing import Callable
@@ -20,7 +21,7 @@ from ..errors import BacklineError, Problem
 from .menu import MenuView
 from .screens import draw_screen, screen_key
 from .text import text_screen
-from .trouble import FaultBanner
+from .trouble import FaultBanner, RefusalNote
 
 LIGHTS_HZ = 100        # how often the LEDs look at the beat (a 10 ms flash error at most)
 
@@ -94,6 +95,7 @@ class Display(threading.Thread):
         self._frame_s = 1.0 / fps
         self._lights = lights
         self._banner = FaultBanner(rate)
+        self._refusal = RefusalNote(rate)
         self._halt = threading.Event()
         self._key: tuple | None = None
         self.draws = 0
@@ -103,6 +105,9 @@ class Display(threading.Thread):
     def step(self) -> bool:
         """Look once; draw if the picture changed. True when it drew."""
         s = self._state()
+        refusal = self._refusal.see(s)
+        if refusal != s.rejected:                        # an old refusal: its line is free
+            s = dataclasses.replace(s, rejected=refusal)
         if self._lights is not None:
             self._lights.show(s)
         menu = self._menu(s)

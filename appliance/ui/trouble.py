@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..audio.state import HEALTHY, State
 
 HOLD_S = 3.0          # the banner stays this long after the audio is healthy again
+REFUSAL_S = 4.0       # a refused command is said this long, then its line is free again
 
 
 def fault(s: State) -> str:
@@ -49,3 +50,20 @@ class FaultBanner:
         elif not 0 <= s.output_frame - self._seen_at < self._hold:
             self._text = ""           # held long enough (or the clock started again)
         return self._text
+
+
+class RefusalNote:
+    """The display's memory of the last refusal: said for `hold_s` of frames from when it
+    came (the same refusal again is news again), so an old one never hides what comes next."""
+
+    def __init__(self, rate: int, hold_s: float = REFUSAL_S) -> None:
+        self._hold = round(hold_s * rate)
+        self._seen = 0
+        self._at = 0
+
+    def see(self, s: State) -> str:
+        """The refusal to show for this snapshot, or ""."""
+        if s.refusals != self._seen:
+            self._seen, self._at = s.refusals, s.output_frame
+        fresh = s.refusals and 0 <= s.output_frame - self._at < self._hold
+        return s.rejected if fresh else ""
