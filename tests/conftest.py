@@ -97,3 +97,21 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     sys.stdout.flush()
+
+
+@pytest.fixture(autouse=True)
+def engines_stop(monkeypatch: pytest.MonkeyPatch):
+    """An audio thread a failing test left running would write unpaced audio into an ALSA
+    `file` output for the rest of the run (tens of GB): every engine a test started is
+    stopped when the test ends, whatever happened (stopping twice is fine)."""
+    from appliance.audio.engine import Engine
+    started: list[Engine] = []
+    real_start = Engine.start
+
+    def start(self: Engine) -> None:
+        started.append(self)
+        real_start(self)
+    monkeypatch.setattr(Engine, "start", start)
+    yield
+    for engine in started:
+        engine.stop()
