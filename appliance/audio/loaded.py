@@ -155,7 +155,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
             problems.error(song_file, f"{info.field}.file",
                            f"cannot resample into the cache {config.cache}: {exc}")
             continue
-        readers.append(StemReader(path, info.channels, info.frames))
+        readers.append(StemReader(path, info.channels, info.frames, name=info.spec.file.name))
         spec = info.spec
         inputs.append(MixerInput(spec.name, info.channels, spec.route, spec.gain_db, spec.muted,
                                  explicit_route=spec.explicit_route))
