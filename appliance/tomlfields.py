@@ -5,6 +5,7 @@ that each file reports all its mistakes, each naming the field, in one pass.
 """
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -35,6 +36,14 @@ def load_toml(path: Path, problems: Problems) -> dict | None:
         return None
 
 
+def _as_float(value: int) -> float:
+    """A whole number where a float is read; one too big for a float becomes ±inf (refused)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 class Table:
     """One TOML table being read; remembers which keys were used."""
 
@@ -62,6 +71,8 @@ class Table:
         """The value, or `default` (None when required and absent) with a problem recorded.
 
         `check` returns an error message for a value of the right type but wrong range.
+        A float must be finite: TOML allows `nan` and `inf`, which pass every range check
+        (NaN compares false) and would reach the audio as NaN or a full-scale level.
         """
         self._used.add(key)
         if key not in self.data:
@@ -71,13 +82,17 @@ class Table:
             return default
         value = self.data[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
-        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value) if int not in kinds else value
+        if float in kinds and int not in kinds and isinstance(value, int) \
+                and not isinstance(value, bool):
+            value = _as_float(value)
         ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if not ok:
             shown = [k for k in kinds if not (k is int and float in kinds)]
             names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in shown)
             self.error(key, f"must be {names}, not {value!r}")
+            return None if default is _MISSING else default
+        if isinstance(value, float) and not math.isfinite(value):
+            self.error(key, f"must be a finite number, not {value}")
             return None if default is _MISSING else default
         if check is not None:
             message = check(value)
@@ -120,7 +135,9 @@ class Table:
 
 def in_range(low: float | None = None, high: float | None = None, *,
              low_open: bool = False) -> Callable[[Any], str | None]:
-    """A `check` for numbers: low <= v <= high (low < v with low_open)."""
+    """A `check` for numbers: low <= v <= high (low < v with low_open).
+
+    Table.get has already refused NaN and ±inf, which these comparisons would let through."""
     def check(value: Any) -> str | None:
         if low is not None and (value <= low if low_open else value < low):
             return f"must be {'above' if low_open else 'at least'} {low}, not {value}"

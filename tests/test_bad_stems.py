@@ -122,3 +122,55 @@ def test_stem_that_becomes_unreadable_goes_silent(tmp_path):
     reader.read_into(1000, out)
     assert not out.any()
     assert reader.failed and reader.failed.startswith("s.wav: ")
+
+
+def test_nan_and_inf_samples_are_read_as_silence_counted_and_warned_once(tmp_path, caplog):
+    path = tmp_path / "s.wav"
+    data = np.full((48000 * 3, 2), 0.25, np.float32)
+    data[48000 + 100, 1] = np.nan               # 0:01.002
+    data[48000 + 101, 0] = np.inf
+    data[2 * 48000, :] = -np.inf                # in a later block
+    sf.write(str(path), data, 48000, subtype="FLOAT")
+    reader = StemReader(path, 2, len(data), name="vocals.wav")
+    out = np.empty((4096, 2), np.float32)
+    with caplog.at_level("WARNING", logger="backline"):
+        for start in range(0, len(data), 4096):
+            reader.read_into(start, out)
+            n = min(4096, len(data) - start)
+            assert np.isfinite(out).all()
+            expect = data[start:start + n].copy()
+            expect[~np.isfinite(expect)] = 0.0
+            assert np.array_equal(out[:n], expect)
+    assert reader.nonfinite == 4
+    assert [r.getMessage() for r in caplog.records] == [
+        "vocals.wav: NaN or infinite samples from 0:01.002 on, played as silence"]
+
+
+def test_a_render_of_a_stem_with_nan_samples_is_finite(library, tmp_path):
+    data = tone(1, 48000, 220, channels=2)
+    data[1000:1100] = np.nan
+    folder = make_song(library, "nan", 'length_bars = 2\n[[tempo]]\nbar = 1\nbpm = 120\n'
+                                       '[click]\nenabled = false\n[[stem]]\nfile = "a.wav"\n',
+                       {"a.wav": (data, 48000)})
+    out = tmp_path / "out.wav"
+    r = run_cli("render", folder, "-o", out)
+    assert r.code == 0, r.err
+    rendered, _ = sf.read(str(out), dtype="float32")
+    assert np.isfinite(rendered).all()
+    assert not rendered[1000:1100].any() and rendered[2000:3000].any()
+
+
+def test_a_stem_longer_than_24_hours_plays_its_first_24(tmp_path):
+    from appliance.audio.stems import inspect_stem
+    from appliance.errors import Problems
+    from appliance.timeline.song import StemSpec
+
+    path = tmp_path / "long.wav"            # 24 h and 2 s at 1 Hz: a small file
+    sf.write(str(path), np.zeros((24 * 3600 + 2, 1), np.float32), 1, subtype="FLOAT")
+    problems = Problems()
+    info = inspect_stem(StemSpec("long", path, {"foh": None}), 1, 48000, tmp_path / "song.toml",
+                        problems)
+    assert info.frames == 24 * 3600 * 48000
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'song.toml'}: warning: stem[1].file: 'long.wav' lasts 24.0 hours; "
+        "only its first 24 play"]

@@ -495,3 +495,51 @@ def test_the_daemon_says_which_parts_of_the_config_it_left_out(tmp_path, caplog)
     assert d.run() == 1                                  # (no library: nothing to play)
     assert f"{cfg}: warning: midi.map[1].command: unknown command 'dance'" in caplog.text
     assert "; left out" in caplog.text
+
+
+@pytest.mark.parametrize("text, where, reason", [
+    ('{"target": "x", "index": 1e999}', "index", "must be a whole number from 1, not inf"),
+    ('{"target": "x", "index": -Infinity}', "index", "must be a whole number from 1, not -inf"),
+    ('{"target": "x", "index": NaN}', "index", "must be a whole number from 1, not nan"),
+    ('{"target": "x", "index": 2.5}', "index", "must be a whole number from 1, not 2.5"),
+    ('{"target": "x", "index": true}', "index", "must be a whole number from 1, not True"),
+    ('{"target": 5}', "target", "must be text, not 5"),
+    ('{"index": ' + "9" * 5000 + '}', "", "Exceeds the limit (4300 digits)"),
+    ('{"target": ' + "[" * 100_000 + "]" * 100_000 + '}', "", "nested too deeply"),
+    ('[1, 2]', "", "not a JSON object but list"),
+])
+def test_a_resume_file_with_bad_numbers_or_shape_is_set_aside(tmp_path, text, where, reason):
+    path = tmp_path / "st.json"
+    path.write_text(text)
+    problems = Problems()
+    assert load_resume(path, problems) == Resume()
+    prefix = f"{path}: warning: {where + ': ' if where else ''}saved state is corrupt ("
+    assert len(problems) == 1 and str(problems[0]).startswith(prefix + reason), problems
+    assert str(problems[0]).endswith("; set aside as st.json.corrupt, starting fresh")
+    assert (tmp_path / "st.json.corrupt").exists() and not path.exists()
+
+
+def test_a_bad_saved_level_is_left_out_and_the_setlist_position_kept(tmp_path):
+    path = tmp_path / "st.json"
+    path.write_text('{"target": "/x", "index": 3, "click_db": NaN, "record_arm": 1,\n'
+                    ' "output_gain_db": {"foh": NaN, "ears": -3, "cue": Infinity, "mon": 99,'
+                    ' "sub": "loud"}, "armed": [1]}')
+    problems = Problems()
+    state = load_resume(path, problems)
+    # NaN must not come back as +12 dB (a clamp lets NaN through as its upper bound).
+    assert state == Resume(target="/x", index=3, output_gain_db={"ears": -3.0})
+    assert [str(p).split("warning: ")[1] for p in problems] == [
+        "output_gain_db.foh: saved state: must be a level from -120 to 12 dB, not nan; "
+        "left at its default",
+        "output_gain_db.cue: saved state: must be a level from -120 to 12 dB, not inf; "
+        "left at its default",
+        "output_gain_db.mon: saved state: must be a level from -120 to 12 dB, not 99; "
+        "left at its default",
+        "output_gain_db.sub: saved state: must be a level from -120 to 12 dB, not 'loud'; "
+        "left at its default",
+        "click_db: saved state: must be a level from -120 to 12 dB, not nan; left at its default",
+        "armed: saved state: must be a list of input names, not [1]; left at its default",
+        "record_arm: saved state: must be true or false, not 1; left at its default"]
+
+    assert all(str(p).startswith(str(path)) for p in problems)
+    assert path.exists()           # kept: the next save writes it whole again

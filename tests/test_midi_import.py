@@ -120,3 +120,49 @@ def test_bad_midi_tempo_maps_name_file_and_field(library, data, message):
     assert line.startswith(f"{folder / 'song.toml'}: tempo_map: ")
     assert message in line
     assert "Traceback" not in r.err
+
+
+def _tempo_file(path: Path, events: list[tuple[int, mido.MetaMessage]]) -> None:
+    """A type-0 file with these meta events at these absolute ticks (PPQ 480)."""
+    mid = mido.MidiFile(type=0, ticks_per_beat=480)
+    track, last = mido.MidiTrack(), 0
+    for tick, msg in events:
+        track.append(msg.copy(time=tick - last))
+        last = tick
+    mid.tracks.append(track)
+    mid.save(str(path))
+
+
+def test_events_past_24_hours_are_left_out_with_a_warning(library):
+    from fractions import Fraction
+
+    from appliance.errors import Problems
+    from appliance.timeline.song import load_song
+
+    folder = make_song(library, "far", 'tempo_map = "song.mid"\n')
+    _tempo_file(folder / "song.mid", [
+        (0, mido.MetaMessage("set_tempo", tempo=500_000)),              # 120 BPM
+        (1920, mido.MetaMessage("marker", text="Verse")),
+        (2**29, mido.MetaMessage("set_tempo", tempo=1_000_000)),        # 155 hours in
+        (2**29, mido.MetaMessage("marker", text="Far away"))])
+    problems = Problems()
+    song = load_song(folder, problems)
+    assert [str(p) for p in problems] == [
+        f"{folder / 'song.toml'}: warning: tempo_map: song.mid: events after 24 hours (from tick "
+        f"82944000 on, the last at tick {2**29}) are left out; a song lasts at most 24 hours"]
+    assert song.end_qn == 24 * 3600 * 2 and song.tempo.seconds_at(song.end_qn) == 24 * 3600
+    assert [s.name for s in song.sections] == ["Verse"]
+    assert song.tempo.bpm_at(song.end_qn) == Fraction(120)
+
+
+@pytest.mark.parametrize("tempo, message", [
+    (16_777_215, "set_tempo at tick 0 is 3.576 BPM; tempo must be 10 to 999 BPM"),
+    (1, "set_tempo at tick 0 is 6e+07 BPM; tempo must be 10 to 999 BPM"),
+])
+def test_a_tempo_outside_10_to_999_bpm_is_refused(library, tempo, message):
+    folder = make_song(library, "slow", 'tempo_map = "song.mid"\n')
+    _tempo_file(folder / "song.mid", [(0, mido.MetaMessage("set_tempo", tempo=tempo)),
+                                      (1920, mido.MetaMessage("end_of_track"))])
+    r = run_cli("beats", folder)
+    assert r.code == 1 and "Traceback" not in r.err
+    assert r.err.strip() == f"{folder / 'song.toml'}: tempo_map: song.mid: {message}"

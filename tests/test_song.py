@@ -93,7 +93,32 @@ def test_click_only_song_without_length_is_an_error(library):
 BAD = [
     ('title = "x"\n[[tempo]\nbar = 1', "song.toml: line 2: TOML syntax:"),
     ('titel = "x"\nlength_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\n', "song.toml: titel: unknown key"),
-    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = -100\n', "song.toml: tempo[1].bpm: must be above 0"),
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = -100\n', "song.toml: tempo[1].bpm: must be at least 10"),
+    # Numbers that are not numbers: TOML's nan and inf pass every range check unless refused.
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = nan\n',
+     "song.toml: tempo[1].bpm: must be a finite number, not nan"),
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\nbeat = inf\n',
+     "song.toml: tempo[1].beat: must be a finite number, not inf"),
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\n[click]\nlevel_db = nan\n',
+     "song.toml: click.level_db: must be a finite number, not nan"),
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\n[click]\nlevel_db = -inf\n',
+     "song.toml: click.level_db: must be a finite number, not -inf"),
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\n[[section]]\nname = "V"\nbar = 1\nbeat = nan\n',
+     "song.toml: section[1].beat: must be a finite number, not nan"),
+    # Bounds: tempo 10-999 BPM, count-in at most 8 bars, everything within 24 hours.
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 1e-300\n', "song.toml: tempo[1].bpm: must be at least 10"),
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 1000\n', "song.toml: tempo[1].bpm: must be at most 999"),
+    ('length_bars = 4\ncount_in = 9\n[[tempo]]\nbar = 1\nbpm = 100\n',
+     "song.toml: count_in: must be at most 8, not 9"),
+    ('length_bars = 1000000\n[[tempo]]\nbar = 1\nbpm = 100\n',
+     "song.toml: length_bars: 1000000 bars last 666.7 hours; a song lasts at most 24 hours"),
+    ('length_bars = 1000000000000000000000000000000\n[[tempo]]\nbar = 1\nbpm = 100\n',
+     "song.toml: length_bars: 1000000000000000000000000000000 bars last over a million hours"),
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\n[[tempo]]\nbar = 99999999999999\nbpm = 90\n',
+     "song.toml: tempo[2].bar: bar 99999999999999 is over a million hours into the song; "
+     "a song lasts at most 24 hours"),
+    ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\n[[section]]\nname = "V"\nbar = 99999999999999\n',
+     "song.toml: section[1].bar: bar 99999999999999 is over a million hours into the song"),
     ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = "fast"\n', "song.toml: tempo[1].bpm: must be a number"),
     ('length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\nmeter = "0/4"\n',
      "song.toml: tempo[1].meter: meter numerator must be 1 to 64, not 0"),
@@ -147,3 +172,12 @@ def test_fractional_beat_positions(library):
                                              '[[tempo]]\nbar = 2\nbeat = 2.5\nbpm = 80\n'), problems)
     assert not problems
     assert song.tempo.points[1].qn == Fraction(11, 2)
+
+
+def test_a_stem_with_a_nan_gain_is_left_out_naming_the_field(library):
+    problems = Problems()
+    song = load_song(make_song(library, "s", 'length_bars = 4\n[[tempo]]\nbar = 1\nbpm = 100\n'
+                                             '[[stem]]\nfile = "a.wav"\ngain_db = nan\n'), problems)
+    assert song is not None and song.stems == []
+    assert [str(p).split("song.toml: ")[1] for p in problems] == \
+        ["stem[1].gain_db: must be a finite number, not nan"]

@@ -182,7 +182,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
             problems.error(song_file, f"{info.field}.file",
                            f"cannot resample into the cache {config.cache}: {exc}")
             continue
-        readers.append(StemReader(path, info.channels, info.frames))
+        readers.append(StemReader(path, info.channels, info.frames, name=info.spec.file.name))
         playable.append(info)
     events, kinds = grid.click_schedule(song, config.rate, frames)
     click = ClickTrack(events, kinds, click_sounds(config.rate, song.click.level_db))

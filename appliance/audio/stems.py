@@ -6,6 +6,7 @@ depend on song length.
 """
 from __future__ import annotations
 
+import logging
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +16,10 @@ import soundfile as sf
 
 from ..errors import Problems
 from ..timeline.song import StemSpec
+from ..timeline.tempo import MAX_SECONDS
 
 FORMATS = {"WAV", "WAVEX", "RF64", "W64", "FLAC", "AIFF"}
+log = logging.getLogger("backline")
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,12 @@ def inspect_stem(spec: StemSpec, index: int, rate: int, song_file: Path,
             problems.error(song_file, f"stem[{index}].route.{output}",
                            f"channel {bad[0]} does not exist: {name!r} has {info.channels}")
             return None
-    return StemInfo(spec, index, info.channels, info.samplerate, info.frames,
-                    frames_at_rate(info.frames, info.samplerate, rate))
+    frames = frames_at_rate(info.frames, info.samplerate, rate)
+    if frames > MAX_SECONDS * rate:          # a song lasts at most 24 h: so does a render
+        problems.warn(song_file, field, f"{name!r} lasts {frames / rate / 3600:.1f} hours; "
+                                        f"only its first {MAX_SECONDS // 3600} play")
+        frames = MAX_SECONDS * rate
+    return StemInfo(spec, index, info.channels, info.samplerate, info.frames, frames)
 
 
 def _sf_reason(exc: Exception) -> str:
@@ -131,14 +138,18 @@ class StemReader:
     """Reads song frames of one stem into a caller's (n, channels) float32 buffer.
 
     Frames outside the stem are silence. A read error (file gone, USB stick
-    pulled) makes the stem silent from then on and is kept in `failed`.
+    pulled) makes the stem silent from then on and is kept in `failed`. A float
+    file may hold NaN or infinity: those samples are read as 0 (counted in
+    `nonfinite`, the first warned once), so none reaches the mix, the device or a render.
     """
 
-    def __init__(self, path: Path, channels: int, frames: int) -> None:
+    def __init__(self, path: Path, channels: int, frames: int, *, name: str = "") -> None:
         self.path = path
+        self.name = name or path.name     # the stem's own file, when `path` is its resampled copy
         self.channels = channels
         self.frames = frames
         self.failed: str | None = None
+        self.nonfinite = 0
         self._file = sf.SoundFile(str(path))
         self._pos = 0
 
@@ -160,9 +171,29 @@ class StemReader:
             self._pos = lo + got.shape[0]
             if got.shape[0] < dest.shape[0]:
                 dest[got.shape[0]:].fill(0.0)
+            self._sanitise(lo, dest)
         except Exception as exc:  # the stem goes quiet, the song goes on
             self.failed = f"{self.path.name}: {_sf_reason(exc)}"
             dest.fill(0.0)
 
+    def _sanitise(self, start: int, block: np.ndarray) -> None:
+        """Zero NaN and ±inf in a block read at frame `start` (the disk thread, never the audio)."""
+        if np.isfinite(np.sum(block, dtype=np.float64)):   # float32 values cannot overflow it
+            return
+        bad = ~np.isfinite(block)
+        if not self.nonfinite:
+            first = start + int(np.argmax(bad.any(axis=1)))
+            log.warning("%s: NaN or infinite samples from %s on, played as silence",
+                        self.name, _clock(first / self._file.samplerate))
+        self.nonfinite += int(bad.sum())
+        block[bad] = 0.0
+
     def close(self) -> None:
         self._file.close()
+
+
+def _clock(seconds: float) -> str:
+    """A time in a stem as a musician reads it: 1:02:03.456 or 2:03.456."""
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:06.3f}" if hours else f"{minutes}:{secs:06.3f}"

@@ -2,7 +2,8 @@
 
 Written atomically (a temporary file, fsync, rename), so a power cut leaves the
 old state or the new one, never half of one. A corrupt file is set aside with
-a message naming it and the line, and the box starts from its defaults.
+a message naming it and the line or field, and the box starts from its defaults;
+a bad level alone is left out. Restored levels are finite and within LEVEL_DB.
 """
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ class Resume:
     record_arm: bool = False
 
 
+LEVEL_DB = (-120.0, 12.0)      # the range a restored level must be in
+
+
 def load_resume(path: Path, problems: Problems) -> Resume:
+    """The saved state; never raises. A file that is not JSON, or whose target or index is
+    wrong, is set aside and the box starts fresh; a bad level or arming alone is left out
+    with a warning and the rest kept (the setlist position matters more than a level)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -35,25 +42,77 @@ def load_resume(path: Path, problems: Problems) -> Resume:
         return Resume()
     try:
         data = json.loads(text)
-        state = Resume(target=str(data.get("target", "")), index=int(data.get("index", 1)),
-                       output_gain_db={str(k): float(v) for k, v in
-                                       dict(data.get("output_gain_db", {})).items()},
-                       click_db=None if data.get("click_db") is None else float(data["click_db"]),
-                       armed=None if data.get("armed") is None
-                       else tuple(str(a) for a in data["armed"]),
-                       record_arm=bool(data.get("record_arm", False)))
-        if state.index < 1:
-            raise ValueError(f"index must be 1 or more, not {state.index}")
-        return state
     except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}"
-        reason = exc.msg
-    except (TypeError, ValueError, AttributeError) as exc:
-        where, reason = "", str(exc)
+        return _set_aside(path, problems, f"line {exc.lineno}", exc.msg)
+    except RecursionError:
+        return _set_aside(path, problems, "", "nested too deeply")
+    except ValueError as exc:                # a number of more than 4300 digits
+        return _set_aside(path, problems, "", str(exc))
+    if not isinstance(data, dict):
+        return _set_aside(path, problems, "", f"not a JSON object but {type(data).__name__}")
+    target, index = data.get("target", ""), data.get("index", 1)
+    if not isinstance(target, str):
+        return _set_aside(path, problems, "target", f"must be text, not {_shown(target)}")
+    if not _whole(index) or index < 1:
+        return _set_aside(path, problems, "index",
+                          f"must be a whole number from 1, not {_shown(index)}")
+    gains = data.get("output_gain_db", {})
+    if not isinstance(gains, dict):
+        _left_out(path, problems, "output_gain_db", f"must be an object, not {_shown(gains)}")
+        gains = {}
+    kept = {str(k): _level(path, problems, f"output_gain_db.{k}", v) for k, v in gains.items()}
+    click_db = data.get("click_db")
+    if click_db is not None:
+        click_db = _level(path, problems, "click_db", click_db)
+    armed = data.get("armed")
+    if armed is not None and not (isinstance(armed, list)
+                                  and all(isinstance(a, str) for a in armed)):
+        _left_out(path, problems, "armed", f"must be a list of input names, not {_shown(armed)}")
+        armed = None
+    record_arm = data.get("record_arm", False)
+    if not isinstance(record_arm, bool):
+        _left_out(path, problems, "record_arm", f"must be true or false, not {_shown(record_arm)}")
+        record_arm = False
+    return Resume(target=target, index=index,
+                  output_gain_db={k: v for k, v in kept.items() if v is not None},
+                  click_db=click_db,
+                  armed=None if armed is None else tuple(armed), record_arm=record_arm)
+
+
+def _shown(value: object) -> str:
+    """A saved value in a message, cut short: the file may hold anything."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _level(path: Path, problems: Problems, field: str, value: object) -> float | None:
+    """A saved level in dB, or None (and a warning) when it is not a finite number in LEVEL_DB:
+    json reads NaN and Infinity, and NaN would pass a clamp as +12 dB."""
+    low, high = LEVEL_DB
+    if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and low <= value <= high:      # False for NaN, and for ±inf outside the range
+        return float(value)
+    _left_out(path, problems, field,
+              f"must be a level from {low:g} to {high:g} dB, not {_shown(value)}")
+    return None
+
+
+def _left_out(path: Path, problems: Problems, field: str, reason: str) -> None:
+    problems.warn(path, field, f"saved state: {reason}; left at its default")
+
+
+def _set_aside(path: Path, problems: Problems, where: str, reason: str) -> Resume:
     aside = Path(f"{path}.corrupt")
-    os.replace(path, aside)
-    problems.warn(path, where, f"saved state is corrupt ({reason}); set aside as "
-                               f"{aside.name}, starting fresh")
+    try:
+        os.replace(path, aside)
+        kept = f"set aside as {aside.name}"
+    except OSError as exc:
+        kept = f"cannot set it aside ({exc})"
+    problems.warn(path, where, f"saved state is corrupt ({reason}); {kept}, starting fresh")
     return Resume()
 
 

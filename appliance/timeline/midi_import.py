@@ -5,6 +5,7 @@ quarter note an exact tempo, so an imported map keeps the DAW's grid to the fram
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import mido
 
 from .meter import Meter, MeterMap
-from .tempo import TempoMap, TempoPoint
+from .tempo import MAX_BPM, MAX_SECONDS, MIN_BPM, TempoMap, TempoPoint
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class MidiTiming:
     tempo: TempoMap
     meters: MeterMap
     markers: list[tuple[Fraction, str]]
-    end_qn: Fraction     # the file's last event
+    end_qn: Fraction     # the file's last event (at most 24 h in)
+    warnings: tuple[str, ...] = ()    # what was left out, for the song's problems
 
 
 def _open(path: Path) -> mido.MidiFile:
@@ -53,7 +55,12 @@ def read_midi_events(path: Path) -> list[tuple[Fraction, mido.Message]]:
 
 
 def read_midi_timing(path: Path) -> MidiTiming:
-    """ValueError with a musician-readable reason when the file is unusable."""
+    """ValueError with a musician-readable reason when the file is unusable.
+
+    Events more than 24 h in (MAX_SECONDS) are left out with a warning, so a stray
+    event far out cannot make a song of a thousand hours; a tempo outside 10-999 BPM
+    within them is an error.
+    """
     mid = _open(path)
     ppq = mid.ticks_per_beat
 
@@ -83,10 +90,22 @@ def read_midi_timing(path: Path) -> MidiTiming:
         if tempos[tick] <= 0:
             raise ValueError(f"set_tempo at tick {tick} is 0")
         points.append(TempoPoint(qn(tick), Fraction(60_000_000, tempos[tick])))
+    limit = TempoMap(points).qn_at_seconds(MAX_SECONDS)
+    warnings = ()
+    if qn(end_tick) > limit:
+        warnings = (f"events after 24 hours (from tick {math.ceil(limit * ppq)} on, the last at "
+                    f"tick {end_tick}) are left out; a song lasts at most 24 hours",)
+    points = [p for p in points if p.qn <= limit]
+    for p in points:
+        if not MIN_BPM <= p.bpm <= MAX_BPM:
+            raise ValueError(f"set_tempo at tick {p.qn * ppq} is {float(p.bpm):.4g} BPM; "
+                             f"tempo must be {MIN_BPM} to {MAX_BPM} BPM")
     try:
-        meter_map = MeterMap.from_qn([(qn(t), Meter(*meters[t])) for t in sorted(meters)])
+        meter_map = MeterMap.from_qn([(qn(t), Meter(*meters[t]))
+                                      for t in sorted(meters) if qn(t) <= limit])
     except ValueError as exc:
         raise ValueError(f"time signature: {exc}") from None
     markers.sort(key=lambda m: m[0])
-    return MidiTiming(TempoMap(points), meter_map, [(qn(t), text) for t, text in markers],
-                      qn(end_tick))
+    return MidiTiming(TempoMap(points), meter_map,
+                      [(qn(t), text) for t, text in markers if qn(t) <= limit],
+                      min(qn(end_tick), limit), warnings)

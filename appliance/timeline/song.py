@@ -16,11 +16,12 @@ from .meter import Meter, MeterMap
 from .midi_import import read_midi_events
 from .midi_messages import parse_midi
 from .midi_import import read_midi_timing
-from .tempo import TempoMap, TempoPoint
+from .tempo import MAX_BPM, MAX_SECONDS, MIN_BPM, TempoMap, TempoPoint
 
 SONG_FILE = "song.toml"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 DEFAULT_ROUTE = ("foh", "ears")
+MAX_COUNT_IN = 8                 # bars
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     top = Table(data, file=path, where="", problems=problems)
     title = top.get("title", str, folder.name)
     key = top.get("key", str, None)
-    count_in = top.get("count_in", int, 0, check=in_range(0, 16))
+    count_in = top.get("count_in", int, 0, check=in_range(0, MAX_COUNT_IN))
     length_bars = top.get("length_bars", int, None, check=in_range(1))
     channel = top.get("midi_channel", int, 1, check=in_range(1, 16)) or 1
     song_midi = read_midi_list(top, "midi", channel)
@@ -106,10 +107,13 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     if timing is None:
         return None
     tempo, meters, markers, midi_end = timing
-    sections = _read_sections(section_tables, meters, channel) if section_tables else [
+    sections = _read_sections(section_tables, meters, tempo, channel) if section_tables else [
         Section(text or f"Marker {i}", qn, meters.bar_beat_at(qn)[0])
         for i, (qn, text) in enumerate(markers, 1)]
     end_qn = meters.bar_qn(length_bars + 1) if length_bars else midi_end
+    if length_bars and tempo.seconds_at(end_qn) > MAX_SECONDS:
+        top.error("length_bars", f"{length_bars} bars last {_hours(tempo, end_qn)}; "
+                                 f"{_LIMIT}")
     if not stems and end_qn is None and len(problems.errors) == before:
         problems.error(path, "length_bars",
                        "a song without stems needs length_bars (or a MIDI tempo_map) to know its end")
@@ -137,6 +141,8 @@ def _read_timing(top: Table, folder: Path, problems: Problems):
         except ValueError as exc:
             top.error("tempo_map", f"{midi_name}: {exc}")
             return None
+        for warning in t.warnings:
+            top.warn("tempo_map", f"{midi_name}: {warning}")
         return t.tempo, t.meters, t.markers, t.end_qn
     if not tables:
         top.error("tempo", "is required: at least one [[tempo]] with bar = 1 and bpm (or tempo_map)")
@@ -147,7 +153,7 @@ def _read_timing(top: Table, folder: Path, problems: Problems):
     for t in tables:
         bar = t.get("bar", int, check=in_range(1))
         beat = t.get("beat", (int, float), 1, check=in_range(1))
-        bpm = t.get("bpm", (int, float), None, check=in_range(0, 999, low_open=True))
+        bpm = t.get("bpm", (int, float), None, check=in_range(MIN_BPM, MAX_BPM))
         ramp = t.get("ramp", bool, False)
         meter_text = t.get("meter", str, None)
         t.finish()
@@ -186,19 +192,34 @@ def _read_timing(top: Table, folder: Path, problems: Problems):
         meter_changes.insert(0, (1, Meter(4, 4)))
     meters = MeterMap.from_bars(meter_changes)
     points: list[TempoPoint] = []
+    placed: list[tuple[Table, int, Fraction]] = []
     for t, bar, beat, bpm, ramp, _ in changes:
-        if bpm is None:
-            if ramp:
-                t.error("ramp", "a ramp needs the bpm it arrives at")
-                return None
-            continue
         try:
             qn = meters.qn_at(bar, beat)
         except ValueError as exc:
             t.error("beat", str(exc))
             return None
+        placed.append((t, bar, qn))
+        if bpm is None:
+            if ramp:
+                t.error("ramp", "a ramp needs the bpm it arrives at")
+                return None
+            continue
         points.append(TempoPoint(qn, bpm, ramp))
-    return TempoMap(points), meters, [], None
+    tempo = TempoMap(points)
+    late = [(t, bar, qn) for t, bar, qn in placed if tempo.seconds_at(qn) > MAX_SECONDS]
+    for t, bar, qn in late:
+        t.error("bar", f"bar {bar} is {_hours(tempo, qn)} into the song; {_LIMIT}")
+    return None if late else (tempo, meters, [], None)
+
+
+_LIMIT = f"a song lasts at most {MAX_SECONDS // 3600} hours"
+
+
+def _hours(tempo: TempoMap, qn: Fraction) -> str:
+    """How far into the song a position is, for a message about the length limit."""
+    hours = tempo.seconds_at(qn) / 3600
+    return f"{float(hours):.1f} hours" if hours < 10**6 else "over a million hours"
 
 
 def read_midi_list(t: Table, key: str, channel: int) -> tuple:
@@ -215,7 +236,8 @@ def read_midi_list(t: Table, key: str, channel: int) -> tuple:
     return tuple(out)
 
 
-def _read_sections(tables: list[Table], meters: MeterMap, channel: int = 1) -> list[Section]:
+def _read_sections(tables: list[Table], meters: MeterMap, tempo: TempoMap,
+                   channel: int = 1) -> list[Section]:
     sections: list[Section] = []
     for t in tables:
         name = t.get("name", str)
@@ -229,6 +251,9 @@ def _read_sections(tables: list[Table], meters: MeterMap, channel: int = 1) -> l
             qn = meters.qn_at(bar, Fraction(str(beat)))
         except ValueError as exc:
             t.error("beat", str(exc))
+            continue
+        if tempo.seconds_at(qn) > MAX_SECONDS:
+            t.error("bar", f"bar {bar} is {_hours(tempo, qn)} into the song; {_LIMIT}")
             continue
         if sections and qn <= sections[-1].qn:
             t.error("bar", f"{name!r} at bar {bar} must come after {sections[-1].name!r} "

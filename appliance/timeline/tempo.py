@@ -17,6 +17,11 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+# The documented bounds of a song (docs/song-format.md), checked when it is read: they keep
+# every song's beats, clicks and renders finite and small enough for the box.
+MIN_BPM, MAX_BPM = 10, 999
+MAX_SECONDS = 24 * 3600          # a song (a MIDI tempo map, a stem) lasts at most 24 h
+
 
 @dataclass(frozen=True)
 class TempoPoint:
