@@ -104,8 +104,8 @@ def test_nan_and_inf_in_the_audio_do_not_stick():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[limiter]\nceiling = nan\n", "c.toml: limiter.ceiling: must be a number of dBTP from -24"),
-    ("[limiter]\nceiling = inf\n", "c.toml: limiter.ceiling: must be a number of dBTP"),
+    ("[limiter]\nceiling = nan\n", "c.toml: limiter.ceiling: must be a finite number, not nan"),
+    ("[limiter]\nceiling = inf\n", "c.toml: limiter.ceiling: must be a finite number, not inf"),
     ("[limiter]\nceiling = 0.5\n", "c.toml: limiter.ceiling: must be a number of dBTP"),
     ("[limiter]\nceiling = \"-1\"\n", "c.toml: limiter.ceiling: must be a number"),
     ("[limiter]\non = 1\n", "c.toml: limiter.on: must be true or false"),
