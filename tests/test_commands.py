@@ -15,6 +15,11 @@ from appliance.control import commands as c
     (lambda: c.Stop(at="bar"), TypeError, "Stop.at must be an At, not 'bar'"),
     (lambda: c.Jump(True), TypeError, "Jump.section must be a name or an index, not True"),
     (lambda: c.Jump(0), ValueError, "Jump.section index must be 1 or more, not 0"),
+    (lambda: c.SetGain("bass", float("nan")), ValueError, "SetGain.db must be a finite number, "
+                                                          "not nan"),
+    (lambda: c.NudgeGain("click", float("-inf")), ValueError, "NudgeGain.db must be a finite "
+                                                              "number, not -inf"),
+    (lambda: c.NudgeOutputGain("foh", float("nan")), ValueError, "NudgeOutputGain.db must be"),
 ])
 def test_bad_commands(make, error, message):
     with pytest.raises(error, match=message):

@@ -9,6 +9,7 @@ sample-exact position: now, or quantised to the next beat, bar or section end.
 from __future__ import annotations
 
 import functools
+import math
 import types
 import typing
 from dataclasses import dataclass, fields
@@ -59,6 +60,10 @@ class Command:
 
     def __post_init__(self) -> None:
         _check(self)
+        for f in fields(self):          # nan passes every range check: refuse it by name
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{self.name}.{f.name} must be a finite number, not {value}")
         for name, (low, high) in self.RANGES.items():
             value = getattr(self, name)
             if value < low or (high is not None and value > high):
