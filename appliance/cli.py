@@ -3,12 +3,13 @@ one line per problem on stderr, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .config import DEMO_LIBRARY, Config, load_config
-from .errors import BacklineError, Problems
+from .errors import BacklineError, Problems, not_a_file
 from .timeline.library import Library
 from .timeline.song import SONG_FILE
 from .ui.progress import terminal_progress
@@ -119,18 +120,16 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_beats(args: argparse.Namespace) -> int:
-    from .audio.loaded import inspect_stems, song_frames
+    from .audio.loaded import validate_song
     from .timeline import grid
-    from .timeline.song import load_song
 
     config = _config(args)
     problems = Problems()
-    song = load_song(_song_dir(args.song, config), problems)
-    if song is None:
-        _report(problems)
-        return 1
-    frames = song_frames(song, inspect_stems(song, config.rate, problems), config.rate)
+    checked = validate_song(_song_dir(args.song, config), config, problems)
     _report(problems)
+    if checked is None:
+        return 1
+    song, frames = checked.song, checked.frames
     rate = config.rate
     offset = 0
     rows: list[grid.GridBeat] = []
@@ -149,15 +148,14 @@ def cmd_beats(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .audio.loaded import check_routing, inspect_stems
+    from .audio.loaded import validate_song
     from .config import check_layout
-    from .timeline.song import load_song
 
     config = _config(args)
     path = Path(args.library)
     problems = Problems(config.warnings)        # what the config leaves out, first
     check_layout(config, problems)
-    if (path / SONG_FILE).is_file():
+    if os.path.lexists(path / SONG_FILE):      # a song folder, even if song.toml is a FIFO
         song_dirs = [path]
         setlists: list[Path] = []
         library = None
@@ -169,12 +167,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         if not song_dirs and not setlists:
             problems.error(path, "", "no songs/ or setlists/ here: not a Backline library")
     else:
-        problems.error(path, "", "no such folder")
+        problems.error(path, "", not_a_file(path, "no such folder")
+                       or "is a file, not a library or a song folder")
         song_dirs, setlists, library = [], [], None
-    for folder in song_dirs:
-        song = load_song(folder, problems)
-        if song is not None:       # against the configured box, as render would
-            check_routing(song, inspect_stems(song, config.rate, problems), config, problems)
+    for folder in song_dirs:       # against the configured box, as render and play do
+        validate_song(folder, config, problems)
     for setlist in setlists:
         library.setlist(setlist, problems)
     _report(problems)

@@ -2,6 +2,7 @@
 scheduled, mixer routed to the configured outputs."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -114,6 +115,53 @@ class LoadedSong:
         self.stream.close()
 
 
+@dataclass(frozen=True)
+class Playable:
+    """What of a song plays on this box: `validate_song`'s answer."""
+
+    song: Song                # its sections all inside the song
+    stems: list[StemInfo]     # the stems that can play
+    frames: int               # bar 1 beat 1 to the end, at the engine rate, above 0
+
+
+def validate_song(folder: Path, config: Config, problems: Problems) -> Playable | None:
+    """The one check of a song against this box, for `check`, `render`, `play` and the
+    daemon alike, so that they cannot disagree: every error and warning is made here (or
+    in what it calls), never again by a caller. None when nothing of the song can play."""
+    song = load_song(folder, problems)
+    if song is None:
+        return None
+    stems = inspect_stems(song, config.rate, problems)
+    frames = song_frames(song, stems, config.rate)
+    if frames <= 0:
+        reason = "no stem can play and there is no length_bars" if song.end_qn is None \
+            else "its tempo_map ends where it starts"
+        problems.error(song.folder / SONG_FILE, "length_bars",
+                       f"the song has no length: {reason}")
+        return None
+    song = _sections_within(song, frames, config.rate, problems)
+    check_routing(song, stems, config, problems)
+    return Playable(song, stems, frames)
+
+
+def last_bar(song: Song, frames: int, rate: int) -> int:
+    """The bar the song's last frame is in."""
+    seconds = Fraction(max(frames - 1, 0), rate)
+    return song.meters.bar_beat_at(song.tempo.qn_at_seconds(seconds))[0]
+
+
+def _sections_within(song: Song, frames: int, rate: int, problems: Problems) -> Song:
+    """The song without the sections at or past its end (a jump there would play nothing)."""
+    inside = [s for s in song.sections if song.tempo.frame_at(s.qn, rate) < frames]
+    if len(inside) == len(song.sections):
+        return song
+    end = last_bar(song, frames, rate)
+    for s in (s for s in song.sections if s not in inside):
+        problems.warn(song.folder / SONG_FILE, s.field,
+                      f"{s.name!r} at bar {s.bar} is past the song's end (in bar {end}); left out")
+    return dataclasses.replace(song, sections=inside)
+
+
 def song_frames(song: Song, stems: list[StemInfo], rate: int) -> int:
     """An explicit length (bars or a MIDI map's end) wins; else the longest stem."""
     if song.end_qn is not None:
@@ -146,8 +194,8 @@ def mixer_inputs(song: Song, stems: list[StemInfo], click: ClickTrack | None) ->
 
 
 def check_routing(song: Song, stems: list[StemInfo], config: Config, problems: Problems) -> None:
-    """What a render of `song` on this box says about its routing (the same code), and a
-    click the song itself sends where the audience hears it: for `backline check`."""
+    """What `song`'s routing does on this box (the mixer's own code says it), and a click
+    the song itself sends where the audience hears it. Part of `validate_song`."""
     where = str(song.folder / SONG_FILE)
     for inp in mixer_inputs(song, stems, None):
         input_routes(inp, config.outputs, config.channels, problems, where)
@@ -160,16 +208,15 @@ def check_routing(song: Song, stems: list[StemInfo], config: Config, problems: P
 
 def load(folder: Path, config: Config, problems: Problems, *, block: int,
          progress: Callable[[str, int], Callable[[int], None]] | None = None) -> LoadedSong | None:
-    """The song ready to mix, or None when song.toml itself is unusable.
+    """The song ready to mix (as `validate_song` finds it), or None when it cannot play.
 
     `progress(label, total)` returns a callback fed with source frames done
     while a stem is resampled.
     """
-    song = load_song(folder, problems)
-    if song is None:
+    checked = validate_song(folder, config, problems)
+    if checked is None:
         return None
-    stems = inspect_stems(song, config.rate, problems)
-    frames = song_frames(song, stems, config.rate)
+    song, stems, frames = checked.song, checked.stems, checked.frames
     song_file = song.folder / SONG_FILE
     playable: list[StemInfo] = []
     readers: list[StemReader] = []
@@ -188,7 +235,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     click = ClickTrack(events, kinds, click_sounds(config.rate, song.click.level_db))
     inputs = mixer_inputs(song, playable, click)
     stream = SongStream(readers)
-    mixer = Mixer(inputs, stream, config.outputs, config.channels, block, config.rate, problems,
-                  str(song_file))
+    mixer = Mixer(inputs, stream, config.outputs, config.channels, block,   # its routing
+                  config.rate)                          # warnings: made by validate_song
     return LoadedSong(song, config, stems, frames, click, mixer, stream,
                       Positions.of(song, config.rate, frames))

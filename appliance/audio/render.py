@@ -7,7 +7,6 @@ code the audio thread uses, so a render is the reference for what the device pla
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -15,7 +14,7 @@ import numpy as np
 import soundfile as sf
 
 from .limiter import Limiter, for_config
-from .loaded import COUNT_IN, LoadedSong
+from .loaded import COUNT_IN, LoadedSong, last_bar
 
 SUBTYPES = {"float": "FLOAT", "24": "PCM_24"}
 
@@ -40,9 +39,8 @@ def song_range(loaded: LoadedSong, r: RenderRange) -> tuple[int, int]:
     start_qn = song.meters.bar_qn(r.start_bar)
     first = song.tempo.frame_at(start_qn, loaded.rate)
     if r.start_bar < 1 or first >= loaded.frames:
-        last_bar = song.meters.bar_beat_at(
-            song.tempo.qn_at_seconds(Fraction(max(loaded.frames - 1, 0), loaded.rate)))[0]
-        raise ValueError(f"bar {r.start_bar} is outside the song (bars 1 to {last_bar})")
+        raise ValueError(f"bar {r.start_bar} is outside the song "
+                         f"(bars 1 to {last_bar(song, loaded.frames, loaded.rate)})")
     end = loaded.frames
     if r.bars is not None:
         end = min(end, song.tempo.frame_at(song.meters.bar_qn(r.start_bar + r.bars), loaded.rate))

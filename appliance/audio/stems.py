@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..errors import Problems
+from ..errors import Problems, not_a_file
 from ..timeline.song import StemSpec
 from ..timeline.tempo import MAX_SECONDS
 
@@ -46,8 +46,9 @@ def inspect_stem(spec: StemSpec, index: int, rate: int, song_file: Path,
     """Header, length and tail of a stem checked; None (and a problem) when it cannot play."""
     field = f"stem[{index}].file"
     name = spec.file.name
-    if not spec.file.is_file():
-        problems.error(song_file, field, f"{name!r} not found")
+    why = not_a_file(spec.file)        # a FIFO or a device would hang the open below
+    if why is not None:
+        problems.error(song_file, field, f"{name!r} {why}")
         return None
     try:
         info = sf.info(str(spec.file))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import mido
 
+from ..errors import not_a_file
 from .meter import Meter, MeterMap
 from .tempo import MAX_BPM, MAX_SECONDS, MIN_BPM, TempoMap, TempoPoint
 
@@ -26,6 +27,9 @@ class MidiTiming:
 
 
 def _open(path: Path) -> mido.MidiFile:
+    why = not_a_file(path, "file not found")     # a FIFO or a device would hang mido's open
+    if why is not None:
+        raise ValueError(why)
     try:
         mid = mido.MidiFile(str(path))
     except FileNotFoundError:

@@ -75,6 +75,7 @@ def load_setlist(path: Path, songs: set[str], problems: Problems) -> Setlist | N
     text = read_text(path, problems)
     if text is None:
         return None
+    errors = len(problems.errors)     # this file's own: `check` shares one list for all
     entries = []
     for number, raw in enumerate(text.splitlines(), 1):
         text = raw.split("#", 1)[0].strip()
@@ -92,7 +93,7 @@ def load_setlist(path: Path, songs: set[str], problems: Problems) -> Setlist | N
                            + (f" (did you mean {hint!r}?)" if hint else ""))
             continue
         entries.append(SetlistEntry(name, transition, number))
-    if not entries and not problems.errors:
+    if not entries and len(problems.errors) == errors:
         problems.warn(path, "", "lists no songs")
     return Setlist(Path(path), entries)
 

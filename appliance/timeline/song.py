@@ -40,6 +40,7 @@ class Section:
     qn: Fraction
     bar: int
     midi: tuple = ()               # mido Messages sent when the section starts
+    field: str = ""                # what names it in song.toml: "section[2]", or "tempo_map"
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,9 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     if timing is None:
         return None
     tempo, meters, markers, midi_end = timing
-    sections = _read_sections(section_tables, meters, tempo, channel) if section_tables else [
-        Section(text or f"Marker {i}", qn, meters.bar_beat_at(qn)[0])
-        for i, (qn, text) in enumerate(markers, 1)]
+    sections = _read_sections(section_tables, meters, tempo, channel) if section_tables else \
+        _read_markers(top, markers, meters)
+    _warn_same_names(top, sections)
     end_qn = meters.bar_qn(length_bars + 1) if length_bars else midi_end
     if length_bars and tempo.seconds_at(end_qn) > MAX_SECONDS:
         top.error("length_bars", f"{length_bars} bars last {_hours(tempo, end_qn)}; "
@@ -255,12 +256,47 @@ def _read_sections(tables: list[Table], meters: MeterMap, tempo: TempoMap,
         if tempo.seconds_at(qn) > MAX_SECONDS:
             t.error("bar", f"bar {bar} is {_hours(tempo, qn)} into the song; {_LIMIT}")
             continue
-        if sections and qn <= sections[-1].qn:
+        if sections and qn == sections[-1].qn:
+            t.error("bar", f"{name!r} is at the same position as {sections[-1].name!r} "
+                           f"({_position(meters, qn)}); give each section its own place")
+            continue
+        if sections and qn < sections[-1].qn:
             t.error("bar", f"{name!r} at bar {bar} must come after {sections[-1].name!r} "
                            f"(bar {sections[-1].bar}); sections go in order")
             continue
-        sections.append(Section(name, qn, bar, midi))
+        sections.append(Section(name, qn, bar, midi, t.where))
     return sections
+
+
+def _read_markers(top: Table, markers: list[tuple[Fraction, str]],
+                  meters: MeterMap) -> list[Section]:
+    """A MIDI tempo map's markers as sections. A DAW export may hold two markers at one
+    place; the box could not tell them apart, so the second is left out, with a warning."""
+    sections: list[Section] = []
+    for i, (qn, text) in enumerate(markers, 1):
+        name = text or f"Marker {i}"
+        if sections and qn == sections[-1].qn:
+            top.warn("tempo_map", f"marker {name!r} is at the same position as "
+                                  f"{sections[-1].name!r} ({_position(meters, qn)}); left out")
+            continue
+        sections.append(Section(name, qn, meters.bar_beat_at(qn)[0], field="tempo_map"))
+    return sections
+
+
+def _warn_same_names(top: Table, sections: list[Section]) -> None:
+    """A jump by name (MIDI, the menu) finds a section in any case and takes the first:
+    a second section of that name is reached only by stepping through the sections."""
+    first: dict[str, Section] = {}
+    for s in sections:
+        other = first.setdefault(s.name.casefold(), s)
+        if other is not s:
+            top.warn(s.field, f"{s.name!r} has the name of {other.name!r} (bar {other.bar}; "
+                              "names match in any case): a jump by name goes to the first")
+
+
+def _position(meters: MeterMap, qn: Fraction) -> str:
+    bar, beat, _ = meters.bar_beat_at(qn)
+    return f"bar {bar}" if beat == 1 else f"bar {bar} beat {float(beat):g}"
 
 
 def _read_click(t: Table) -> ClickSpec:
