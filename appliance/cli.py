@@ -84,7 +84,7 @@ def _caught(limiter) -> list[str]:
 def cmd_render(args: argparse.Namespace) -> int:
     from .audio.limiter import for_config
     from .audio.loaded import load
-    from .audio.render import RenderRange, render, song_range
+    from .audio.render import RenderRange, RenderWriteError, render, song_range
 
     config = _config(args)
     problems = Problems()
@@ -101,9 +101,14 @@ def cmd_render(args: argparse.Namespace) -> int:
         return 1
     total = end - first
     limiter = for_config(config, RENDER_BLOCK)
-    done = render(loaded, Path(args.output), r, fmt=args.format, limiter=limiter,
-                  progress=terminal_progress(f"rendering {loaded.song.title}", total))
-    loaded.close()
+    try:
+        done = render(loaded, Path(args.output), r, fmt=args.format, limiter=limiter,
+                      progress=terminal_progress(f"rendering {loaded.song.title}", total))
+    except RenderWriteError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        loaded.close()
     print(f"{args.output}: {done.frames} frames, {done.frames / config.rate:.3f} s, "
           f"{config.channels} channels at {config.rate} Hz", file=sys.stderr)
     if limiter is None:
@@ -115,7 +120,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     if done.clipped:
         print(f"{args.output}: {done.clipped} samples beyond full scale were clipped",
               file=sys.stderr)
-    return 0
+    silent = loaded.stem_problems()       # the file is kept, but a musician must know
+    for line in silent:
+        print(f"{args.output}: {line}", file=sys.stderr)
+    return 1 if silent else 0
 
 
 def cmd_beats(args: argparse.Namespace) -> int:
@@ -174,7 +182,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     for folder in song_dirs:
         song = load_song(folder, problems)
         if song is not None:       # against the configured box, as render would
-            check_routing(song, inspect_stems(song, config.rate, problems), config, problems)
+            stems = inspect_stems(song, config.rate, problems)
+            check_routing(song, stems, config, problems)
+            if args.deep:
+                _decode_all(song, stems, problems)
     for setlist in setlists:
         library.setlist(setlist, problems)
     _report(problems)
@@ -182,6 +193,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"checked {_count(len(song_dirs), 'song')} and {_count(len(setlists), 'setlist')}: "
           f"{errors} errors, {len(problems) - errors} warnings", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _decode_all(song, stems, problems: Problems) -> None:
+    """`check --deep`: every stem decoded to its end, so damage mid-file is found now."""
+    from .audio.stems import decode_errors
+
+    for info in stems:
+        decode_errors(info, song.folder / SONG_FILE, problems)
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -478,6 +497,8 @@ def parser() -> argparse.ArgumentParser:
 
     c = with_config(sub.add_parser("check", help="validate every song and setlist of a library"))
     c.add_argument("library")
+    c.add_argument("--deep", action="store_true",
+                   help="also decode every stem to its end (slow: reads all the audio)")
     c.set_defaults(func=cmd_check)
     return p
 

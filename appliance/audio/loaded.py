@@ -17,6 +17,7 @@ from .click import ClickTrack, click_sounds
 from .mixer import Mixer, MixerInput, input_routes
 from .resample import playable_path
 from .stems import StemInfo, StemReader, inspect_stem
+from .state import clock
 from .streaming import DiskThread, SongStream
 
 CLICK = "click"
@@ -94,6 +95,12 @@ class LoadedSong:
     def failed_stems(self) -> list[str]:
         stems = self.mixer.stems
         return [stems[i].name for i in self.stream.failed()]
+
+    def stem_problems(self) -> list[str]:
+        """Each failed stem's file and the song time it went silent from."""
+        return [f"{r.name} silent from {clock(r.failed_at / self.rate)}: "
+                f"{r.failed.split(': ', 1)[1]}"
+                for r in self.stream.readers if r.failed_at is not None]
 
     def start(self, *, blocking: bool = False) -> None:
         """Start reading ahead. `blocking` (an offline render): the mixer waits for the disk,
@@ -182,7 +189,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
             problems.error(song_file, f"{info.field}.file",
                            f"cannot resample into the cache {config.cache}: {exc}")
             continue
-        readers.append(StemReader(path, info.channels, info.frames))
+        readers.append(StemReader(path, info.channels, info.frames, info.spec.file.name))
         playable.append(info)
     events, kinds = grid.click_schedule(song, config.rate, frames)
     click = ClickTrack(events, kinds, click_sounds(config.rate, song.click.level_db))
