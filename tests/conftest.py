@@ -97,3 +97,23 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     sys.stdout.flush()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A small tmpfs (the tests run as root) to fill: `tiny_disk("300k")` is its folder."""
+    import subprocess
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        disk = tmp_path / f"disk{len(mounted)}"
+        disk.mkdir()
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, f"the disk-full tests mount a tmpfs (as root): {r.stderr}"
+        mounted.append(disk)
+        return disk
+
+    yield mount
+    for disk in mounted:
+        subprocess.run(["umount", "--lazy", str(disk)])
