@@ -255,6 +255,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     import time
     from .audio.player import Player
     from .audio.priority import BOX, realtime
+    from .audio.state import STOPPED
     from .control import commands as c
     from .control.keyboard import QUIT, Keys
     from .ui.status import record_line
@@ -283,17 +284,22 @@ def cmd_record(args: argparse.Namespace) -> int:
     realtime(BOX)
     keys = Keys()
     tty = sys.stdout.isatty()
+
+    def song_plays(s) -> bool:
+        return bool(args.song) and s.transport != STOPPED and not s.songs_ended
+
     player.start()
     said = -1
     try:
         if not _device_opened(player, "record"):
             return 2
-        while not player.writer.closed:
+        while not player.writer.closed or song_plays(player.state):
             key = keys.get(0.1)
             s = player.state
             if key == QUIT or (not args.song and keys.closed and not args.seconds):
                 player.send(c.Record(False) if not args.song else c.Stop())
-            if s.record.problem and not s.record.running and not player.writer.take:
+            if s.record.problem and not s.record.running and not player.writer.take \
+                    and not song_plays(s):      # a take that failed: the song plays on
                 break
             if tty:
                 line = record_line(s.record, player.recorder.take_peaks(), config.inputs)
