@@ -15,7 +15,7 @@ from ..timeline import grid
 from ..timeline.song import SONG_FILE, ClickSpec, Song, load_song
 from .click import ClickTrack, click_sounds
 from .mixer import Mixer, MixerInput, input_routes
-from .resample import playable_path
+from .resample import ResampleError, playable_path
 from .stems import StemInfo, StemReader, inspect_stem
 from .state import clock
 from .streaming import DiskThread, SongStream
@@ -184,10 +184,9 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
         tick = progress(f"resampling {info.spec.file.name}", info.source_frames) \
             if progress and info.source_rate != config.rate else None
         try:
-            path = playable_path(info, config.rate, config.cache, tick)
-        except OSError as exc:
-            problems.error(song_file, f"{info.field}.file",
-                           f"cannot resample into the cache {config.cache}: {exc}")
+            path = playable_path(info, config.rate, config.cache, tick, config.cache_mb)
+        except ResampleError as exc:
+            problems.error(song_file, f"{info.field}.file", f"{info.spec.file.name!r}: {exc}")
             continue
         readers.append(StemReader(path, info.channels, info.frames, info.spec.file.name))
         playable.append(info)
