@@ -98,8 +98,7 @@ class LoadedSong:
 
     def stem_problems(self) -> list[str]:
         """Each failed stem's file and the song time it went silent from."""
-        return [f"{r.name} silent from {clock(r.failed_at / self.rate)}: "
-                f"{r.failed.split(': ', 1)[1]}"
+        return [f"{r.name} silent from {clock(r.failed_at / self.rate)}: {r.why}"
                 for r in self.stream.readers if r.failed_at is not None]
 
     def start(self, *, blocking: bool = False) -> None:

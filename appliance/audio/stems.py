@@ -146,7 +146,8 @@ class StemReader:
         self.name = name or path.name     # the musician's file (a resampled stem reads the cache)
         self.channels = channels
         self.frames = frames
-        self.failed: str | None = None
+        self.failed: str | None = None      # "bass.flac: why"
+        self.why = ""
         self.failed_at: int | None = None
         self._file = sf.SoundFile(str(path))
         self._pos = 0
@@ -176,7 +177,7 @@ class StemReader:
             dest[good:].fill(0.0)
 
     def _fail(self, frame: int, reason: str) -> None:
-        self.failed = f"{self.name}: {reason}"
+        self.failed, self.why = f"{self.name}: {reason}", reason
         self.failed_at = frame
 
     def _salvage(self, lo: int, dest: np.ndarray) -> int:
@@ -214,7 +215,7 @@ def decode_errors(info: StemInfo, song_file: Path, problems: Problems,
                 problems.error(song_file, f"{info.field}.file",
                                f"{reader.name!r} cannot be decoded from "
                                f"{clock(reader.failed_at / info.source_rate)} on: "
-                               f"{reader.failed.split(': ', 1)[1]}")
+                               f"{reader.why}")
                 return
     finally:
         reader.close()
