@@ -85,7 +85,7 @@ def _caught(limiter) -> list[str]:
 def cmd_render(args: argparse.Namespace) -> int:
     from .audio.limiter import for_config
     from .audio.loaded import load
-    from .audio.render import RenderRange, render, song_range
+    from .audio.render import RenderRange, RenderWriteError, render, song_range
 
     config = _config(args)
     problems = Problems()
@@ -102,9 +102,14 @@ def cmd_render(args: argparse.Namespace) -> int:
         return 1
     total = end - first
     limiter = for_config(config, RENDER_BLOCK)
-    done = render(loaded, Path(args.output), r, fmt=args.format, limiter=limiter,
-                  progress=terminal_progress(f"rendering {loaded.song.title}", total))
-    loaded.close()
+    try:
+        done = render(loaded, Path(args.output), r, fmt=args.format, limiter=limiter,
+                      progress=terminal_progress(f"rendering {loaded.song.title}", total))
+    except RenderWriteError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        loaded.close()
     print(f"{args.output}: {done.frames} frames, {done.frames / config.rate:.3f} s, "
           f"{config.channels} channels at {config.rate} Hz", file=sys.stderr)
     if limiter is None:
@@ -116,7 +121,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     if done.clipped:
         print(f"{args.output}: {done.clipped} samples beyond full scale were clipped",
               file=sys.stderr)
-    return 0
+    silent = loaded.stem_problems()       # the file is kept, but a musician must know
+    for line in silent:
+        print(f"{args.output}: {line}", file=sys.stderr)
+    return 1 if silent else 0
 
 
 def cmd_beats(args: argparse.Namespace) -> int:
@@ -171,7 +179,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                        or "is a file, not a library or a song folder")
         song_dirs, setlists, library = [], [], None
     for folder in song_dirs:       # against the configured box, as render and play do
-        validate_song(folder, config, problems)
+        playable = validate_song(folder, config, problems)
+        if playable is not None and args.deep:
+            _decode_all(playable.song, playable.stems, problems)
     for setlist in setlists:
         library.setlist(setlist, problems)
     _report(problems)
@@ -179,6 +189,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"checked {_count(len(song_dirs), 'song')} and {_count(len(setlists), 'setlist')}: "
           f"{errors} errors, {len(problems) - errors} warnings", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _decode_all(song, stems, problems: Problems) -> None:
+    """`check --deep`: every stem decoded to its end, so damage mid-file is found now."""
+    from .audio.stems import decode_errors
+
+    for info in stems:
+        decode_errors(info, song.folder / SONG_FILE, problems)
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -233,6 +251,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     import time
     from .audio.player import Player
     from .audio.priority import BOX, realtime
+    from .audio.state import STOPPED
     from .control import commands as c
     from .control.keyboard import QUIT, Keys
     from .ui.status import record_line
@@ -261,17 +280,22 @@ def cmd_record(args: argparse.Namespace) -> int:
     realtime(BOX)
     keys = Keys()
     tty = sys.stdout.isatty()
+
+    def song_plays(s) -> bool:
+        return bool(args.song) and s.transport != STOPPED and not s.songs_ended
+
     player.start()
     said = -1
     try:
         if not _device_opened(player, "record"):
             return 2
-        while not player.writer.closed:
+        while not player.writer.closed or song_plays(player.state):
             key = keys.get(0.1)
             s = player.state
             if key == QUIT or (not args.song and keys.closed and not args.seconds):
                 player.send(c.Record(False) if not args.song else c.Stop())
-            if s.record.problem and not s.record.running and not player.writer.take:
+            if s.record.problem and not s.record.running and not player.writer.take \
+                    and not song_plays(s):      # a take that failed: the song plays on
                 break
             if tty:
                 line = record_line(s.record, player.recorder.take_peaks(), config.inputs)
@@ -475,6 +499,8 @@ def parser() -> argparse.ArgumentParser:
 
     c = with_config(sub.add_parser("check", help="validate every song and setlist of a library"))
     c.add_argument("library")
+    c.add_argument("--deep", action="store_true",
+                   help="also decode every stem to its end (slow: reads all the audio)")
     c.set_defaults(func=cmd_check)
     return p
 

@@ -60,6 +60,7 @@ def click_in_front(outputs: dict[str, tuple[int, ...]], click: str) -> list[str]
 
 
 CEILING_DB = (-24.0, 0.0)         # the safety limiter's ceiling, dBTP
+CACHE_MB = (1, 1 << 20)            # the resampling cache's cap, MB
 PANEL_KEYS = ("hat", "controls", "switch", "combo", "encoder", "led", "display", "midi")
 
 
@@ -76,6 +77,7 @@ class Config:
     outputs: dict[str, tuple[int, ...]] = field(default_factory=lambda: default_outputs(2))
     library: Path = DEMO_LIBRARY
     cache: Path = field(default_factory=_default_cache)
+    cache_mb: int = 4096                  # the cache's cap; least recently used entries go
     controls: Controls = Controls()       # footswitches, encoders, LEDs, display
     input_channels: int = 0               # the device's capture channels (0: record nothing)
     inputs: dict[str, int] = field(default_factory=dict)   # named inputs -> 1-based channel
@@ -210,6 +212,7 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     base = path.parent
     library = lib.get("path", str, None)
     cache = lib.get("cache", str, None)
+    cache_mb = lib.get("cache_mb", int, d.cache_mb, check=in_range(*CACHE_MB))
     lib.finish()
     rec = top.table("recording")
     recordings = rec.get("path", str, None)
@@ -242,7 +245,7 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     return Config(path=path, device=device, rate=rate, period=period, periods=periods,
                   channels=channels, format=fmt, outputs=outputs, controls=controls,
                   library=(base / library) if library else d.library,
-                  cache=(base / cache) if cache else d.cache,
+                  cache=(base / cache) if cache else d.cache, cache_mb=cache_mb,
                   input_channels=input_channels, inputs=inputs,
                   recordings=(base / recordings) if recordings else d.recordings,
                   record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency,

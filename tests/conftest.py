@@ -115,3 +115,23 @@ def engines_stop(monkeypatch: pytest.MonkeyPatch):
     yield
     for engine in started:
         engine.stop()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A small tmpfs (the tests run as root) to fill: `tiny_disk("300k")` is its folder."""
+    import subprocess
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        disk = tmp_path / f"disk{len(mounted)}"
+        disk.mkdir()
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, f"the disk-full tests mount a tmpfs (as root): {r.stderr}"
+        mounted.append(disk)
+        return disk
+
+    yield mount
+    for disk in mounted:
+        subprocess.run(["umount", "--lazy", str(disk)])

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from appliance.audio.state import clock
 from appliance.audio.stems import StemReader
 
 from conftest import make_song, run_cli, tone
@@ -127,7 +128,7 @@ def test_stem_that_becomes_unreadable_goes_silent(tmp_path):
 def test_nan_and_inf_samples_are_read_as_silence_counted_and_warned_once(tmp_path, caplog):
     path = tmp_path / "s.wav"
     data = np.full((48000 * 3, 2), 0.25, np.float32)
-    data[48000 + 100, 1] = np.nan               # 0:01.002
+    data[48000 + 100, 1] = np.nan               # 0:01.002, said as 0:01.0
     data[48000 + 101, 0] = np.inf
     data[2 * 48000, :] = -np.inf                # in a later block
     sf.write(str(path), data, 48000, subtype="FLOAT")
@@ -143,7 +144,7 @@ def test_nan_and_inf_samples_are_read_as_silence_counted_and_warned_once(tmp_pat
             assert np.array_equal(out[:n], expect)
     assert reader.nonfinite == 4
     assert [r.getMessage() for r in caplog.records] == [
-        "vocals.wav: NaN or infinite samples from 0:01.002 on, played as silence"]
+        "vocals.wav: NaN or infinite samples from 0:01.0 on, played as silence"]
 
 
 def test_a_render_of_a_stem_with_nan_samples_is_finite(library, tmp_path):
@@ -174,3 +175,96 @@ def test_a_stem_longer_than_24_hours_plays_its_first_24(tmp_path):
     assert [str(p) for p in problems] == [
         f"{tmp_path / 'song.toml'}: warning: stem[1].file: 'long.wav' lasts 24.0 hours; "
         "only its first 24 play"]
+
+
+# -- a FLAC damaged mid-stream: it passes the quick check, so the damage is found as it
+# plays; the frames before it play, the stem is silent from its first bad frame on
+
+def _damaged_flac(path, seconds=4.0, at=0.5):
+    """A 16-bit FLAC (lossless: the good frames decode exactly) with bytes flipped at
+    `at` of its length; returns what the file held before the damage."""
+    data = tone(seconds, 48000, 300)
+    sf.write(str(path), data, 48000, subtype="PCM_16", format="FLAC")
+    clean = sf.read(str(path), dtype="float32", always_2d=True)[0]
+    raw = bytearray(path.read_bytes())
+    mid = int(len(raw) * at)
+    raw[mid:mid + 64] = bytes(b ^ 0xFF for b in raw[mid:mid + 64])
+    path.write_bytes(bytes(raw))
+    return clean
+
+
+def _last_good_read(path, step=1024):
+    """Where a plain stepwise read of the file first fails (independent of StemReader)."""
+    pos = 0
+    with sf.SoundFile(str(path)) as f:
+        try:
+            while f.read(step, dtype="float32").shape[0] == step:
+                pos += step
+        except sf.LibsndfileError:
+            return pos
+    raise AssertionError("the damaged file decoded whole")
+
+
+def test_a_flac_damaged_mid_stream_plays_up_to_its_first_bad_frame(tmp_path):
+    path = tmp_path / "bass.flac"
+    clean = _damaged_flac(path)
+    reader = StemReader(path, 1, len(clean))
+    out = np.zeros((len(clean), 1), np.float32)
+    for start in range(0, len(clean), 16384):        # as the disk thread reads: chunks
+        reader.read_into(start, out[start:start + 16384])
+    bad = reader.failed_at
+    good = _last_good_read(path)
+    assert good <= bad < good + 1024 and bad < len(clean) * 0.6
+    assert np.array_equal(out[:bad], clean[:bad])     # every frame before the damage plays
+    assert not out[bad:].any()                        # silent from there, never noise
+    assert reader.failed == "bass.flac: flac decoder lost sync."
+
+
+def test_check_passes_a_flac_damaged_mid_stream_and_check_deep_finds_it(library):
+    folder = _song(library, "x.flac")
+    _damaged_flac(folder / "x.flac", seconds=2.0)
+    reader = StemReader(folder / "x.flac", 1, 96000)
+    reader.read_into(0, np.zeros((96000, 1), np.float32))
+    when = clock(reader.failed_at / 48000)
+    assert run_cli("check", folder).code == 0          # the quick check reads only the tail
+    r = run_cli("check", "--deep", folder)
+    assert r.code == 1
+    assert f"{folder / 'song.toml'}: stem[2].file: 'x.flac' cannot be decoded from {when} on: " \
+           "flac decoder lost sync." in r.err, r.err
+    assert "good.wav" not in r.err and "Traceback" not in r.err
+
+
+def test_render_says_which_stem_went_silent_and_from_when_and_keeps_the_file(library, tmp_path):
+    folder = _song(library, "x.flac", extra='route = ["click"]\n')
+    _damaged_flac(folder / "x.flac", seconds=2.0)
+    reader = StemReader(folder / "x.flac", 1, 96000)
+    reader.read_into(0, np.zeros((96000, 1), np.float32))
+    out = tmp_path / "out.wav"
+    r = run_cli("render", folder, "-o", out, "--no-count-in")
+    assert r.code == 1                                 # written, but a musician must know
+    assert f"{out}: x.flac silent from {clock(reader.failed_at / 48000)}: " \
+           "flac decoder lost sync." in r.err, r.err
+    assert "Traceback" not in r.err
+    assert sf.info(str(out)).frames > 0                # the render is kept
+
+
+def test_the_state_says_which_stem_went_silent_and_from_when(library, tmp_path):
+    from appliance.audio.show import Show
+    from appliance.control import commands as c
+    from appliance.ui.trouble import lasting
+    from transport_rig import BAR, close, position_song, rig, run
+
+    folder = position_song(library, "dmg", bars=2, extra='[[stem]]\nfile = "x.flac"\n')
+    _damaged_flac(folder / "x.flac", seconds=4.0)
+    t = rig(Show.of_song(folder), tmp_path)
+    try:
+        run(t, 2 * BAR, {0: [c.Play()]})
+        s = t.snapshot()
+    finally:
+        close(t)
+    bad = t.song.stream.readers[1].failed_at
+    assert 0 < bad < 2 * BAR
+    problem = f"x.flac silent from {clock(bad / 48000)}"
+    assert s.stem_problems == (f"{problem}: flac decoder lost sync.",)
+    assert s.failed_stems == ("x",)
+    assert lasting(s) == f"STEM FAILED: {problem}"     # what the display shows

@@ -20,7 +20,7 @@ from appliance.config import Config
 from appliance.control import commands as c
 from appliance.errors import Problems
 
-from alsa_doubles import Jack, duplex_pcm, jack_pcm, use_config
+from alsa_doubles import Jack, duplex_pcm, jack_pcm, read_raw, use_config
 from conftest import run_cli, wait_for
 from transport_rig import BAR, position_song
 
@@ -173,6 +173,30 @@ def test_a_full_disk_stops_the_take_with_valid_files_and_playback_goes_on(rig, t
             assert info.frames > RATE // 4
     finally:
         subprocess.run(["umount", "--lazy", str(disk)])
+
+
+def test_backline_record_song_on_a_full_disk_plays_the_song_to_its_end(rig, tmp_path,
+                                                                        tiny_disk):
+    folder, ref, _ = rig
+    (tmp_path / "rec").symlink_to(tiny_disk("300k"))     # the takes go to a tiny disk
+    proc = _record_cli(tmp_path, "--song", folder, "--inputs", "1,2", stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1
+    assert "backline record: the disk is full: recording stopped" in err
+    assert "Traceback" not in err
+    played = read_raw(tmp_path / "out.raw", 2)
+    assert len(played) >= len(ref)                 # the song played on, to its end
+    tail = slice(len(ref) - RATE, len(ref))            # its last second sounded
+    assert np.abs(played[HEARD:][tail, 0]).max() > 0.01
+    take = Path(out.strip().splitlines()[-1].removeprefix("take: "))
+    meta = tomllib.loads((take / "take.toml").read_text())
+    assert meta["stopped"] == "the disk is full: recording stopped"
+    frames = [sf.info(str(take / f"in{i}.wav")).frames for i in (1, 2)]
+    assert 0 < meta["frames"] < len(ref) and frames == [meta["frames"]] * 2
 
 
 def test_kill_9_mid_take_loses_at_most_a_second_and_recover_repairs_the_rest(rig, tmp_path):

@@ -254,3 +254,32 @@ def test_render_from_outside_the_song(song, tmp_path):
     r = run_cli("render", folder, "-o", tmp_path / "x.wav", "--config", cfg, "--from", "99")
     assert r.code == 1
     assert "--from: bar 99 is outside the song (bars 1 to " in r.err
+
+
+def test_render_into_a_folder_that_does_not_exist_says_so(song, tmp_path):
+    folder, cfg = song
+    r = run_cli("render", folder, "-o", tmp_path / "nowhere" / "x.wav", "--config", cfg)
+    assert r.code == 1
+    assert r.err.strip().splitlines()[-1] == \
+        f"{tmp_path / 'nowhere' / 'x.wav'}: the folder {tmp_path / 'nowhere'} does not exist"
+    assert "Traceback" not in r.err
+
+
+def test_a_disk_that_fills_during_a_render_leaves_no_file_under_its_name(song, tmp_path,
+                                                                         tiny_disk):
+    folder, cfg = song
+    disk = tiny_disk("300k")                 # 8 channels of float: full in under a second
+    out = disk / "x.wav"
+    out.write_bytes(b"the previous render")
+    r = run_cli("render", folder, "-o", out, "--config", cfg)
+    assert r.code == 1
+    assert r.err.strip().splitlines()[-1] == f"{out}: cannot write: the disk is full"
+    assert "Traceback" not in r.err
+    assert [p.name for p in disk.iterdir()] == ["x.wav"]    # no temporary file left
+    assert out.read_bytes() == b"the previous render"       # nor half a render in its place
+    r = run_cli("render", folder, "-o", out, "--config", cfg, "--seconds", "0.1",
+                "--no-count-in")
+    assert r.code == 0, r.err                # the temporary name does not get in the way
+    assert [p.name for p in disk.iterdir()] == ["x.wav"]
+    assert sf.info(str(out)).frames == RATE // 10
+

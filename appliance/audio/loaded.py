@@ -16,8 +16,9 @@ from ..timeline import grid
 from ..timeline.song import SONG_FILE, ClickSpec, Song, load_song
 from .click import ClickTrack, click_sounds
 from .mixer import Mixer, MixerInput, input_routes
-from .resample import playable_path
+from .resample import ResampleError, playable_path
 from .stems import StemInfo, StemReader, inspect_stem
+from .state import clock
 from .streaming import DiskThread, SongStream
 
 CLICK = "click"
@@ -95,6 +96,11 @@ class LoadedSong:
     def failed_stems(self) -> list[str]:
         stems = self.mixer.stems
         return [stems[i].name for i in self.stream.failed()]
+
+    def stem_problems(self) -> list[str]:
+        """Each failed stem's file and the song time it went silent from."""
+        return [f"{r.name} silent from {clock(r.failed_at / self.rate)}: {r.why}"
+                for r in self.stream.readers if r.failed_at is not None]
 
     def start(self, *, blocking: bool = False) -> None:
         """Start reading ahead. `blocking` (an offline render): the mixer waits for the disk,
@@ -224,10 +230,9 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
         tick = progress(f"resampling {info.spec.file.name}", info.source_frames) \
             if progress and info.source_rate != config.rate else None
         try:
-            path = playable_path(info, config.rate, config.cache, tick)
-        except OSError as exc:
-            problems.error(song_file, f"{info.field}.file",
-                           f"cannot resample into the cache {config.cache}: {exc}")
+            path = playable_path(info, config.rate, config.cache, tick, config.cache_mb)
+        except ResampleError as exc:
+            problems.error(song_file, f"{info.field}.file", f"{info.spec.file.name!r}: {exc}")
             continue
         readers.append(StemReader(path, info.channels, info.frames, name=info.spec.file.name))
         playable.append(info)

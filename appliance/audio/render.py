@@ -6,6 +6,8 @@ code the audio thread uses, so a render is the reference for what the device pla
 """
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,8 +17,13 @@ import soundfile as sf
 
 from .limiter import Limiter, for_config
 from .loaded import COUNT_IN, LoadedSong, last_bar
+from .stems import sf_reason
 
 SUBTYPES = {"float": "FLOAT", "24": "PCM_24"}
+
+
+class RenderWriteError(Exception):
+    """The render could not be written; the message names the file and why."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,37 @@ def render(loaded: LoadedSong, out_path: Path, r: RenderRange = RenderRange(), *
            limiter: Limiter | None = None) -> Rendered:
     """Write the render; returns the frames written and what had to be clipped. Through the config's safety limiter
     (or `limiter`, whose counts say what it caught), aligned with the song: its look-ahead
-    is taken off the start and flushed at the end."""
+    is taken off the start and flushed at the end.
+
+    The file is written under a temporary name in the same folder and renamed at the end,
+    so a failed render (RenderWriteError: no such folder, the disk full) leaves nothing
+    under `out_path`."""
+    out_path = Path(out_path)
+    if not out_path.parent.is_dir():
+        raise RenderWriteError(f"{out_path}: the folder {out_path.parent} does not exist")
+    tmp = out_path.with_name(f".{out_path.name}.partial")
+    try:
+        done = _render(loaded, tmp, r, fmt, progress, limiter)
+        os.replace(tmp, out_path)
+    except (OSError, sf.SoundFileError) as exc:
+        raise RenderWriteError(f"{out_path}: cannot write: {_why(exc, out_path)}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return done
+
+
+def _why(exc: Exception, out_path: Path) -> str:
+    """libsndfile reports a full disk as a bare system error: say it as the musician sees it."""
+    try:
+        if shutil.disk_usage(out_path.parent).free < 1 << 16:
+            return "the disk is full"
+    except OSError:
+        pass
+    return getattr(exc, "strerror", None) or sf_reason(exc)
+
+
+def _render(loaded: LoadedSong, out_path: Path, r: RenderRange, fmt: str,
+            progress: Callable[[int], None] | None, limiter: Limiter | None) -> Rendered:
     first, end = song_range(loaded, r)
     mixer = loaded.mixer
     block = mixer.block

@@ -13,6 +13,12 @@ HEALTHY, RECOVERING, STALLED, FAULTED = "healthy", "recovering", "stalled", "fau
 # the service stops the watchdog pings so systemd restarts the unit (see docs/engine.md)
 
 
+def clock(seconds: float) -> str:
+    """A time as a musician reads it: `1:23.4`."""
+    minutes, secs = divmod(max(seconds, 0.0), 60)
+    return f"{int(minutes)}:{secs:04.1f}"
+
+
 @dataclass(frozen=True)
 class StemLevel:
     name: str
@@ -69,6 +75,7 @@ class State:
     limited: tuple[tuple[str, int], ...] = field(default=())   # output -> samples the safety
                                                                # limiter turned down
     failed_stems: tuple[str, ...] = field(default=())
+    stem_problems: tuple[str, ...] = field(default=())   # "bass.flac silent from 1:23.0"
     rejected: str = ""             # the last command refused, and why
     refusals: int = 0              # commands refused since start: a repeat is news again
     problem: str = ""              # the device or song trouble, in words

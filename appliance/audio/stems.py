@@ -15,6 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import Problems, not_a_file
+from .state import clock
 from ..timeline.song import StemSpec
 from ..timeline.tempo import MAX_SECONDS
 
@@ -53,7 +54,7 @@ def inspect_stem(spec: StemSpec, index: int, rate: int, song_file: Path,
     try:
         info = sf.info(str(spec.file))
     except Exception as exc:  # libsndfile: format not recognised, unreadable, etc.
-        reason = "empty file" if spec.file.stat().st_size == 0 else _sf_reason(exc)
+        reason = "empty file" if spec.file.stat().st_size == 0 else sf_reason(exc)
         problems.error(song_file, field, f"{name!r} is not usable audio: {reason}")
         return None
     if info.format not in FORMATS:
@@ -72,7 +73,7 @@ def inspect_stem(spec: StemSpec, index: int, rate: int, song_file: Path,
             f.seek(max(0, info.frames - 4096))
             f.read(4096, dtype="float32")
     except Exception as exc:
-        problems.error(song_file, field, f"{name!r} is damaged near its end: {_sf_reason(exc)}")
+        problems.error(song_file, field, f"{name!r} is damaged near its end: {sf_reason(exc)}")
         return None
     for output, chans in spec.route.items():
         bad = [c for c in chans or () if c > info.channels]
@@ -88,7 +89,7 @@ def inspect_stem(spec: StemSpec, index: int, rate: int, song_file: Path,
     return StemInfo(spec, index, info.channels, info.samplerate, info.frames, frames)
 
 
-def _sf_reason(exc: Exception) -> str:
+def sf_reason(exc: Exception) -> str:
     text = str(exc)
     return text.split(": ", 1)[-1] if ": " in text else text or type(exc).__name__
 
@@ -135,21 +136,29 @@ def _aiff_frames(f) -> int | None:
         f.seek(size + size % 2, 1)
 
 
+SALVAGE = 1024     # frames per read when a failed block is read again to find the damage
+
+
 class StemReader:
     """Reads song frames of one stem into a caller's (n, channels) float32 buffer.
 
     Frames outside the stem are silence. A read error (file gone, USB stick
-    pulled) makes the stem silent from then on and is kept in `failed`. A float
+    pulled, a FLAC damaged mid-stream) makes the stem silent from its first bad
+    frame on: the frames before it still play, and `failed` (why) and `failed_at`
+    (the song frame) say what happened. Reads run in the disk thread, never the
+    audio thread, so finding the first bad frame costs the audio nothing. A float
     file may hold NaN or infinity: those samples are read as 0 (counted in
     `nonfinite`, the first warned once), so none reaches the mix, the device or a render.
     """
 
-    def __init__(self, path: Path, channels: int, frames: int, *, name: str = "") -> None:
+    def __init__(self, path: Path, channels: int, frames: int, name: str | None = None) -> None:
         self.path = path
-        self.name = name or path.name     # the stem's own file, when `path` is its resampled copy
+        self.name = name or path.name     # the musician's file (a resampled stem reads the cache)
         self.channels = channels
         self.frames = frames
-        self.failed: str | None = None
+        self.failed: str | None = None      # "bass.flac: why"
+        self.why = ""
+        self.failed_at: int | None = None
         self.nonfinite = 0
         self._file = sf.SoundFile(str(path))
         self._pos = 0
@@ -168,14 +177,38 @@ class StemReader:
         try:
             if self._pos != lo:
                 self._file.seek(lo)
-            got = self._file.read(hi - lo, dtype="float32", out=dest)
-            self._pos = lo + got.shape[0]
-            if got.shape[0] < dest.shape[0]:
-                dest[got.shape[0]:].fill(0.0)
+            got = self._file.read(hi - lo, dtype="float32", out=dest).shape[0]
+            self._pos = lo + got
+            if got < dest.shape[0]:
+                self._fail(lo + got, "the file ends before its header says")
+                dest[got:].fill(0.0)
             self._sanitise(lo, dest)
         except Exception as exc:  # the stem goes quiet, the song goes on
-            self.failed = f"{self.path.name}: {_sf_reason(exc)}"
-            dest.fill(0.0)
+            good = self._salvage(lo, dest)
+            self._fail(lo + good, sf_reason(exc) or "cannot decode")
+            dest[good:].fill(0.0)
+
+    def _fail(self, frame: int, reason: str) -> None:
+        self.failed, self.why = f"{self.name}: {reason}", reason
+        self.failed_at = frame
+
+    def _salvage(self, lo: int, dest: np.ndarray) -> int:
+        """Read [lo, lo + len(dest)) again in small steps from a fresh handle; the frames
+        decoded before the first error stay in `dest`. 0 when the file cannot be opened or
+        reads whole this time (the error was not in the data: nothing of it is trusted)."""
+        good = 0
+        try:
+            with sf.SoundFile(str(self.path)) as f:
+                f.seek(lo)
+                while good < dest.shape[0]:
+                    got = f.read(min(SALVAGE, dest.shape[0] - good), dtype="float32",
+                                 out=dest[good:good + SALVAGE]).shape[0]
+                    if got == 0:
+                        break
+                    good += got
+        except Exception:
+            return good
+        return 0 if good == dest.shape[0] else good
 
     def _sanitise(self, start: int, block: np.ndarray) -> None:
         """Zero NaN and ±inf in a block read at frame `start` (the disk thread, never the audio)."""
@@ -185,7 +218,7 @@ class StemReader:
         if not self.nonfinite:
             first = start + int(np.argmax(bad.any(axis=1)))
             log.warning("%s: NaN or infinite samples from %s on, played as silence",
-                        self.name, _clock(first / self._file.samplerate))
+                        self.name, clock(first / self._file.samplerate))
         self.nonfinite += int(bad.sum())
         block[bad] = 0.0
 
@@ -193,8 +226,20 @@ class StemReader:
         self._file.close()
 
 
-def _clock(seconds: float) -> str:
-    """A time in a stem as a musician reads it: 1:02:03.456 or 2:03.456."""
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{secs:06.3f}" if hours else f"{minutes}:{secs:06.3f}"
+def decode_errors(info: StemInfo, song_file: Path, problems: Problems,
+                  block: int = 1 << 16) -> None:
+    """Decode the whole stem, a block at a time (bounded memory): a damaged file is
+    reported with the time of its first bad frame (`backline check --deep`)."""
+    reader = StemReader(info.spec.file, info.channels, info.source_frames)
+    buf = np.empty((block, info.channels), dtype=np.float32)
+    try:
+        for start in range(0, info.source_frames, block):
+            reader.read_into(start, buf)
+            if reader.failed_at is not None:
+                problems.error(song_file, f"{info.field}.file",
+                               f"{reader.name!r} cannot be decoded from "
+                               f"{clock(reader.failed_at / info.source_rate)} on: "
+                               f"{reader.why}")
+                return
+    finally:
+        reader.close()

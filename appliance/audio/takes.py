@@ -44,7 +44,6 @@ class _Open:
     stop: int | None = None
     reason: str = ""
     unsynced: int = 0
-    frames: int = 0
 
 
 class TakeWriter(threading.Thread):
@@ -135,7 +134,6 @@ class TakeWriter(threading.Thread):
                     f.write(buf[:n, ch])
                 first += n
                 ring.consumed = first
-                take.frames += n
                 take.unsynced += n
             if take.unsynced >= self.rate:
                 for f in take.files:
@@ -150,12 +148,15 @@ class TakeWriter(threading.Thread):
         take = self.take
         self.take = None
         failed: OSError | None = None
+        # a disk that filled mid-block left some files a block ahead of the others
+        frames = min((f.frames for f in take.files), default=0)
         for f in take.files:
             try:
+                f.cut(frames)
                 f.close()
             except OSError as exc:
                 failed = failed or exc
-        take.meta.update(frames=take.frames, stopped=reason,
+        take.meta.update(frames=frames, stopped=reason,
                          dropped_periods=self.recorder.dropped)
         self._save_meta(complete=True, take=take)
         self.closed.append(take.folder)

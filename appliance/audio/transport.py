@@ -700,7 +700,8 @@ class Transport(LiveMix):
             pending=pending.text if pending else "", vamp=loop.text if loop else "",
             waiting=f"waiting for {waiting}" if waiting else "",
             mix=mix, output_gain_db=gains, disk_underruns=song.underruns,
-            failed_stems=tuple(song.failed_stems()), **common)
+            failed_stems=tuple(song.failed_stems()),
+            stem_problems=tuple(song.stem_problems()), **common)
 
 
 def _phase(pos: int, start: int, end: int) -> float:

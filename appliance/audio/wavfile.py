@@ -125,6 +125,14 @@ class TakeFile:
         self._data = frames * self._fmt.block_align
         self._file.seek(0, os.SEEK_END)   # after a partial frame was cut
 
+    def cut(self, frames: int) -> None:
+        """Keep only the first `frames` (a take's files all end on the same frame) and sync."""
+        keep = min(self._data, frames * self._fmt.block_align)
+        if keep < self._data:
+            os.ftruncate(self._file.fileno(), len(_header(self._fmt, 0, self._rf64_at)) + keep)
+            self._data = keep
+        self.sync()
+
     def close(self) -> None:
         """Sync and close; a second call does nothing."""
         if self._file.closed:

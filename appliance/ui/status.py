@@ -5,17 +5,12 @@ import math
 
 import numpy as np
 
-from ..audio.state import COUNT_IN, HEALTHY, PAUSED, PLAYING, RecordState, State
+from ..audio.state import COUNT_IN, HEALTHY, PAUSED, PLAYING, RecordState, State, clock
 
 METER_DB = 48           # a meter shows the top 48 dB
 METER_WIDTH = 10
 
 _SYMBOL = {PLAYING: ">", PAUSED: "||", COUNT_IN: "..."}
-
-
-def clock(seconds: float) -> str:
-    minutes, secs = divmod(max(seconds, 0.0), 60)
-    return f"{int(minutes)}:{secs:04.1f}"
 
 
 def time_left(seconds: float) -> str:

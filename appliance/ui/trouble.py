@@ -25,6 +25,8 @@ def lasting(s: State) -> str:
     inputs' problem while the output plays on), or ""."""
     if s.record.problem:
         return f"REC: {s.record.problem}"
+    if s.stem_problems:               # which file went silent, and from when
+        return "STEM FAILED: " + ", ".join(p.split(": ", 1)[0] for p in s.stem_problems)
     if s.failed_stems:
         return "STEM FAILED: " + ", ".join(s.failed_stems)
     if s.health == HEALTHY and s.problem:
