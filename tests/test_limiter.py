@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -195,3 +196,22 @@ def test_the_state_says_what_the_limiter_caught_per_output(loud, tmp_path, monke
     assert limited["foh"] > 1.9 * RATE and limited["click"] == 0
     got = read_raw(tmp_path / "out.raw", 2)
     assert np.abs(got).max() <= CEILING and true_peak(got[:, :1]) <= CEILING
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan, 3e38])
+def test_a_bad_sample_does_not_turn_the_gain_down_nor_warn(bad):
+    """inf, NaN or an absurd value are silence to the gain: the rest goes out bit for bit,
+    and numpy says nothing from the audio thread. (At 0.5 the notch a silenced sample
+    leaves cannot ring up to the ceiling through the FIR.)"""
+    x = np.zeros((RATE // 2, 4), np.float32)
+    x[:, 0] = sine(0.5, 997, 0.5)
+    x[:, 1] = x[:, 0]
+    x[1000, 0] = x[5000, 1] = x[5003, 1] = bad
+    x[3000:3010, 2] = bad                  # a run of them, on an output of its own
+    lim = Limiter(OUTPUTS, 4, RATE, 128)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = through(lim, x)
+    fine = np.isfinite(x) & (np.abs(x) < 1.0)
+    assert np.array_equal(y[fine], x[fine])
+    assert lim.caught.sum() == 0
