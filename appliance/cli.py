@@ -77,7 +77,7 @@ def _device_opened(player: Player, command: str) -> bool:
 
 def _caught(limiter) -> list[str]:
     """What the safety limiter caught, one line per output that it turned down."""
-    return [f"limiter: {name}: {n} samples turned down, by up to {-db:.1f} dB"
+    return [f"limiter: {name}: {n} frames turned down, by up to {-db:.1f} dB"
             for name, n, db in limiter.caught_by_output() if n]
 
 
@@ -148,6 +148,25 @@ def cmd_beats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_mix(folder: Path, config: Config, problems: Problems) -> None:
+    """`check --deep`: the song mixed as `render` would, every stem decoded in full, through
+    the safety limiter writing nowhere; a warning per output it would turn down."""
+    from .audio.limiter import for_config
+    from .audio.loaded import load
+    from .audio.render import analyse
+
+    limiter = for_config(config, RENDER_BLOCK)
+    loaded = load(folder, config, Problems(), block=RENDER_BLOCK)   # its problems: said above
+    if loaded is None or limiter is None:
+        return
+    try:
+        analyse(loaded, limiter)
+    finally:
+        loaded.close()
+    for line in _caught(limiter):
+        problems.warn(folder / SONG_FILE, "", f"mixed as render would: {line}")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .audio.loaded import check_routing, inspect_stems
     from .config import check_layout
@@ -175,6 +194,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         song = load_song(folder, problems)
         if song is not None:       # against the configured box, as render would
             check_routing(song, inspect_stems(song, config.rate, problems), config, problems)
+            if args.deep:
+                _check_mix(folder, config, problems)
     for setlist in setlists:
         library.setlist(setlist, problems)
     _report(problems)
@@ -479,6 +500,9 @@ def parser() -> argparse.ArgumentParser:
 
     c = with_config(sub.add_parser("check", help="validate every song and setlist of a library"))
     c.add_argument("library")
+    c.add_argument("--deep", action="store_true",
+                   help="also mix every song as render would (every stem decoded in full) "
+                        "and say which outputs the safety limiter would turn down")
     c.set_defaults(func=cmd_check)
     return p
 

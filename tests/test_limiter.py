@@ -215,3 +215,28 @@ def test_a_bad_sample_does_not_turn_the_gain_down_nor_warn(bad):
     fine = np.isfinite(x) & (np.abs(x) < 1.0)
     assert np.array_equal(y[fine], x[fine])
     assert lim.caught.sum() == 0
+
+
+def test_check_deep_says_which_songs_the_limiter_would_turn_down(loud, library, tmp_path):
+    t = np.arange(RATE) / RATE
+    quiet = make_song(library, "quiet", LOUD_SONG)
+    for name in ("a.wav", "b.wav"):
+        sf.write(str(quiet / name), (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32),
+                 RATE, subtype="FLOAT")
+    cfg = write_config(tmp_path / "c.toml", f'[library]\ncache = "{tmp_path / "cache"}"\n')
+    deep = run_cli("check", library, "--deep", "--config", cfg)
+    assert deep.code == 0, deep.err
+    assert (f"{loud / 'song.toml'}: warning: mixed as render would: limiter: foh: "
+            in deep.err)
+    assert "frames turned down, by up to 5.1 dB" in deep.err        # 1.6 -> 0.89
+    assert str(quiet) not in deep.err and "click: " not in deep.err
+    assert "0 errors, 1 warnings" in deep.err
+    plain = run_cli("check", library, "--config", cfg)            # fast: nothing mixed
+    assert plain.code == 0 and "limiter" not in plain.err
+
+
+def test_check_deep_with_the_limiter_off_mixes_nothing(loud, library, tmp_path):
+    cfg = write_config(tmp_path / "c.toml", f'[library]\ncache = "{tmp_path / "cache"}"\n'
+                                            "[limiter]\non = false\n")
+    r = run_cli("check", library, "--deep", "--config", cfg)
+    assert r.code == 0 and "limiter" not in r.err and "0 errors, 0 warnings" in r.err
