@@ -78,7 +78,7 @@ def _device_opened(player: Player, command: str) -> bool:
 
 def _caught(limiter) -> list[str]:
     """What the safety limiter caught, one line per output that it turned down."""
-    return [f"limiter: {name}: {n} samples turned down, by up to {-db:.1f} dB"
+    return [f"limiter: {name}: {n} frames turned down, by up to {-db:.1f} dB"
             for name, n, db in limiter.caught_by_output() if n]
 
 
@@ -155,6 +155,25 @@ def cmd_beats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_mix(folder: Path, config: Config, problems: Problems) -> None:
+    """`check --deep`: the song mixed as `render` would, every stem decoded in full, through
+    the safety limiter writing nowhere; a warning per output it would turn down."""
+    from .audio.limiter import for_config
+    from .audio.loaded import load
+    from .audio.render import analyse
+
+    limiter = for_config(config, RENDER_BLOCK)
+    loaded = load(folder, config, Problems(), block=RENDER_BLOCK)   # its problems: said above
+    if loaded is None or limiter is None:
+        return
+    try:
+        analyse(loaded, limiter)
+    finally:
+        loaded.close()
+    for line in _caught(limiter):
+        problems.warn(folder / SONG_FILE, "", f"mixed as render would: {line}")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .audio.loaded import validate_song
     from .config import check_layout
@@ -182,6 +201,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         playable = validate_song(folder, config, problems)
         if playable is not None and args.deep:
             _decode_all(playable.song, playable.stems, problems)
+            _check_mix(folder, config, problems)
     for setlist in setlists:
         library.setlist(setlist, problems)
     _report(problems)
@@ -500,7 +520,8 @@ def parser() -> argparse.ArgumentParser:
     c = with_config(sub.add_parser("check", help="validate every song and setlist of a library"))
     c.add_argument("library")
     c.add_argument("--deep", action="store_true",
-                   help="also decode every stem to its end (slow: reads all the audio)")
+                   help="also decode every stem to its end, and mix every song as render "
+                        "would to say which outputs the safety limiter would turn down (slow)")
     c.set_defaults(func=cmd_check)
     return p
 

@@ -21,7 +21,9 @@ bare:    the peer (`work` runs it on its server). `bare --spin` needs no device:
          through each period instead of waiting on one, so the CPU never idles: the
          work's cost with warm caches, which tells how much of the tail is waking up.
 cost:    the CPU the period's code costs, hot: no device, no sleep; steadier than the
-         paced figures, for comparing changes to that code.
+         paced figures, for comparing changes to that code. The safety limiter on the
+         song and on a +18 dB copy (acting every period), and, when pedalboard is
+         installed, its Limiter and BrickwallLimiter on the same copy.
 latency: frames from a Play command to its first sound reaching ALSA.
 memory:  peak RSS while playing a long many-stem song, sampled as it plays; the issue's
          figure is `--stems 32 --minutes 60 --null` (without JACK's own shared memory).
@@ -201,9 +203,11 @@ def cmd_cost(args, work: Path) -> None:
     log, out = SegmentLog(), np.zeros((args.period, 8), dtype=np.float32)
     loud = np.zeros_like(out)
     own, acting = (Limiter(OUTPUTS, 8, 48000, args.period) for _ in range(2))
+    peers = pedalboard_peers()
     transport.apply(c.Play())
     n = int(args.seconds * 48000 / args.period)
     cpu, lim_own, lim_acting = (np.zeros(n, dtype=np.int64) for _ in range(3))
+    peer_ns = {name: np.zeros(n, dtype=np.int64) for name in peers}
     for i in range(n):
         c0 = time.thread_time_ns()
         out.fill(0.0)
@@ -215,16 +219,33 @@ def cmd_cost(args, work: Path) -> None:
         c1 = time.thread_time_ns()
         acting.process(loud)
         lim_own[i], lim_acting[i] = c1 - c0, time.thread_time_ns() - c1
+        for name, peer in peers.items():            # the same +18 dB period, all 8 channels
+            c0 = time.thread_time_ns()
+            peer.process(loud, 48000, buffer_size=args.period, reset=False)
+            peer_ns[name][i] = time.thread_time_ns() - c0
         transport.wake_disks()
     bank.stop()
     print(f"{args.stems} stereo stems + click -> 8 ch, {args.period}-frame periods, "
           f"{args.seconds:g} s of song, hot: CPU per period mean {cpu[n // 10:].mean() / 1000:.1f} µs")
     for name, ns in (("engine, no limiter", cpu), ("limiter, the song", lim_own),
-                     ("limiter, acting (+18 dB)", lim_acting)):
+                     ("limiter, acting (+18 dB)", lim_acting), *peer_ns.items()):
         ns = ns[n // 10:]                           # the first tenth warms up
         print(f"  {name}: mean {ns.mean() / 1000:.1f} µs;", percentiles(ns, args.period))
     print(f"  the limiter caught {own.caught.sum()} frames of the song, "
           f"{acting.caught.sum()} of the +18 dB copy")
+
+
+def pedalboard_peers() -> dict:
+    """pedalboard's limiters as peers for `cost`, when it is installed (it is not one of
+    Backline's dependencies): the same +18 dB periods, one gain over all 8 channels."""
+    try:
+        import pedalboard
+    except ImportError:
+        print("  (pip install pedalboard to measure its limiters beside ours)")
+        return {}
+    return {"pedalboard Limiter (JUCE, acting)": pedalboard.Limiter(threshold_db=-1.0),
+            "pedalboard BrickwallLimiter true_peak 1.4 ms (acting)": pedalboard.BrickwallLimiter(
+                ceiling_db=-1.0, lookahead_ms=69 / 48, true_peak=True)}
 
 
 def cmd_latency(args, work: Path) -> None:

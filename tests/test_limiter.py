@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -195,3 +196,47 @@ def test_the_state_says_what_the_limiter_caught_per_output(loud, tmp_path, monke
     assert limited["foh"] > 1.9 * RATE and limited["click"] == 0
     got = read_raw(tmp_path / "out.raw", 2)
     assert np.abs(got).max() <= CEILING and true_peak(got[:, :1]) <= CEILING
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan, 3e38])
+def test_a_bad_sample_does_not_turn_the_gain_down_nor_warn(bad):
+    """inf, NaN or an absurd value are silence to the gain: the rest goes out bit for bit,
+    and numpy says nothing from the audio thread. (At 0.5 the notch a silenced sample
+    leaves cannot ring up to the ceiling through the FIR.)"""
+    x = np.zeros((RATE // 2, 4), np.float32)
+    x[:, 0] = sine(0.5, 997, 0.5)
+    x[:, 1] = x[:, 0]
+    x[1000, 0] = x[5000, 1] = x[5003, 1] = bad
+    x[3000:3010, 2] = bad                  # a run of them, on an output of its own
+    lim = Limiter(OUTPUTS, 4, RATE, 128)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = through(lim, x)
+    fine = np.isfinite(x) & (np.abs(x) < 1.0)
+    assert np.array_equal(y[fine], x[fine])
+    assert lim.caught.sum() == 0
+
+
+def test_check_deep_says_which_songs_the_limiter_would_turn_down(loud, library, tmp_path):
+    t = np.arange(RATE) / RATE
+    quiet = make_song(library, "quiet", LOUD_SONG)
+    for name in ("a.wav", "b.wav"):
+        sf.write(str(quiet / name), (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32),
+                 RATE, subtype="FLOAT")
+    cfg = write_config(tmp_path / "c.toml", f'[library]\ncache = "{tmp_path / "cache"}"\n')
+    deep = run_cli("check", library, "--deep", "--config", cfg)
+    assert deep.code == 0, deep.err
+    assert (f"{loud / 'song.toml'}: warning: mixed as render would: limiter: foh: "
+            in deep.err)
+    assert "frames turned down, by up to 5.1 dB" in deep.err        # 1.6 -> 0.89
+    assert str(quiet) not in deep.err and "click: " not in deep.err
+    assert "0 errors, 1 warnings" in deep.err
+    plain = run_cli("check", library, "--config", cfg)            # fast: nothing mixed
+    assert plain.code == 0 and "limiter" not in plain.err
+
+
+def test_check_deep_with_the_limiter_off_mixes_nothing(loud, library, tmp_path):
+    cfg = write_config(tmp_path / "c.toml", f'[library]\ncache = "{tmp_path / "cache"}"\n'
+                                            "[limiter]\non = false\n")
+    r = run_cli("check", library, "--deep", "--config", cfg)
+    assert r.code == 0 and "limiter" not in r.err and "0 errors, 0 warnings" in r.err

@@ -6,18 +6,22 @@ does not move, and outputs that share a device channel (they add up there) are l
 into one gain, as what they sum to is what must stay under the ceiling. Each output
 reports what its link caught.
 
-How, per period, with numpy into preallocated buffers only:
-- peak: each frame's sample peak and true peak (the values at 1/4, 2/4, 3/4 between
-  samples, a 12-tap polyphase FIR per phase, 4x oversampling as ITU-R BS.1770 does),
-  the largest over the link's channels;
-- the gain that peak needs (in log units, 0 where it needs none), held as the minimum
-  over WINDOW frames ahead, then averaged over WINDOW frames: the gain glides down
-  over WINDOW frames and is at or below what the peak needs when it arrives;
-- release: back towards 0 at RELEASE_DB_S (a cumulative minimum of cones, no loop);
+How, per period, with numpy into preallocated buffers only (float32 but where exactness
+needs float64; the period size never changes a bit of the output):
+- peak: each interval's sample and true peak (the values at 1/4, 2/4, 3/4 to the next
+  sample, a 12-tap polyphase FIR per phase, 4x oversampling as ITU-R BS.1770 does), one
+  (4 x 12) matrix product over every channel, the largest over the link's channels;
+- the gain that peak needs (linear, 1 where it needs none, FLOOR at most), held as the
+  minimum over WINDOW frames ahead (van Herk / Gil-Werman), then averaged over WINDOW
+  frames (an exact float64 running sum): the gain glides down over WINDOW frames and is
+  at or below what the peak needs when it arrives;
+- release: back towards 1 at RELEASE_DB_S (a cumulative minimum of cones, no loop);
 - the audio is delayed by `delay` frames (WINDOW - 1 + the FIR's half) and multiplied.
-Where the gain is exactly 1 the output is the delayed input bit for bit. A period whose
-loudest sample could not reach the ceiling even through the FIR (|x| * sum|taps|
-below it) while no gain is pending skips all of this: it is only delayed.
+Where nothing is needed the gain is exactly 1 and the output the delayed input bit for
+bit. A period whose loudest sample could not reach the ceiling even through the FIR
+(|x| * sum|taps| below it) while no gain is pending skips all of this: it is only delayed.
+A sample that is inf, NaN or beyond HUGE is silence to the gain (it goes out as it came):
+no numpy warning from the audio thread, no gain held down for seconds by one bad sample.
 """
 from __future__ import annotations
 
@@ -33,10 +37,10 @@ if TYPE_CHECKING:
 OVERSAMPLE = 4
 HALF = 6                      # the FIR reads HALF samples on each side of an interval
 RELEASE_DB_S = 40.0           # how fast the gain comes back (dB per second)
-SNAP = 1e-9                   # a reduction smaller than this (log units) is none: its gain
-                              # rounds to 1.0 in float32 anyway
 MARGIN = 0.9999               # aim a hair under the ceiling: float rounding stays below it
-FLOOR = math.log(1e-6)        # the most the gain is turned down (-120 dB: inf in, silence)
+FLOOR = 1e-6                  # the most the gain is turned down (-120 dB)
+HUGE = 1e30                   # a sample beyond this (or inf, NaN) is silence to the gain:
+                              # it cannot hold the gain down, nor overflow the FIR
 
 
 def window_frames(rate: int) -> int:
@@ -88,6 +92,13 @@ def links(outputs: dict[str, tuple[int, ...]], channels: int) -> list[tuple[list
     return [(names, sorted(chans)) for names, chans in groups]
 
 
+def _windows(a: np.ndarray, rows: int, columns: int, width: int) -> np.ndarray:
+    """A view of `a` (frames x columns): [k, col, j] is a[k + j, col], `width` frames from
+    each of `rows` frames, built once so the audio thread only slices it."""
+    return as_strided(a, shape=(rows, columns, width),
+                      strides=(a.strides[0], a.strides[1], a.strides[0]), writeable=False)
+
+
 def for_config(config: "Config", block: int) -> "Limiter | None":
     """The config's limiter for blocks of up to `block` frames (None when it is off)."""
     if not config.limiter:
@@ -105,52 +116,65 @@ class Limiter:
         self.window = w = window_frames(rate)
         self.delay = d = delay_frames(rate)
         self.links = links(outputs, channels)
-        g = len(self.links)
-        self._perm = np.array([c for _, chans in self.links for c in chans], dtype=np.intp)
-        starts, at = [], 0
-        for _, chans in self.links:
-            starts.append(at)
-            at += len(chans)
-        self._starts = np.array(starts, dtype=np.intp)
-        self._link_of = np.zeros(channels, dtype=np.intp)
+        g, c, taps = len(self.links), channels, 2 * HALF
+        # (widest link, links): each link's channels, the last repeated to fill its column
+        wide = max(len(chans) for _, chans in self.links)
+        self._gather = np.array([[chans[min(i, len(chans) - 1)] for _, chans in self.links]
+                                 for i in range(wide)], dtype=np.intp).ravel()
+        self._link_of = np.zeros(c, dtype=np.intp)
         for i, (_, chans) in enumerate(self.links):
             self._link_of[chans] = i
-        ceiling = 10.0 ** (ceiling_db / 20.0) * MARGIN
-        self._log_ceiling = math.log(ceiling)
+        self._ceiling = ceiling = 10.0 ** (ceiling_db / 20.0) * MARGIN
         phases = fir_phases()
         self._quiet = ceiling / max(1.0, float(np.abs(phases).sum(axis=1).max()))
-        taps = 2 * HALF
-        # (taps*channels, 3*channels): one matrix product gives every phase of every channel
-        self._fir = np.kron(phases.T, np.eye(channels)).astype(np.float32)
-        self._slope = RELEASE_DB_S / rate * math.log(10) / 20
+        # (4, 12): the sample x[u] itself (tap 5 of the 12 read) and the 3 phases after it
+        self._fir = np.vstack([np.eye(1, taps, HALF - 1), phases]).astype(np.float32)
         f32, f64 = np.float32, np.float64
-        self._x = np.zeros((d + block, channels), f32)       # [delay line | this period]
-        self._win = np.zeros((block + 1, taps * channels), f32)
-        self._phased = np.zeros((block + 1, 3 * channels), f32)
-        self._ipk = np.zeros((block + 1, channels), f32)    # interval peaks
-        self._abs = np.zeros((block + 2 * HALF, channels), f32)
-        self._pk = np.zeros((block, channels), f32)         # frame peaks per channel
-        self._pkp = np.zeros((block, channels), f32)        # ... ordered by link
-        self._lpk = np.zeros((block, g), f32)               # ... per link
-        self._r = np.zeros((w - 1 + block, g), f64)         # needed gain (log), with history
-        self._t1 = np.zeros_like(self._r)
-        self._t2 = np.zeros_like(self._r)
-        self._m = np.zeros((w - 1 + block, g), f64)         # held over the window, with history
-        self._cs = np.zeros((w + block, g), f64)
-        self._avg = np.zeros((block, g), f64)
-        self._ramp = np.arange(block, dtype=f64)[:, None] * self._slope
-        self._acc = np.zeros((block + 1, g), f64)
-        self._low = np.zeros((block + 1, g), f64)
-        self._e = np.zeros((block, g), f64)                 # the gain (log), per frame and link
-        self._cut = np.zeros((block, g), bool)
-        self._cut_n = np.zeros(g, np.int64)
-        self._deepest_g = np.zeros(g, f64)
-        self._gain = np.zeros((block, g), f32)
-        self._gch = np.zeros((block, channels), f32)
-        self._last = np.zeros(g, f64)                       # the gain (log) at the last frame
+        self._x = np.zeros((d + block, c), f32)            # [delay line | this period]
+        self._abs = np.zeros((block + taps, c), f32)
+        self._bad = np.zeros((c, block + taps), bool)
+        self._read = np.zeros((c, block + taps), f32)      # what the FIR reads, by channel
+        # its 12 samples for each channel and interval: (channels, intervals, taps)
+        self._reads = _windows(self._read.T, block + 1, c, taps).transpose(1, 0, 2)
+        self._win = np.zeros(c * (block + 1) * taps, f32)
+        self._ph = np.zeros(OVERSAMPLE * c * (block + 1), f32)
+        self._ipk = np.zeros((c, block + 1), f32)           # each interval's peak per channel
+        self._ipkg = np.zeros((len(self._gather), block + 1), f32)   # ... gathered by link
+        self._lpk = np.zeros((g, block + 1), f32)           # ... per link
+        # [0]: the gain (linear, over w) each interval needs; [1]: that held over w+1
+        # intervals (w frames) ahead; each with the history its window reaches back to.
+        # Over w, summing w of them is the average; in float64 every partial sum of
+        # these float32 values (FLOOR/w .. 1/w) is exact, whatever the period.
+        blocks = -(-(w + block) // (w + 1))
+        self._hist = np.full((2, g, blocks * (w + 1)), 1.0 / w, f32)
+        self._need, self._held = self._hist
+        self._pre = np.ones_like(self._need)
+        self._suf = np.ones_like(self._need)
+        self._need_blocks, self._pre_blocks, self._suf_blocks = (
+            a.reshape(g, blocks, w + 1) for a in (self._need, self._pre, self._suf))
+        self._cs = np.zeros((g, w + block), f64)
+        # release: cones rising by k a frame, as one cumulative minimum of the gains
+        # scaled by k ** -t (t from the period's start); the frame's own average is
+        # taken as it is, so where nothing is needed the gain is 1.0 exactly
+        k = math.exp(RELEASE_DB_S / rate * math.log(10) / 20)
+        self._k = k
+        self._up = k ** np.arange(block, dtype=f64)
+        self._down = k ** -np.arange(block, dtype=f64)
+        self._avg = np.zeros((g, block), f64)
+        self._acc = np.zeros((g, block), f64)
+        self._low = np.zeros((g, block), f64)
+        self._last = np.ones(g, f64)                        # the gain at the last frame
+        self._gain = np.ones((g, block), f32)
+        self._cut = np.zeros((g, block), bool)
+        self._cuts = np.zeros((g, block), np.int64)         # frames turned down, per link
+        self._lows = np.ones((g, block), f32)               # the lowest gain, per link
+        self._gch = np.ones((c, block), f32)
         self._busy = False
-        self.caught = np.zeros(g, np.int64)                 # frames turned down, per link
-        self.deepest = np.zeros(g, f64)                     # largest reduction (log), per link
+
+    @property
+    def caught(self) -> np.ndarray:
+        """Frames turned down, per link (summed when read, not in the audio thread)."""
+        return self._cuts.sum(axis=1)
 
     def process(self, buf: np.ndarray) -> None:
         """Limit `buf` (frames x channels, float32) in place; what comes out is the audio
@@ -162,85 +186,66 @@ class Limiter:
         n = len(buf)
         d, x = self.delay, self._x
         x[d:d + n] = buf
-        if not self._busy:
-            seen = self._abs[:n + 2 * HALF]        # every sample the period's FIR would read
-            if np.abs(x[d - 2 * HALF:d + n], out=seen).max() < self._quiet:
-                buf[:] = x[:n]
-                x[:d] = x[n:n + d]
-                return
-        self._gains(n)
-        np.take(self._gain[:n], self._link_of, axis=1, out=self._gch[:n])
-        np.multiply(x[:n], self._gch[:n], out=buf)
+        seen = self._abs[:n + 2 * HALF]            # every sample the period's FIR would read
+        loudest = np.abs(x[d - 2 * HALF:d + n], out=seen).max()     # NaN if any is NaN
+        if loudest < self._quiet and not self._busy:
+            buf[:] = x[:n]
+        else:
+            read = self._read[:, :n + 2 * HALF]
+            np.copyto(read, x[d - 2 * HALF:d + n].T)
+            if not loudest < HUGE:                 # inf, NaN and the absurd are silence here
+                bad = self._bad[:, :n + 2 * HALF]
+                np.less(seen.T, HUGE, out=bad)
+                np.logical_not(bad, out=bad)
+                np.copyto(read, 0.0, where=bad)
+            self._gains(n)
+            np.take(self._gain, self._link_of, axis=0, out=self._gch)
+            np.multiply(x[:n], self._gch[:, :n].T, out=buf)
         x[:d] = x[n:n + d]
 
     def _gains(self, n: int) -> None:
-        """The period's gain per frame and link into self._gain[:n] (float32, linear)."""
-        d, x, c, w = self.delay, self._x, self.channels, self.window
-        # interval u..u+1 for u = t0-HALF-1 .. t0-HALF+n-1 reads x[u-5 .. u+6]
-        first = d - 2 * HALF                                   # row of x[t0 - 12]
-        win = as_strided(x[first:], shape=(n + 1, 2 * HALF * c),
-                         strides=(x.strides[0], x.strides[1]))
-        np.copyto(self._win[:n + 1], win)
-        ph = self._phased[:n + 1]
-        np.matmul(self._win[:n + 1], self._fir, out=ph)
+        """The period's gain per link and frame into self._gain[:, :n] (float32, linear),
+        from the samples in self._read."""
+        w = self.window
+        c, m, g = self.channels, n + 1, len(self.links)
+        win = self._win[:c * m * 2 * HALF].reshape(c * m, 2 * HALF)
+        ph = self._ph[:OVERSAMPLE * c * m].reshape(OVERSAMPLE, c, m)
+        ipk = self._ipk[:, :m]
+        np.copyto(win.reshape(c, m, 2 * HALF), self._reads[:, :m])
+        np.matmul(self._fir, win.T, out=ph.reshape(OVERSAMPLE, c * m))
         np.abs(ph, out=ph)
-        ipk = self._ipk[:n + 1]
-        np.maximum(ph[:, :c], ph[:, c:2 * c], out=ipk)
-        np.maximum(ipk, ph[:, 2 * c:], out=ipk)
-        # frame u's peak: itself and the intervals on both sides
-        ax = self._pk[:n]
-        np.maximum(ipk[:n], ipk[1:], out=ax)
-        np.maximum(ax, np.abs(x[d - HALF:d - HALF + n], out=self._pkp[:n]), out=ax)
-        np.take(ax, self._perm, axis=1, out=self._pkp[:n])
-        lpk = self._lpk[:n]
-        np.maximum.reduceat(self._pkp[:n], self._starts, axis=1, out=lpk)
-        r = self._r[w - 1:w - 1 + n]
-        np.fmax(lpk, 1e-30, out=lpk)                           # NaN and silence: no need
-        np.log(lpk, out=r)
-        np.subtract(self._log_ceiling, r, out=r)
-        np.minimum(r, 0.0, out=r)
-        np.maximum(r, FLOOR, out=r)
-        # hold the minimum over the window (doubling: 1, 2, 4 ... frames)
-        rows = w - 1 + n
-        src, span = self._r[:rows], 1
-        dst = self._t1
-        while span < w:
-            np.minimum(src[span:], src[:-span], out=dst[span:rows])
-            dst[:span] = src[:span]
-            src, dst = dst[:rows], (self._t2 if dst is self._t1 else self._t1)
-            span *= 2
-        m = self._m[:rows]
-        m[w - 1:] = src[w - 1:]
-        # average it over the window: the gain glides and is down when the peak arrives
-        cs = self._cs[:rows + 1]
-        np.cumsum(m, axis=0, out=cs[1:])
-        avg = self._avg[:n]
-        np.subtract(cs[w:w + n], cs[:n], out=avg)
-        avg *= 1.0 / w
-        # release: the lower envelope of cones rising at `slope` from every frame's value
-        acc = self._acc[:n + 1]
-        np.add(self._last, self._slope, out=acc[0])
-        np.subtract(avg, self._ramp[:n], out=acc[1:])
-        low = self._low[:n + 1]
-        np.minimum.accumulate(acc, axis=0, out=low)
-        e = self._e[:n]
-        np.add(low[1:], self._ramp[:n], out=e)
-        np.minimum(e, 0.0, out=e)
-        cut = self._cut[:n]
-        np.greater(e, -SNAP, out=cut)
-        np.copyto(e, 0.0, where=cut)
-        np.logical_not(cut, out=cut)
-        np.add.reduce(cut, axis=0, out=self._cut_n)
-        self.caught += self._cut_n
-        np.minimum.reduce(e, axis=0, out=self._deepest_g)
-        np.minimum(self.deepest, self._deepest_g, out=self.deepest)
-        self._last[:] = e[n - 1]
-        np.exp(e, out=self._gain[:n])
+        np.maximum.reduce(ph, axis=0, out=ipk)
+        by_link = np.take(self._ipk, self._gather, axis=0, out=self._ipkg)[:, :m]
+        lpk = self._lpk[:, :m]
+        np.maximum.reduce(by_link.reshape(-1, g, m), axis=0, out=lpk)
+        np.maximum(lpk, self._ceiling, out=lpk)
+        np.minimum(lpk, self._ceiling / FLOOR, out=lpk)
+        np.divide(self._ceiling / w, lpk, out=self._need[:, w - 1:w + n])
+        # held: the minimum over w+1 intervals, from minima to the ends of blocks of w+1
+        # on either side (van Herk / Gil-Werman): exact, whatever the period
+        np.minimum.accumulate(self._need_blocks, axis=2, out=self._pre_blocks)
+        np.minimum.accumulate(self._need_blocks[:, :, ::-1], axis=2,
+                              out=self._suf_blocks[:, :, ::-1])
+        np.minimum(self._suf[:, :n], self._pre[:, w:w + n], out=self._held[:, w - 1:w - 1 + n])
+        cs = self._cs[:, :w + n]
+        np.cumsum(self._held[:, :w - 1 + n], axis=1, out=cs[:, 1:])
+        avg, acc, low = self._avg[:, :n], self._acc[:, :n], self._low[:, :n]
+        np.subtract(cs[:, w:w + n], cs[:, :n], out=avg)
+        # release: each frame's gain is its average or, lower, the cone rising from an
+        # earlier frame's (last period's last frame included)
+        np.multiply(self._last, self._k, out=acc[:, 0])
+        np.multiply(avg[:, :n - 1], self._down[:n - 1], out=acc[:, 1:])
+        np.minimum.accumulate(acc, axis=1, out=low)
+        np.multiply(low, self._up[:n], out=low)
+        np.minimum(avg[:, n - 1], low[:, n - 1], out=self._last)
+        gain, cut = self._gain[:, :n], self._cut[:, :n]
+        np.minimum(avg, low, out=gain)
+        np.less(gain, 1.0, out=cut)
+        np.add(self._cuts[:, :n], cut, out=self._cuts[:, :n])
+        np.minimum(self._lows[:, :n], gain, out=self._lows[:, :n])
         # histories for the next period
-        self._r[:w - 1] = self._r[n:n + w - 1]
-        self._m[:w - 1] = self._m[n:n + w - 1]
-        self._busy = bool(self._last.min() < 0.0 or self._r[:w - 1].min() < 0.0
-                          or self._m[:w - 1].min() < 0.0)
+        self._hist[:, :, :w] = self._hist[:, :, n:n + w]
+        self._busy = bool(self._last.min() < 1.0 or self._held[:, :w - 1].min() < 1.0 / w)
 
     def flush(self) -> np.ndarray:
         """The last `delay` frames still held (the end of an offline render)."""
@@ -251,5 +256,7 @@ class Limiter:
     def caught_by_output(self) -> tuple[tuple[str, int, float], ...]:
         """(output, frames turned down, largest reduction in dB) for every named output."""
         db = 20 / math.log(10)
-        return tuple((name, int(self.caught[i]), float(self.deepest[i]) * db)
+        caught = self.caught
+        least = self._lows.min(axis=1)
+        return tuple((name, int(caught[i]), math.log(float(least[i])) * db)
                      for i, (names, _) in enumerate(self.links) for name in names)

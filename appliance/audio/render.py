@@ -10,11 +10,12 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import soundfile as sf
 
+from .click import ClickTrack
 from .limiter import Limiter, for_config
 from .loaded import COUNT_IN, LoadedSong, last_bar
 from .stems import sf_reason
@@ -59,9 +60,8 @@ def song_range(loaded: LoadedSong, r: RenderRange) -> tuple[int, int]:
 def render(loaded: LoadedSong, out_path: Path, r: RenderRange = RenderRange(), *,
            fmt: str = "float", progress: Callable[[int], None] | None = None,
            limiter: Limiter | None = None) -> Rendered:
-    """Write the render; returns the frames written and what had to be clipped. Through the config's safety limiter
-    (or `limiter`, whose counts say what it caught), aligned with the song: its look-ahead
-    is taken off the start and flushed at the end.
+    """Write the render; returns the frames written and what had to be clipped. Through the
+    config's safety limiter (or `limiter`, whose counts say what it caught).
 
     The file is written under a temporary name in the same folder and renamed at the end,
     so a failed render (RenderWriteError: no such folder, the disk full) leaves nothing
@@ -93,47 +93,71 @@ def _why(exc: Exception, out_path: Path) -> str:
 def _render(loaded: LoadedSong, out_path: Path, r: RenderRange, fmt: str,
             progress: Callable[[int], None] | None, limiter: Limiter | None) -> Rendered:
     first, end = song_range(loaded, r)
+    limiter = limiter or for_config(loaded.config, loaded.mixer.block)
+    ci_frames = _count_in(loaded, r)[0]
+    channels = loaded.mixer.channels
+    subtype = SUBTYPES[fmt]
+    written = clipped = 0
+    with sf.SoundFile(str(out_path), "w", loaded.rate, channels, subtype=subtype,
+                      format="WAV" if (ci_frames + end - first) * channels * 4 < 2**32 - 2**20
+                      else "RF64") as f:
+        for buf in mixed(loaded, r, limiter=limiter, progress=progress):
+            clipped += _write(f, buf, subtype)
+            written += len(buf)
+    return Rendered(written, clipped)
+
+
+def _count_in(loaded: LoadedSong, r: RenderRange) -> tuple[int, ClickTrack | None]:
+    """The count-in the render plays first: (frames, its clicks), (0, None) without one."""
+    if not (r.count_in and loaded.song.count_in_bars):
+        return 0, None
+    ci, track = loaded.count_in(loaded.song.meters.bar_qn(r.start_bar))
+    return ci.frames, track
+
+
+def mixed(loaded: LoadedSong, r: RenderRange = RenderRange(), *,
+          limiter: Limiter | None = None,
+          progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
+    """The render, block by block, as the box would play it: the count-in, then the song,
+    through `limiter` (its look-ahead taken off the start and flushed at the end, so the
+    blocks are aligned with the song). Each block is only valid until the next."""
+    first, end = song_range(loaded, r)
     mixer = loaded.mixer
     block = mixer.block
-    limiter = limiter or for_config(loaded.config, block)
     skip = limiter.delay if limiter else 0
     out = np.zeros((block, mixer.channels), dtype=np.float32)
     count_in_input = mixer.input(COUNT_IN)
-    ci_frames = 0
-    if r.count_in and loaded.song.count_in_bars:
-        ci, ci_track = loaded.count_in(loaded.song.meters.bar_qn(r.start_bar))
-        ci_frames = ci.frames
-    subtype = SUBTYPES[fmt]
-    written = clipped = 0
+    ci_frames, ci_track = _count_in(loaded, r)
     loaded.start(blocking=True)
     try:
-        with sf.SoundFile(str(out_path), "w", loaded.rate, mixer.channels, subtype=subtype,
-                          format="WAV" if (ci_frames + end - first) * mixer.channels * 4 < 2**32 - 2**20
-                          else "RF64") as f:
-            for frame in range(-ci_frames, end - first, block):
-                n = min(block, end - first - frame)
-                buf = out[:n]
-                buf.fill(0.0)
-                if frame < 0:   # count-in: its own clicks through the click's routing
-                    k = min(n, -frame)
-                    mixer.mix_source_into(buf[:k], frame + ci_frames, count_in_input, ci_track)
-                    if k < n:
-                        mixer.mix_into(buf[k:], first)
-                else:
-                    mixer.mix_into(buf, first + frame)
-                if limiter is not None:
-                    limiter.process(buf)
-                k = min(skip, n)
-                skip -= k
-                clipped += _write(f, buf[k:], subtype)
-                written += n
-                if progress:
-                    progress(n)
+        for frame in range(-ci_frames, end - first, block):
+            n = min(block, end - first - frame)
+            buf = out[:n]
+            buf.fill(0.0)
+            if frame < 0:   # count-in: its own clicks through the click's routing
+                k = min(n, -frame)
+                mixer.mix_source_into(buf[:k], frame + ci_frames, count_in_input, ci_track)
+                if k < n:
+                    mixer.mix_into(buf[k:], first)
+            else:
+                mixer.mix_into(buf, first + frame)
             if limiter is not None:
-                clipped += _write(f, limiter.flush()[skip:], subtype)
+                limiter.process(buf)
+            k = min(skip, n)
+            skip -= k
+            yield buf[k:]
+            if progress:
+                progress(n)
+        if limiter is not None:
+            yield limiter.flush()[skip:]
     finally:
         loaded.stop()
-    return Rendered(written, clipped)
+
+
+def analyse(loaded: LoadedSong, limiter: Limiter, r: RenderRange = RenderRange()) -> int:
+    """Mix the song through `limiter` writing nowhere, for its counts (`check --deep`);
+    returns the frames mixed."""
+    return sum(len(buf) for buf in mixed(loaded, r, limiter=limiter))
 
 
 def _write(f: sf.SoundFile, buf: np.ndarray, subtype: str) -> int:
