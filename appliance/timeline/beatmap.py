@@ -17,6 +17,7 @@ import bisect
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Iterator
 
 import numpy as np
 
@@ -200,6 +201,15 @@ class BeatMap:
         i = self.index_at(frame - 1) + 1
         bar, beat = self.bar_beat(i)
         return self.frame(i) if beat == 1 else self.bar_frame(bar + 1)
+
+    def changes(self) -> Iterator[int]:
+        """The beats (before the end) where the tempo or meter may change: each run's first,
+        and every beat of a ramp. A DAW's tempo map, without listing the steady beats."""
+        for run in self._runs:
+            if run.first >= self.count:
+                return
+            last = self.count if run.count is None else min(self.count, run.first + run.count)
+            yield from range(run.first, last if run.ramp is not None else run.first + 1)
 
     def frames(self, start: int, stop: int) -> np.ndarray:
         """Beats start .. stop - 1's frames (int64), a run at a time: numpy for a constant
