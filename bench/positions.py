@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """What a song's beat positions cost the loader (issue 14): CPU time to build them, and
-the memory they keep and peak at while built (tracemalloc), for the longest song the
+the memory they keep and peak at while built (tracemalloc), and what one lookup the
+audio thread makes costs (wall time, over frames spread through the song), for the longest song the
 limits allow (24 h at 999 BPM) and for an ordinary one (4 minutes with tempo changes,
 a ramp and a meter change). `bench/engine.py cost` gives the audio thread's side.
 
@@ -56,6 +57,9 @@ bar = 97
 """
 
 
+LOOKUPS = 20000
+
+
 def _song(text: str):
     folder = Path(tempfile.mkdtemp(prefix="bench-positions-"))
     (folder / "song.toml").write_text(text)
@@ -76,9 +80,17 @@ def measure(label: str, text: str, rate: int) -> None:
     kept_obj = Positions.of(song, rate, frames)
     kept, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    del kept_obj
-    print(f"{label}: {frames / rate / 3600:.2f} h, build {cpu:.3f} s CPU, "
+    print(f"{label}: {frames / rate / 3600:.2f} h, build {cpu * 1000:.2f} ms CPU, "
           f"kept {kept / 1e6:.3f} MB, peak {peak / 1e6:.3f} MB")
+    beats = getattr(kept_obj, "beats", None)
+    if beats is not None:            # what the audio thread asks, per call
+        for name, ask in (("beat at frame", beats.index_at), ("next bar", beats.next_bar),
+                          ("bar at frame", beats.bar_at)):
+            at = range(0, frames, max(1, frames // LOOKUPS))
+            t0 = time.perf_counter()
+            for f in at:
+                ask(f)
+            print(f"    {name}: {(time.perf_counter() - t0) / len(at) * 1e6:.1f} µs")
 
 
 def main() -> None:
