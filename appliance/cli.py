@@ -128,8 +128,11 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_beats(args: argparse.Namespace) -> int:
+    import itertools
+
     from .audio.loaded import validate_song
     from .timeline import grid
+    from .timeline.beatmap import BeatMap
 
     config = _config(args)
     problems = Problems()
@@ -140,18 +143,19 @@ def cmd_beats(args: argparse.Namespace) -> int:
     song, frames = checked.song, checked.frames
     rate = config.rate
     offset = 0
-    rows: list[grid.GridBeat] = []
+    rows: list = []
     if args.count_in and song.count_in_bars:
         ci = grid.count_in(song, rate)
-        rows.extend(ci.beats)
+        rows.extend((b.bar, b.beat, b.frame, b.bpm, b.meter) for b in ci.beats)
         offset = ci.frames
     out = sys.stdout
     out.write("bar,beat,frame,seconds,bpm,numerator,denominator\n")
-    for b in rows + list(grid.beats(song, rate, frames)):
-        frame = b.frame + (offset if b.bar >= 1 else 0)
-        bpm = f"{float(b.bpm):.3f}".rstrip("0").rstrip(".")
-        out.write(f"{b.bar},{b.beat},{frame},{frame / rate:.6f},{bpm},"
-                  f"{b.meter.numerator},{b.meter.denominator}\n")
+    beats = BeatMap(song.tempo, song.meters, rate, frames)
+    for bar, beat, frame, bpm, meter in itertools.chain(rows, _song_beats(beats)):
+        frame += offset if bar >= 1 else 0
+        bpm = f"{float(bpm):.3f}".rstrip("0").rstrip(".")
+        out.write(f"{bar},{beat},{frame},{frame / rate:.6f},{bpm},"
+                  f"{meter.numerator},{meter.denominator}\n")
     return 0
 
 
@@ -172,6 +176,16 @@ def _check_mix(folder: Path, config: Config, problems: Problems) -> None:
         loaded.close()
     for line in _caught(limiter):
         problems.warn(folder / SONG_FILE, "", f"mixed as render would: {line}")
+
+
+def _song_beats(beats: "BeatMap", chunk: int = 65536):
+    """(bar, beat, frame, bpm, meter) of every beat, a chunk of frames at a time."""
+    from .timeline.meter import Meter
+    for start in range(0, beats.count, chunk):
+        for i, frame in enumerate(beats.frames(start, min(start + chunk, beats.count)).tolist(),
+                                  start):
+            bpm, meter = beats.tempo(i)
+            yield (*beats.bar_beat(i), frame, bpm, Meter.parse(meter))
 
 
 def cmd_check(args: argparse.Namespace) -> int:

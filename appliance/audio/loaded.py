@@ -13,6 +13,7 @@ import numpy as np
 from ..config import Config, click_in_front
 from ..errors import Problems
 from ..timeline import grid
+from ..timeline.beatmap import BeatMap
 from ..timeline.song import SONG_FILE, ClickSpec, Song, load_song
 from .click import ClickTrack, click_sounds
 from .mixer import Mixer, MixerInput, input_routes
@@ -27,30 +28,16 @@ COUNT_IN = "count-in"
 
 @dataclass(frozen=True)
 class Positions:
-    """Where beats, bars and sections fall, as frame arrays the audio thread can search."""
+    """Where beats, bars and sections fall: beats and bars found on asking (a few integer
+    steps, so the audio thread may ask; see BeatMap), sections listed."""
 
-    beat_frames: np.ndarray      # int64, every beat to the song's end
-    beat_bar: np.ndarray         # int32, its bar
-    beat_number: np.ndarray      # int16, its beat in the bar (1-based)
-    beat_bpm: np.ndarray         # float32, the tempo there
-    beat_meter: list[str]        # '4/4' ..., per beat (shared strings)
-    bar_frames: np.ndarray       # int64, bar b starts at bar_frames[b - 1]; one past the last bar
+    beats: BeatMap
     section_frames: np.ndarray   # int64, in song order
 
     @classmethod
     def of(cls, song: Song, rate: int, frames: int) -> "Positions":
-        beats = list(grid.beats(song, rate, frames))
-        meters: dict[str, str] = {}
-        last_bar = beats[-1].bar if beats else 1
-        return cls(
-            np.array([b.frame for b in beats], np.int64),
-            np.array([b.bar for b in beats], np.int32),
-            np.array([b.beat for b in beats], np.int16),
-            np.array([float(b.bpm) for b in beats], np.float32),
-            [meters.setdefault(str(b.meter), str(b.meter)) for b in beats],
-            np.array([song.tempo.frame_at(song.meters.bar_qn(b), rate)
-                      for b in range(1, last_bar + 2)], np.int64),
-            np.array([song.tempo.frame_at(s.qn, rate) for s in song.sections], np.int64))
+        return cls(BeatMap(song.tempo, song.meters, rate, frames),
+                   np.array([song.tempo.frame_at(s.qn, rate) for s in song.sections], np.int64))
 
 
 @dataclass

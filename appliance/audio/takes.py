@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import replace_file
-from ..timeline import grid
+from ..timeline.beatmap import BeatMap
 from .priority import HELPER, realtime
 from .recorder import Recorder, TakeStart, TakeStop
 from .wavfile import TakeFile, repair
@@ -217,19 +217,21 @@ def take_meta(start: TakeStart, rate: int, subtype: str) -> dict:
         "inputs": [{"name": n, "channel": ch + 1, "file": f"{n}.wav"} for n, ch in start.inputs],
     }
     if song is not None:
-        meta["tempo"] = tempo_changes(song.song, rate, song.frames)
+        meta["tempo"] = tempo_changes(song.positions.beats)
     return meta
 
 
-def tempo_changes(song, rate: int, frames: int) -> list[dict]:
+def tempo_changes(beats: BeatMap) -> list[dict]:
     """The beats where the tempo or meter changes (the first included): a DAW's tempo map."""
     out: list[dict] = []
     last = None
-    for b in grid.beats(song, rate, frames):
-        now = (b.bpm, b.meter)
+    for i in beats.changes():
+        now = beats.tempo(i)
         if now != last:
-            out.append({"bar": b.bar, "beat": b.beat, "frame": b.frame,
-                        "bpm": round(float(b.bpm), 6), "meter": str(b.meter)})
+            bar, beat = beats.bar_beat(i)
+            bpm, meter = now
+            out.append({"bar": bar, "beat": beat, "frame": beats.frame(i),
+                        "bpm": round(bpm, 6), "meter": meter})
             last = now
     return out
 

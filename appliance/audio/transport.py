@@ -173,14 +173,11 @@ class Transport(LiveMix):
         if at is c.At.NOW or self.state != PLAYING:
             return self.pos
         if at is c.At.BEAT:
-            frames = p.beat_frames
-        elif at is c.At.BAR:
-            frames = p.bar_frames
-        else:
-            frames = p.section_frames
-            i = int(np.searchsorted(frames, self.pos, "right"))
-            return int(frames[i]) if i < len(frames) else self.song.frames
-        i = int(np.searchsorted(frames, self.pos, "left"))
+            return min(p.beats.next_beat(self.pos), self.song.frames)
+        if at is c.At.BAR:                # the bar after the last one ends past the song
+            return p.beats.next_bar(self.pos)
+        frames = p.section_frames
+        i = int(np.searchsorted(frames, self.pos, "right"))
         return int(frames[i]) if i < len(frames) else self.song.frames
 
     def _cmd_Play(self, cmd: c.Play) -> str:
@@ -237,10 +234,10 @@ class Transport(LiveMix):
         p = self.song.positions if self.song else None
         if p is None:
             return "no song loaded"
-        last = len(p.bar_frames) - 1
-        if cmd.bar > last or p.bar_frames[cmd.bar - 1] >= self.song.frames:
+        last = p.beats.last_bar
+        if cmd.bar > last or p.beats.bar_frame(cmd.bar) >= self.song.frames:
             return f"bar {cmd.bar} is past the end (the last bar is {last})"
-        return self._go(int(p.bar_frames[cmd.bar - 1]), cmd.at, f"bar {cmd.bar}")
+        return self._go(p.beats.bar_frame(cmd.bar), cmd.at, f"bar {cmd.bar}")
 
     def _cmd_Jump(self, cmd: c.Jump) -> str:
         if self.song is None:
@@ -290,9 +287,10 @@ class Transport(LiveMix):
             return "vamp while playing"
         p = self.song.positions
         if cmd.bars:
-            i = int(np.searchsorted(p.bar_frames, self.pos, "right")) - 1
-            end_bar = min(i + cmd.bars, len(p.bar_frames) - 1)
-            start, end = int(p.bar_frames[i]), min(int(p.bar_frames[end_bar]), self.song.frames)
+            i = p.beats.bar_at(self.pos) - 1
+            end_bar = min(i + cmd.bars, p.beats.last_bar)
+            start = p.beats.bar_frame(i + 1)
+            end = min(p.beats.bar_frame(end_bar + 1), self.song.frames)
             text = f"vamp bars {i + 1}-{end_bar}"
         else:
             if not len(p.section_frames):
@@ -641,8 +639,7 @@ class Transport(LiveMix):
 
     # -- what everyone else reads ---------------------------------------------
     def _bar_at(self, frame: int) -> int:
-        p = self.song.positions
-        return max(1, int(np.searchsorted(p.bar_frames, frame, "right")))
+        return self.song.positions.beats.bar_at(frame)
 
     def publish(self) -> None:
         """What readers see: one tuple, swapped in whole (cheap enough for every period)."""
@@ -675,21 +672,20 @@ class Transport(LiveMix):
                       **engine_fields)
         if song is None:
             return State(song_name=show.entries[index].name if self.count else "", **common)
-        p = song.positions
+        p, beats = song.positions, song.positions.beats
         bar, beat, bpm, meter, phase = 1, 1, 0.0, "", 0.0
-        i = int(np.searchsorted(p.beat_frames, pos, "right")) - 1
+        i = min(beats.index_at(pos), beats.count - 1)
         if state == COUNT_IN and ci_frames:
             k = max(0, bisect.bisect_right(ci_frames, ci_pos) - 1)
             bar, beat = ci_bars[k]
             phase = _phase(ci_pos, ci_frames[k], ci_frames[k + 1] if k + 1 < len(ci_frames)
                            else ci_len)
         elif i >= 0:
-            bar, beat = int(p.beat_bar[i]), int(p.beat_number[i])
-            phase = _phase(pos, int(p.beat_frames[i]), int(p.beat_frames[i + 1])
-                           if i + 1 < len(p.beat_frames) else song.frames)
-        if len(p.beat_frames):
-            j = max(i, 0)
-            bpm, meter = float(p.beat_bpm[j]), p.beat_meter[j]
+            bar, beat = beats.bar_beat(i)
+            phase = _phase(pos, beats.frame(i), beats.frame(i + 1)
+                           if i + 1 < beats.count else song.frames)
+        if beats.count:
+            bpm, meter = beats.tempo(max(i, 0))
         s = int(np.searchsorted(p.section_frames, pos, "right")) - 1
         return State(
             song=song.song.title, song_name=song.song.name, key=song.song.key or "",
