@@ -300,12 +300,13 @@ class Daemon:
         return True
 
     def _listen(self, timeout: float) -> None:
-        """Wait up to `timeout` for signals (or requests) and take them in."""
-        for signum in self.wakeup.wait(timeout):
-            if signum == signal.SIGHUP:
-                self._read_config()
-            elif signum in (signal.SIGTERM, signal.SIGINT):
-                self._stopping = True
+        """Wait up to `timeout` for signals (or requests) and take them in: a stop wins
+        over a reload, and a burst of reloads reads the config once."""
+        got = self.wakeup.wait(timeout)
+        if signal.SIGTERM in got or signal.SIGINT in got:
+            self._stopping = True
+        elif signal.SIGHUP in got:
+            self._read_config()
 
     def _read_config(self) -> None:
         """SIGHUP: the config read again now; a broken one changes nothing."""
@@ -322,8 +323,7 @@ class Daemon:
         for p in new.warnings:
             log.warning("%s", p)
         self._new_config = new
-        busy = self._busy()
-        if busy:
+        if self._busy():
             log.info("reload: the config and the library are read again when the song stops")
 
     def _apply_reload(self) -> None:
