@@ -91,6 +91,7 @@ def run_sim(config: Config, *, folder: Path, target: Path | None, device: str | 
         face = TerminalScreen(terminal)
         screen = PixelScreen(face)
     log.handlers[:] = [_ToTerminal(terminal), logging.StreamHandler(log_file)]
+
     def reload_sim() -> Config:
         fresh = reload()
         return replace(fresh, controls=audio.config.controls, **{
