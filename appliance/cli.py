@@ -404,9 +404,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sim:
         from .sim.session import run_sim
         return run_sim(config, folder=Path(args.sim_dir), target=target, device=args.device,
-                       state_path=Path(args.state) if args.state else None, wav=args.sim_wav)
+                       state_path=Path(args.state) if args.state else None, wav=args.sim_wav,
+                       reload=lambda: _config(args))
     daemon = Daemon(config, state_path=Path(args.state or DAEMON_STATE), device=args.device,
-                    target=target, power_off=_power_off)
+                    target=target, power_off=_power_off, reload=lambda: _config(args))
     install_signals(daemon)
     return daemon.run()
 

@@ -4,12 +4,15 @@
     .venv/bin/python bench/midi.py drift   [--minutes 60]
     .venv/bin/python bench/midi.py jitter  [--seconds 60]
     .venv/bin/python bench/midi.py pc      [--runs 10]
+    .venv/bin/python bench/midi.py burst   [--runs 3]
 
 drift:  every clock tick of a long song with tempo changes and ramps, planned from the
         segments the audio thread logs, against the tempo map's own frame for it.
 jitter: clock messages sent under JACK's dummy backend (paced like a card): how late
         each left against the moment its frame is heard (p50, p99, max).
 pc:     a program change in -> the new song loaded and ready to play, in ms.
+burst:  20 000 click-level CCs in one burst while a song plays (JACK-paced): xruns, and
+        per period the commands applied and the work time (max, against before the burst).
 """
 from __future__ import annotations
 
@@ -151,15 +154,65 @@ def cmd_pc(args, work: Path) -> None:
           f"ms (median {np.median(took):.1f}, max {max(took):.1f})")
 
 
+def cmd_burst(args, work: Path) -> None:
+    from appliance.audio.engine import WORK_HISTORY
+    from appliance.config import load_config
+    song = tempo_song(work / "song", 5)
+    conf = work / "asoundrc"
+    conf.write_text(jack_pcm("jackhat", 2))
+    os.environ["ALSA_CONFIG_PATH"] = f"/usr/share/alsa/alsa.conf:{conf}"
+    os.environ["MIDO_BACKEND"] = "midi_backend"
+    (work / "c.toml").write_text('[midi]\nin = ["mc6"]\n[[midi.map]]\ncc = 7\n'
+                                 'set = "click-level"\nrange_db = [-60, 6]\n')
+    spec = load_config(work / "c.toml").midi
+    jack = Jack(period=256, channels=2)
+    config = Config(rate=RATE, channels=2, period=256, periods=3, format="FLOAT_LE",
+                    cache=work / "cache")
+    player = Player.open(song, config, Problems(), device="jackhat")
+    mc6 = midi_backend.plug("MC6")
+    ports = MidiPorts(spec, send=player.send)
+    engine = player.engine
+    burst = b"".join(bytes([0xB0, 7, i % 128]) for i in range(20000))
+    try:
+        player.start()
+        ports.scan()
+        player.send(c.Play())
+        time.sleep(1.5)
+        for run in range(args.runs):
+            p0, x0 = engine.periods, engine.xruns
+            time.sleep(0.5)
+            p1 = engine.periods
+            t0 = time.perf_counter()
+            mc6.feed(burst)
+            sent_s = time.perf_counter() - t0
+            while len(engine.inbox):
+                time.sleep(0.001)
+            time.sleep(0.5)
+            p2 = engine.periods
+            idx = lambda a, b: np.arange(a, b) % WORK_HISTORY   # noqa: E731
+            quiet, busy = idx(p0, p1), idx(p1, p2)
+            print(f"run {run + 1}: 20000 CCs sent in {sent_s * 1000:.0f} ms; "
+                  f"{engine.xruns - x0} xruns; commands a period max "
+                  f"{engine.applied[busy].max()}, {engine.applied[busy].sum()} in all; "
+                  f"work a period max {engine.work_ns[busy].max() / 1e6:.3f} ms "
+                  f"(before the burst {engine.work_ns[quiet].max() / 1e6:.3f} ms; "
+                  f"a period is {256 / RATE * 1000:.2f} ms)")
+    finally:
+        ports.close()
+        player.stop()
+        jack.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=("drift", "jitter", "pc"))
+    ap.add_argument("what", choices=("drift", "jitter", "pc", "burst"))
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--runs", type=int, default=10)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix=f"backline-midi-{args.what}-"))
-    {"drift": cmd_drift, "jitter": cmd_jitter, "pc": cmd_pc}[args.what](args, work)
+    {"drift": cmd_drift, "jitter": cmd_jitter, "pc": cmd_pc,
+     "burst": cmd_burst}[args.what](args, work)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ device that goes away, JACK's dummy backend for real-time pacing and real underr
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -215,3 +216,54 @@ def test_stopping_twice_is_fine(library, tmp_path, monkeypatch):
     p.stop()
     p.stop()                          # engine, take writer and loader: each a second time
     assert not p.engine.running and not p.bank.is_alive()
+
+
+def test_the_inbox_coalesces_levels_and_keeps_every_other_command_in_order():
+    from appliance.audio.inbox import Inbox
+    inbox = Inbox()
+    for cmd in (c.SetGain("bass", -1.0), c.SetOutputGain("foh", -5.0), c.SetGain("bass", -2.0),
+                c.NudgeGain("bass", 1.0), c.SetOutputGain("foh", -6.0), c.Mute("bass"),
+                c.Play(), c.SetGain("bass", -3.0), c.NudgeOutputGain("foh", 1.0),
+                c.NudgeOutputGain("foh", 2.0), c.NudgeOutputGain("foh", -1.0),
+                c.SetGain("click", 11.5), c.NudgeGain("click", 1.0)):
+        inbox.put(cmd)
+    got = []
+    while (cmd := inbox.pop()) is not None:
+        got.append(cmd)
+    assert got == [c.SetGain("bass", -1.0), c.SetOutputGain("foh", -6.0), c.Mute("bass"),
+                   c.Play(), c.SetGain("bass", -3.0), c.NudgeOutputGain("foh", 3.0),
+                   c.NudgeOutputGain("foh", -1.0),         # opposite signs: not merged
+                   c.SetGain("click", 12.0)]               # clamped as the transport clamps
+
+
+def test_the_inbox_loses_no_value_while_the_audio_thread_pops():
+    """A sender and a popping thread at full speed: every nudge counts exactly once and
+    every other command arrives, in order."""
+    from appliance.audio.inbox import Inbox
+    inbox = Inbox()
+    got: list[c.Command] = []
+    done = threading.Event()
+
+    def audio() -> None:
+        while not done.is_set() or len(inbox):
+            cmd = inbox.pop()
+            if cmd is not None:
+                got.append(cmd)
+    t = threading.Thread(target=audio)
+    t.start()
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)                  # switch threads as often as possible
+    try:
+        for i in range(30000):
+            inbox.put(c.NudgeGain("bass", 1.0))
+            inbox.put(c.SetOutputGain("foh", -float(i % 100)))
+            if i % 1000 == 0:
+                inbox.put(c.SelectSong(i // 1000 + 1))
+    finally:
+        sys.setswitchinterval(old)
+        done.set()
+        t.join(30)
+    assert sum(cmd.db for cmd in got if isinstance(cmd, c.NudgeGain)) == 30000
+    assert [cmd.index for cmd in got if isinstance(cmd, c.SelectSong)] == list(range(1, 31))
+    assert [cmd for cmd in got if isinstance(cmd, c.SetOutputGain)][-1].db == -99.0
+    assert len(got) < 3 * 30000

@@ -247,3 +247,48 @@ def test_real_virtual_ports_through_rtmidi_on_a_jack_server():
         desk.close()
     finally:
         jack.stop()
+
+
+def test_a_burst_of_20000_ccs_is_applied_a_bounded_few_a_period_and_the_last_value_counts(
+        spec, backend, library, tmp_path, monkeypatch):
+    """A sequencer sweeps the click fader 20 000 times with two next-song messages in the
+    burst: each period applies at most COMMANDS_PER_PERIOD commands, the click ends at
+    the last CC's value and both song changes arrive."""
+    from alsa_doubles import Jack, jack_pcm, use_config
+    from appliance.audio.engine import COMMANDS_PER_PERIOD
+    from appliance.audio.player import Player
+    from appliance.config import Config
+    from appliance.errors import Problems
+    from conftest import wait_for
+    from transport_rig import CONFIG, position_song
+    for name in ("one", "two", "three"):
+        position_song(library, name, bars=2)
+    (library / "setlists" / "gig.setlist").write_text("one\ntwo\nthree\n")
+    jack = Jack(period=256, channels=2)
+    use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2))
+    config = Config(cache=tmp_path / "cache", **{**CONFIG, "format": "FLOAT_LE"})
+    p = Player.open(library / "setlists" / "gig.setlist", config, Problems(), device="jackhat")
+    ports = MidiPorts(spec, send=p.send)
+    try:
+        p.start()
+        mc6 = backend.plug("MC6")
+        ports.scan()
+        assert wait_for(lambda: p.engine.periods > 10)
+        start = p.engine.periods
+        data = bytearray()
+        for i in range(20000):
+            data += bytes([0xB0, 7, i % 128])
+            if i in (7000, 14000):
+                data += bytes([0xB0, 80, 127])          # next song
+        data += bytes([0xB0, 7, 0])                     # the last value: -60 dB
+        mc6.feed(bytes(data))
+        assert wait_for(lambda: p.state.index == 3 and p.transport.click_db == -60.0)
+        assert wait_for(lambda: not len(p.engine.inbox))
+        end = p.engine.periods
+        applied = p.engine.applied[start % 65536: end % 65536]
+        assert 0 < applied.max() <= COMMANDS_PER_PERIOD
+        assert applied.sum() < 20000 // 10            # coalesced: far fewer than sent
+    finally:
+        ports.close()
+        p.stop()
+        jack.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -255,3 +256,53 @@ def test_a_character_lcd_is_drawn_on_the_terminal_as_one(tmp_path):
                            "│next: Encore        │", "└" + "─" * 20 + "┘"]
     png = terminal.save_png(lcd.picture(), tmp_path)
     assert Image.open(png).size == (124, 52)
+
+
+@pytest.mark.parametrize("close", ["SIGINT", "SIGTERM"])
+def test_sighup_reloads_the_sim_and_a_close_signal_restores_the_terminal(
+        library, tmp_path, close):
+    """On a real terminal (a pty): SIGHUP reads the config again and the sim plays on;
+    Ctrl-C or SIGTERM then leave the terminal as it was, JACK stopped and output.wav written."""
+    import pty
+    import signal
+    import termios
+    folder = position_song(library, "s", bars=2)
+    cfg = write_config(tmp_path / "c.toml", f'[audio]\nperiod = 256\n[outputs]\nfoh = [1]\n'
+                       f'click = [2]\n[library]\ncache = "{tmp_path / "cache"}"\n')
+    sim = tmp_path / "sim"
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+
+    def screen() -> None:                         # the terminal's side: what it paints is read
+        try:
+            while os.read(master, 65536):
+                pass
+        except OSError:
+            pass
+    threading.Thread(target=screen, daemon=True).start()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance", "run", "--sim", "--sim-wav", "--sim-dir", str(sim),
+         "--config", str(cfg), str(folder)], stdin=slave, stdout=slave,
+        env={**os.environ, "COLUMNS": "140"})
+    jackd = []
+    try:
+        assert wait_for(lambda: "ready" in _read(sim / "backline.log"), timeout=20)
+        assert termios.tcgetattr(slave) != before                 # cbreak while it runs
+        jackd = [int(p) for p in subprocess.run(["pgrep", "-P", str(proc.pid), "jackd"],
+                                               capture_output=True, text=True).stdout.split()]
+        assert len(jackd) == 1
+        proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "reload: config and library read again"
+                        in _read(sim / "backline.log"))
+        assert proc.poll() is None
+        proc.send_signal(getattr(signal, close))
+        assert proc.wait(10) == 0, _read(sim / "backline.log")
+    finally:
+        proc.kill()
+        proc.wait()
+    assert termios.tcgetattr(slave) == before
+    os.close(slave)
+    os.close(master)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in jackd)
+    got, rate = sf.read(str(sim / "output.wav"), dtype="float32")
+    assert rate == 48000 and len(got) > 4800

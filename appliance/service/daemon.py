@@ -4,13 +4,14 @@ Plays what it was playing before (or the library's first setlist, or first song)
 tells systemd when the audio is running, proves the audio thread is alive with
 watchdog pings (none once it has faulted: systemd then restarts the unit), keeps
 `systemctl status` readable, saves where it is, and on SIGTERM fades out and exits
-within two seconds.
+within two seconds. SIGHUP reloads the config and the library: at once when stopped,
+else when the playing song stops (a reload never cuts a song). One daemon per state
+folder: a second one says who holds it and exits 2, before it opens the audio device.
 """
 from __future__ import annotations
 
 import dataclasses
 import signal
-import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -26,10 +27,12 @@ from ..errors import BacklineError, Problems
 from ..files import replace_file
 from ..timeline.library import Library
 from .front import FrontPanel
+from .lock import InUse, hold_state_folder
 from .logs import log
 from .memory import lock_memory
 from .notify import Notifier
 from .resume import Resume, load_resume, save_resume
+from .wakeup import Wakeup
 
 READY_WAIT_S = 10.0      # for the first period to reach the device before READY anyway
 TICK_S = 0.25            # how often the service loop looks at the engine
@@ -72,7 +75,9 @@ class Daemon:
     def __init__(self, config: Config, *, state_path: Path, target: Path | None = None,
                  device: str | None = None, notifier: Notifier | None = None,
                  pin_factory=None, display=None,
-                 power_off: Callable[[], None] | None = None) -> None:
+                 power_off: Callable[[], None] | None = None,
+                 reload: Callable[[], Config] | None = None) -> None:
+        """`reload`: reads the config again for SIGHUP (raises BacklineError when broken)."""
         self.config = config
         self.state_path = Path(state_path)
         self.target = target
@@ -88,13 +93,38 @@ class Daemon:
         self._shutdown_asked = False
         self._wanted_show: Path | None = None    # asked from the menu; opened by the service loop
         self._target = ""
-        self._stop = threading.Event()
+        self.wakeup = Wakeup()
+        self._stopping = False
+        self._reload = reload
+        self._new_config: Config | None = None   # read on SIGHUP, applied when stopped
         self._down = False
 
-    def request_stop(self, *_: object) -> None:
-        self._stop.set()
+    def request_stop(self) -> None:
+        """Any thread (not a signal handler: `install_signals` is for those)."""
+        self.wakeup.poke(signal.SIGTERM)
+
+    def request_reload(self) -> None:
+        """As SIGHUP: the config and the library read again."""
+        self.wakeup.poke(signal.SIGHUP)
 
     def run(self) -> int:
+        """The exit code: 0 stopped, 1 nothing to play, 2 another daemon has the state."""
+        try:
+            lock = hold_state_folder(self.state_path)
+        except InUse as exc:
+            log.error("%s", exc)
+            return 2
+        except OSError as exc:                       # a read-only disk: play anyway
+            log.warning("%s: no lock on the state folder: %s", self.state_path, exc)
+            lock = None
+        try:
+            return self._run()
+        finally:
+            self.wakeup.uninstall()
+            if lock is not None:
+                lock.close()
+
+    def _run(self) -> int:
         for p in self.config.warnings:             # parts of the config left out, and why
             log.warning("%s", p)
         problems = Problems()
@@ -178,7 +208,7 @@ class Daemon:
         if isinstance(cmd, c.Shutdown):
             log.warning("shutting down: asked from the panel")
             self._shutdown_asked = True
-            self._stop.set()
+            self.request_stop()
         elif isinstance(cmd, c.OpenShow):
             self._wanted_show = Path(cmd.path)
         elif isinstance(cmd, c.LearnMidi) and self.midi is not None:
@@ -219,8 +249,8 @@ class Daemon:
     def _wait_for_audio(self) -> None:
         engine = self.player.engine
         deadline = time.monotonic() + READY_WAIT_S
-        while engine.periods == 0 and time.monotonic() < deadline and not self._stop.is_set():
-            time.sleep(0.01)
+        while engine.periods == 0 and time.monotonic() < deadline and not self._stopping:
+            self._listen(0.01)
         if engine.periods == 0:
             log.error("no audio yet: %s; ready anyway, retrying the device",
                       self.player.state.problem)
@@ -229,17 +259,25 @@ class Daemon:
         return {"SONG": s.song_name, "SECTION": s.section, "FRAME": s.frame,
                 "HEALTH": s.health}
 
-    def _open_show(self, path: Path) -> None:
-        """Another setlist (or song), chosen from the menu: only while stopped, so nothing
-        that sounds is cut. The new one is loaded before the old lets go of the device;
-        one that cannot be opened leaves the old in place."""
+    def _busy(self) -> str:
+        """Why the show cannot be replaced now ("" when it can)."""
+        s = self.player.state
+        if s.transport not in (STOPPED, LOADING):     # the menu says so too
+            return "stop the song first"
+        if s.record.running:                         # a rehearsal take goes on
+            return "stop recording first"
+        return ""
+
+    def _open_show(self, path: Path, index: int = 1) -> bool:
+        """Another setlist (or song), chosen from the menu, or the same one again after a
+        reload, at song `index`: only while stopped, so nothing that sounds is cut. The
+        new one is loaded before the old lets go of the device; one that cannot be opened
+        leaves the old in place (False)."""
         player = self.player
-        if player.state.transport not in (STOPPED, LOADING):     # the menu says so too
-            log.warning("%s: not opened; stop the song first", path)
-            return
-        if player.state.record.running:              # a rehearsal take goes on
-            log.warning("%s: not opened; stop recording first", path)
-            return
+        busy = self._busy()
+        if busy:
+            log.warning("%s: not opened; %s", path, busy)
+            return False
         problems = Problems()
         try:
             new = Player.open(path, self.config, problems, device=self.device)
@@ -250,15 +288,61 @@ class Daemon:
             (log.warning if p.warning else log.error)("%s", p)
         if new is None:
             log.error("%s: not opened; %s stays", path, self._target)
-            return
+            return False
         levels = self._resume_point(self._target, player.state)     # the mix carries over
         player.stop()
         self.player = new
-        self._restore(dataclasses.replace(levels, target=str(path), index=1))
+        self._restore(dataclasses.replace(levels, target=str(path), index=index))
         new.start()
         self._start_clock()
         self._target = str(path)
         log.info("opened %s", path)
+        return True
+
+    def _listen(self, timeout: float) -> None:
+        """Wait up to `timeout` for signals (or requests) and take them in: a stop wins
+        over a reload, and a burst of reloads reads the config once."""
+        got = self.wakeup.wait(timeout)
+        if signal.SIGTERM in got or signal.SIGINT in got:
+            self._stopping = True
+        elif signal.SIGHUP in got:
+            self._read_config()
+
+    def _read_config(self) -> None:
+        """SIGHUP: the config read again now; a broken one changes nothing."""
+        if self._reload is None:
+            log.warning("reload: this daemon was not started from a config file")
+            return
+        try:
+            new = self._reload()
+        except BacklineError as exc:
+            for problem in getattr(exc, "problems", None) or [exc.problem]:
+                log.error("%s", problem)
+            log.error("reload: the config has errors; the running one stays")
+            return
+        for p in new.warnings:
+            log.warning("%s", p)
+        self._new_config = new
+        if self._busy():
+            log.info("reload: the config and the library are read again when the song stops")
+
+    def _apply_reload(self) -> None:
+        """A config read on SIGHUP: the show opened again with it and the library as it is
+        now (at the same song), once nothing plays; a show that cannot be opened keeps the
+        old config."""
+        if self._new_config is None or self._busy():
+            return
+        old, self.config, self._new_config = self.config, self._new_config, None
+        target = Path(self._target)
+        index = self.player.state.index
+        if not target.exists():               # gone from the library: as a restart would
+            target = choose_target(None, Resume(), self.config.library) or target
+            index = 1
+        if self._open_show(target, index):
+            log.info("reload: config and library read again")
+        else:
+            self.config = old
+            log.error("reload: the show could not be opened again; the running config stays")
 
     def _serve(self, target: str) -> None:
         self._target = target
@@ -267,10 +351,14 @@ class Daemon:
         saved: Resume | None = None
         last: tuple = ()
         logged: Fault | None = None
-        while not self._stop.wait(tick):
+        while True:
+            self._listen(tick)
+            if self._stopping:
+                break
             wanted, self._wanted_show = self._wanted_show, None
             if wanted is not None:
                 self._open_show(wanted)
+            self._apply_reload()
             engine = self.player.engine
             s = self.player.state
             if engine.heartbeat != beat and engine.fault is None:   # alive and sound: say so
@@ -337,5 +425,6 @@ class Daemon:
 
 
 def install_signals(daemon: Daemon) -> None:
-    signal.signal(signal.SIGTERM, daemon.request_stop)
-    signal.signal(signal.SIGINT, daemon.request_stop)
+    """From the main thread: TERM and INT stop the daemon, HUP reloads it; the handlers
+    only write a byte (see wakeup.py)."""
+    daemon.wakeup.install()

@@ -10,6 +10,7 @@ import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 from ..config import Config
 from ..control.keyboard import Keys
@@ -26,6 +27,7 @@ from .screen import Terminal, TerminalScreen
 # hw/ is shipped inside the package (appliance/hw links to it): the same path in a checkout,
 # an editable install and an installed wheel.
 BUILD = Path(__file__).resolve().parents[1] / "hw" / "builds" / "stomp4.toml"
+SIM_KEEPS = ("rate", "period", "periods", "channels", "format")   # what JACK was started with
 
 
 def sim_controls(config: Config, build: Path = BUILD) -> Controls:
@@ -57,7 +59,10 @@ class _ToTerminal(logging.Handler):
 
 
 def run_sim(config: Config, *, folder: Path, target: Path | None, device: str | None,
-            state_path: Path | None, wav: bool = False) -> int:
+            state_path: Path | None, wav: bool = False,
+            reload: Callable[[], Config] | None = None) -> int:
+    """`reload` reads the config again on SIGHUP; the desk's panel and the audio the sim
+    set up (JACK's rate, period and channels) stay as they started."""
     from gpiozero.pins.mock import MockFactory
 
     from ..service.daemon import Daemon, install_signals
@@ -86,8 +91,15 @@ def run_sim(config: Config, *, folder: Path, target: Path | None, device: str | 
         face = TerminalScreen(terminal)
         screen = PixelScreen(face)
     log.handlers[:] = [_ToTerminal(terminal), logging.StreamHandler(log_file)]
+
+    def reload_sim() -> Config:
+        fresh = reload()
+        return replace(fresh, controls=audio.config.controls, **{
+            name: getattr(audio.config, name) for name in SIM_KEEPS})
+
     daemon = Daemon(audio.config, state_path=state_path or folder / "state.json",
-                    target=target, device=audio.device, pin_factory=factory, display=screen)
+                    target=target, device=audio.device, pin_factory=factory, display=screen,
+                    reload=reload_sim if reload else None)
     install_signals(daemon)
     reader = Keys()
 
