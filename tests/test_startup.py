@@ -235,3 +235,126 @@ def test_recover_on_a_read_only_recordings_folder_leaves_the_take_as_it_is(read_
     assert {p.name: p.read_bytes() for p in take.iterdir()} == before
     assert tomllib.loads((take / "take.toml").read_text())["complete"] is False
     assert wav.exists()
+
+
+# -- the daemon always reaches READY --------------------------------------------------------
+def _ready(d: Daemon, systemd) -> None:          # noqa: F811 (the fixture's value)
+    assert systemd.wait_for("READY=1"), "the daemon did not reach READY"
+    assert d.player is not None and wait_for(lambda: d.player.engine.periods > 0)
+
+
+def _stop(d: Daemon, t) -> None:
+    d.request_stop()
+    t.join(5)
+    assert not t.is_alive()
+
+
+@pytest.mark.parametrize("saved", ["renamed", "lost-toml"])
+def test_a_saved_target_that_cannot_play_falls_back_to_the_library(
+        library, tmp_path, jack, systemd, caplog, saved):  # noqa: F811
+    for name in ("one", "two"):
+        position_song(library, name, bars=1)
+    (library / "setlists" / "a.setlist").write_text("one\ntwo\n")
+    if saved == "renamed":                     # its songs were renamed since
+        target = library / "setlists" / "old.setlist"
+        target.write_text("uno\ndos\n")
+    else:                                      # the song folder lost its song.toml
+        target = library / "songs" / "gone"
+        target.mkdir()
+    (tmp_path / "st.json").write_text(f'{{"target": "{target}", "index": 2}}')
+    d, t = _daemon(tmp_path, None)
+    try:
+        _ready(d, systemd)
+        s = d.player.state
+        assert (s.setlist, s.count, s.transport) == ("a", 2, STOPPED)
+        assert f"{target}: cannot be played; trying the next in the library" in caplog.text
+    finally:
+        _stop(d, t)
+
+
+@pytest.mark.parametrize("text", [
+    '{"index": 1e999}',
+    "[" * 100000 + "]" * 100000,
+    '{"output_gain_db": {"foh": NaN}, "click_db": NaN}',
+    '{"index": 2.5, "output_gain_db": {"foh": Infinity}, "click_db": -Infinity}',
+])
+def test_any_saved_state_reaches_ready_and_nan_is_no_level(
+        library, tmp_path, jack, systemd, text):  # noqa: F811
+    for name in ("one", "two"):
+        position_song(library, name, bars=1)
+    (library / "setlists" / "a.setlist").write_text("one\ntwo\n")
+    (tmp_path / "st.json").write_text(text)
+    d, t = _daemon(tmp_path, None)
+    try:
+        _ready(d, systemd)
+        s = d.player.state
+        assert s.index == 1 and s.song_name == "one"
+        assert dict(s.output_gain_db).get("foh", 0.0) == 0.0     # not +12 dB
+        assert d.player.transport.click_db in (None, 0.0)
+    finally:
+        _stop(d, t)
+
+
+def test_a_first_song_that_cannot_load_is_skipped_at_start(library, tmp_path, jack,
+                                                           systemd, caplog):  # noqa: F811
+    bad_song(library, "one")
+    position_song(library, "two", bars=1)
+    (library / "setlists" / "a.setlist").write_text("one\ntwo\n")
+    d, t = _daemon(tmp_path, None)
+    try:
+        _ready(d, systemd)
+        assert wait_for(lambda: d.player.state.song_name == "two")
+        s = d.player.state
+        assert s.index == 2 and s.problem.startswith("one: ") and "skipped" in s.problem
+        assert f"{library / 'songs' / 'one'}: cannot load: " in caplog.text   # the journal
+        d.player.send(c.Play())
+        assert wait_for(lambda: d.player.state.transport == PLAYING)
+    finally:
+        _stop(d, t)
+
+
+def test_with_no_songs_the_box_idles_its_menu_works_and_a_new_setlist_opens(
+        tmp_path, jack, systemd, caplog):  # noqa: F811
+    lib = tmp_path / "lib"                       # no library folder at all
+    d, t = _daemon(tmp_path, None)
+    try:
+        _ready(d, systemd)
+        assert f"{lib}: the library folder does not exist; idle with no songs" in caplog.text
+        ready = next(m for m in systemd.messages if "READY=1" in m)
+        assert "no songs" in ready
+        assert "no songs" in "\n".join(text_screen(d.player.state, None, ""))
+        panel = d.front.panel
+        d.player.send(c.Play())
+        assert wait_for(lambda: d.player.state.rejected == "Play: no songs")
+        panel.command(c.OpenMenu())
+        panel.command(c.MenuSelect())                # Songs: an empty page
+        panel.command(c.MenuSelect())                # nothing to choose: nothing happens
+        panel.command(c.MenuBack())
+        position_song(lib, "one", bars=1)             # a song arrives (say, over the network)
+        (lib / "setlists").mkdir()
+        (lib / "setlists" / "a.setlist").write_text("one\n")
+        idle = d.player
+        for cmd in (c.MenuMove(1), c.MenuSelect(), c.MenuSelect()):   # Setlists > a
+            panel.command(cmd)
+        assert wait_for(lambda: d.player is not idle and d.player.state.song_name == "one")
+        d.player.send(c.Play())
+        assert wait_for(lambda: d.player.state.transport == PLAYING)
+        assert wait_for(lambda: "a.setlist" in (tmp_path / "st.json").read_text())
+    finally:
+        _stop(d, t)
+
+
+def test_an_unfinished_take_on_a_read_only_disk_does_not_stop_start_up(
+        library, tmp_path, jack, systemd, caplog, read_only):  # noqa: F811
+    disk, freeze = read_only
+    position_song(library, "one", bars=1)
+    take = disk / "2026-11-25-one-take1"
+    _crashed_take(take, {"inputs": [{"name": "vox", "file": "vox.wav"}]})
+    freeze()
+    d, t = _daemon(tmp_path, library / "songs" / "one", inputs={"vox": 1},
+                   input_channels=1, recordings=disk)
+    try:
+        _ready(d, systemd)
+        assert f"{take}: cannot repair now: the folder is read-only" in caplog.text
+    finally:
+        _stop(d, t)

@@ -1,6 +1,7 @@
 """`backline run`: the appliance's daemon.
 
-Plays what it was playing before (or the library's first setlist, or first song),
+Plays what it was playing before (or the library's first setlist, or first song, that
+can be played; with none it idles saying "no songs": start-up always reaches READY),
 tells systemd when the audio is running, proves the audio thread is alive with
 watchdog pings (none once it has faulted: systemd then restarts the unit), keeps
 `systemctl status` readable, saves where it is, and on SIGTERM fades out and exits
@@ -49,7 +50,8 @@ def choose_targets(explicit: Path | None, resume: Resume, library: Path) -> list
 
 def status_text(s: State) -> str:
     where = f" [{s.index}/{s.count}]" if s.count > 1 else ""
-    text = f"{s.transport}: {s.song or s.song_name}{where}"
+    name = s.song or s.song_name
+    text = f"{s.transport}: {name}{where}" if name else s.transport    # idle: no songs
     if s.section:
         text += f", {s.section}"
     text += f" ({s.health}"
@@ -100,6 +102,9 @@ class Daemon:
             for line in recover(self.config.recordings):
                 log.warning("%s", line)
         player, target = self._open_first(resume)
+        if not target or not resume.target or \
+                Path(target).resolve() != Path(resume.target).resolve():
+            resume = dataclasses.replace(resume, index=1)   # the saved place was elsewhere
         self.player = player
         self._restore(resume)
         box = realtime(BOX)           # this thread and every one started from here on
