@@ -29,7 +29,7 @@ from appliance.ui.text import text_screen
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, use_config
 from conftest import wait_for
-from test_daemon import _config_file, _daemon, jack, systemd  # noqa: F401 (fixtures)
+from test_daemon import _daemon, jack, systemd  # noqa: F401 (fixtures)
 from transport_rig import BAR, CONFIG, RATE, close, decode, position_song, run
 
 
