@@ -272,14 +272,21 @@ def test_a_bad_config_is_one_clear_line_and_exit_1(tmp_path, config, message):
     assert message in r.stderr and "Traceback" not in r.stderr
 
 
-def test_an_empty_library_is_reported(tmp_path):
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[library]\npath = "{tmp_path / "nowhere"}"\n')
-    r = subprocess.run([sys.executable, "-m", "appliance", "run", "--config", str(cfg),
-                        "--state", str(tmp_path / "st.json")], capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 1
-    assert f"{tmp_path / 'nowhere'}: the library folder does not exist" in r.stderr
+def test_an_empty_library_is_reported_and_the_box_idles(tmp_path, jack, systemd):
+    cfg = _config_file(tmp_path)
+    cfg.write_text(cfg.read_text().replace(str(tmp_path / "lib"), str(tmp_path / "nowhere")))
+    proc = subprocess.Popen([sys.executable, "-m", "appliance", "run", "--config", str(cfg),
+                             "--state", str(tmp_path / "st.json")], stderr=subprocess.PIPE,
+                            text=True, env=os.environ)
+    try:
+        assert systemd.wait_for("READY=1")
+        assert "no songs" in next(m for m in systemd.messages if "READY=1" in m)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0
+    finally:
+        proc.kill()
+    assert (f"{tmp_path / 'nowhere'}: the library folder does not exist; idle with no songs"
+            in proc.stderr.read())
 
 
 def test_footswitches_play_the_daemon_and_a_missing_display_is_left_out(
@@ -492,7 +499,8 @@ def test_the_daemon_says_which_parts_of_the_config_it_left_out(tmp_path, caplog)
     cfg.write_text(f'[library]\npath = "{tmp_path / "nowhere"}"\n'
                    '[[midi.map]]\nnote = 60\ncommand = "dance"\n')
     d = Daemon(load_config(cfg), state_path=tmp_path / "st.json")
-    assert d.run() == 1                                  # (no library: nothing to play)
+    d.request_stop()                                     # (no library: it idles, then stops)
+    assert d.run() == 0
     assert f"{cfg}: warning: midi.map[1].command: unknown command 'dance'" in caplog.text
     assert "; left out" in caplog.text
 

@@ -19,11 +19,11 @@ from .transport import Transport
 
 class Player:
     def __init__(self, show: Show, config: Config, *, device: str | None = None) -> None:
-        if not show.entries:
-            raise BacklineError(Problem(Path(show.name or "."), "", "nothing to play"))
+        """An empty show is the daemon's idle box: the audio runs (silence), nothing plays."""
         self.config = config
         self.bank = SongBank(show, config, config.period)
-        self.bank.load_now(0)              # the first song is ready before the audio starts
+        if show.entries:
+            self.bank.load_now(0)          # the first song is ready before the audio starts
         self.transport = Transport(self.bank, rate=config.rate, channels=config.channels,
                                    block=config.period)
         device = device or config.device
@@ -45,6 +45,8 @@ class Player:
     def open(cls, target: Path, config: Config, problems: Problems,
              device: str | None = None) -> "Player | None":
         show = Show.open(target, problems)
+        if show is not None and not show.entries:
+            raise BacklineError(Problem(Path(target), "", "nothing to play"))
         return cls(show, config, device=device) if show is not None else None
 
     @property

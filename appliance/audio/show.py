@@ -7,6 +7,7 @@ only says which setlist positions it wants (`want`) and picks up what is ready
 """
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from .priority import HELPER, realtime
 from .wake import Wake
 
 PRIME_S = 2.0    # how long a loader waits for a song's first chunk before offering it anyway
+
+log = logging.getLogger("backline")
 
 
 @dataclass(frozen=True)
@@ -99,32 +102,49 @@ class SongBank(threading.Thread):
         if not self.blocking:
             realtime(HELPER)
         while not self._halt.is_set():
-            wanted = self._wanted
-            for pos in wanted:
-                if 0 <= pos < len(self.show.entries) and pos not in self._ready \
-                        and pos not in self._broken:
-                    self._load(pos)
-            for pos in [p for p in self._ready if p not in self._wanted]:
-                song = self._ready.pop(pos)
-                song.close()
+            try:
+                self._serve()
+            except Exception as exc:     # the loader never dies: nothing would load again
+                log.error("song loader: %s; going on", exc or repr(exc))
             self._wake.wait(self.POLL_S)
 
+    def _serve(self) -> None:
+        kept: set[int] = set()
+        for pos in self._wanted:
+            while 0 <= pos < len(self.show.entries):
+                kept.add(pos)
+                if pos not in self._ready and pos not in self._broken:
+                    self._load(pos)
+                if pos not in self._broken:
+                    break
+                pos += 1      # a song that cannot load: the one after it is readied in its place
+        for pos in [p for p in self._ready if p not in kept]:
+            song = self._ready.pop(pos)
+            song.close()
+
     def _load(self, pos: int) -> None:
+        """Ready `pos`, or mark it broken with the reason: any exception a song's files
+        cause (the disk, a parser, a decoder) skips that song, never the loader."""
         problems = Problems()
         entry = self.show.entries[pos]
+        song = None
         try:
             song = load(entry.folder, self.config, problems, block=self.block)
-        except OSError as exc:       # the disk itself: report, keep the show going
-            problems.error(entry.folder, "", str(exc))
+            if song is not None:
+                song.prepare(0)
+                song.start(blocking=self.blocking)
+                song.stream.wait_primed(PRIME_S)
+        except Exception as exc:
+            problems.error(entry.folder, "", f"cannot load: {exc or repr(exc)}")
+            if song is not None:
+                song.close()
             song = None
         self.problems[pos] = list(problems)
         if song is None:
             self._broken[pos] = problems.errors[0] if problems.errors else \
                 Problem(entry.folder, "", "cannot load")
+            log.error("%s", self._broken[pos])
             return
-        song.prepare(0)
-        song.start(blocking=self.blocking)
-        song.stream.wait_primed(PRIME_S)
         self._ready = {**self._ready, pos: song}
 
     def load_now(self, pos: int) -> LoadedSong | None:

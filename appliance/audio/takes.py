@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import Problem
 from ..files import replace_file
 from ..timeline.beatmap import BeatMap
 from .priority import HELPER, realtime
@@ -243,6 +244,8 @@ def _toml_value(v: object) -> str:
         return repr(v)
     if isinstance(v, dict):
         return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):          # what a hand-edited take.toml may hold
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     return json.dumps(str(v))        # a JSON string is a TOML basic string
 
 
@@ -250,7 +253,8 @@ def write_take_toml(folder: Path, meta: dict) -> None:
     """Never half a take.toml (`replace_file`); on a full disk, over the old one in place."""
     lines = ["# A Backline take: each file is one input, starting at start_frame on the",
              "# song's timeline (bar 1 beat 1 = 0; the count-in is before it).", ""]
-    tables = {k: v for k, v in meta.items() if isinstance(v, list)}
+    tables = {k: v for k, v in meta.items()
+              if isinstance(v, list) and v and all(isinstance(row, dict) for row in v)}
     for k, v in meta.items():
         if k not in tables:
             lines.append(f"{k} = {_toml_value(v)}")
@@ -271,29 +275,65 @@ def write_take_toml(folder: Path, meta: dict) -> None:
 
 
 def recover(recordings: Path) -> list[str]:
-    """Repair every take a crash left unfinished; one line per take, saying what it holds."""
+    """Repair every take a crash left unfinished; one line per take, saying what it holds
+    or why it was left as it is. Never raises: it runs before the daemon is READY."""
     said = []
     for meta_path in sorted(recordings.glob(f"*/{TAKE_FILE}")):
-        folder = meta_path.parent
         try:
-            meta = tomllib.loads(meta_path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            said.append(f"{meta_path}: cannot read: {exc}")
-            continue
-        if meta.get("complete", True):
-            continue
-        frames = []
-        for entry in meta.get("inputs", []):
-            path = folder / entry.get("file", "")
-            try:
-                frames.append(repair(path))
-            except ValueError as exc:             # it names the file
-                said.append(str(exc))
-            except OSError as exc:
-                said.append(f"{path}: {exc}")
-        meta.update(complete=True, recovered=True, frames=min(frames, default=0))
-        write_take_toml(folder, meta)
-        rate = meta.get("rate") or 1
-        said.append(f"{folder.name}: recovered {len(frames)} files, "
-                    f"{meta['frames'] / rate:.1f} s")
+            said += _recover_take(meta_path)
+        except OSError as exc:       # e.g. the folder turned read-only under us
+            said.append(f"{meta_path.parent}: cannot repair now ({exc}); left as it is")
     return said
+
+
+def _recover_take(meta_path: Path) -> list[str]:
+    folder = meta_path.parent
+    try:
+        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return [f"{meta_path}: cannot read: {exc}"]
+    complete = meta.get("complete", True)
+    if complete is True:
+        return []
+    if complete is not False:
+        return [str(Problem(meta_path, "complete", f"must be true or false, not {complete!r}; "
+                                                   "left as it is"))]
+    inputs = meta.get("inputs", [])
+    if not isinstance(inputs, list) or not all(isinstance(e, dict) for e in inputs):
+        return [str(Problem(meta_path, "inputs", f"must be a list of [[inputs]] tables, not "
+                                                 f"{inputs!r}; left as it is"))]
+    if not os.access(folder, os.W_OK):
+        return [f"{folder}: cannot repair now: the folder is read-only; left as it is"]
+    said: list[str] = []
+    frames = []
+    for i, entry in enumerate(inputs, 1):
+        path = _take_file(folder, entry.get("file"))
+        if isinstance(path, str):
+            said.append(str(Problem(meta_path, f"inputs[{i}].file", path)))
+            continue
+        try:
+            frames.append(repair(path))
+        except ValueError as exc:             # it names the file
+            said.append(str(exc))
+        except OSError as exc:
+            said.append(f"{path}: {exc}")
+    meta.update(complete=True, recovered=True, frames=min(frames, default=0))
+    write_take_toml(folder, meta)
+    rate = meta.get("rate")
+    if isinstance(rate, int) and not isinstance(rate, bool) and rate > 0:
+        length = f", {meta['frames'] / rate:.1f} s"
+    else:
+        length = ""
+        said.append(str(Problem(meta_path, "rate", f"must be a whole number of Hz, "
+                                                   f"not {rate!r}")))
+    return said + [f"{folder.name}: recovered {len(frames)} files{length}"]
+
+
+def _take_file(folder: Path, name: object) -> Path | str:
+    """A take's audio file, or why not: only a file inside its own take folder is opened."""
+    if not isinstance(name, str) or not name:
+        return f"must be a file name, not {name!r}; not opened"
+    path = (folder / name).resolve()
+    if path.parent != folder.resolve():
+        return f"{name!r} is not in the take folder {folder}; not opened"
+    return path

@@ -71,6 +71,8 @@ class Transport(LiveMix):
         self.rejected = ""
         self.refusals = 0        # counted, so the same refusal again is news again
         self.problem = ""
+        self._onward = True          # a song that cannot load is skipped: at the start and
+        self._skipped = ""           # at a transition; what was skipped is said until the next
         self.songs_ended = 0
         self.output_gain_db: dict[str, float] = {}
         self.click_db: float | None = None
@@ -100,6 +102,8 @@ class Transport(LiveMix):
         self._crossfade_missed = False
         self._mix_of: tuple = (None, -1)     # whose mix levels were last published
         self._mix: tuple[tuple[StemLevel, ...], tuple[tuple[str, float], ...]] = ((), ())
+        if not self.count:                   # an empty library: the box idles, and says so
+            self.state, self.problem = STOPPED, "no songs"
         self._want()
         self._take_ready()
         self.publish()
@@ -116,13 +120,19 @@ class Transport(LiveMix):
             return
         song = self.bank.get(self.index)
         broken = self.bank.broken(self.index)
-        if song is None and broken is None:
-            return
-        if song is None:
+        while song is None and broken is not None:
             self.problem = f"{self.bank.show.entries[self.index].name}: {broken.message}"
-            self.state = STOPPED
-            self.autoplay = False
+            if not (self._onward and self.index + 1 < self.count):
+                self.state = STOPPED
+                self.autoplay = self._onward = False
+                return
+            self.problem = self._skipped = f"{self.problem}; skipped"   # the set goes on
+            self.index += 1
+            self._want()
+            song, broken = self.bank.get(self.index), self.bank.broken(self.index)
+        if song is None:
             return
+        self._onward = False
         self._switch(song)
         self.state = STOPPED
         if self.autoplay:
@@ -135,7 +145,7 @@ class Transport(LiveMix):
         self._crossfade_missed = False
         self.pending = None
         self.loop = None
-        self.problem = ""
+        self.problem, self._skipped = self._skipped, ""
         mixer = song.mixer
         for name, db in self.output_gain_db.items():
             mixer.output_gain_db[name] = db
@@ -181,6 +191,8 @@ class Transport(LiveMix):
         return int(frames[i]) if i < len(frames) else self.song.frames
 
     def _cmd_Play(self, cmd: c.Play) -> str:
+        if self.song is None and self.state != LOADING:     # a song that cannot load, or none
+            return self.problem or "no song loaded"
         if self.state == LOADING:
             self.autoplay = True
         elif self.state == PAUSED:
@@ -339,6 +351,7 @@ class Transport(LiveMix):
     def _change_song(self, index: int) -> str:
         if self.bank.broken(index) is not None:
             return f"{self.bank.show.entries[index].name} cannot play: {self.bank.broken(index).message}"
+        self._onward = False             # the musician's choice: a song that cannot load says so
         if self.state == PLAYING and not self._silent:
             self._begin_rest(STOPPED, 0, select=index)
         else:
@@ -606,7 +619,8 @@ class Transport(LiveMix):
         if song is None:                 # not ready in time: start as soon as it is
             self.song = None
             self.state = LOADING
-            self.autoplay = True
+            self.autoplay = self._onward = True
+            self._take_ready()           # past a song that cannot load, if the next is ready
             return
         self._switch(song)
         if kind == "continue":

@@ -1,6 +1,7 @@
 """`backline run`: the appliance's daemon.
 
-Plays what it was playing before (or the library's first setlist, or first song),
+Plays what it was playing before (or the library's first setlist, or first song, that
+can be played; with none it idles saying "no songs": start-up always reaches READY),
 tells systemd when the audio is running, proves the audio thread is alive with
 watchdog pings (none once it has faulted: systemd then restarts the unit), keeps
 `systemctl status` readable, saves where it is, and on SIGTERM fades out and exits
@@ -11,6 +12,7 @@ folder: a second one says who holds it and exits 2, before it opens the audio de
 from __future__ import annotations
 
 import dataclasses
+import math
 import signal
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Callable
 
 from ..audio.player import Player
 from ..audio.priority import BOX, realtime
+from ..audio.show import Show
 from ..audio.engine import Fault
 from ..audio.state import FAULTED, LOADING, STOPPED, State
 from ..audio.takes import recover
@@ -39,22 +42,19 @@ TICK_S = 0.25            # how often the service loop looks at the engine
 STOP_FADE_S = 0.5        # SIGTERM: the fade-out gets this long before the device closes
 
 
-def choose_target(explicit: Path | None, resume: Resume, library: Path) -> Path | None:
-    if explicit is not None:
-        return explicit
-    if resume.target and Path(resume.target).exists():
-        return Path(resume.target)
+def choose_targets(explicit: Path | None, resume: Resume, library: Path) -> list[Path]:
+    """What to open, best first: the one asked for, the saved one, then the library's
+    setlists and songs. Start-up takes the first that opens (see `Daemon._open_first`)."""
     lib = Library(library)
-    setlists = lib.setlist_paths()
-    if setlists:
-        return setlists[0]
-    names = lib.song_names()
-    return lib.song_dir(names[0]) if names else None
+    wanted = [explicit, Path(resume.target) if resume.target else None,
+              *lib.setlist_paths(), *(lib.song_dir(n) for n in lib.song_names())]
+    return list(dict.fromkeys(p for p in wanted if p is not None))
 
 
 def status_text(s: State) -> str:
     where = f" [{s.index}/{s.count}]" if s.count > 1 else ""
-    text = f"{s.transport}: {s.song or s.song_name}{where}"
+    name = s.song or s.song_name
+    text = f"{s.transport}: {name}{where}" if name else s.transport    # idle: no songs
     if s.section:
         text += f", {s.section}"
     text += f" ({s.health}"
@@ -127,29 +127,14 @@ class Daemon:
     def _run(self) -> int:
         for p in self.config.warnings:             # parts of the config left out, and why
             log.warning("%s", p)
-        problems = Problems()
-        resume = load_resume(self.state_path, problems)
-        for p in problems:
-            log.warning("%s", p)
+        resume = self._load_resume()
         if self.config.recordings.is_dir():       # takes a power cut left: repaired first
             for line in recover(self.config.recordings):
                 log.warning("%s", line)
-        target = choose_target(self.target, resume, self.config.library)
-        if target is None:
-            reason = "no songs or setlists in the library" if self.config.library.is_dir() \
-                else "the library folder does not exist"
-            log.error("%s: %s", self.config.library, reason)
-            return 1
-        problems = Problems()
-        try:
-            player = Player.open(target, self.config, problems, device=self.device)
-        except BacklineError as exc:
-            log.error("%s", exc)
-            return 1
-        for p in problems:
-            (log.warning if p.warning else log.error)("%s", p)
-        if player is None:
-            return 1
+        player, target = self._open_first(resume)
+        if not target or not resume.target or \
+                Path(target).resolve() != Path(resume.target).resolve():
+            resume = dataclasses.replace(resume, index=1)   # the saved place was elsewhere
         self.player = player
         self._restore(resume)
         box = realtime(BOX)           # this thread and every one started from here on
@@ -174,8 +159,41 @@ class Daemon:
         locked = lock_memory()
         (log.info if locked.startswith("memory locked") else log.warning)("%s", locked)
         self.notifier.ready(status_text(s))
-        self._serve(str(target))
+        self._serve(target)
         return 0
+
+    def _load_resume(self) -> Resume:
+        """The saved state, or the defaults: whatever the file holds, start-up goes on."""
+        problems = Problems()
+        try:
+            resume = load_resume(self.state_path, problems)
+        except Exception as exc:       # e.g. JSON nested too deep for the parser
+            log.warning("%s: cannot use the saved state (%s); starting fresh",
+                        self.state_path, exc or repr(exc))
+            resume = Resume()
+        for p in problems:
+            log.warning("%s", p)
+        return resume
+
+    def _open_first(self, resume: Resume) -> tuple[Player, str]:
+        """The first target that opens, saying why each one before it did not; none: an
+        idle player with no songs (the audio runs, the panel and menu work)."""
+        for target in choose_targets(self.target, resume, self.config.library):
+            problems = Problems()
+            try:
+                player = Player.open(target, self.config, problems, device=self.device)
+            except BacklineError as exc:
+                player = None
+                problems.append(exc.problem)
+            for p in problems:
+                (log.warning if p.warning else log.error)("%s", p)
+            if player is not None:
+                return player, str(target)
+            log.error("%s: cannot be played; trying the next in the library", target)
+        reason = "no songs or setlists in the library" if self.config.library.is_dir() \
+            else "the library folder does not exist"
+        log.error("%s: %s; idle with no songs", self.config.library, reason)
+        return Player(Show("", ()), self.config, device=self.device), ""
 
     def _start_clock(self) -> None:
         """MIDI clock out for the player now playing (again after a new setlist)."""
@@ -233,13 +251,16 @@ class Daemon:
 
     def _restore(self, resume: Resume) -> None:
         player = self.player
-        if resume.index > 1 and resume.index <= player.transport.count:
-            player.send(c.SelectSong(resume.index))
+        index = resume.index
+        if isinstance(index, int) and 1 < index <= player.transport.count:
+            player.send(c.SelectSong(index))
         for output, db in resume.output_gain_db.items():
-            if output in self.config.outputs:
-                player.send(c.SetOutputGain(output, max(-120.0, min(12.0, db))))
-        if resume.click_db is not None:
-            player.send(c.SetGain("click", max(-120.0, min(12.0, resume.click_db))))
+            level = _level(db, f"output {output}")
+            if output in self.config.outputs and level is not None:
+                player.send(c.SetOutputGain(output, level))
+        level = _level(resume.click_db, "click")
+        if level is not None:
+            player.send(c.SetGain("click", level))
         if resume.armed is not None:
             for name in self.config.inputs:
                 player.send(c.Arm(name, name in resume.armed))
@@ -387,7 +408,7 @@ class Daemon:
                   extra={**self._fields(s), "SONG": fault.song, "FRAME": fault.frame})
 
     def _resume_point(self, target: str, s: State) -> Resume:
-        return Resume(target=str(Path(target).resolve()), index=s.index,
+        return Resume(target=str(Path(target).resolve()) if target else "", index=s.index,
                       output_gain_db=dict(s.output_gain_db), click_db=self.player.transport.click_db,
                       armed=s.record.armed, record_arm=s.record.follow)
 
@@ -422,6 +443,17 @@ class Daemon:
         log.info("stopped")
         if self._shutdown_asked and self._power_off is not None:
             self._power_off()
+
+
+def _level(db: object, what: str) -> float | None:
+    """A saved level within the gain range; not a finite number: None (and said), so the
+    level stays as the song has it: NaN must not restore as +12 dB."""
+    if isinstance(db, (int, float)) and not isinstance(db, bool) and math.isfinite(db):
+        lo, hi = c.GAIN_RANGE
+        return max(lo, min(hi, float(db)))
+    if db is not None:
+        log.warning("saved %s level %r is not a number of dB; left as it is", what, db)
+    return None
 
 
 def install_signals(daemon: Daemon) -> None:
