@@ -340,7 +340,8 @@ def test_with_no_songs_the_box_idles_its_menu_works_and_a_new_setlist_opens(
         assert wait_for(lambda: d.player is not idle and d.player.state.song_name == "one")
         d.player.send(c.Play())
         assert wait_for(lambda: d.player.state.transport == PLAYING)
-        assert wait_for(lambda: "a.setlist" in (tmp_path / "st.json").read_text())
+        saved = tmp_path / "st.json"                  # written by the service loop's next tick
+        assert wait_for(lambda: saved.exists() and "a.setlist" in saved.read_text())
     finally:
         _stop(d, t)
 
