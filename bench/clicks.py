@@ -75,7 +75,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rate", type=int, default=48000)
     ap.add_argument("--period", type=int, default=128)
-    ap.add_argument("--meter", default="4/4", help="the 24-hour song's meter (4/64: 16x the clicks)")
+    ap.add_argument("--meter", default="4/4",
+                    help="the 24-hour song's meter (4/64: 16x the clicks)")
     ap.add_argument("--skip-long", action="store_true", help="only the 4-minute song")
     args = ap.parse_args()
     measure("4-minute song, eighths", SHORT + "[click]\nsubdivision = 2\n", args.rate, args.period)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from appliance.audio.click import LENGTH_S, MEMO, ClickTrack, click_sounds
 from appliance.audio.loaded import load
+from appliance.audio.render import RenderRange, mixed
 from appliance.config import Config
 from appliance.errors import Problems
 from appliance.timeline import grid
@@ -122,6 +123,28 @@ def test_the_count_in_clicks_its_listed_beats(library):
                 (b.frame, b.beat - 1, 0) for b in ci.beats]          # no subdivisions
     finally:
         loaded.close()
+
+
+def test_the_render_plays_the_listed_count_in_and_clicks(library):
+    """The offline render's click output: the count-in's beats, then every listed click."""
+    folder = make_song(library, "r", 'count_in = 1\nlength_bars = 6\n[[tempo]]\nbar = 1\n'
+                       'bpm = 131.5\n[[tempo]]\nbar = 3\nbpm = 90\nmeter = "6/8"\nramp = true\n'
+                       '[[tempo]]\nbar = 5\nmeter = "5/4"\n[click]\nsubdivision = 4\n')
+    problems = Problems()
+    loaded = load(folder, Config(cache=library / "cache"), problems, block=1000)
+    assert loaded is not None, problems
+    try:
+        r = RenderRange(start_bar=2)
+        got = np.concatenate([buf[:, 1].copy() for buf in mixed(loaded, r)])
+        song, first = loaded.song, loaded.song.tempo.frame_at(loaded.song.meters.bar_qn(2), 48000)
+    finally:
+        loaded.close()
+    ci = grid.count_in(song, 48000, song.meters.bar_qn(2))
+    frames, kinds = grid.click_schedule(song, 48000, loaded.frames)
+    want = _heard(np.array([b.frame for b in ci.beats]),
+                  np.array([grid.click_kind(b.beat - 1, 0) for b in ci.beats]), ci.frames)
+    want = np.concatenate([want, _heard(frames, kinds, loaded.frames)[first:]])
+    assert np.abs(want).max() > 0.1 and np.array_equal(got, want)
 
 
 def test_the_longest_song_s_click_stays_small(library):

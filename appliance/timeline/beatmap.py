@@ -180,7 +180,7 @@ class BeatMap:
         return run.first + run.last_at_or_before(frame)
 
     def bar_beat(self, i: int) -> tuple[int, int]:
-        """Beat i's bar and its 1-based beat in the bar (with `per_beat`: the beat point i is in)."""
+        """Beat i's bar and its 1-based beat in the bar (with `per_beat`: point i's beat)."""
         run = self._run_of_beat(i)
         bars, beat = divmod((i - run.first + run.index) // run.per_beat, run.meter.beats)
         return run.bar + bars, beat + 1

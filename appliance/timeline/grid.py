@@ -3,7 +3,7 @@
 Everything the listener hears in time (click, sections, later MIDI clock)
 comes from here, from the exact tempo map. The click a song plays is a `click_map`, found
 on asking; `beats` and `click_schedule` list every beat or click through `Fraction`s, the
-slow exact reference the maps are held to (tests/test_beatmap.py, tests/test_click.py).
+slow exact reference the maps are held to (tests/test_beatmap.py, tests/test_click_map.py).
 """
 from __future__ import annotations
 
