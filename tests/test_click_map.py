@@ -15,6 +15,7 @@ from appliance.audio.render import RenderRange, mixed
 from appliance.config import Config
 from appliance.errors import Problems
 from appliance.timeline import grid
+from appliance.timeline.beatmap import BeatMap
 from appliance.timeline.meter import Meter, MeterMap
 from appliance.timeline.song import ClickSpec
 
@@ -59,6 +60,11 @@ def assert_plays_the_schedule(song, rate: int, end: int, jumps: list[int]) -> No
     places = [clicks.place(i) for i in range(clicks.count)]
     assert [p[0] for p in places] == frames.tolist()
     assert [grid.click_kind(b, s) for _, b, s in places] == kinds.tolist()
+    beats = BeatMap(song.tempo, song.meters, rate, end)      # bars as the beats place them
+    assert [clicks.bar_frame(bar) for bar in range(1, beats.last_bar + 2)] == \
+        [beats.bar_frame(bar) for bar in range(1, beats.last_bar + 2)]
+    for f in (0, 1, end // 3, end // 2, end - 1):
+        assert (clicks.bar_at(f), clicks.next_bar(f)) == (beats.bar_at(f), beats.next_bar(f))
     if rate != 48000:
         return
     heard = _heard(frames, kinds, end)
