@@ -58,7 +58,7 @@ class ClickTrack:
         self._memo_k = [0] * MEMO
 
     def _frame(self, i: int) -> int:
-        """Click i's frame (its kind is then in its memo slot)."""
+        """Click i's frame, worked out and remembered in its slot with its kind."""
         s = i & (MEMO - 1)
         if self._memo_i[s] != i:
             f, beat, sub = self.clicks.place(i)
@@ -71,18 +71,26 @@ class ClickTrack:
         col.fill(0.0)
         end = start + col.shape[0]
         count, tail = self.clicks.count, self._tail
+        memo_i, memo_f = self._memo_i, self._memo_f    # read in place: a call per click
         if start == self._next:
             lo = self._cursor
-            while lo < count and self._frame(lo) + tail <= start:
+            while lo < count:
+                s = lo & (MEMO - 1)
+                f = memo_f[s] if memo_i[s] == lo else self._frame(lo)
+                if f + tail > start:
+                    break
                 lo += 1
         else:
             lo = self.clicks.index_at(start - tail) + 1
         self._cursor, self._next = lo, end
-        for i in range(lo, count):
-            f = self._frame(i)
+        i = lo
+        while i < count:
+            s = i & (MEMO - 1)
+            f = memo_f[s] if memo_i[s] == i else self._frame(i)
             if f >= end:
                 break
-            sound = self.sounds[self._memo_k[i & (MEMO - 1)]]
+            sound = self.sounds[self._memo_k[s]]
             a, b = max(f, start), min(f + len(sound), end)
             if b > a:
                 col[a - start: b - start] += sound[a - f: b - f]
+            i += 1
