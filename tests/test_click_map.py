@@ -71,7 +71,7 @@ def assert_plays_the_schedule(song, rate: int, end: int, jumps: list[int]) -> No
     track = ClickTrack(clicks, SOUNDS)
     sizes = [128, 37, 1000, 4096, 1]
     blocks, pos = [], 0
-    for k, target in enumerate([0] + jumps):
+    for target in [0] + jumps:
         pos = target
         for n in sizes * 3:
             if pos >= end:
