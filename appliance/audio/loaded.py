@@ -1,5 +1,5 @@
 """A song made ready to play on this box: stems checked and resampled, click
-scheduled, mixer routed to the configured outputs."""
+mapped, mixer routed to the configured outputs."""
 from __future__ import annotations
 
 import dataclasses
@@ -62,8 +62,8 @@ class LoadedSong:
         the audio thread does no tempo maths when a song starts from the top."""
         if start_qn not in self._count_ins:
             ci = grid.count_in(self.song, self.rate, start_qn)
-            frames, kinds = grid.count_in_schedule(ci)
-            self._count_ins[start_qn] = (ci, ClickTrack(frames, kinds, self.click.sounds))
+            self._count_ins[start_qn] = (ci, ClickTrack(grid.count_in_map(ci, self.rate),
+                                                        self.click.sounds))
         return self._count_ins[start_qn]
 
     def prepare(self, frame: int) -> None:
@@ -223,8 +223,8 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
             continue
         readers.append(StemReader(path, info.channels, info.frames, name=info.spec.file.name))
         playable.append(info)
-    events, kinds = grid.click_schedule(song, config.rate, frames)
-    click = ClickTrack(events, kinds, click_sounds(config.rate, song.click.level_db))
+    click = ClickTrack(grid.click_map(song, config.rate, frames),
+                       click_sounds(config.rate, song.click.level_db))
     inputs = mixer_inputs(song, playable, click)
     stream = SongStream(readers)
     mixer = Mixer(inputs, stream, config.outputs, config.channels, block,   # its routing

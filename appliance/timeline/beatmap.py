@@ -6,6 +6,9 @@ are a search among the runs (a few per tempo or meter change) and a few integer
 operations. Memory and load time grow with the number of tempo and meter changes, not with
 the song's length, and nothing here is a `Fraction` once built: the audio thread asks.
 
+The same map lists the click: built with `per_beat` (the clicks a beat, by its meter), its
+"beats" are the clicks, each beat's subdivisions included (`place` says which is which).
+
 Every frame is exactly `TempoMap.frame_at` of the beat's quarter note (what `grid.beats`
 gives): a constant run keeps that rational as integers, `(an + j * bn) // d`; a ramp run
 repeats `seconds_at`'s float steps on the same correctly rounded inputs (an int divided by
@@ -17,7 +20,7 @@ import bisect
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -76,6 +79,7 @@ class _Run:
     count: int | None
     bar: int                   # the bar of the meter segment's first beat
     index: int                 # this run's first beat, counted from its meter segment's first
+    per_beat: int              # points a beat (subdivisions): index // per_beat is the beat
     meter: Meter
     meter_text: str
     bpm: float
@@ -104,14 +108,14 @@ class _Run:
         return j
 
 
-def _run(first: int, count: int | None, seg: MeterSegment, index: int, ts: _Segment,
-         rate: int) -> _Run:
+def _run(first: int, count: int | None, seg: MeterSegment, index: int, per_beat: int,
+         ts: _Segment, rate: int) -> _Run:
     """The run of `count` beats from the meter segment's beat `index`, in tempo segment `ts`."""
     meter = seg.meter
-    bq = meter.beat_qn
+    bq = meter.beat_qn / per_beat
     c0 = seg.qn + index * bq - ts.qn        # quarter notes from the tempo segment's start
-    common = dict(first=first, count=count, bar=seg.bar, index=index, meter=meter,
-                  meter_text=str(meter), bpm=float(ts.start_bpm))
+    common = dict(first=first, count=count, bar=seg.bar, index=index, per_beat=per_beat,
+                  meter=meter, meter_text=str(meter), bpm=float(ts.start_bpm))
     if not ts.ramp:
         a = (ts.seconds + c0 * 60 / ts.start_bpm) * rate + Fraction(1, 2)
         return _Run(**common, linear=_ints(a, bq * 60 * rate / ts.start_bpm), ramp=None)
@@ -125,15 +129,21 @@ def _run(first: int, count: int | None, seg: MeterSegment, index: int, ts: _Segm
 
 
 class BeatMap:
-    """Every beat of a song from bar 1 beat 1 (frame 0); `count` of them before `end_frame`."""
+    """Every beat of a song from bar 1 beat 1 (frame 0); `count` of them before `end_frame`.
 
-    def __init__(self, tempo: TempoMap, meters: MeterMap, rate: int, end_frame: int) -> None:
+    `per_beat(meter)`: that many equal points a beat instead of one (the click's
+    subdivisions); a meter change inside a bar cuts its last beat's points short too.
+    """
+
+    def __init__(self, tempo: TempoMap, meters: MeterMap, rate: int, end_frame: int,
+                 per_beat: Callable[[Meter], int] | None = None) -> None:
         self._runs: list[_Run] = []
         segs, tsegs = meters.segments, tempo._segments
         tqns = [t.qn for t in tsegs]
         first = 0
         for m, seg in enumerate(segs):
-            bq = seg.meter.beat_qn
+            div = per_beat(seg.meter) if per_beat is not None else 1
+            bq = seg.meter.beat_qn / div
             nxt = segs[m + 1].qn if m + 1 < len(segs) else None
             n = math.ceil((nxt - seg.qn) / bq) if nxt is not None else None
             t = max(0, bisect.bisect_right(tqns, seg.qn) - 1)
@@ -144,17 +154,17 @@ class BeatMap:
                     hi = n if hi is None else min(hi, n)
                 if hi is None or hi > lo:
                     self._runs.append(_run(first + lo, None if hi is None else hi - lo,
-                                           seg, lo, tsegs[t], rate))
+                                           seg, lo, div, tsegs[t], rate))
                 t += 1
             first += n or 0
-        self._firsts = np.array([r.first for r in self._runs], np.int64)
-        self._frames = np.array([r.frame(0) for r in self._runs], np.int64)
-        self._bars = np.array([r.bar for r in self._runs], np.int64)
+        self._firsts = [r.first for r in self._runs]     # lists: bisect finds one value
+        self._frames = [r.frame(0) for r in self._runs]
+        self._bars = [r.bar for r in self._runs]
         self.count = self.index_at(end_frame - 1) + 1
         self.last_bar = self.bar_beat(self.count - 1)[0] if self.count else 1
 
     def _run_of_beat(self, i: int) -> _Run:
-        return self._runs[int(np.searchsorted(self._firsts, i, "right")) - 1]
+        return self._runs[bisect.bisect_right(self._firsts, i) - 1]
 
     def frame(self, i: int) -> int:
         """Beat i's frame (0-based, song-wide; past the end too, for bar ends)."""
@@ -163,17 +173,25 @@ class BeatMap:
 
     def index_at(self, frame: int) -> int:
         """The last beat at or before `frame`; -1 before the first."""
-        r = int(np.searchsorted(self._frames, frame, "right")) - 1
+        r = bisect.bisect_right(self._frames, frame) - 1
         if r < 0:
             return -1
         run = self._runs[r]
         return run.first + run.last_at_or_before(frame)
 
     def bar_beat(self, i: int) -> tuple[int, int]:
-        """Beat i's bar and its 1-based beat in the bar."""
+        """Beat i's bar and its 1-based beat in the bar (with `per_beat`: point i's beat)."""
         run = self._run_of_beat(i)
-        bars, beat = divmod(i - run.first + run.index, run.meter.beats)
+        bars, beat = divmod((i - run.first + run.index) // run.per_beat, run.meter.beats)
         return run.bar + bars, beat + 1
+
+    def place(self, i: int) -> tuple[int, int, int]:
+        """Point i's frame, its beat in the bar (0-based) and its subdivision of that beat
+        (0: on the beat), in one lookup: what the click asks of each of its points."""
+        run = self._run_of_beat(i)
+        j = i - run.first
+        beat, sub = divmod(j + run.index, run.per_beat)
+        return run.frame(j), beat % run.meter.beats, sub
 
     def tempo(self, i: int) -> tuple[float, str]:
         """The BPM heard at beat i (inside a ramp, at that instant) and its meter, '7/8'."""
@@ -184,8 +202,8 @@ class BeatMap:
 
     def bar_frame(self, bar: int) -> int:
         """Where bar `bar` (1 or more; past the end too) starts."""
-        run = self._runs[int(np.searchsorted(self._bars, bar, "right")) - 1]
-        return self.frame(run.first - run.index + (bar - run.bar) * run.meter.beats)
+        run = self._runs[bisect.bisect_right(self._bars, bar) - 1]
+        return self.frame(run.first - run.index + (bar - run.bar) * run.meter.beats * run.per_beat)
 
     def bar_at(self, frame: int) -> int:
         """The bar sounding at `frame` (1 before bar 1)."""
@@ -199,8 +217,8 @@ class BeatMap:
     def next_bar(self, frame: int) -> int:
         """The first bar start at or after `frame`."""
         i = self.index_at(frame - 1) + 1
-        bar, beat = self.bar_beat(i)
-        return self.frame(i) if beat == 1 else self.bar_frame(bar + 1)
+        at, beat, sub = self.place(i)
+        return at if beat == sub == 0 else self.bar_frame(self.bar_beat(i)[0] + 1)
 
     def changes(self) -> Iterator[int]:
         """The beats (before the end) where the tempo or meter may change: each run's first,

@@ -1,18 +1,22 @@
 """The song's beats and clicks placed on sample frames at the engine rate.
 
 Everything the listener hears in time (click, sections, later MIDI clock)
-comes from here, computed once when a song is loaded, from the exact tempo map.
+comes from here, from the exact tempo map. The click a song plays is a `click_map`, found
+on asking; `beats` and `click_schedule` list every beat or click through `Fraction`s, the
+slow exact reference the maps are held to (tests/test_beatmap.py, tests/test_click_map.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
-from .meter import Meter
-from .song import Song
+from .beatmap import BeatMap
+from .meter import Meter, MeterMap, MeterSegment
+from .song import ClickSpec, Song
+from .tempo import TempoMap, TempoPoint
 
 ACCENT, BEAT, SUB = 0, 1, 2   # click kinds: bar downbeat, other beats, subdivisions
 
@@ -58,20 +62,43 @@ def count_in(song: Song, rate: int, start_qn: Fraction = Fraction(0)) -> CountIn
     return CountIn(int(total * beat_frames + Fraction(1, 2)), beats_)
 
 
+def clicks_per_beat(spec: ClickSpec) -> Callable[[Meter], int]:
+    """How many clicks a beat of a meter gets: every eighth of a compound meter when asked,
+    else the song's subdivision."""
+    return lambda meter: 3 if (meter.compound and spec.eighths) else spec.subdivision
+
+
+def click_kind(beat: int, sub: int) -> int:
+    """A click's kind from its 0-based beat in the bar and subdivision of that beat."""
+    return SUB if sub else (ACCENT if beat == 0 else BEAT)
+
+
+def click_map(song: Song, rate: int, end_frame: int) -> BeatMap:
+    """Every click of the song before `end_frame`, subdivisions included, found on asking:
+    its size grows with the tempo and meter changes, not with the song's length."""
+    return BeatMap(song.tempo, song.meters, rate, end_frame, clicks_per_beat(song.click))
+
+
+def count_in_map(ci: CountIn, rate: int) -> BeatMap:
+    """The count-in's clicks (its beats, one tempo and one meter) as a map like the song's."""
+    first = ci.beats[0]
+    return BeatMap(TempoMap([TempoPoint(Fraction(0), first.bpm)]),
+                   MeterMap([MeterSegment(Fraction(0), 1, first.meter)]), rate, ci.frames)
+
+
 def click_schedule(song: Song, rate: int, end_frame: int,
                    start_bar: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """(frames int64, kinds int8) of every click from start_bar to end_frame.
+    """(frames int64, kinds int8) of every click from start_bar to end_frame, listed one by
+    one through `Fraction`s: the exact reference `click_map` is tested against.
 
-    Frames are song frames (bar 1 beat 1 = 0). A few bytes per beat: an hour
-    at 120 bpm with sixteenths is under 300 kB, so the whole song is scheduled
-    at load and the audio thread only searches it.
+    Frames are song frames (bar 1 beat 1 = 0).
     """
-    spec = song.click
+    per_beat = clicks_per_beat(song.click)
     frames: list[int] = []
     kinds: list[int] = []
     for b in song.meters.beats(start_bar, _end_qn(song, rate, end_frame)):
         meter = b.meter
-        divisions = 3 if (meter.compound and spec.eighths) else spec.subdivision
+        divisions = per_beat(meter)
         bar_end = song.meters.bar_qn(b.bar + 1)
         for j in range(divisions):
             qn = b.qn + j * meter.beat_qn / divisions
@@ -81,10 +108,5 @@ def click_schedule(song: Song, rate: int, end_frame: int,
             if frame >= end_frame:
                 break
             frames.append(frame)
-            kinds.append(SUB if j else (ACCENT if b.beat == 1 else BEAT))
+            kinds.append(click_kind(b.beat - 1, j))
     return np.array(frames, dtype=np.int64), np.array(kinds, dtype=np.int8)
-
-
-def count_in_schedule(ci: CountIn) -> tuple[np.ndarray, np.ndarray]:
-    return (np.array([b.frame for b in ci.beats], dtype=np.int64),
-            np.array([ACCENT if b.beat == 1 else BEAT for b in ci.beats], dtype=np.int8))
