@@ -62,7 +62,7 @@ def _device_opened(player: Player, command: str) -> bool:
     """On a terminal the status line shows why the device does not open while the engine
     keeps trying. Without one nobody would see it: give it OPEN_S, then say why."""
     import time
-    from .audio.state import STALLED
+    from .vocab.state import STALLED
 
     if sys.stdin.isatty() and sys.stdout.isatty():
         return True
@@ -236,8 +236,8 @@ def _decode_all(song, stems, problems: Problems) -> None:
 def cmd_play(args: argparse.Namespace) -> int:
     from .audio.player import Player
     from .audio.priority import BOX, realtime
-    from .audio.state import STOPPED
-    from .control import commands as c
+    from .vocab.state import STOPPED
+    from .vocab import commands as c
     from .control.keyboard import HELP, QUIT, Keys, command_for
     from .ui.status import status_line
 
@@ -285,8 +285,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     import time
     from .audio.player import Player
     from .audio.priority import BOX, realtime
-    from .audio.state import STOPPED
-    from .control import commands as c
+    from .vocab.state import STOPPED
+    from .vocab import commands as c
     from .control.keyboard import QUIT, Keys
     from .ui.status import record_line
 

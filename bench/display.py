@@ -15,7 +15,7 @@ import warnings
 
 from luma.oled.device import ssd1306
 
-from appliance.audio.state import PLAYING, State
+from appliance.vocab.state import PLAYING, State
 from appliance.sim.lcd import TerminalLcd
 from appliance.ui.display import Display, PixelScreen, TextScreen
 

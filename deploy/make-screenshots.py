@@ -12,9 +12,9 @@ import re
 
 from luma.core.device import dummy
 
-from appliance.audio.state import PLAYING, STALLED, State
+from appliance.vocab.state import PLAYING, STALLED, State
 from appliance.config import Config
-from appliance.control.commands import MenuMove, MenuSelect, OpenMenu
+from appliance.vocab.commands import MenuMove, MenuSelect, OpenMenu
 from appliance.sim.hands import Hands
 from appliance.sim.keymap import key_map
 from appliance.sim.screen import Terminal, TerminalScreen

@@ -7,14 +7,13 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance.audio.state import PLAYING, STALLED, RecordState, StemLevel, State
+from appliance.vocab.state import PLAYING, STALLED, RecordState, StemLevel, State
 from appliance.config import load_config
-from appliance.control import commands as c
+from appliance.vocab import commands as c
 from appliance.control.gestures import Gestures
 from appliance.control.gpio import Footswitches, Lights
-from appliance.control.names import (COMMAND_WORDS, check_turn, command_name, every_name,
-                                     parse_command, turn_command)
-from appliance.control.panel import Panel
+from appliance.vocab.names import COMMAND_WORDS, check_turn, command_name, every_name, parse_command, turn_command
+from appliance.service.panel import Panel
 from appliance.sim.hands import Hands
 from conftest import wait_for, write_config
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.audio.state import FAULTED
+from appliance.vocab.state import FAULTED
 from appliance.config import Config
-from appliance.control import commands as c
+from appliance.vocab import commands as c
 from appliance.errors import Problems
 from appliance.service.daemon import Daemon
 from appliance.service.notify import Notifier
@@ -412,8 +412,8 @@ def _priorities(service: threading.Thread) -> dict[str, set[int]]:
 def test_midi_in_picks_songs_and_plays_and_midi_out_clocks_in_time(
         library, tmp_path, jack, systemd, monkeypatch):
     import midi_backend
-    from appliance.control.midi_map import MidiRule, MidiSpec
-    from appliance.control.names import parse_command
+    from appliance.config.midi_map import MidiRule, MidiSpec
+    from appliance.vocab.names import parse_command
 
     for name in ("one", "two"):
         position_song(library, name, bars=4)

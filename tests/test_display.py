@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from luma.core.device import dummy
 
-from appliance.audio.state import FAULTED, PLAYING, STALLED, RecordState, State
-from appliance.control import commands as c
-from appliance.control.layout import DisplaySpec
+from appliance.vocab.state import FAULTED, PLAYING, STALLED, RecordState, State
+from appliance.vocab import commands as c
+from appliance.config.layout import DisplaySpec
 from appliance.errors import BacklineError
 from appliance.sim.lcd import TerminalLcd
 from appliance.ui.display import Display, PixelScreen, TextScreen, open_display

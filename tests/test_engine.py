@@ -15,10 +15,10 @@ import soundfile as sf
 from appliance.audio.engine import Fault
 from appliance.audio.player import Player
 from appliance.audio.priority import realtime
-from appliance.audio.state import FAULTED, HEALTHY, PLAYING, RECOVERING, STALLED, STOPPED
+from appliance.vocab.state import FAULTED, HEALTHY, PLAYING, RECOVERING, STALLED, STOPPED
 from appliance.audio.wake import Wake
 from appliance.config import Config
-from appliance.control import commands as c
+from appliance.vocab import commands as c
 from appliance.errors import Problems
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.audio.segments import LENGTH, OUT, TIMELINE, SegmentLog
+from appliance.vocab.segments import LENGTH, OUT, TIMELINE, SegmentLog
 from appliance.audio.show import Show, SongBank
-from appliance.audio.state import PAUSED, PLAYING, STOPPED
+from appliance.vocab.state import PAUSED, PLAYING, STOPPED
 from appliance.audio.streaming import SongStream
 from appliance.audio.transport import Transport
 from appliance.config import Config
-from appliance.control import commands as c
+from appliance.vocab import commands as c
 
 from transport_rig import BAR, RATE, SCALE, close, decode, onsets, position_song
 

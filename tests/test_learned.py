@@ -9,8 +9,8 @@ import pytest
 
 from appliance.cli import DAEMON_STATE
 from appliance.config import LEARNED, SYSTEM_CONFIG, Config, load_config, read_config
-from appliance.control import commands as c
-from appliance.control.midi_map import MidiMap, MidiRule
+from appliance.vocab import commands as c
+from appliance.config.midi_map import MidiMap, MidiRule
 from appliance.errors import Problems
 from appliance.service.daemon import Daemon
 

@@ -9,8 +9,8 @@ import numpy as np
 import soundfile as sf
 
 from appliance.audio.limiter import delay_frames
-from appliance.audio.state import PAUSED, PLAYING, State
-from appliance.control import commands as c
+from appliance.vocab.state import PAUSED, PLAYING, State
+from appliance.vocab import commands as c
 from appliance.control.keyboard import command_for
 from appliance.ui.status import status_line
 

@@ -17,7 +17,7 @@ import soundfile as sf
 from appliance.audio.limiter import delay_frames
 from appliance.audio.player import Player
 from appliance.config import Config
-from appliance.control import commands as c
+from appliance.vocab import commands as c
 from appliance.errors import Problems
 
 from alsa_doubles import Jack, duplex_pcm, jack_pcm, read_raw, use_config

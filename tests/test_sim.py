@@ -17,9 +17,9 @@ from luma.core.render import canvas
 from PIL import Image
 
 from appliance.config import load_config
-from appliance.control import commands as c
+from appliance.vocab import commands as c
 from appliance.control.gpio import Footswitches
-from appliance.control.panel import Panel
+from appliance.service.panel import Panel
 from appliance.errors import BacklineError
 from appliance.sim.hands import Hands
 from appliance.sim.keymap import key_map
@@ -193,7 +193,7 @@ def _read(path: Path) -> str:
 def test_the_header_map_accounts_for_all_forty_pins():
     from appliance.control.header import (GROUND_PINS, HEADER_PIN, POWER_3V3_PINS,
                                           POWER_5V_PINS)
-    from appliance.control.layout import GPIO_PINS
+    from appliance.config.layout import GPIO_PINS
     assert sorted(HEADER_PIN) == list(GPIO_PINS)
     pins = [*HEADER_PIN.values(), *GROUND_PINS, *POWER_3V3_PINS, *POWER_5V_PINS]
     assert sorted(pins) == list(range(1, 41))
@@ -241,7 +241,7 @@ def test_wiring_names_the_clash_on_a_hat_that_takes_a_pin():
 
 def test_a_character_lcd_is_drawn_on_the_terminal_as_one(tmp_path):
     import io
-    from appliance.audio.state import PLAYING, State
+    from appliance.vocab.state import PLAYING, State
     from appliance.sim.lcd import TerminalLcd
     from appliance.ui.display import Display, TextScreen
     out = io.StringIO()

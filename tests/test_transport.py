@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from appliance.audio.show import Show
-from appliance.audio.state import COUNT_IN, PAUSED, PLAYING, STOPPED
-from appliance.control import commands as c
-from appliance.control.names import turn_command
+from appliance.vocab.state import COUNT_IN, PAUSED, PLAYING, STOPPED
+from appliance.vocab import commands as c
+from appliance.vocab.names import turn_command
 
 from transport_rig import BAR, close, decode, onsets, position_song, rig, run
 
@@ -222,7 +222,7 @@ def test_level_changes_glide_without_a_step(song, tmp_path):
 
 def test_a_stems_level_in_one_outputs_mix_from_a_cc(song, tmp_path):
     """`set = "level foh pos"`: the CC's value sets the stem in foh's mix, to the sample."""
-    from appliance.control.midi_map import MidiMap, MidiRule, MidiSpec
+    from appliance.config.midi_map import MidiMap, MidiRule, MidiSpec
     m = MidiMap(MidiSpec(rules=(MidiRule("cc", 7, target="level foh pos", low_db=-12.0,
                                          high_db=0.0),)))
     cmds = m.commands(mido.Message("control_change", control=7, value=0))
@@ -357,7 +357,7 @@ def test_a_song_is_offered_only_once_its_first_chunk_is_read(song, tmp_path):
 def _record_run(t, rec, frames, script=None, period=128):
     """Like `run`, with the engine's recorder steps around each period and an input
     whose every sample is its frame number."""
-    from appliance.control.commands import RECORDING
+    from appliance.vocab.commands import RECORDING
     script = dict(script or {})
     block = np.zeros((period, 1), np.float32)
     for start in range(0, frames, period):

@@ -18,7 +18,7 @@ import numpy as np
 import soundfile as sf
 
 from ..config import Config
-from ..control import commands as c
+from ..vocab import commands as c
 from ..errors import BacklineError, Problem, Problems
 from ..files import replace_file
 

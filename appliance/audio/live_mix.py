@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..control import commands as c
+from ..vocab import commands as c
 from .loaded import CLICK as CLICK_INPUT, COUNT_IN as COUNT_IN_INPUT
 
 if TYPE_CHECKING:

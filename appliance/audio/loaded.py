@@ -19,7 +19,7 @@ from .click import ClickTrack, click_sounds
 from .mixer import Mixer, MixerInput, input_routes
 from .resample import ResampleError, playable_path
 from .stems import StemInfo, StemReader, inspect_stem
-from .state import clock
+from ..vocab.state import clock
 from .streaming import DiskThread, SongStream
 
 CLICK = "click"

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..control import commands as c
-from .state import COUNT_IN, PLAYING, RecordState
+from ..vocab import commands as c
+from ..vocab.state import COUNT_IN, PLAYING, RecordState
 
 RING_S = 4.0          # seconds of input the writer may fall behind before a take stops
 

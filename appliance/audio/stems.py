@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import Problems, not_a_file
-from .state import clock
+from ..vocab.state import clock
 from ..timeline.song import StemSpec
 from ..timeline.tempo import MAX_SECONDS
 

@@ -23,12 +23,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..control import commands as c
+from ..vocab import commands as c
 from .loaded import COUNT_IN as COUNT_IN_INPUT, LoadedSong
 from .show import SongBank
 from .live_mix import LiveMix
-from .segments import COUNTING_IN, PLAYING as PLAYING_SEGMENT, SegmentLog
-from .state import COUNT_IN, LOADING, PAUSED, PLAYING, STOPPED, StemLevel, State
+from ..vocab.segments import COUNTING_IN, PLAYING as PLAYING_SEGMENT, SegmentLog
+from ..vocab.state import COUNT_IN, LOADING, PAUSED, PLAYING, STOPPED, StemLevel, State
 
 FADE_S = 0.005          # stems crossfade at jumps, fade on stop, pause and resume
 _WAIT = "wait"          # a fade-out that ends waiting for a jump target's audio

@@ -15,9 +15,9 @@ from typing import Callable
 
 from gpiozero import LED, Button, RotaryEncoder
 
-from ..audio.state import COUNT_IN, HEALTHY, PLAYING, State
+from ..vocab.state import COUNT_IN, HEALTHY, PLAYING, State
 from .gestures import Gestures
-from .layout import Controls
+from ..config.layout import Controls
 
 BEAT_LIGHT = 0.25     # the tempo LED is lit for this first part of each beat
 ARMED_BLINK = 16384   # output frames per half blink of an armed record LED (~3 Hz at 48 kHz)

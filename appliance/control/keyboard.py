@@ -10,8 +10,8 @@ import sys
 import threading
 from typing import Callable
 
-from ..audio.state import PLAYING, State
-from . import commands as c
+from ..vocab.state import PLAYING, State
+from ..vocab import commands as c
 
 QUIT = "q"
 

@@ -25,7 +25,7 @@ from typing import Callable
 import mido
 
 from ..audio.priority import HELPER, realtime
-from ..audio.segments import COUNTING_IN, INDEX, KIND, LENGTH, OUT, START, TIMELINE, SegmentLog
+from ..vocab.segments import COUNTING_IN, INDEX, KIND, LENGTH, OUT, START, TIMELINE, SegmentLog
 from ..timeline.song import Song
 
 TICKS = 24                     # MIDI clock ticks a quarter note

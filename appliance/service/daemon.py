@@ -19,10 +19,10 @@ from typing import Callable
 from ..audio.player import Player
 from ..audio.priority import BOX, realtime
 from ..audio.engine import Fault
-from ..audio.state import FAULTED, LOADING, STOPPED, State
+from ..vocab.state import FAULTED, LOADING, STOPPED, State
 from ..audio.takes import recover
 from ..config import Config
-from ..control import commands as c
+from ..vocab import commands as c
 from ..errors import BacklineError, Problems
 from ..files import replace_file
 from ..timeline.library import Library
@@ -219,7 +219,7 @@ class Daemon:
     def _learned(self, rule, command_text: str) -> None:
         """A pedal learned from the menu: kept in the learned file (the unit cannot write
         the config), written whole so a power cut leaves it as it was; the menu back a page."""
-        from ..control.midi_map import rule_toml
+        from ..config.midi_map import rule_toml
         what = f"{rule.kind} {rule.number} -> {command_text}"
         path = self.config.learned
         try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..audio.state import State
+from ..vocab.state import State
 from ..config import Config
-from ..control import commands as c
-from ..control.panel import Panel
+from ..vocab import commands as c
+from .panel import Panel
 from ..errors import BacklineError
 from ..timeline.library import Library
 from .logs import log

@@ -15,8 +15,8 @@ from typing import Callable
 
 from luma.core.render import canvas
 
-from ..audio.state import State
-from ..control.layout import DisplaySpec
+from ..vocab.state import State
+from ..config.layout import DisplaySpec
 from ..errors import BacklineError, Problem
 from .menu import MenuView
 from .screens import draw_screen, screen_key

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..audio.state import LOADING, STOPPED, State
-from ..control import commands as c
-from ..control.names import every_name, parse_command
+from ..vocab.state import LOADING, STOPPED, State
+from ..vocab import commands as c
+from ..vocab.names import every_name, parse_command
 from .status import clock, time_left
 
 SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN = (

@@ -13,7 +13,7 @@ from functools import cache
 
 from PIL import ImageDraw, ImageFont
 
-from ..audio.state import COUNT_IN, PAUSED, PLAYING, State
+from ..vocab.state import COUNT_IN, PAUSED, PLAYING, State
 from .menu import MenuView
 from .trouble import lasting
 

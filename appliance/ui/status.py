@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..audio.state import COUNT_IN, HEALTHY, PAUSED, PLAYING, RecordState, State, clock
+from ..vocab.state import COUNT_IN, HEALTHY, PAUSED, PLAYING, RecordState, State, clock
 
 METER_DB = 48           # a meter shows the top 48 dB
 METER_WIDTH = 10

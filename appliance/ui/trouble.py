@@ -9,7 +9,7 @@ reads, limited samples) are history, not news: the menu's Status page shows them
 """
 from __future__ import annotations
 
-from ..audio.state import HEALTHY, State
+from ..vocab.state import HEALTHY, State
 
 HOLD_S = 3.0          # the banner stays this long after the audio is healthy again
 REFUSAL_S = 4.0       # a refused command is said this long, then its line is free again

@@ -14,11 +14,11 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from ..audio.state import State
+from ..vocab.state import State
 from ..ui.menu import Menu, MenuView
-from . import commands as c
-from . import names
-from .layout import Controls
+from ..vocab import commands as c
+from ..vocab import names
+from ..config.layout import Controls
 
 PERFORM, MENU = "perform", "menu"
 _MENU_COMMANDS = (c.OpenMenu, c.MenuMove, c.MenuSelect, c.MenuBack)
