@@ -49,7 +49,7 @@ from common import make_stems, peak_rss_mb, write_song  # noqa: E402
 from alsa_doubles import Jack, file_pcm, jack_pcm  # noqa: E402
 
 from appliance.audio.player import Player  # noqa: E402
-from appliance.vocab.state import STOPPED  # noqa: E402
+from appliance.vocab.state import TransportState  # noqa: E402
 from appliance.config import Config  # noqa: E402
 from appliance.vocab import commands as c  # noqa: E402
 from appliance.audio.priority import AUDIO, BOX, realtime  # noqa: E402
@@ -261,7 +261,7 @@ def cmd_latency(args, work: Path) -> None:
             time.sleep(0.3)
             player.send(c.Stop())
             time.sleep(0.1)
-            while player.state.transport != STOPPED:
+            while player.state.transport != TransportState.STOPPED:
                 time.sleep(0.01)
             lat.append(sent_at)
         buffer = player.engine.device.buffer_frames

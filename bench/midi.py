@@ -33,7 +33,7 @@ import midi_backend  # noqa: E402
 
 from appliance.audio.loaded import song_frames  # noqa: E402
 from appliance.audio.player import Player  # noqa: E402
-from appliance.vocab.segments import PLAYING, SegmentLog  # noqa: E402
+from appliance.vocab.segments import KIND_PLAYING, SegmentLog  # noqa: E402
 from appliance.config import Config  # noqa: E402
 from appliance.vocab import commands as c  # noqa: E402
 from appliance.control.midi import MidiPorts  # noqa: E402
@@ -69,7 +69,7 @@ def cmd_drift(args, work: Path) -> None:
     ticks: list[int] = []
     t0 = time.process_time()
     for start in range(0, end, 256):
-        log.add(start, start, min(256, end - start), PLAYING, 0, 0)
+        log.add(start, start, min(256, end - start), KIND_PLAYING, 0, 0)
         ticks += [f for f, m in planner.plan(log.data[(log.written - 1) % log.capacity])
                   if m.type == "clock"]
     spent = time.process_time() - t0

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.vocab.state import FAULTED
+from appliance.vocab.state import Health
 from appliance.config import Config
 from appliance.vocab import commands as c
 from appliance.errors import Problems
@@ -173,7 +173,7 @@ def test_a_fault_in_the_audio_thread_is_logged_once_and_stops_the_pings(
         def broken(*args) -> None:
             raise ZeroDivisionError("injected")
         monkeypatch.setattr(d.player.transport, "render", broken)
-        assert wait_for(lambda: d.player.state.health == FAULTED)
+        assert wait_for(lambda: d.player.state.health == Health.FAULTED)
         assert systemd.wait_for("audio fault: ZeroDivisionError: injected", 2)   # STATUS=
         assert "(faulted" in next(m for m in systemd.messages if "audio fault" in m)
         systemd.collect(0.3)                  # what was sent before the service loop saw it

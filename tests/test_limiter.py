@@ -178,7 +178,7 @@ def test_render_with_the_limiter_off_says_what_24_bit_clipped(loud, tmp_path):
 def test_the_state_says_what_the_limiter_caught_per_output(loud, tmp_path, monkeypatch):
     from alsa_doubles import file_pcm, read_raw, use_config
     from appliance.audio.player import Player
-    from appliance.vocab.state import STOPPED
+    from appliance.vocab.state import TransportState
     from appliance.config import Config
     from appliance.vocab import commands as c
     from appliance.errors import Problems
@@ -190,7 +190,7 @@ def test_the_state_says_what_the_limiter_caught_per_output(loud, tmp_path, monke
     p = Player.open(loud, config, Problems(), device="fakehat")
     p.send(c.Play())
     p.start()
-    assert wait_for(lambda: p.state.transport == STOPPED and p.state.output_frame > 3 * RATE)
+    assert wait_for(lambda: p.state.transport == TransportState.STOPPED and p.state.output_frame > 3 * RATE)
     p.stop()
     limited = dict(p.state.limited)
     assert limited["foh"] > 1.9 * RATE and limited["click"] == 0

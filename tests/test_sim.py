@@ -241,13 +241,13 @@ def test_wiring_names_the_clash_on_a_hat_that_takes_a_pin():
 
 def test_a_character_lcd_is_drawn_on_the_terminal_as_one(tmp_path):
     import io
-    from appliance.vocab.state import PLAYING, State
+    from appliance.vocab.state import State, TransportState
     from appliance.sim.lcd import TerminalLcd
     from appliance.ui.display import Display, TextScreen
     out = io.StringIO()
     terminal = Terminal(out, legend=[], columns=80)
     lcd = TerminalLcd(terminal, cols=20, rows=4)
-    song = State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus",
+    song = State(transport=TransportState.PLAYING, song="Fly Away", index=2, count=9, section="Chorus",
                  bar=17, beat=3, bpm=128.0, meter="4/4", next_song="Encore")
     Display(TextScreen(lcd), state=lambda: song, menu=lambda s: None, rate=48000).step()
     painted = out.getvalue().split("\033[H")[-1].split("\033[K\n")

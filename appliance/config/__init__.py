@@ -115,9 +115,8 @@ def load_config(explicit: str | Path | None = None) -> Config:
     problems = Problems()
     config = read_config(path, problems)
     if problems.errors or config is None:
-        err = BacklineError(problems.errors[0] if problems.errors else Problem(path, "", "unusable"))
-        err.problems = problems
-        raise err
+        raise BacklineError(problems.errors[0] if problems.errors else Problem(path, "", "unusable"),
+                            problems or None)
     return with_learned(config)
 
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 from gpiozero import LED, Button, RotaryEncoder
 
-from ..vocab.state import COUNT_IN, HEALTHY, PLAYING, State
+from ..vocab.state import Health, State, TransportState
 from .gestures import Gestures
 from ..config.layout import Controls
 
@@ -133,7 +133,7 @@ class Lights:
 
 def lit(shows: str, s: State) -> bool:
     if shows == "beat":
-        return s.transport in (PLAYING, COUNT_IN) and s.beat_phase < BEAT_LIGHT
+        return s.transport in (TransportState.PLAYING, TransportState.COUNT_IN) and s.beat_phase < BEAT_LIGHT
     if shows == "record":      # steady while a take runs; blinking while armed to follow play
         return s.record.running or (s.record.follow and s.output_frame // ARMED_BLINK % 2 == 0)
-    return s.health != HEALTHY or bool(s.failed_stems or s.problem or s.record.problem)
+    return s.health != Health.HEALTHY or bool(s.failed_stems or s.problem or s.record.problem)

@@ -25,7 +25,7 @@ from typing import Callable
 import mido
 
 from ..audio.priority import HELPER, realtime
-from ..vocab.segments import COUNTING_IN, INDEX, KIND, LENGTH, OUT, START, TIMELINE, SegmentLog
+from ..vocab.segments import INDEX, KIND, KIND_COUNT_IN, LENGTH, OUT, START, TIMELINE, SegmentLog
 from ..timeline.song import Song
 
 TICKS = 24                     # MIDI clock ticks a quarter note
@@ -65,7 +65,7 @@ class ClockPlanner:
             msgs += self._time_code(out, t0, n, jumped)
         if song is None:
             return msgs
-        if kind == COUNTING_IN:
+        if kind == KIND_COUNT_IN:
             ticks = self._count_in_ticks(song, start, t0, n)
         else:
             if not self.running:

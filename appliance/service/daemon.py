@@ -19,7 +19,7 @@ from typing import Callable
 from ..audio.player import Player
 from ..audio.priority import BOX, realtime
 from ..audio.engine import Fault
-from ..vocab.state import FAULTED, LOADING, STOPPED, State
+from ..vocab.state import Health, State, TransportState
 from ..audio.takes import recover
 from ..config import Config
 from ..vocab import commands as c
@@ -262,7 +262,7 @@ class Daemon:
     def _busy(self) -> str:
         """Why the show cannot be replaced now ("" when it can)."""
         s = self.player.state
-        if s.transport not in (STOPPED, LOADING):     # the menu says so too
+        if s.transport not in (TransportState.STOPPED, TransportState.LOADING):     # the menu says so too
             return "stop the song first"
         if s.record.running:                         # a rehearsal take goes on
             return "stop recording first"
@@ -316,7 +316,7 @@ class Daemon:
         try:
             new = self._reload()
         except BacklineError as exc:
-            for problem in getattr(exc, "problems", None) or [exc.problem]:
+            for problem in exc.problems:
                 log.error("%s", problem)
             log.error("reload: the config has errors; the running one stays")
             return
@@ -367,7 +367,7 @@ class Daemon:
             self.notifier.status(status_text(s))
             now = (s.transport, s.song_name, s.health, s.problem, s.refusals, s.record.running,
                    s.record.problem)
-            if s.health == FAULTED and engine.fault is not logged:
+            if s.health == Health.FAULTED and engine.fault is not logged:
                 logged = engine.fault
                 self._log_fault(logged, s)
                 last = now
@@ -409,7 +409,7 @@ class Daemon:
         self.notifier.stopping()
         player.send(c.Stop())
         deadline = time.monotonic() + STOP_FADE_S
-        while player.state.transport not in (STOPPED, LOADING) and time.monotonic() < deadline:
+        while player.state.transport not in (TransportState.STOPPED, TransportState.LOADING) and time.monotonic() < deadline:
             time.sleep(0.01)
         self._save(target, player.state, None)
         if self.front is not None:

@@ -63,7 +63,7 @@ class Panel:
         if isinstance(cmd, _MENU_COMMANDS):
             with self._lock:
                 self.menu.apply(cmd)
-        elif isinstance(cmd, c.BOX):
+        elif isinstance(cmd, c.BOX_COMMANDS):
             self._box(cmd)
         else:
             self._send(cmd)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..vocab.state import LOADING, STOPPED, State
+from ..vocab.state import State, TransportState
 from ..vocab import commands as c
 from ..vocab.names import every_name, parse_command
 from .status import clock, time_left
@@ -116,7 +116,7 @@ class Menu:
         if item == SONGS:
             songs = self._songs()
             self._pages.append(_Page(SONGS, songs, self._song, max(0, self._state.index - 1)))
-        elif item == SETLISTS and self._state.transport not in (STOPPED, LOADING):
+        elif item == SETLISTS and self._state.transport not in (TransportState.STOPPED, TransportState.LOADING):
             self._pages.append(_Page(SETLISTS, ["Stop the song first"], self._back))
         elif item == SETLISTS and self._state.record.running:
             self._pages.append(_Page(SETLISTS, ["Stop recording first"], self._back))
