@@ -236,10 +236,10 @@ def _decode_all(song, stems, problems: Problems) -> None:
 def cmd_play(args: argparse.Namespace) -> int:
     from .audio.player import Player
     from .audio.priority import BOX, realtime
-    from .vocab.state import TransportState
-    from .vocab import commands as c
     from .control.keyboard import HELP, QUIT, Keys, command_for
     from .ui.status import status_line
+    from .vocab import commands as c
+    from .vocab.state import TransportState
 
     config = _config(args)
     problems = Problems()
@@ -285,10 +285,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     import time
     from .audio.player import Player
     from .audio.priority import BOX, realtime
-    from .vocab.state import TransportState
-    from .vocab import commands as c
     from .control.keyboard import QUIT, Keys
     from .ui.status import record_line
+    from .vocab import commands as c
+    from .vocab.state import TransportState
 
     config = _config(args)
     if args.inputs:

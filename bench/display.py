@@ -15,9 +15,9 @@ import warnings
 
 from luma.oled.device import ssd1306
 
-from appliance.vocab.state import State, TransportState
 from appliance.sim.lcd import TerminalLcd
 from appliance.ui.display import Display, PixelScreen, TextScreen
+from appliance.vocab.state import State, TransportState
 
 
 class _Wire:

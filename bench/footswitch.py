@@ -16,11 +16,11 @@ import time
 import numpy as np
 from gpiozero.pins.mock import MockFactory
 
+from appliance.config.layout import ComboSpec, Controls, SwitchSpec
+from appliance.control.gpio import Footswitches
+from appliance.service.panel import Panel
 from appliance.vocab import commands as c
 from appliance.vocab.gestures import Timing
-from appliance.control.gpio import Footswitches
-from appliance.config.layout import ComboSpec, Controls, SwitchSpec
-from appliance.service.panel import Panel
 
 
 def main() -> None:

@@ -12,15 +12,15 @@ import re
 
 from luma.core.device import dummy
 
-from appliance.vocab.state import Health, State, TransportState
 from appliance.config import Config
-from appliance.vocab.commands import MenuMove, MenuSelect, OpenMenu
 from appliance.sim.hands import Hands
 from appliance.sim.keymap import key_map
 from appliance.sim.screen import Terminal, TerminalScreen
 from appliance.sim.session import sim_controls
 from appliance.ui.display import Display, PixelScreen
 from appliance.ui.menu import STATUS, Menu, MenuView
+from appliance.vocab.commands import MenuMove, MenuSelect, OpenMenu
+from appliance.vocab.state import Health, State, TransportState
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screens"

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance.vocab.state import Health, RecordState, State, StemLevel, TransportState
 from appliance.config import load_config
-from appliance.vocab import commands as c
 from appliance.control.gestures import Gestures
 from appliance.control.gpio import Footswitches, Lights
-from appliance.vocab.names import COMMAND_WORDS, check_turn, command_name, every_name, parse_command, turn_command
 from appliance.service.panel import Panel
 from appliance.sim.hands import Hands
+from appliance.vocab import commands as c
+from appliance.vocab.names import COMMAND_WORDS, check_turn, command_name, every_name, parse_command, turn_command
+from appliance.vocab.state import Health, RecordState, State, StemLevel, TransportState
 from conftest import wait_for, write_config
 
 PANEL = """

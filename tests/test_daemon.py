@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.vocab.state import Health
 from appliance.config import Config
-from appliance.vocab import commands as c
 from appliance.errors import Problems
 from appliance.service.daemon import Daemon
 from appliance.service.notify import Notifier
 from appliance.service.resume import Resume, load_resume, save_resume
+from appliance.vocab import commands as c
+from appliance.vocab.state import Health
 
 from alsa_doubles import Jack, jack_pcm, use_config
 from conftest import wait_for

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 from luma.core.device import dummy
 
-from appliance.vocab.state import Health, RecordState, State, TransportState
-from appliance.vocab import commands as c
 from appliance.config.layout import DisplaySpec
 from appliance.errors import BacklineError
 from appliance.sim.lcd import TerminalLcd
@@ -16,6 +14,8 @@ from appliance.ui.menu import STATUS, Menu, MenuView
 from appliance.ui.status import status_line
 from appliance.ui.text import text_screen
 from appliance.ui.trouble import fault
+from appliance.vocab import commands as c
+from appliance.vocab.state import Health, RecordState, State, TransportState
 
 RATE = 48000
 SONG = State(transport=TransportState.PLAYING, song="Fly Away", index=2, count=9, section="Chorus", bar=17,

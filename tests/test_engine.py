@@ -15,11 +15,11 @@ import soundfile as sf
 from appliance.audio.engine import Fault
 from appliance.audio.player import Player
 from appliance.audio.priority import realtime
-from appliance.vocab.state import Health, TransportState
 from appliance.audio.wake import Wake
 from appliance.config import Config
-from appliance.vocab import commands as c
 from appliance.errors import Problems
+from appliance.vocab import commands as c
+from appliance.vocab.state import Health, TransportState
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
 from conftest import make_song, run_cli, wait_for

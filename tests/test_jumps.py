@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.vocab.segments import LENGTH, OUT, TIMELINE, SegmentLog
 from appliance.audio.show import Show, SongBank
-from appliance.vocab.state import TransportState
 from appliance.audio.streaming import SongStream
 from appliance.audio.transport import Transport
 from appliance.config import Config
 from appliance.vocab import commands as c
+from appliance.vocab.segments import LENGTH, OUT, TIMELINE, SegmentLog
+from appliance.vocab.state import TransportState
 
 from transport_rig import BAR, RATE, SCALE, close, decode, onsets, position_song
 

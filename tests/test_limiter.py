@@ -178,10 +178,10 @@ def test_render_with_the_limiter_off_says_what_24_bit_clipped(loud, tmp_path):
 def test_the_state_says_what_the_limiter_caught_per_output(loud, tmp_path, monkeypatch):
     from alsa_doubles import file_pcm, read_raw, use_config
     from appliance.audio.player import Player
-    from appliance.vocab.state import TransportState
     from appliance.config import Config
-    from appliance.vocab import commands as c
     from appliance.errors import Problems
+    from appliance.vocab import commands as c
+    from appliance.vocab.state import TransportState
     from conftest import wait_for
 
     use_config(monkeypatch, tmp_path, file_pcm("fakehat", tmp_path / "out.raw"))

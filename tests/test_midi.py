@@ -9,9 +9,9 @@ import pytest
 
 import midi_backend
 from appliance.config import load_config
-from appliance.vocab import commands as c
-from appliance.control.midi import MidiPorts
 from appliance.config.midi_map import MidiMap, MidiSpec
+from appliance.control.midi import MidiPorts
+from appliance.vocab import commands as c
 from appliance.vocab.names import parse_command
 from conftest import write_config
 
@@ -182,9 +182,9 @@ def test_midi_learn_maps_the_next_pedal_and_the_config_keeps_it(spec, backend, t
 
 
 def test_midi_learn_from_the_menu(tmp_path):
-    from appliance.vocab.state import StemLevel, State
     from appliance.config.layout import Controls
     from appliance.service.panel import Panel
+    from appliance.vocab.state import StemLevel, State
     boxed: list[c.Command] = []
     panel = Panel(Controls(), send=lambda cmd: None, box=boxed.append, songs=lambda: [],
                   setlists=lambda: [], outputs=("foh",),

@@ -9,10 +9,10 @@ import numpy as np
 import soundfile as sf
 
 from appliance.audio.limiter import delay_frames
-from appliance.vocab.state import State, TransportState
-from appliance.vocab import commands as c
 from appliance.control.keyboard import command_for
 from appliance.ui.status import status_line
+from appliance.vocab import commands as c
+from appliance.vocab.state import State, TransportState
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
 from conftest import run_cli

@@ -17,14 +17,14 @@ from luma.core.render import canvas
 from PIL import Image
 
 from appliance.config import load_config
-from appliance.vocab import commands as c
 from appliance.control.gpio import Footswitches
-from appliance.service.panel import Panel
 from appliance.errors import BacklineError
+from appliance.service.panel import Panel
 from appliance.sim.hands import Hands
 from appliance.sim.keymap import key_map
 from appliance.sim.screen import Terminal, TerminalScreen, blocks
 from appliance.sim.session import BUILD, sim_controls
+from appliance.vocab import commands as c
 from conftest import run_cli, wait_for, write_config
 from transport_rig import position_song
 
@@ -241,9 +241,9 @@ def test_wiring_names_the_clash_on_a_hat_that_takes_a_pin():
 
 def test_a_character_lcd_is_drawn_on_the_terminal_as_one(tmp_path):
     import io
-    from appliance.vocab.state import State, TransportState
     from appliance.sim.lcd import TerminalLcd
     from appliance.ui.display import Display, TextScreen
+    from appliance.vocab.state import State, TransportState
     out = io.StringIO()
     terminal = Terminal(out, legend=[], columns=80)
     lcd = TerminalLcd(terminal, cols=20, rows=4)

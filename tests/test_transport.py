@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from appliance.audio.show import Show
-from appliance.vocab.state import TransportState
 from appliance.vocab import commands as c
 from appliance.vocab.names import turn_command
+from appliance.vocab.state import TransportState
 
 from transport_rig import BAR, close, decode, onsets, position_song, rig, run
 

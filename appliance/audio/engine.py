@@ -30,13 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..vocab.commands import RECORDING, Command
+from ..vocab.segments import SegmentLog
+from ..vocab.state import Health, State
 from .backends.alsa import EPIPE, AlsaCapture, AlsaPlayback, DeviceError
 from .inbox import Inbox
 from .limiter import Limiter
 from .priority import AUDIO, realtime
 from .recorder import Recorder
-from ..vocab.segments import SegmentLog
-from ..vocab.state import Health, State
 from .transport import Transport
 
 RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)    # reopening a missing device

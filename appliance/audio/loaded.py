@@ -15,11 +15,11 @@ from ..errors import Problems
 from ..timeline import grid
 from ..timeline.beatmap import BeatMap
 from ..timeline.song import SONG_FILE, ClickSpec, Song, load_song
+from ..vocab.state import clock
 from .click import ClickTrack, click_sounds
 from .mixer import Mixer, MixerInput, input_routes
 from .resample import ResampleError, playable_path
 from .stems import StemInfo, StemReader, inspect_stem
-from ..vocab.state import clock
 from .streaming import DiskThread, SongStream
 
 CLICK_INPUT = "click"             # the mixer inputs the click plays through

@@ -24,11 +24,11 @@ from fractions import Fraction
 import numpy as np
 
 from ..vocab import commands as c
-from .loaded import COUNT_IN_INPUT, LoadedSong
-from .show import SongBank
-from .live_mix import LiveMix
 from ..vocab.segments import KIND_COUNT_IN, KIND_PLAYING, SegmentLog
 from ..vocab.state import State, StemLevel, TransportState
+from .live_mix import LiveMix
+from .loaded import COUNT_IN_INPUT, LoadedSong
+from .show import SongBank
 
 FADE_S = 0.005          # stems crossfade at jumps, fade on stop, pause and resume
 _WAIT = "wait"          # a fade-out that ends waiting for a jump target's audio

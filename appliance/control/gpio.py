@@ -15,9 +15,9 @@ from typing import Callable
 
 from gpiozero import LED, Button, RotaryEncoder
 
+from ..config.layout import Controls
 from ..vocab.state import Health, State, TransportState
 from .gestures import Gestures
-from ..config.layout import Controls
 
 BEAT_LIGHT = 0.25     # the tempo LED is lit for this first part of each beat
 ARMED_BLINK = 16384   # output frames per half blink of an armed record LED (~3 Hz at 48 kHz)

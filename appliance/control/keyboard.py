@@ -10,8 +10,8 @@ import sys
 import threading
 from typing import Callable
 
-from ..vocab.state import State, TransportState
 from ..vocab import commands as c
+from ..vocab.state import State, TransportState
 
 QUIT = "q"
 

@@ -14,8 +14,8 @@ from typing import Callable
 
 import mido
 
-from ..vocab.commands import Command
 from ..config.midi_map import MidiMap, MidiRule, MidiSpec, learned
+from ..vocab.commands import Command
 
 RESCAN_S = 2.0
 log = logging.getLogger("backline")

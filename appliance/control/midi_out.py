@@ -25,8 +25,8 @@ from typing import Callable
 import mido
 
 from ..audio.priority import HELPER, realtime
-from ..vocab.segments import INDEX, KIND, KIND_COUNT_IN, LENGTH, OUT, START, TIMELINE, SegmentLog
 from ..timeline.song import Song
+from ..vocab.segments import INDEX, KIND, KIND_COUNT_IN, LENGTH, OUT, START, TIMELINE, SegmentLog
 
 TICKS = 24                     # MIDI clock ticks a quarter note
 MTC_HOUR = 1                   # bar 1 beat 1 is 01:00:00:00, so a count-in has a time too

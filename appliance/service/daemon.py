@@ -16,16 +16,16 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..audio.engine import Fault
 from ..audio.player import Player
 from ..audio.priority import BOX, realtime
-from ..audio.engine import Fault
-from ..vocab.state import Health, State, TransportState
 from ..audio.takes import recover
 from ..config import Config
-from ..vocab import commands as c
 from ..errors import BacklineError, Problems
 from ..files import replace_file
 from ..timeline.library import Library
+from ..vocab import commands as c
+from ..vocab.state import Health, State, TransportState
 from .front import FrontPanel
 from .lock import InUse, hold_state_folder
 from .logs import log

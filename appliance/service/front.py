@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..vocab.state import State
 from ..config import Config
-from ..vocab import commands as c
-from .panel import Panel
 from ..errors import BacklineError
 from ..timeline.library import Library
+from ..vocab import commands as c
+from ..vocab.state import State
 from .logs import log
+from .panel import Panel
 
 
 class FrontPanel:

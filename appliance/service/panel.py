@@ -14,11 +14,11 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from ..vocab.state import State
+from ..config.layout import Controls
 from ..ui.menu import Menu, MenuView
 from ..vocab import commands as c
 from ..vocab import names
-from ..config.layout import Controls
+from ..vocab.state import State
 
 PERFORM, MENU = "perform", "menu"
 _MENU_COMMANDS = (c.OpenMenu, c.MenuMove, c.MenuSelect, c.MenuBack)

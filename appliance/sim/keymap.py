@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..vocab.commands import Command
 from ..config.layout import MODES, Controls
+from ..vocab.commands import Command
 from ..vocab.names import command_name
 from .hands import Hands
 

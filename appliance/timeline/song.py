@@ -14,8 +14,8 @@ from ..errors import Problems
 from ..tomlfields import Table, in_range, load_toml
 from .meter import Meter, MeterMap
 from .midi_import import read_midi_events
-from .midi_messages import parse_midi
 from .midi_import import read_midi_timing
+from .midi_messages import parse_midi
 from .tempo import MAX_BPM, MAX_SECONDS, MIN_BPM, TempoMap, TempoPoint
 
 SONG_FILE = "song.toml"

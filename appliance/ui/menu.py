@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..vocab.state import State, TransportState
 from ..vocab import commands as c
 from ..vocab.names import every_name, parse_command
+from ..vocab.state import State, TransportState
 from .status import clock, time_left
 
 SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN = (
