@@ -16,6 +16,7 @@ from .ui.progress import terminal_progress
 
 if TYPE_CHECKING:
     from .audio.player import Player
+    from .timeline.beatmap import BeatMap
 
 RENDER_BLOCK = 4096
 OPEN_S = 3.0        # without a terminal, how long `play` and `record` try to open the device
@@ -62,12 +63,12 @@ def _device_opened(player: Player, command: str) -> bool:
     """On a terminal the status line shows why the device does not open while the engine
     keeps trying. Without one nobody would see it: give it OPEN_S, then say why."""
     import time
-    from .audio.state import STALLED
+    from .vocab.state import Health
 
     if sys.stdin.isatty() and sys.stdout.isatty():
         return True
     deadline = time.monotonic() + OPEN_S
-    while (state := player.state).health == STALLED:
+    while (state := player.state).health == Health.STALLED:
         if time.monotonic() > deadline:
             print(f"backline {command}: the audio device: {state.problem or 'does not answer'}",
                   file=sys.stderr)
@@ -236,10 +237,10 @@ def _decode_all(song, stems, problems: Problems) -> None:
 def cmd_play(args: argparse.Namespace) -> int:
     from .audio.player import Player
     from .audio.priority import BOX, realtime
-    from .audio.state import STOPPED
-    from .control import commands as c
     from .control.keyboard import HELP, QUIT, Keys, command_for
     from .ui.status import status_line
+    from .vocab import commands as c
+    from .vocab.state import TransportState
 
     config = _config(args)
     problems = Problems()
@@ -270,7 +271,7 @@ def cmd_play(args: argparse.Namespace) -> int:
             if tty:
                 sys.stdout.write("\r\033[K" + status_line(state, config.rate)[:200])
                 sys.stdout.flush()
-            if keys.closed and state.songs_ended and state.transport == STOPPED:
+            if keys.closed and state.songs_ended and state.transport == TransportState.STOPPED:
                 break            # not on a terminal: play the show once, then exit
     finally:
         keys.restore()
@@ -285,10 +286,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     import time
     from .audio.player import Player
     from .audio.priority import BOX, realtime
-    from .audio.state import STOPPED
-    from .control import commands as c
     from .control.keyboard import QUIT, Keys
     from .ui.status import record_line
+    from .vocab import commands as c
+    from .vocab.state import TransportState
 
     config = _config(args)
     if args.inputs:
@@ -316,7 +317,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     tty = sys.stdout.isatty()
 
     def song_plays(s) -> bool:
-        return bool(args.song) and s.transport != STOPPED and not s.songs_ended
+        return bool(args.song) and s.transport != TransportState.STOPPED and not s.songs_ended
 
     player.start()
     said = -1
@@ -397,7 +398,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         config = _config(args)
     except BacklineError as exc:
-        for problem in getattr(exc, "problems", None) or [exc.problem]:
+        for problem in exc.problems:
             log.error("%s", problem)
         return 1
     target = _show_target(args.target, config) if args.target else None
@@ -546,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except BacklineError as exc:
-        for problem in getattr(exc, "problems", None) or [exc.problem]:
+        for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
     except KeyboardInterrupt:

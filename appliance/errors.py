@@ -29,11 +29,13 @@ class Problem:
 
 
 class BacklineError(Exception):
-    """A problem that stops the current job (not the daemon)."""
+    """A problem that stops the current job (not the daemon). `problems`: every problem
+    found on the way, warnings included, for the caller to show (by default the one)."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, problems: Problems | None = None) -> None:
         super().__init__(str(problem))
         self.problem = problem
+        self.problems: Problems = problems if problems is not None else Problems([problem])
 
 
 class Problems(list):

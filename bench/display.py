@@ -15,9 +15,9 @@ import warnings
 
 from luma.oled.device import ssd1306
 
-from appliance.audio.state import PLAYING, State
 from appliance.sim.lcd import TerminalLcd
 from appliance.ui.display import Display, PixelScreen, TextScreen
+from appliance.vocab.state import State, TransportState
 
 
 class _Wire:
@@ -39,7 +39,7 @@ def main() -> None:
 
     def state() -> State:
         beat[0] += 1
-        return State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus",
+        return State(transport=TransportState.PLAYING, song="Fly Away", index=2, count=9, section="Chorus",
                      bar=1 + beat[0] // 4, beat=1 + beat[0] % 4, bpm=128.0, meter="4/4",
                      next_song="Encore")
     display = Display(screen, state=state, menu=lambda s: None, rate=48000)

@@ -49,11 +49,11 @@ from common import make_stems, peak_rss_mb, write_song  # noqa: E402
 from alsa_doubles import Jack, file_pcm, jack_pcm  # noqa: E402
 
 from appliance.audio.player import Player  # noqa: E402
-from appliance.audio.state import STOPPED  # noqa: E402
-from appliance.config import Config  # noqa: E402
-from appliance.control import commands as c  # noqa: E402
 from appliance.audio.priority import AUDIO, BOX, realtime  # noqa: E402
+from appliance.config import Config  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
+from appliance.vocab import commands as c  # noqa: E402
+from appliance.vocab.state import TransportState  # noqa: E402
 
 OUTPUTS = {"foh": (1, 2), "ears": (3, 4), "click": (5, 3, 4), "cue": (6, 7)}
 
@@ -191,9 +191,9 @@ def cmd_cost(args, work: Path) -> None:
     the CPU our code costs a period, hot, without the machine's wake-ups. Steadier than the
     paced figures (within ~20 % from run to run here), for what a change to that code gains."""
     from appliance.audio.limiter import Limiter
-    from appliance.audio.segments import SegmentLog
     from appliance.audio.show import Show, SongBank
     from appliance.audio.transport import Transport
+    from appliance.vocab.segments import SegmentLog
     song, config = song_and_config(work, period=args.period, stems=args.stems,
                                    seconds=args.seconds + 5)
     bank = SongBank(Show.open(song, Problems()), config, args.period, blocking=True)
@@ -261,7 +261,7 @@ def cmd_latency(args, work: Path) -> None:
             time.sleep(0.3)
             player.send(c.Stop())
             time.sleep(0.1)
-            while player.state.transport != STOPPED:
+            while player.state.transport != TransportState.STOPPED:
                 time.sleep(0.01)
             lat.append(sent_at)
         buffer = player.engine.device.buffer_frames

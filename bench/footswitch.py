@@ -16,11 +16,11 @@ import time
 import numpy as np
 from gpiozero.pins.mock import MockFactory
 
-from appliance.control import commands as c
-from appliance.control.gestures import Timing
+from appliance.config.layout import ComboSpec, Controls, SwitchSpec
 from appliance.control.gpio import Footswitches
-from appliance.control.layout import ComboSpec, Controls, SwitchSpec
-from appliance.control.panel import Panel
+from appliance.service.panel import Panel
+from appliance.vocab import commands as c
+from appliance.vocab.gestures import Timing
 
 
 def main() -> None:

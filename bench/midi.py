@@ -33,14 +33,14 @@ import midi_backend  # noqa: E402
 
 from appliance.audio.loaded import song_frames  # noqa: E402
 from appliance.audio.player import Player  # noqa: E402
-from appliance.audio.segments import PLAYING, SegmentLog  # noqa: E402
 from appliance.config import Config  # noqa: E402
-from appliance.control import commands as c  # noqa: E402
+from appliance.config.midi_map import MidiSpec  # noqa: E402
 from appliance.control.midi import MidiPorts  # noqa: E402
-from appliance.control.midi_map import MidiSpec  # noqa: E402
 from appliance.control.midi_out import ClockPlanner, ClockSender  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
 from appliance.timeline.song import load_song  # noqa: E402
+from appliance.vocab import commands as c  # noqa: E402
+from appliance.vocab.segments import KIND_PLAYING, SegmentLog  # noqa: E402
 
 RATE = 48000
 
@@ -69,7 +69,7 @@ def cmd_drift(args, work: Path) -> None:
     ticks: list[int] = []
     t0 = time.process_time()
     for start in range(0, end, 256):
-        log.add(start, start, min(256, end - start), PLAYING, 0, 0)
+        log.add(start, start, min(256, end - start), KIND_PLAYING, 0, 0)
         ticks += [f for f, m in planner.plan(log.data[(log.written - 1) % log.capacity])
                   if m.type == "clock"]
     spent = time.process_time() - t0

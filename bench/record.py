@@ -34,8 +34,8 @@ from engine import OUTPUTS, percentiles  # noqa: E402
 from appliance.audio.player import Player  # noqa: E402
 from appliance.audio.priority import BOX, realtime  # noqa: E402
 from appliance.config import Config  # noqa: E402
-from appliance.control import commands as c  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
+from appliance.vocab import commands as c  # noqa: E402
 
 RATE = 48000
 PERIOD = 256

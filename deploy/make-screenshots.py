@@ -12,21 +12,21 @@ import re
 
 from luma.core.device import dummy
 
-from appliance.audio.state import PLAYING, STALLED, State
 from appliance.config import Config
-from appliance.control.commands import MenuMove, MenuSelect, OpenMenu
 from appliance.sim.hands import Hands
 from appliance.sim.keymap import key_map
 from appliance.sim.screen import Terminal, TerminalScreen
 from appliance.sim.session import sim_controls
 from appliance.ui.display import Display, PixelScreen
 from appliance.ui.menu import STATUS, Menu, MenuView
+from appliance.vocab.commands import MenuMove, MenuSelect, OpenMenu
+from appliance.vocab.state import Health, State, TransportState
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screens"
 README = ROOT / "README.md"
 SIM_BLOCK = re.compile(r"(<!-- sim -->\n```text\n).*?(```\n)", re.S)
-SONG = State(transport=PLAYING, song="Fly Away", key="F# minor", index=2, count=9,
+SONG = State(transport=TransportState.PLAYING, song="Fly Away", key="F# minor", index=2, count=9,
              section="Chorus", bar=17, beat=3, bpm=128.0, meter="4/4", next_song="Encore")
 
 
@@ -45,7 +45,7 @@ SCREENS = {
     "perform": (SONG, None),
     "vamp-stalled": (State(**{**SONG.__dict__, "vamp": "vamp Chorus (bars 17-24)",
                               "rejected": "next-song: stop the vamp first",
-                              "health": STALLED, "problem": "no device"}), None),
+                              "health": Health.STALLED, "problem": "no device"}), None),
     "menu": (SONG, MenuView("Menu", ("Songs", "Setlists", "Mixer", "Shut down"), 2)),
     "status": (SONG, status_page()),
 }

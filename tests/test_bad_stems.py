@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.audio.state import clock
 from appliance.audio.stems import StemReader
+from appliance.vocab.state import clock
 
 from conftest import make_song, run_cli, tone
 
@@ -250,8 +250,8 @@ def test_render_says_which_stem_went_silent_and_from_when_and_keeps_the_file(lib
 
 def test_the_state_says_which_stem_went_silent_and_from_when(library, tmp_path):
     from appliance.audio.show import Show
-    from appliance.control import commands as c
     from appliance.ui.trouble import lasting
+    from appliance.vocab import commands as c
     from transport_rig import BAR, close, position_song, rig, run
 
     folder = position_song(library, "dmg", bars=2, extra='[[stem]]\nfile = "x.flac"\n')

@@ -1,7 +1,7 @@
 """Commands check themselves when made: a bad mapping fails where it is written."""
 import pytest
 
-from appliance.control import commands as c
+from appliance.vocab import commands as c
 
 
 @pytest.mark.parametrize("make, error, message", [

@@ -7,15 +7,14 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance.audio.state import PLAYING, STALLED, RecordState, StemLevel, State
 from appliance.config import load_config
-from appliance.control import commands as c
 from appliance.control.gestures import Gestures
 from appliance.control.gpio import Footswitches, Lights
-from appliance.control.names import (COMMAND_WORDS, check_turn, command_name, every_name,
-                                     parse_command, turn_command)
-from appliance.control.panel import Panel
+from appliance.service.panel import Panel
 from appliance.sim.hands import Hands
+from appliance.vocab import commands as c
+from appliance.vocab.names import COMMAND_WORDS, check_turn, command_name, every_name, parse_command, turn_command
+from appliance.vocab.state import Health, RecordState, State, StemLevel, TransportState
 from conftest import wait_for, write_config
 
 PANEL = """
@@ -334,10 +333,10 @@ def test_menu_mixer_output_pages_set_the_master_and_each_stem_in_that_mix(board)
 
 def test_menu_setlists_open_only_while_stopped(board):
     panel, _, sent, boxed = board
-    panel.view(State(transport=PLAYING))
+    panel.view(State(transport=TransportState.PLAYING))
     for cmd in (c.OpenMenu(), c.MenuMove(1), c.MenuSelect()):
         panel.command(cmd)
-    assert panel.view(State(transport=PLAYING)).items == ("Stop the song first",)
+    assert panel.view(State(transport=TransportState.PLAYING)).items == ("Stop the song first",)
     panel.command(c.MenuSelect())                    # back to the main menu
     assert panel.view(State()).title == "Menu"
     recording = State(record=RecordState(running=True))
@@ -356,9 +355,9 @@ def test_tempo_led_follows_the_beat_in_the_snapshot(tmp_path, factory):
     config = load_config(write_config(tmp_path / "config.toml", PANEL))
     lights = Lights(config.controls, pin_factory=factory)
     try:
-        lights.show(State(transport=PLAYING, beat_phase=0.1))
+        lights.show(State(transport=TransportState.PLAYING, beat_phase=0.1))
         assert factory.pin(12).state == 1
-        lights.show(State(transport=PLAYING, beat_phase=0.6))
+        lights.show(State(transport=TransportState.PLAYING, beat_phase=0.6))
         assert factory.pin(12).state == 0
         lights.show(State(beat_phase=0.0))             # stopped: dark
         assert factory.pin(12).state == 0
@@ -370,7 +369,7 @@ def test_alert_led_lights_when_the_device_stalls(tmp_path, factory):
     config = load_config(write_config(tmp_path / "c.toml", '[[led]]\npin = 4\nshows = "alert"\n'))
     lights = Lights(config.controls, pin_factory=factory)
     try:
-        lights.show(State(health=STALLED))
+        lights.show(State(health=Health.STALLED))
         assert factory.pin(4).state == 1
         lights.show(State())
         assert factory.pin(4).state == 0

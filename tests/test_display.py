@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 from luma.core.device import dummy
 
-from appliance.audio.state import FAULTED, PLAYING, STALLED, RecordState, State
-from appliance.control import commands as c
-from appliance.control.layout import DisplaySpec
+from appliance.config.layout import DisplaySpec
 from appliance.errors import BacklineError
 from appliance.sim.lcd import TerminalLcd
 from appliance.ui.display import Display, PixelScreen, TextScreen, open_display
@@ -16,9 +14,11 @@ from appliance.ui.menu import STATUS, Menu, MenuView
 from appliance.ui.status import status_line
 from appliance.ui.text import text_screen
 from appliance.ui.trouble import fault
+from appliance.vocab import commands as c
+from appliance.vocab.state import Health, RecordState, State, TransportState
 
 RATE = 48000
-SONG = State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus", bar=17,
+SONG = State(transport=TransportState.PLAYING, song="Fly Away", index=2, count=9, section="Chorus", bar=17,
              beat=3, bpm=128.0, meter="4/4", next_song="Encore")
 
 
@@ -33,7 +33,7 @@ def draw(state: State, menu: MenuView | None = None):
 
 
 def test_a_healthy_screen_has_no_banner_and_trouble_shows_an_inverted_one():
-    ok, bad = pixels(draw(SONG)), pixels(draw(State(**{**SONG.__dict__, "health": STALLED,
+    ok, bad = pixels(draw(SONG)), pixels(draw(State(**{**SONG.__dict__, "health": Health.STALLED,
                                                           "problem": "device gone"})))
     assert ok[52:, :].mean() < 0.1                     # bottom rows mostly dark
     assert bad[53:, :].mean() > 0.6                    # an inverted banner: mostly lit
@@ -255,7 +255,7 @@ def test_an_xrun_banner_holds_while_recovering_and_three_seconds_of_frames_after
 
 def test_a_stalled_device_holds_the_banner_while_its_clock_stands_still():
     lcd = TerminalLcd()
-    stalled = with_(SONG, health=STALLED, problem="no device", output_frame=5 * RATE)
+    stalled = with_(SONG, health=Health.STALLED, problem="no device", output_frame=5 * RATE)
     _, show = stepper(TextScreen(lcd), stalled)
     for _ in range(3):
         show(stalled)
@@ -267,7 +267,7 @@ def test_a_stalled_device_holds_the_banner_while_its_clock_stands_still():
 
 
 def test_a_faulted_audio_thread_is_a_banner():
-    faulted = with_(SONG, health=FAULTED, problem="ValueError in the mix")
+    faulted = with_(SONG, health=Health.FAULTED, problem="ValueError in the mix")
     assert banner_lit(draw(faulted)) > 0.5
     assert text_screen(faulted, None, fault(faulted))[1] == "!FAULTED ValueError "
 
@@ -277,7 +277,7 @@ def region(device, top: int, bottom: int) -> np.ndarray:
 
 
 def test_the_oled_shows_a_refusal_and_what_comes_next_under_a_banner():
-    stalled = with_(SONG, health=STALLED, problem="no device")
+    stalled = with_(SONG, health=Health.STALLED, problem="no device")
     refused = with_(stalled, rejected="next-song: stop the vamp first", refusals=1)
     plain, shown = draw(stalled), draw(refused)
     changed = np.argwhere(pixels(plain) != pixels(shown))
@@ -303,7 +303,7 @@ def test_a_jump_waiting_for_its_audio_shows_before_a_pending_one():
 
 
 def test_the_lcd_keeps_the_last_line_under_a_banner_and_a_lasting_trouble():
-    trouble = with_(SONG, health=STALLED, problem="no device", failed_stems=("bass",),
+    trouble = with_(SONG, health=Health.STALLED, problem="no device", failed_stems=("bass",),
                     vamp="vamp Chorus (bars 17-24)")
     banner = fault(trouble)
     assert text_screen(trouble, None, banner) == ["2/9 Fly Away        ",

@@ -15,11 +15,11 @@ import soundfile as sf
 from appliance.audio.engine import Fault
 from appliance.audio.player import Player
 from appliance.audio.priority import realtime
-from appliance.audio.state import FAULTED, HEALTHY, PLAYING, RECOVERING, STALLED, STOPPED
 from appliance.audio.wake import Wake
 from appliance.config import Config
-from appliance.control import commands as c
 from appliance.errors import Problems
+from appliance.vocab import commands as c
+from appliance.vocab.state import Health, TransportState
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
 from conftest import make_song, run_cli, wait_for
@@ -40,7 +40,7 @@ def test_the_device_gets_exactly_what_render_writes(library, tmp_path, monkeypat
     p = player(folder, tmp_path, "fakehat")
     p.send(c.Play())                              # queued: applied at the first period
     p.start()
-    assert wait_for(lambda: p.state.transport == STOPPED and p.state.output_frame > 3 * BAR)
+    assert wait_for(lambda: p.state.transport == TransportState.STOPPED and p.state.output_frame > 3 * BAR)
     p.stop()
     got = read_raw(tmp_path / "out.raw", 2)
     cfg = tmp_path / "c.toml"
@@ -71,7 +71,7 @@ def test_granted_settings_are_checked(library, tmp_path, monkeypatch, overrides,
         p = player(folder, tmp_path, "jackhatraw", **overrides)
         p.start()
         assert wait_for(lambda: p.state.problem == problem)
-        assert p.state.health == STALLED and p.engine.running      # retrying, not crashed
+        assert p.state.health == Health.STALLED and p.engine.running      # retrying, not crashed
         p.stop()
     finally:
         jack.stop()
@@ -104,11 +104,11 @@ def test_a_device_that_goes_away_and_comes_back(library, tmp_path, monkeypatch):
         use_config(monkeypatch, gone, "")
         unplug.set()
         reader.join(10)
-        assert wait_for(lambda: p.state.health == STALLED)
+        assert wait_for(lambda: p.state.health == Health.STALLED)
         assert wait_for(lambda: "cannot open 'fakehat'" in p.state.problem)
         frame_when_lost = p.state.frame
         time.sleep(0.3)
-        assert p.state.frame == frame_when_lost and p.state.transport == PLAYING
+        assert p.state.frame == frame_when_lost and p.state.transport == TransportState.PLAYING
         assert p.engine.running
         back = tmp_path / "back"
         back.mkdir()
@@ -125,7 +125,7 @@ def test_a_device_that_goes_away_and_comes_back(library, tmp_path, monkeypatch):
     resumed = frame_when_lost - 128 - p.engine.delay
     assert np.array_equal(after, np.arange(resumed, resumed + len(after)))
     assert len(after) > BAR
-    assert p.state.health in (RECOVERING, HEALTHY)
+    assert p.state.health in (Health.RECOVERING, Health.HEALTHY)
 
 
 def read_raw_bytes(data: bytes, channels: int) -> np.ndarray:
@@ -155,7 +155,7 @@ def test_paced_playback_and_an_underrun_keep_every_frame(library, tmp_path, monk
         assert wait_for(lambda: p.state.output_frame >= 48000, timeout=5)
         elapsed = time.monotonic() - t0
         assert wait_for(lambda: p.state.xruns >= 1, timeout=2)
-        assert p.state.health == RECOVERING
+        assert p.state.health == Health.RECOVERING
         p.stop()
         assert 1.0 <= elapsed < 2.5                 # paced in real time (plus the hiccup)
         heard = decode(read_raw(tmp_path / "copy.raw", 2))
@@ -187,12 +187,12 @@ def test_a_fault_in_render_fades_to_silence_and_says_faulted(library, tmp_path, 
     at = 19 * 128                                       # the output frame of that period
     assert wait_for(lambda: p.state.output_frame > at + 50 * 128)
     s = p.state
-    assert (s.health, s.problem) == (FAULTED, "audio fault: RuntimeError: injected")
+    assert (s.health, s.problem) == (Health.FAULTED, "audio fault: RuntimeError: injected")
     assert p.engine.fault == Fault("RuntimeError: injected", "held", 20 * 128, at)
     p.send(c.Stop())                                     # ignored while faulted
     beat = p.engine.heartbeat
     assert wait_for(lambda: p.engine.heartbeat > beat + 10)     # the device runs on
-    assert p.state.transport == PLAYING and len(periods) == 20 and p.engine.running
+    assert p.state.transport == TransportState.PLAYING and len(periods) == 20 and p.engine.running
     p.stop()
     out = read_raw(tmp_path / "out.raw", 2)
     delay = p.engine.delay                              # the limiter's look-ahead

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.audio.segments import LENGTH, OUT, TIMELINE, SegmentLog
 from appliance.audio.show import Show, SongBank
-from appliance.audio.state import PAUSED, PLAYING, STOPPED
 from appliance.audio.streaming import SongStream
 from appliance.audio.transport import Transport
 from appliance.config import Config
-from appliance.control import commands as c
+from appliance.vocab import commands as c
+from appliance.vocab.segments import LENGTH, OUT, TIMELINE, SegmentLog
+from appliance.vocab.state import TransportState
 
 from transport_rig import BAR, RATE, SCALE, close, decode, onsets, position_song
 
@@ -126,7 +126,7 @@ def test_a_jump_whose_audio_is_late_fades_out_waits_and_starts_at_its_first_fram
                {0: [c.Play()], press: [disk.hold, cmd], start: [disk.release]}, log, seen)
     assert_waited(out, jump, target, start)
     wait = seen[start - PERIOD]                            # the state while it waits
-    assert (wait.transport, wait.waiting, wait.frame) == (PLAYING, f"waiting for {what}", target)
+    assert (wait.transport, wait.waiting, wait.frame) == (TransportState.PLAYING, f"waiting for {what}", target)
     assert seen[start].waiting == "" and t.song.underruns == 0
     # the click is silent while waiting and comes back on the target's beats (every
     # target is on a beat)
@@ -182,7 +182,7 @@ def test_play_after_a_seek_while_stopped_waits_for_the_bar_then_plays_it_whole(l
 def test_resume_after_a_seek_while_paused_waits_then_fades_in_from_the_bar(live):
     t, disk = live
     play(t, disk, 48000, {0: [c.Play()], 30080: [c.Pause()]})
-    assert t.state == PAUSED
+    assert t.state == TransportState.PAUSED
     out = play(t, disk, 4096, {0: [disk.hold, c.Seek(5), c.Resume()], 1024: [disk.release]})
     assert not out[:1024].any()
     new = out[1024: 1024 + FADE, 0] * SCALE / (np.arange(4 * BAR, 4 * BAR + FADE) + 1)
@@ -195,7 +195,7 @@ def test_resume_after_a_seek_while_paused_waits_then_fades_in_from_the_bar(live)
 def test_a_count_in_that_ends_before_the_audio_is_read_waits_for_bar_one(live):
     t, disk = live
     play(t, disk, 2 * BAR, {0: [c.Play()], BAR + 4096: [disk.hold, c.Stop()]})
-    assert t.state == STOPPED                   # and bar 1 is not read again yet
+    assert t.state == TransportState.STOPPED                   # and bar 1 is not read again yet
     out = play(t, disk, BAR + 4096, {0: [c.Play()], BAR + 1024: [disk.release]})
     assert list(onsets(out[:BAR])) == [0, 24000, 48000, 72000]
     assert not out[BAR: BAR + 1024].any()
@@ -219,13 +219,13 @@ def test_stop_and_pause_while_waiting_act_at_once(live):
     assert t.snapshot().waiting == "waiting for C"
     play(t, disk, 256, {0: [c.Pause()]})
     s = t.snapshot()
-    assert (s.transport, s.frame, s.waiting) == (PAUSED, 4 * BAR, "")
+    assert (s.transport, s.frame, s.waiting) == (TransportState.PAUSED, 4 * BAR, "")
     disk.release()
     out = play(t, disk, 1024, {0: [c.Resume()]})
     assert np.array_equal(decode(out[FADE:]), np.arange(4 * BAR + FADE, 4 * BAR + 1024))
     play(t, disk, 256, {0: [disk.hold, c.Jump(1, at=c.At.NOW)]})
     out = play(t, disk, 512, {0: [c.Stop()]})
-    assert (t.state, t.pos, t.snapshot().waiting) == (STOPPED, 0, "") and not out.any()
+    assert (t.state, t.pos, t.snapshot().waiting) == (TransportState.STOPPED, 0, "") and not out.any()
 
 
 def test_a_jump_during_a_stop_fade_lets_the_fade_finish(live):
@@ -235,4 +235,4 @@ def test_a_jump_during_a_stop_fade_lets_the_fade_finish(live):
     tail = out[1024: 1024 + FADE, 0] * SCALE / (np.arange(1024, 1024 + FADE) + 1)
     assert np.allclose(tail, 1 - ramp(FADE), atol=1e-6)
     assert not out[1024 + FADE:].any()
-    assert (t.state, t.pos) == (STOPPED, 4 * BAR)
+    assert (t.state, t.pos) == (TransportState.STOPPED, 4 * BAR)

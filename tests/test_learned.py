@@ -9,10 +9,10 @@ import pytest
 
 from appliance.cli import DAEMON_STATE
 from appliance.config import LEARNED, SYSTEM_CONFIG, Config, load_config, read_config
-from appliance.control import commands as c
-from appliance.control.midi_map import MidiMap, MidiRule
+from appliance.config.midi_map import MidiMap, MidiRule
 from appliance.errors import Problems
 from appliance.service.daemon import Daemon
+from appliance.vocab import commands as c
 
 REPO = Path(__file__).resolve().parent.parent
 UNIT = REPO / "systemd" / "backline.service"

@@ -178,10 +178,10 @@ def test_render_with_the_limiter_off_says_what_24_bit_clipped(loud, tmp_path):
 def test_the_state_says_what_the_limiter_caught_per_output(loud, tmp_path, monkeypatch):
     from alsa_doubles import file_pcm, read_raw, use_config
     from appliance.audio.player import Player
-    from appliance.audio.state import STOPPED
     from appliance.config import Config
-    from appliance.control import commands as c
     from appliance.errors import Problems
+    from appliance.vocab import commands as c
+    from appliance.vocab.state import TransportState
     from conftest import wait_for
 
     use_config(monkeypatch, tmp_path, file_pcm("fakehat", tmp_path / "out.raw"))
@@ -190,7 +190,7 @@ def test_the_state_says_what_the_limiter_caught_per_output(loud, tmp_path, monke
     p = Player.open(loud, config, Problems(), device="fakehat")
     p.send(c.Play())
     p.start()
-    assert wait_for(lambda: p.state.transport == STOPPED and p.state.output_frame > 3 * RATE)
+    assert wait_for(lambda: p.state.transport == TransportState.STOPPED and p.state.output_frame > 3 * RATE)
     p.stop()
     limited = dict(p.state.limited)
     assert limited["foh"] > 1.9 * RATE and limited["click"] == 0

@@ -9,10 +9,10 @@ import pytest
 
 import midi_backend
 from appliance.config import load_config
-from appliance.control import commands as c
+from appliance.config.midi_map import MidiMap, MidiSpec
 from appliance.control.midi import MidiPorts
-from appliance.control.midi_map import MidiMap, MidiSpec
-from appliance.control.names import parse_command
+from appliance.vocab import commands as c
+from appliance.vocab.names import parse_command
 from conftest import write_config
 
 MIDI = """
@@ -159,7 +159,7 @@ def test_no_midi_system_is_said_once_and_the_box_goes_on(spec, monkeypatch, capl
 
 
 def test_midi_learn_maps_the_next_pedal_and_the_config_keeps_it(spec, backend, tmp_path):
-    from appliance.control.midi_map import rule_toml
+    from appliance.config.midi_map import rule_toml
     sent: list[c.Command] = []
     learned = []
     ports = MidiPorts(spec, send=sent.append, on_learned=lambda r, t: learned.append((r, t)))
@@ -182,9 +182,9 @@ def test_midi_learn_maps_the_next_pedal_and_the_config_keeps_it(spec, backend, t
 
 
 def test_midi_learn_from_the_menu(tmp_path):
-    from appliance.audio.state import StemLevel, State
-    from appliance.control.layout import Controls
-    from appliance.control.panel import Panel
+    from appliance.config.layout import Controls
+    from appliance.service.panel import Panel
+    from appliance.vocab.state import StemLevel, State
     boxed: list[c.Command] = []
     panel = Panel(Controls(), send=lambda cmd: None, box=boxed.append, songs=lambda: [],
                   setlists=lambda: [], outputs=("foh",),
@@ -209,7 +209,7 @@ def test_midi_learn_from_the_menu(tmp_path):
 
 
 def test_a_learned_name_with_quotes_reads_back_from_the_config(tmp_path):
-    from appliance.control.midi_map import MidiRule, rule_toml
+    from appliance.config.midi_map import MidiRule, rule_toml
     text = 'jump Say "Hey" \\o/ @bar'
     rule = MidiRule("note", 62, command=parse_command(text))
     cfg = write_config(tmp_path / "c.toml", MIDI + rule_toml(rule, text))
@@ -222,8 +222,8 @@ def test_real_virtual_ports_through_rtmidi_on_a_jack_server():
     """End to end with python-rtmidi's JACK backend: a virtual foot controller and a
     virtual lighting desk, found by name like real ones."""
     from alsa_doubles import Jack
-    from appliance.control.midi_map import MidiRule
-    from appliance.control.names import parse_command
+    from appliance.config.midi_map import MidiRule
+    from appliance.vocab.names import parse_command
     from conftest import wait_for
     jack = Jack(period=256, channels=2)
     try:

@@ -6,12 +6,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from appliance.audio.segments import SegmentLog
 from appliance.audio.show import Show
-from appliance.control import commands as c
 from appliance.control.midi_out import ClockPlanner
-from appliance.timeline.song import load_song
 from appliance.errors import Problems
+from appliance.timeline.song import load_song
+from appliance.vocab import commands as c
+from appliance.vocab.segments import SegmentLog
 
 from transport_rig import BAR, close, position_song, rig
 

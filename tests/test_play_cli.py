@@ -9,10 +9,10 @@ import numpy as np
 import soundfile as sf
 
 from appliance.audio.limiter import delay_frames
-from appliance.audio.state import PAUSED, PLAYING, State
-from appliance.control import commands as c
 from appliance.control.keyboard import command_for
 from appliance.ui.status import status_line
+from appliance.vocab import commands as c
+from appliance.vocab.state import State, TransportState
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
 from conftest import run_cli
@@ -50,7 +50,7 @@ def test_play_reports_a_missing_target(tmp_path):
 
 
 def test_keys_make_commands():
-    playing, paused = State(transport=PLAYING), State(transport=PAUSED, vamp="vamp A")
+    playing, paused = State(transport=TransportState.PLAYING), State(transport=TransportState.PAUSED, vamp="vamp A")
     assert command_for(" ", playing) == c.TogglePlay()
     assert command_for("p", playing) == c.Pause() and command_for("p", paused) == c.Resume()
     assert command_for("3", playing) == c.Jump(3, at=c.At.BAR)
@@ -59,7 +59,7 @@ def test_keys_make_commands():
 
 
 def test_status_line():
-    s = State(transport=PLAYING, song="Demo", index=2, count=5, section="Verse", bar=9, beat=3,
+    s = State(transport=TransportState.PLAYING, song="Demo", index=2, count=5, section="Verse", bar=9, beat=3,
               bpm=112.0, meter="4/4", seconds=65.25, song_frames=48000 * 200, xruns=2,
               health="recovering", pending="jump to Chorus at bar 13")
     assert status_line(s, 48000) == ("> playing  Demo [2/5]  Verse  9.3  112 bpm 4/4  1:05.2/3:20.0"

@@ -17,8 +17,8 @@ import soundfile as sf
 from appliance.audio.limiter import delay_frames
 from appliance.audio.player import Player
 from appliance.config import Config
-from appliance.control import commands as c
 from appliance.errors import Problems
+from appliance.vocab import commands as c
 
 from alsa_doubles import Jack, duplex_pcm, jack_pcm, read_raw, use_config
 from conftest import run_cli, wait_for

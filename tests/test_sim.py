@@ -17,14 +17,14 @@ from luma.core.render import canvas
 from PIL import Image
 
 from appliance.config import load_config
-from appliance.control import commands as c
 from appliance.control.gpio import Footswitches
-from appliance.control.panel import Panel
 from appliance.errors import BacklineError
+from appliance.service.panel import Panel
 from appliance.sim.hands import Hands
 from appliance.sim.keymap import key_map
 from appliance.sim.screen import Terminal, TerminalScreen, blocks
 from appliance.sim.session import BUILD, sim_controls
+from appliance.vocab import commands as c
 from conftest import run_cli, wait_for, write_config
 from transport_rig import position_song
 
@@ -193,7 +193,7 @@ def _read(path: Path) -> str:
 def test_the_header_map_accounts_for_all_forty_pins():
     from appliance.control.header import (GROUND_PINS, HEADER_PIN, POWER_3V3_PINS,
                                           POWER_5V_PINS)
-    from appliance.control.layout import GPIO_PINS
+    from appliance.config.layout import GPIO_PINS
     assert sorted(HEADER_PIN) == list(GPIO_PINS)
     pins = [*HEADER_PIN.values(), *GROUND_PINS, *POWER_3V3_PINS, *POWER_5V_PINS]
     assert sorted(pins) == list(range(1, 41))
@@ -241,13 +241,13 @@ def test_wiring_names_the_clash_on_a_hat_that_takes_a_pin():
 
 def test_a_character_lcd_is_drawn_on_the_terminal_as_one(tmp_path):
     import io
-    from appliance.audio.state import PLAYING, State
     from appliance.sim.lcd import TerminalLcd
     from appliance.ui.display import Display, TextScreen
+    from appliance.vocab.state import State, TransportState
     out = io.StringIO()
     terminal = Terminal(out, legend=[], columns=80)
     lcd = TerminalLcd(terminal, cols=20, rows=4)
-    song = State(transport=PLAYING, song="Fly Away", index=2, count=9, section="Chorus",
+    song = State(transport=TransportState.PLAYING, song="Fly Away", index=2, count=9, section="Chorus",
                  bar=17, beat=3, bpm=128.0, meter="4/4", next_song="Encore")
     Display(TextScreen(lcd), state=lambda: song, menu=lambda s: None, rate=48000).step()
     painted = out.getvalue().split("\033[H")[-1].split("\033[K\n")

@@ -17,12 +17,12 @@ import pytest
 import soundfile as sf
 
 from appliance.audio.show import Show, SongBank
-from appliance.audio.state import PLAYING, STOPPED
+from appliance.vocab.state import TransportState
 from appliance.audio.takes import recover, write_take_toml
 from appliance.audio.transport import Transport
 from appliance.audio.wavfile import TakeFile
 from appliance.config import Config
-from appliance.control import commands as c
+from appliance.vocab import commands as c
 from appliance.errors import Problems
 from appliance.service.daemon import Daemon
 from appliance.ui.text import text_screen
@@ -68,7 +68,7 @@ def test_a_song_that_cannot_load_is_skipped_gaplessly_said_and_refused(library, 
         assert np.array_equal(heard[:BAR], np.arange(BAR))
         assert np.array_equal(heard[BAR:2 * BAR], -np.arange(BAR))    # s2, without a gap
         s = t.snapshot()
-        assert (s.transport, s.index, s.song_name) == (STOPPED, 3, "s2")
+        assert (s.transport, s.index, s.song_name) == (TransportState.STOPPED, 3, "s2")
         assert s.problem.startswith("bad: ") and s.problem.endswith("; skipped")
         t.apply(c.SelectSong(2))
         assert t.snapshot().rejected.startswith("SelectSong: bad cannot play: ")
@@ -87,7 +87,7 @@ def test_a_song_that_cannot_load_refuses_play_with_the_reason(library, tmp_path)
     try:
         out = run(t, 1024, {0: [c.Play()]})          # no fault in the audio thread: refused
         s = t.snapshot()
-        assert s.transport == STOPPED and s.problem.startswith("bad: ")
+        assert s.transport == TransportState.STOPPED and s.problem.startswith("bad: ")
         assert s.rejected == f"Play: {s.problem}" and not out.any()
     finally:
         close(t)
@@ -145,7 +145,7 @@ def test_an_empty_show_idles_says_no_songs_and_refuses_to_play(tmp_path):
     t = _transport(bank)
     out = run(t, 512, {0: [c.Play()], 128: [c.NextSong()], 256: [c.SelectSong(1)]})
     s = t.snapshot()
-    assert (s.transport, s.count, s.problem) == (STOPPED, 0, "no songs")
+    assert (s.transport, s.count, s.problem) == (TransportState.STOPPED, 0, "no songs")
     assert s.rejected == "SelectSong: the setlist has 0 songs" and not out.any()
     t.apply(c.Play())
     assert t.snapshot().rejected == "Play: no songs"
@@ -266,7 +266,7 @@ def test_a_saved_target_that_cannot_play_falls_back_to_the_library(
     try:
         _ready(d, systemd)
         s = d.player.state
-        assert (s.setlist, s.count, s.transport) == ("a", 2, STOPPED)
+        assert (s.setlist, s.count, s.transport) == ("a", 2, TransportState.STOPPED)
         assert f"{target}: cannot be played; trying the next in the library" in caplog.text
     finally:
         _stop(d, t)
@@ -309,7 +309,7 @@ def test_a_first_song_that_cannot_load_is_skipped_at_start(library, tmp_path, ja
         song_toml = library / "songs" / "one" / "song.toml"                 # the journal
         assert f"{song_toml}: tempo[1].bpm: must be a finite number, not nan" in caplog.text
         d.player.send(c.Play())
-        assert wait_for(lambda: d.player.state.transport == PLAYING)
+        assert wait_for(lambda: d.player.state.transport == TransportState.PLAYING)
     finally:
         _stop(d, t)
 
@@ -339,7 +339,7 @@ def test_with_no_songs_the_box_idles_its_menu_works_and_a_new_setlist_opens(
             panel.command(cmd)
         assert wait_for(lambda: d.player is not idle and d.player.state.song_name == "one")
         d.player.send(c.Play())
-        assert wait_for(lambda: d.player.state.transport == PLAYING)
+        assert wait_for(lambda: d.player.state.transport == TransportState.PLAYING)
         saved = tmp_path / "st.json"                  # written by the service loop's next tick
         assert wait_for(lambda: saved.exists() and "a.setlist" in saved.read_text())
     finally:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from appliance.audio.show import Show
-from appliance.audio.state import COUNT_IN, PAUSED, PLAYING, STOPPED
-from appliance.control import commands as c
-from appliance.control.names import turn_command
+from appliance.vocab import commands as c
+from appliance.vocab.names import turn_command
+from appliance.vocab.state import TransportState
 
 from transport_rig import BAR, close, decode, onsets, position_song, rig, run
 
@@ -22,7 +22,7 @@ def song(library):
 
 def test_play_from_stopped_plays_every_frame_in_order(song, tmp_path):
     t = rig(Show.of_song(song), tmp_path)
-    assert t.state == STOPPED
+    assert t.state == TransportState.STOPPED
     out = run(t, 2 * BAR, {0: [c.Play()]})
     assert np.array_equal(decode(out), np.arange(2 * BAR))
     assert list(onsets(out)) == list(range(0, 2 * BAR, 24000))
@@ -34,7 +34,7 @@ def test_count_in_then_bar_one(library, tmp_path):
     folder = position_song(library, "ci", bars=2, count_in=1)
     t = rig(Show.of_song(folder), tmp_path)
     out = run(t, 2 * BAR, {0: [c.Play()]})
-    assert t.state == PLAYING
+    assert t.state == TransportState.PLAYING
     assert not out[:BAR, 0].any()                          # count-in: click only
     assert list(onsets(out[:BAR])) == [0, 24000, 48000, 72000]
     assert np.array_equal(decode(out[BAR:]), np.arange(BAR))
@@ -94,7 +94,7 @@ def test_quantised_jumps(song, tmp_path, at, frame):
 def test_stop_fades_and_returns_to_the_start(song, tmp_path):
     t = rig(Show.of_song(song), tmp_path)
     out = run(t, 48000, {0: [c.Play()], 24064: [c.Stop()]})
-    assert t.state == STOPPED and t.pos == 0
+    assert t.state == TransportState.STOPPED and t.pos == 0
     tail = out[24064: 24064 + FADE, 0]
     assert np.all(np.diff(np.abs(tail)) <= 1e-9) and abs(tail[-1]) < abs(tail[0]) / 50
     assert not out[24064 + FADE:].any()
@@ -106,9 +106,9 @@ def test_stop_fades_and_returns_to_the_start(song, tmp_path):
 def test_pause_and_resume_continue_where_it_paused(song, tmp_path):
     t = rig(Show.of_song(song), tmp_path)
     run(t, 48000, {0: [c.Play()], 30080: [c.Pause()]})
-    assert t.state == PAUSED and t.pos == 30080
+    assert t.state == TransportState.PAUSED and t.pos == 30080
     out = run(t, 1024, {0: [c.Resume()]})
-    assert t.state == PLAYING
+    assert t.state == TransportState.PLAYING
     assert np.array_equal(decode(out)[FADE:], np.arange(30080 + FADE, 30080 + 1024))
     close(t)
 
@@ -117,7 +117,7 @@ def test_seek_while_stopped_then_play_counts_in_at_that_bar(library, tmp_path):
     folder = position_song(library, "s", bars=6, count_in=1)
     t = rig(Show.of_song(folder), tmp_path)
     out = run(t, 2 * BAR, {0: [c.Seek(5), c.Play()]})
-    assert t.snapshot().transport == PLAYING
+    assert t.snapshot().transport == TransportState.PLAYING
     assert list(onsets(out[:BAR])) == [0, 24000, 48000, 72000]
     assert np.array_equal(decode(out[BAR:]), np.arange(4 * BAR, 5 * BAR))
     close(t)
@@ -165,7 +165,7 @@ def test_gapless_setlist_has_no_gap_sample(library, tmp_path):
     assert np.array_equal(heard[BAR:2 * BAR], -np.arange(BAR))
     assert np.array_equal(heard[2 * BAR:3 * BAR], np.arange(BAR))
     assert np.all(out[:3 * BAR, 0] != 0)
-    assert t.state == STOPPED and not out[3 * BAR:].any()
+    assert t.state == TransportState.STOPPED and not out[3 * BAR:].any()
     assert t.snapshot().index == 3
     close(t)
 
@@ -174,7 +174,7 @@ def test_stop_after_cues_the_next_song(library, tmp_path):
     t = rig(_setlist(library, ["stop", "continue", ""]), tmp_path)
     run(t, BAR + 1024, {0: [c.Play()]})
     s = t.snapshot()
-    assert (s.transport, s.index, s.song_name, s.next_song) == (STOPPED, 2, "s1", "s2")
+    assert (s.transport, s.index, s.song_name, s.next_song) == (TransportState.STOPPED, 2, "s1", "s2")
     out = run(t, BAR, {0: [c.Play()]})
     assert np.array_equal(decode(out), -np.arange(BAR))
     out = run(t, 1024)
@@ -204,7 +204,7 @@ def test_next_song_while_playing_fades_and_cues_it(library, tmp_path):
     out = run(t, 4096, {0: [c.Play()], 1024: [c.NextSong()]})
     assert not out[1024 + FADE:].any()
     s = t.snapshot()
-    assert (s.transport, s.index, s.frame) == (STOPPED, 2, 0)
+    assert (s.transport, s.index, s.frame) == (TransportState.STOPPED, 2, 0)
     close(t)
 
 
@@ -222,7 +222,7 @@ def test_level_changes_glide_without_a_step(song, tmp_path):
 
 def test_a_stems_level_in_one_outputs_mix_from_a_cc(song, tmp_path):
     """`set = "level foh pos"`: the CC's value sets the stem in foh's mix, to the sample."""
-    from appliance.control.midi_map import MidiMap, MidiRule, MidiSpec
+    from appliance.config.midi_map import MidiMap, MidiRule, MidiSpec
     m = MidiMap(MidiSpec(rules=(MidiRule("cc", 7, target="level foh pos", low_db=-12.0,
                                          high_db=0.0),)))
     cmds = m.commands(mido.Message("control_change", control=7, value=0))
@@ -253,12 +253,12 @@ def test_state_snapshot_follows_the_music(library, tmp_path):
     t = rig(Show.of_song(folder), tmp_path)
     run(t, 30080, {0: [c.Play()]})
     s = t.snapshot()
-    assert (s.transport, s.bar, s.beat, s.count_in_left) == (COUNT_IN, 0, 2, BAR - 30080)
+    assert (s.transport, s.bar, s.beat, s.count_in_left) == (TransportState.COUNT_IN, 0, 2, BAR - 30080)
     assert s.beat_phase == pytest.approx((30080 - BAR // 4) / (BAR // 4))
     assert s.sections == ("A", "B", "C")                  # what MIDI learn offers to jump to
     run(t, BAR + 2 * BAR + 24064 - 30080)
     s = t.snapshot()
-    assert (s.transport, s.section, s.bar, s.beat, s.bpm, s.meter) == (PLAYING, "B", 3, 2, 120.0, "4/4")
+    assert (s.transport, s.section, s.bar, s.beat, s.bpm, s.meter) == (TransportState.PLAYING, "B", 3, 2, 120.0, "4/4")
     assert s.frame == 2 * BAR + 24064 and s.seconds == pytest.approx(s.frame / 48000)
     assert s.beat_phase == pytest.approx(64 / (BAR // 4))        # what the tempo LED reads
     t.apply(c.Vamp(bars=1))
@@ -357,7 +357,7 @@ def test_a_song_is_offered_only_once_its_first_chunk_is_read(song, tmp_path):
 def _record_run(t, rec, frames, script=None, period=128):
     """Like `run`, with the engine's recorder steps around each period and an input
     whose every sample is its frame number."""
-    from appliance.control.commands import RECORDING
+    from appliance.vocab.commands import RECORDING
     script = dict(script or {})
     block = np.zeros((period, 1), np.float32)
     for start in range(0, frames, period):

@@ -14,7 +14,7 @@ import soundfile as sf
 from appliance.audio.show import Show, SongBank
 from appliance.audio.transport import Transport
 from appliance.config import Config
-from appliance.control import commands as c
+from appliance.vocab import commands as c
 
 SCALE = float(2 ** 24)
 RATE = 48000

@@ -18,9 +18,9 @@ import numpy as np
 import soundfile as sf
 
 from ..config import Config
-from ..control import commands as c
 from ..errors import BacklineError, Problem, Problems
 from ..files import replace_file
+from ..vocab import commands as c
 
 MAX_LATENCY_S = 0.5        # longer than any sound card's round trip
 CLEAR_MATCH = 4.0          # the best match must stand this far above the typical one
@@ -51,9 +51,9 @@ def calibration_config(config: Config, input_channel: int, work: Path) -> Config
 
 def measure(config: Config, input_channel: int, device: str | None = None) -> int:
     """Frames from output to input; BacklineError saying why when there is no clear match."""
+    from .loaded import load
     from .player import Player
     from .render import render
-    from .loaded import load
 
     with tempfile.TemporaryDirectory(prefix="backline-calibrate-") as tmp:
         work = Path(tmp)

@@ -29,14 +29,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..control.commands import RECORDING, Command
+from ..vocab.commands import RECORDING, Command
+from ..vocab.segments import SegmentLog
+from ..vocab.state import Health, State
 from .backends.alsa import EPIPE, AlsaCapture, AlsaPlayback, DeviceError
 from .inbox import Inbox
 from .limiter import Limiter
 from .priority import AUDIO, realtime
 from .recorder import Recorder
-from .segments import SegmentLog
-from .state import FAULTED, HEALTHY, RECOVERING, STALLED, State
 from .transport import Transport
 
 RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)    # reopening a missing device
@@ -79,7 +79,7 @@ class Engine:
                                          # the watchdog's proof that the audio thread is alive
         self.xruns = 0
         self.realtime = ""
-        self.health = STALLED
+        self.health = Health.STALLED
         self.problem = ""
         self.fault: Fault | None = None  # set once, by the audio thread; never cleared
         self._fault_problem = ""
@@ -123,7 +123,7 @@ class Engine:
 
     def _publish(self) -> None:
         faulted = self.fault is not None    # until the restart, whatever the device does
-        self._moment = (self.output_frame, FAULTED if faulted else self.health, self.xruns,
+        self._moment = (self.output_frame, Health.FAULTED if faulted else self.health, self.xruns,
                         self._fault_problem if faulted else self.problem, self.transport.moment)
 
     @property
@@ -161,7 +161,7 @@ class Engine:
             if not self.device.is_open:
                 if not self._open():
                     self.heartbeat += 1
-                    self.health = STALLED
+                    self.health = Health.STALLED
                     try:
                         self._apply_commands()
                     except Exception as exc:      # a command's own fault, as in a period
@@ -171,7 +171,7 @@ class Engine:
                     attempt += 1
                     continue
                 attempt = 0
-                self.health = RECOVERING if self.periods else HEALTHY
+                self.health = Health.RECOVERING if self.periods else Health.HEALTHY
                 self._calm_from = self.output_frame
                 self._play_while_open()
             else:
@@ -265,7 +265,7 @@ class Engine:
             cap = self._open_capture()
         except DeviceError as exc:
             self.problem = str(exc)
-            self.health = STALLED
+            self.health = Health.STALLED
             self._publish()
             return
         cap_buf = np.zeros((period, cap.channels if cap else 1), dtype=np.float32)
@@ -303,13 +303,13 @@ class Engine:
                 written = device.write(buf)
                 while written == EPIPE:          # underrun: the device recovers on the next write
                     self.xruns += 1
-                    self.health = RECOVERING
+                    self.health = Health.RECOVERING
                     self._calm_from = self.output_frame
                     written = device.write(buf)
             except DeviceError as exc:
                 self._held = buf
                 self.problem = str(exc)
-                self.health = STALLED
+                self.health = Health.STALLED
                 if cap is not None:
                     cap.close()                  # both directions start again together
                 self._publish()
@@ -321,6 +321,6 @@ class Engine:
             self.output_frame += period
             self.periods += 1
             self.heartbeat += 1
-            if self.health == RECOVERING and self.output_frame - self._calm_from >= calm:
-                self.health = HEALTHY
+            if self.health == Health.RECOVERING and self.output_frame - self._calm_from >= calm:
+                self.health = Health.HEALTHY
             self._publish()

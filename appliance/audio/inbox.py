@@ -20,7 +20,7 @@ import threading
 from collections import deque
 from dataclasses import replace
 
-from ..control import commands as c
+from ..vocab import commands as c
 
 GAINS = (c.SetGain, c.NudgeGain)
 OUTPUT_GAINS = (c.SetOutputGain, c.NudgeOutputGain)

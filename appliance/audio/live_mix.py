@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..control import commands as c
-from .loaded import CLICK as CLICK_INPUT, COUNT_IN as COUNT_IN_INPUT
+from ..vocab import commands as c
+from .loaded import CLICK_INPUT, COUNT_IN_INPUT
 
 if TYPE_CHECKING:
     from .loaded import LoadedSong

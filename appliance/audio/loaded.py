@@ -15,15 +15,15 @@ from ..errors import Problems
 from ..timeline import grid
 from ..timeline.beatmap import BeatMap
 from ..timeline.song import SONG_FILE, ClickSpec, Song, load_song
+from ..vocab.state import clock
 from .click import ClickTrack, click_sounds
 from .mixer import Mixer, MixerInput, input_routes
 from .resample import ResampleError, playable_path
 from .stems import StemInfo, StemReader, inspect_stem
-from .state import clock
 from .streaming import DiskThread, SongStream
 
-CLICK = "click"
-COUNT_IN = "count-in"
+CLICK_INPUT = "click"             # the mixer inputs the click plays through
+COUNT_IN_INPUT = "count-in"
 
 
 @dataclass(frozen=True)
@@ -176,12 +176,12 @@ def mixer_inputs(song: Song, stems: list[StemInfo], click: ClickTrack | None) ->
     """The mixer's inputs as song.toml routes them: each stem, then the click and the count-in."""
     inputs = [MixerInput(s.spec.name, s.channels, s.spec.route, s.spec.gain_db, s.spec.muted,
                          explicit_route=s.spec.explicit_route) for s in stems]
-    inputs.append(MixerInput(CLICK, 1, {song.click.output: None}, muted=not song.click.enabled,
+    inputs.append(MixerInput(CLICK_INPUT, 1, {song.click.output: None}, muted=not song.click.enabled,
                              is_click=True, source=click))
     # The count-in clicks even when the song's click is off: its own schedule (see
     # LoadedSong.count_in) plays through the click's routing (warned about once, for the
     # click), only before the song.
-    inputs.append(MixerInput(COUNT_IN, 1, {song.click.output: None}, is_click=True, live=False,
+    inputs.append(MixerInput(COUNT_IN_INPUT, 1, {song.click.output: None}, is_click=True, live=False,
                              explicit_route=False))
     return inputs
 

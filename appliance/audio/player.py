@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Config
-from ..control.commands import Command
 from ..errors import BacklineError, Problem, Problems
+from ..vocab.commands import Command
+from ..vocab.state import State
 from .backends.alsa import AlsaCapture, AlsaPlayback
 from .engine import Engine
 from .limiter import for_config
 from .recorder import Recorder
 from .show import Show, SongBank
-from .state import State
 from .takes import TakeWriter
 from .transport import Transport
 

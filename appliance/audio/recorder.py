@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..control import commands as c
-from .state import COUNT_IN, PLAYING, RecordState
+from ..vocab import commands as c
+from ..vocab.state import RecordState, TransportState
 
 RING_S = 4.0          # seconds of input the writer may fall behind before a take stops
 
@@ -137,7 +137,7 @@ class Recorder:
     def follow_transport(self, frame: int, was: str, transport) -> None:
         """At the start of the period at output frame `frame`, commands applied, before it
         is rendered (`was`: the transport's state before the commands)."""
-        playing = transport.state in (COUNT_IN, PLAYING)
+        playing = transport.state in (TransportState.COUNT_IN, TransportState.PLAYING)
         if self.fault and self.running:
             self._stop(frame, self.fault)
         if self.running == "free" and self.until and frame >= self.until:
@@ -145,7 +145,7 @@ class Recorder:
         if self.running == "follow" and (not playing or transport.index != self._index):
             self._stop(frame)                            # the song stopped or changed
         if self.follow and not self.running and playing and \
-                (was not in (COUNT_IN, PLAYING) or transport.index != self._index):
+                (was not in (TransportState.COUNT_IN, TransportState.PLAYING) or transport.index != self._index):
             self._start(frame, "follow", transport)
 
     def keep(self, frame: int, block: np.ndarray) -> None:

@@ -17,7 +17,7 @@ import soundfile as sf
 
 from .click import ClickTrack
 from .limiter import Limiter, for_config
-from .loaded import COUNT_IN, LoadedSong, last_bar
+from .loaded import COUNT_IN_INPUT, LoadedSong, last_bar
 from .stems import sf_reason
 
 SUBTYPES = {"float": "FLOAT", "24": "PCM_24"}
@@ -126,7 +126,7 @@ def mixed(loaded: LoadedSong, r: RenderRange = RenderRange(), *,
     block = mixer.block
     skip = limiter.delay if limiter else 0
     out = np.zeros((block, mixer.channels), dtype=np.float32)
-    count_in_input = mixer.input(COUNT_IN)
+    count_in_input = mixer.input(COUNT_IN_INPUT)
     ci_frames, ci_track = _count_in(loaded, r)
     loaded.start(blocking=True)
     try:

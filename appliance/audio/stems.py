@@ -15,9 +15,9 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import Problems, not_a_file
-from .state import clock
 from ..timeline.song import StemSpec
 from ..timeline.tempo import MAX_SECONDS
+from ..vocab.state import clock
 
 FORMATS = {"WAV", "WAVEX", "RF64", "W64", "FLAC", "AIFF"}
 log = logging.getLogger("backline")

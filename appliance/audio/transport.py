@@ -23,12 +23,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..control import commands as c
-from .loaded import COUNT_IN as COUNT_IN_INPUT, LoadedSong
-from .show import SongBank
+from ..vocab import commands as c
+from ..vocab.segments import KIND_COUNT_IN, KIND_PLAYING, SegmentLog
+from ..vocab.state import State, StemLevel, TransportState
 from .live_mix import LiveMix
-from .segments import COUNTING_IN, PLAYING as PLAYING_SEGMENT, SegmentLog
-from .state import COUNT_IN, LOADING, PAUSED, PLAYING, STOPPED, StemLevel, State
+from .loaded import COUNT_IN_INPUT, LoadedSong
+from .show import SongBank
 
 FADE_S = 0.005          # stems crossfade at jumps, fade on stop, pause and resume
 _WAIT = "wait"          # a fade-out that ends waiting for a jump target's audio
@@ -63,7 +63,7 @@ class Transport(LiveMix):
         self.count = len(bank.show.entries)
         self.index = 0
         self.song: LoadedSong | None = None
-        self.state = LOADING
+        self.state = TransportState.LOADING
         self.autoplay = False
         self.pos = 0
         self.pending: Pending | None = None
@@ -88,7 +88,7 @@ class Transport(LiveMix):
         self._fade_len = self._fade_done = 0
         # a fade to silence before stopping or pausing
         self._stop_left = 0
-        self._stop_then = STOPPED
+        self._stop_then = TransportState.STOPPED
         self._stop_at = 0
         self._stop_select: int | None = None
         # a jump or start waiting for its audio: what it waits for ("" when not waiting),
@@ -103,7 +103,7 @@ class Transport(LiveMix):
         self._mix_of: tuple = (None, -1)     # whose mix levels were last published
         self._mix: tuple[tuple[StemLevel, ...], tuple[tuple[str, float], ...]] = ((), ())
         if not self.count:                   # an empty library: the box idles, and says so
-            self.state, self.problem = STOPPED, "no songs"
+            self.state, self.problem = TransportState.STOPPED, "no songs"
         self._want()
         self._take_ready()
         self.publish()
@@ -116,14 +116,14 @@ class Transport(LiveMix):
         self.bank.want(tuple(p for p in wanted if p < self.count))
 
     def _take_ready(self) -> None:
-        if self.state != LOADING:
+        if self.state != TransportState.LOADING:
             return
         song = self.bank.get(self.index)
         broken = self.bank.broken(self.index)
         while song is None and broken is not None:
             self.problem = f"{self.bank.show.entries[self.index].name}: {broken.message}"
             if not (self._onward and self.index + 1 < self.count):
-                self.state = STOPPED
+                self.state = TransportState.STOPPED
                 self.autoplay = self._onward = False
                 return
             self.problem = self._skipped = f"{self.problem}; skipped"   # the set goes on
@@ -134,7 +134,7 @@ class Transport(LiveMix):
             return
         self._onward = False
         self._switch(song)
-        self.state = STOPPED
+        self.state = TransportState.STOPPED
         if self.autoplay:
             self.autoplay = False
             self._start()
@@ -159,10 +159,10 @@ class Transport(LiveMix):
         song = self.bank.get(index)
         if song is None:
             self.song = None
-            self.state = LOADING
+            self.state = TransportState.LOADING
         else:
             self._switch(song)
-            self.state = STOPPED
+            self.state = TransportState.STOPPED
 
     # -- commands -------------------------------------------------------------
     def apply(self, cmd: c.Command) -> None:
@@ -180,7 +180,7 @@ class Transport(LiveMix):
     def _target(self, at: c.At) -> int:
         """The song frame a quantised command acts at (never before the current one)."""
         p = self.song.positions
-        if at is c.At.NOW or self.state != PLAYING:
+        if at is c.At.NOW or self.state != TransportState.PLAYING:
             return self.pos
         if at is c.At.BEAT:
             return min(p.beats.next_beat(self.pos), self.song.frames)
@@ -191,51 +191,51 @@ class Transport(LiveMix):
         return int(frames[i]) if i < len(frames) else self.song.frames
 
     def _cmd_Play(self, cmd: c.Play) -> str:
-        if self.song is None and self.state != LOADING:     # a song that cannot load, or none
+        if self.song is None and self.state != TransportState.LOADING:     # a song that cannot load, or none
             return self.problem or "no song loaded"
-        if self.state == LOADING:
+        if self.state == TransportState.LOADING:
             self.autoplay = True
-        elif self.state == PAUSED:
+        elif self.state == TransportState.PAUSED:
             return self._cmd_Resume(c.Resume())
-        elif self.state == STOPPED:
+        elif self.state == TransportState.STOPPED:
             self._start()
         else:
             return "already playing"
         return ""
 
     def _cmd_TogglePlay(self, cmd: c.TogglePlay) -> str:
-        if self.state in (PLAYING, COUNT_IN) and not self._stopping:
+        if self.state in (TransportState.PLAYING, TransportState.COUNT_IN) and not self._stopping:
             return self._cmd_Stop(c.Stop())
         return self._cmd_Play(c.Play())
 
     def _cmd_Stop(self, cmd: c.Stop) -> str:
-        if self.state == LOADING:
+        if self.state == TransportState.LOADING:
             self.autoplay = False
             return ""
-        if self.state in (STOPPED, PAUSED):
-            if self.state == STOPPED and self.pos == 0:
+        if self.state in (TransportState.STOPPED, TransportState.PAUSED):
+            if self.state == TransportState.STOPPED and self.pos == 0:
                 return "already stopped"
-            self._rest(STOPPED, 0)
-        elif self.state == COUNT_IN:
-            self._rest(STOPPED, self.pos)
+            self._rest(TransportState.STOPPED, 0)
+        elif self.state == TransportState.COUNT_IN:
+            self._rest(TransportState.STOPPED, self.pos)
         else:
             self._at(cmd.at, "stop", text="stop")
         return ""
 
     def _cmd_Pause(self, cmd: c.Pause) -> str:
-        if self.state == COUNT_IN:
-            self._rest(STOPPED, self.pos)
-        elif self.state != PLAYING:
+        if self.state == TransportState.COUNT_IN:
+            self._rest(TransportState.STOPPED, self.pos)
+        elif self.state != TransportState.PLAYING:
             return "not playing"
         else:
             self._at(cmd.at, "pause", text="pause")
         return ""
 
     def _cmd_Resume(self, cmd: c.Resume) -> str:
-        if self.state != PAUSED:
+        if self.state != TransportState.PAUSED:
             return "not paused"
         self.song.prepare(self.pos)
-        self.state = PLAYING
+        self.state = TransportState.PLAYING
         self._sound_from_here(self.fade)
         return ""
 
@@ -278,15 +278,15 @@ class Transport(LiveMix):
     def _go(self, frame: int, at: c.At, text: str) -> str:
         if self.song is None:
             return "no song loaded"
-        if self.state == PLAYING and self._stopping:
+        if self.state == TransportState.PLAYING and self._stopping:
             self._stop_at = frame        # it rests there once the fade is done, not cut short
-        elif self.state == PLAYING:
+        elif self.state == TransportState.PLAYING:
             self.song.cue(frame)
             self._at(at, "jump", frame, f"jump to {text}", text)
-        elif self.state == COUNT_IN:
+        elif self.state == TransportState.COUNT_IN:
             return "wait for the count-in to finish"
         else:
-            self._rest(STOPPED if self.state != PAUSED else PAUSED, frame)
+            self._rest(TransportState.STOPPED if self.state != TransportState.PAUSED else TransportState.PAUSED, frame)
         return ""
 
     def _at(self, at: c.At, kind: str, to: int = 0, text: str = "", what: str = "") -> None:
@@ -295,7 +295,7 @@ class Transport(LiveMix):
         self.pending = Pending(frame, kind, to, text + where, what)
 
     def _cmd_Vamp(self, cmd: c.Vamp) -> str:
-        if self.state != PLAYING:
+        if self.state != TransportState.PLAYING:
             return "vamp while playing"
         p = self.song.positions
         if cmd.bars:
@@ -352,10 +352,10 @@ class Transport(LiveMix):
         if self.bank.broken(index) is not None:
             return f"{self.bank.show.entries[index].name} cannot play: {self.bank.broken(index).message}"
         self._onward = False             # the musician's choice: a song that cannot load says so
-        if self.state == PLAYING and not self._silent:
-            self._begin_rest(STOPPED, 0, select=index)
+        if self.state == TransportState.PLAYING and not self._silent:
+            self._begin_rest(TransportState.STOPPED, 0, select=index)
         else:
-            self._rest(STOPPED, 0)
+            self._rest(TransportState.STOPPED, 0)
             self._select(index)
         return ""
 
@@ -369,9 +369,9 @@ class Transport(LiveMix):
             self._ci_track, self._ci_len, self._ci_pos = track, ci.frames, 0
             self._ci_frames = [b.frame for b in ci.beats]
             self._ci_bars = [(b.bar, b.beat) for b in ci.beats]
-            self.state = COUNT_IN
+            self.state = TransportState.COUNT_IN
         else:
-            self.state = PLAYING
+            self.state = TransportState.PLAYING
             self._sound_from_here(0)
 
     def _rest(self, state: str, pos: int) -> None:
@@ -432,28 +432,28 @@ class Transport(LiveMix):
         while i < n and guard < 64:
             state, timeline, silent = self.state, self.timeline_frame, self._silent
             k = self._step(out[i: i + min(n - i, self.block)])
-            if log is not None and k > 0 and state in (PLAYING, COUNT_IN) and not silent:
-                log.add(out_frame + i, timeline, k, COUNTING_IN if state == COUNT_IN else
-                        PLAYING_SEGMENT, self.index, self.pos)
+            if log is not None and k > 0 and state in (TransportState.PLAYING, TransportState.COUNT_IN) and not silent:
+                log.add(out_frame + i, timeline, k, KIND_COUNT_IN if state == TransportState.COUNT_IN else
+                        KIND_PLAYING, self.index, self.pos)
             i += k
             guard = guard + 1 if k == 0 else 0
-            if k == 0 and self.state not in (PLAYING, COUNT_IN):
+            if k == 0 and self.state not in (TransportState.PLAYING, TransportState.COUNT_IN):
                 break
         self.publish()
 
     def _step(self, seg: np.ndarray) -> int:
-        if self.state == COUNT_IN:
+        if self.state == TransportState.COUNT_IN:
             k = min(seg.shape[0], self._ci_len - self._ci_pos)
             mixer = self.song.mixer
             mixer.mix_source_into(seg[:k], self._ci_pos, mixer.input(COUNT_IN_INPUT),
                                   self._ci_track)
             self._ci_pos += k
             if self._ci_pos >= self._ci_len:
-                self.state = PLAYING
+                self.state = TransportState.PLAYING
                 self._ci_len = self._ci_pos = 0
                 self._sound_from_here(0)
             return k
-        if self.state != PLAYING:
+        if self.state != TransportState.PLAYING:
             return 0
         if self._silent:
             return self._wait(seg.shape[0])
@@ -470,7 +470,7 @@ class Transport(LiveMix):
             k = min(k, self._out_len - self._out_done)
         if k > 0:
             self._sound(seg[:k], k)
-        if self.pos == event and self.state == PLAYING:
+        if self.pos == event and self.state == TransportState.PLAYING:
             self._event()
         return k
 
@@ -481,10 +481,10 @@ class Transport(LiveMix):
         if p is not None:
             self.pending = None
             if p.kind == "stop":
-                self._rest(STOPPED, 0)
+                self._rest(TransportState.STOPPED, 0)
                 return 0
             if p.kind == "pause":
-                self._rest(PAUSED, self.pos)
+                self._rest(TransportState.PAUSED, self.pos)
                 return 0
             self.loop = None
             self.pos, self._waiting, self._wait_fade = p.to, p.what, self.fade
@@ -582,9 +582,9 @@ class Transport(LiveMix):
                 self.loop = None
                 self._jump(p.to, p.what)
             elif p.kind == "stop":
-                self._begin_rest(STOPPED, 0)
+                self._begin_rest(TransportState.STOPPED, 0)
             else:
-                self._begin_rest(PAUSED, self.pos)
+                self._begin_rest(TransportState.PAUSED, self.pos)
             return
         if self.loop is not None and self.pos == self.loop.end:
             self._jump(self.loop.start, f"bar {self._bar_at(self.loop.start)}")
@@ -609,7 +609,7 @@ class Transport(LiveMix):
         self.songs_ended += 1
         nxt = self.index + 1
         if kind == "stop" or nxt >= self.count:
-            self._rest(STOPPED, 0)
+            self._rest(TransportState.STOPPED, 0)
             if nxt < self.count:
                 self._select(nxt)
             return
@@ -618,7 +618,7 @@ class Transport(LiveMix):
         self._want()
         if song is None:                 # not ready in time: start as soon as it is
             self.song = None
-            self.state = LOADING
+            self.state = TransportState.LOADING
             self.autoplay = self._onward = True
             self._take_ready()           # past a song that cannot load, if the next is ready
             return
@@ -626,7 +626,7 @@ class Transport(LiveMix):
         if kind == "continue":
             self._start()
         else:                            # gapless: the next frame is the new song's first
-            self.state = PLAYING
+            self.state = TransportState.PLAYING
 
     def _crossfade(self, ms: int) -> None:
         song = self.bank.get(self.index + 1)
@@ -640,7 +640,7 @@ class Transport(LiveMix):
         self.index += 1
         self._want()
         self._switch(song)
-        self.state = PLAYING
+        self.state = TransportState.PLAYING
         self._fade_in(max(1, self._out_len))
 
     def wake_disks(self) -> None:
@@ -689,7 +689,7 @@ class Transport(LiveMix):
         p, beats = song.positions, song.positions.beats
         bar, beat, bpm, meter, phase = 1, 1, 0.0, "", 0.0
         i = min(beats.index_at(pos), beats.count - 1)
-        if state == COUNT_IN and ci_frames:
+        if state == TransportState.COUNT_IN and ci_frames:
             k = max(0, bisect.bisect_right(ci_frames, ci_pos) - 1)
             bar, beat = ci_bars[k]
             phase = _phase(ci_pos, ci_frames[k], ci_frames[k + 1] if k + 1 < len(ci_frames)

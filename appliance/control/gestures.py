@@ -16,19 +16,9 @@ How a press is timed, by what else the switch has mapped:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..vocab.gestures import DOUBLE, HOLD, PRESS, RELEASE, Timing
 
-PRESS, DOUBLE, HOLD, RELEASE = "press", "double", "hold", "release"
-GESTURES = (PRESS, DOUBLE, HOLD, RELEASE)
 _NEVER = float("inf")
-
-
-@dataclass(frozen=True)
-class Timing:
-    debounce: float = 0.015     # edges this soon after an accepted one are bounce
-    hold: float = 0.6           # down this long: a hold
-    double: float = 0.3         # a second press this soon after a release: a double
-    combo: float = 0.06         # the partner switch down this soon: a combo
 
 
 class _Switch:

@@ -15,9 +15,9 @@ from typing import Callable
 
 from gpiozero import LED, Button, RotaryEncoder
 
-from ..audio.state import COUNT_IN, HEALTHY, PLAYING, State
+from ..config.layout import Controls
+from ..vocab.state import Health, State, TransportState
 from .gestures import Gestures
-from .layout import Controls
 
 BEAT_LIGHT = 0.25     # the tempo LED is lit for this first part of each beat
 ARMED_BLINK = 16384   # output frames per half blink of an armed record LED (~3 Hz at 48 kHz)
@@ -133,7 +133,7 @@ class Lights:
 
 def lit(shows: str, s: State) -> bool:
     if shows == "beat":
-        return s.transport in (PLAYING, COUNT_IN) and s.beat_phase < BEAT_LIGHT
+        return s.transport in (TransportState.PLAYING, TransportState.COUNT_IN) and s.beat_phase < BEAT_LIGHT
     if shows == "record":      # steady while a take runs; blinking while armed to follow play
         return s.record.running or (s.record.follow and s.output_frame // ARMED_BLINK % 2 == 0)
-    return s.health != HEALTHY or bool(s.failed_stems or s.problem or s.record.problem)
+    return s.health != Health.HEALTHY or bool(s.failed_stems or s.problem or s.record.problem)

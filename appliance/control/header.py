@@ -2,7 +2,7 @@
 of a front panel as a table a builder can solder from (`backline wiring`)."""
 from __future__ import annotations
 
-from .layout import I2C_PINS, SPI_PINS, Controls
+from ..config.layout import I2C_PINS, SPI_PINS, Controls
 
 # BCM GPIO number -> physical pin on the 40-pin header (Pi 2 and later, all models since)
 HEADER_PIN = {2: 3, 3: 5, 4: 7, 17: 11, 27: 13, 22: 15, 10: 19, 9: 21, 11: 23, 0: 27,

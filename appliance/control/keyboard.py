@@ -10,14 +10,14 @@ import sys
 import threading
 from typing import Callable
 
-from ..audio.state import PLAYING, State
-from . import commands as c
+from ..vocab import commands as c
+from ..vocab.state import State, TransportState
 
 QUIT = "q"
 
 KEYS: dict[str, Callable[[State], c.Command]] = {
     " ": lambda s: c.TogglePlay(),
-    "p": lambda s: c.Pause() if s.transport == PLAYING else c.Resume(),
+    "p": lambda s: c.Pause() if s.transport == TransportState.PLAYING else c.Resume(),
     "s": lambda s: c.Stop(),
     "r": lambda s: c.Restart(),
     "n": lambda s: c.NextSong(),

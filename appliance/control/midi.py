@@ -14,8 +14,8 @@ from typing import Callable
 
 import mido
 
-from .commands import Command
-from .midi_map import MidiMap, MidiRule, MidiSpec, learned
+from ..config.midi_map import MidiMap, MidiRule, MidiSpec, learned
+from ..vocab.commands import Command
 
 RESCAN_S = 2.0
 log = logging.getLogger("backline")

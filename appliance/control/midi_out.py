@@ -25,8 +25,8 @@ from typing import Callable
 import mido
 
 from ..audio.priority import HELPER, realtime
-from ..audio.segments import COUNTING_IN, INDEX, KIND, LENGTH, OUT, START, TIMELINE, SegmentLog
 from ..timeline.song import Song
+from ..vocab.segments import INDEX, KIND, KIND_COUNT_IN, LENGTH, OUT, START, TIMELINE, SegmentLog
 
 TICKS = 24                     # MIDI clock ticks a quarter note
 MTC_HOUR = 1                   # bar 1 beat 1 is 01:00:00:00, so a count-in has a time too
@@ -65,7 +65,7 @@ class ClockPlanner:
             msgs += self._time_code(out, t0, n, jumped)
         if song is None:
             return msgs
-        if kind == COUNTING_IN:
+        if kind == KIND_COUNT_IN:
             ticks = self._count_in_ticks(song, start, t0, n)
         else:
             if not self.running:

@@ -18,17 +18,17 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..audio.engine import Fault
 from ..audio.player import Player
 from ..audio.priority import BOX, realtime
 from ..audio.show import Show
-from ..audio.engine import Fault
-from ..audio.state import FAULTED, LOADING, STOPPED, State
 from ..audio.takes import recover
 from ..config import Config
-from ..control import commands as c
 from ..errors import BacklineError, Problems
 from ..files import replace_file
 from ..timeline.library import Library
+from ..vocab import commands as c
+from ..vocab.state import Health, State, TransportState
 from .front import FrontPanel
 from .lock import InUse, hold_state_folder
 from .logs import log
@@ -237,7 +237,7 @@ class Daemon:
     def _learned(self, rule, command_text: str) -> None:
         """A pedal learned from the menu: kept in the learned file (the unit cannot write
         the config), written whole so a power cut leaves it as it was; the menu back a page."""
-        from ..control.midi_map import rule_toml
+        from ..config.midi_map import rule_toml
         what = f"{rule.kind} {rule.number} -> {command_text}"
         path = self.config.learned
         try:
@@ -283,7 +283,7 @@ class Daemon:
     def _busy(self) -> str:
         """Why the show cannot be replaced now ("" when it can)."""
         s = self.player.state
-        if s.transport not in (STOPPED, LOADING):     # the menu says so too
+        if s.transport not in (TransportState.STOPPED, TransportState.LOADING):     # the menu says so too
             return "stop the song first"
         if s.record.running:                         # a rehearsal take goes on
             return "stop recording first"
@@ -337,7 +337,7 @@ class Daemon:
         try:
             new = self._reload()
         except BacklineError as exc:
-            for problem in getattr(exc, "problems", None) or [exc.problem]:
+            for problem in exc.problems:
                 log.error("%s", problem)
             log.error("reload: the config has errors; the running one stays")
             return
@@ -357,7 +357,7 @@ class Daemon:
         target = Path(self._target)
         index = self.player.state.index
         if not target.exists():               # gone from the library: as a restart would
-            target = choose_target(None, Resume(), self.config.library) or target
+            target = next(iter(choose_targets(None, Resume(), self.config.library)), target)
             index = 1
         if self._open_show(target, index):
             log.info("reload: config and library read again")
@@ -388,7 +388,7 @@ class Daemon:
             self.notifier.status(status_text(s))
             now = (s.transport, s.song_name, s.health, s.problem, s.refusals, s.record.running,
                    s.record.problem)
-            if s.health == FAULTED and engine.fault is not logged:
+            if s.health == Health.FAULTED and engine.fault is not logged:
                 logged = engine.fault
                 self._log_fault(logged, s)
                 last = now
@@ -430,7 +430,7 @@ class Daemon:
         self.notifier.stopping()
         player.send(c.Stop())
         deadline = time.monotonic() + STOP_FADE_S
-        while player.state.transport not in (STOPPED, LOADING) and time.monotonic() < deadline:
+        while player.state.transport not in (TransportState.STOPPED, TransportState.LOADING) and time.monotonic() < deadline:
             time.sleep(0.01)
         self._save(target, player.state, None)
         if self.front is not None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..audio.state import State
 from ..config import Config
-from ..control import commands as c
-from ..control.panel import Panel
 from ..errors import BacklineError
 from ..timeline.library import Library
+from ..vocab import commands as c
+from ..vocab.state import State
 from .logs import log
+from .panel import Panel
 
 
 class FrontPanel:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..control.commands import Command
-from ..control.layout import MODES, Controls
-from ..control.names import command_name
+from ..config.layout import MODES, Controls
+from ..vocab.commands import Command
+from ..vocab.names import command_name
 from .hands import Hands
 
 SWITCH_KEYS = "123456789"

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import Config
+from ..config.layout import Controls, read_controls
 from ..control.keyboard import Keys
-from ..control.layout import Controls, read_controls
 from ..errors import BacklineError, Problems
 from ..tomlfields import Table, load_toml
 from ..ui.display import PixelScreen, TextScreen

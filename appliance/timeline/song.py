@@ -14,8 +14,8 @@ from ..errors import Problems
 from ..tomlfields import Table, in_range, load_toml
 from .meter import Meter, MeterMap
 from .midi_import import read_midi_events
-from .midi_messages import parse_midi
 from .midi_import import read_midi_timing
+from .midi_messages import parse_midi
 from .tempo import MAX_BPM, MAX_SECONDS, MIN_BPM, TempoMap, TempoPoint
 
 SONG_FILE = "song.toml"
@@ -130,6 +130,17 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
                 midi_events=tuple(events))
 
 
+@dataclass(frozen=True)
+class _TempoChange:
+    """One [[tempo]] entry as read, before it is placed on the meter map."""
+    table: Table
+    bar: int
+    beat: Fraction
+    bpm: Fraction | None
+    ramp: bool
+    meter: Meter | None
+
+
 def _read_timing(top: Table, folder: Path, problems: Problems):
     midi_name = top.get("tempo_map", str, None)
     tables = top.tables("tempo")
@@ -149,7 +160,7 @@ def _read_timing(top: Table, folder: Path, problems: Problems):
         top.error("tempo", "is required: at least one [[tempo]] with bar = 1 and bpm (or tempo_map)")
         return None
 
-    changes: list[tuple[Table, int, Fraction, Fraction | None, bool, Meter | None]] = []
+    changes: list[_TempoChange] = []
     ok = True
     for t in tables:
         bar = t.get("bar", int, check=in_range(1))
@@ -171,42 +182,42 @@ def _read_timing(top: Table, folder: Path, problems: Problems):
         if bar is None or beat is None or (bpm is None and t.has("bpm")):
             ok = False
             continue
-        changes.append((t, bar, Fraction(str(beat)), Fraction(str(bpm)) if bpm else None,
-                        ramp, meter))
+        changes.append(_TempoChange(t, bar, Fraction(str(beat)),
+                                    Fraction(str(bpm)) if bpm else None, ramp, meter))
     if not ok or not changes:
         return None
 
     first = changes[0]
-    if (first[1], first[2]) != (1, 1) or first[3] is None:
-        first[0].error("bar", "the first [[tempo]] must be at bar 1, beat 1, with a bpm")
+    if (first.bar, first.beat) != (1, 1) or first.bpm is None:
+        first.table.error("bar", "the first [[tempo]] must be at bar 1, beat 1, with a bpm")
         return None
-    if first[4]:
-        first[0].error("ramp", "the first tempo has nothing to ramp from")
+    if first.ramp:
+        first.table.error("ramp", "the first tempo has nothing to ramp from")
         return None
-    for (ta, bar_a, beat_a, *_), (tb, bar_b, beat_b, *_) in zip(changes, changes[1:]):
-        if (bar_b, beat_b) <= (bar_a, beat_a):
-            tb.error("bar", f"bar {bar_b} beat {beat_b} must come after {ta.where} "
-                            f"(bar {bar_a} beat {beat_a}); [[tempo]] entries go in order")
+    for a, b in zip(changes, changes[1:]):
+        if (b.bar, b.beat) <= (a.bar, a.beat):
+            b.table.error("bar", f"bar {b.bar} beat {b.beat} must come after {a.table.where} "
+                                 f"(bar {a.bar} beat {a.beat}); [[tempo]] entries go in order")
             return None
-    meter_changes = [(bar, m) for _, bar, _, _, _, m in changes if m is not None]
-    if first[5] is None:
+    meter_changes = [(ch.bar, ch.meter) for ch in changes if ch.meter is not None]
+    if first.meter is None:
         meter_changes.insert(0, (1, Meter(4, 4)))
     meters = MeterMap.from_bars(meter_changes)
     points: list[TempoPoint] = []
     placed: list[tuple[Table, int, Fraction]] = []
-    for t, bar, beat, bpm, ramp, _ in changes:
+    for ch in changes:
         try:
-            qn = meters.qn_at(bar, beat)
+            qn = meters.qn_at(ch.bar, ch.beat)
         except ValueError as exc:
-            t.error("beat", str(exc))
+            ch.table.error("beat", str(exc))
             return None
-        placed.append((t, bar, qn))
-        if bpm is None:
-            if ramp:
-                t.error("ramp", "a ramp needs the bpm it arrives at")
+        placed.append((ch.table, ch.bar, qn))
+        if ch.bpm is None:
+            if ch.ramp:
+                ch.table.error("ramp", "a ramp needs the bpm it arrives at")
                 return None
             continue
-        points.append(TempoPoint(qn, bpm, ramp))
+        points.append(TempoPoint(qn, ch.bpm, ch.ramp))
     tempo = TempoMap(points)
     late = [(t, bar, qn) for t, bar, qn in placed if tempo.seconds_at(qn) > MAX_SECONDS]
     for t, bar, qn in late:

@@ -15,9 +15,9 @@ from typing import Callable
 
 from luma.core.render import canvas
 
-from ..audio.state import State
-from ..control.layout import DisplaySpec
+from ..config.layout import DisplaySpec
 from ..errors import BacklineError, Problem
+from ..vocab.state import State
 from .menu import MenuView
 from .screens import draw_screen, screen_key
 from .text import text_screen

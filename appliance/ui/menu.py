@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..audio.state import LOADING, STOPPED, State
-from ..control import commands as c
-from ..control.names import every_name, parse_command
+from ..vocab import commands as c
+from ..vocab.names import every_name, parse_command
+from ..vocab.state import State, TransportState
 from .status import clock, time_left
 
 SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN = (
@@ -116,7 +116,7 @@ class Menu:
         if item == SONGS:
             songs = self._songs()
             self._pages.append(_Page(SONGS, songs, self._song, max(0, self._state.index - 1)))
-        elif item == SETLISTS and self._state.transport not in (STOPPED, LOADING):
+        elif item == SETLISTS and self._state.transport not in (TransportState.STOPPED, TransportState.LOADING):
             self._pages.append(_Page(SETLISTS, ["Stop the song first"], self._back))
         elif item == SETLISTS and self._state.record.running:
             self._pages.append(_Page(SETLISTS, ["Stop recording first"], self._back))

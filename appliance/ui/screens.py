@@ -13,11 +13,11 @@ from functools import cache
 
 from PIL import ImageDraw, ImageFont
 
-from ..audio.state import COUNT_IN, PAUSED, PLAYING, State
+from ..vocab.state import State, TransportState
 from .menu import MenuView
 from .trouble import lasting
 
-SYMBOL = {PLAYING: ">", PAUSED: "||", COUNT_IN: "..."}
+SYMBOL = {TransportState.PLAYING: ">", TransportState.PAUSED: "||", TransportState.COUNT_IN: "..."}
 MENU_ROWS = 4
 
 

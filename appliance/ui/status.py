@@ -5,12 +5,12 @@ import math
 
 import numpy as np
 
-from ..audio.state import COUNT_IN, HEALTHY, PAUSED, PLAYING, RecordState, State, clock
+from ..vocab.state import Health, RecordState, State, TransportState, clock
 
 METER_DB = 48           # a meter shows the top 48 dB
 METER_WIDTH = 10
 
-_SYMBOL = {PLAYING: ">", PAUSED: "||", COUNT_IN: "..."}
+_SYMBOL = {TransportState.PLAYING: ">", TransportState.PAUSED: "||", TransportState.COUNT_IN: "..."}
 
 
 def time_left(seconds: float) -> str:
@@ -36,7 +36,7 @@ def status_line(s: State, rate: int) -> str:
     for extra in (s.waiting, s.pending, s.vamp):
         if extra:
             parts.append(extra)
-    health = s.health.upper() if s.health != HEALTHY else ""    # now; the counts: history
+    health = s.health.upper() if s.health != Health.HEALTHY else ""    # now; the counts: history
     if health or s.xruns:
         parts.append(f"{health} xruns {s.xruns}".strip())
     if s.disk_underruns:

@@ -13,7 +13,7 @@ next song), which is never hidden:
 """
 from __future__ import annotations
 
-from ..audio.state import State
+from ..vocab.state import State
 from .menu import MenuView
 from .screens import SYMBOL, coming, record_badge
 from .trouble import lasting

@@ -9,7 +9,7 @@ reads, limited samples) are history, not news: the menu's Status page shows them
 """
 from __future__ import annotations
 
-from ..audio.state import HEALTHY, State
+from ..vocab.state import Health, State
 
 HOLD_S = 3.0          # the banner stays this long after the audio is healthy again
 REFUSAL_S = 4.0       # a refused command is said this long, then its line is free again
@@ -17,7 +17,7 @@ REFUSAL_S = 4.0       # a refused command is said this long, then its line is fr
 
 def fault(s: State) -> str:
     """The audio's health now as a banner (`STALLED no device`), or "" while healthy."""
-    return "" if s.health == HEALTHY else f"{s.health.upper()} {s.problem}".strip()
+    return "" if s.health == Health.HEALTHY else f"{s.health.upper()} {s.problem}".strip()
 
 
 def lasting(s: State) -> str:
@@ -29,7 +29,7 @@ def lasting(s: State) -> str:
         return "STEM FAILED: " + ", ".join(p.split(": ", 1)[0] for p in s.stem_problems)
     if s.failed_stems:
         return "STEM FAILED: " + ", ".join(s.failed_stems)
-    if s.health == HEALTHY and s.problem:
+    if s.health == Health.HEALTHY and s.problem:
         return s.problem
     return ""
 

@@ -13,7 +13,7 @@ import errno
 
 import numpy as np
 
-from ...config import SAMPLE_FORMATS as FORMATS
+SAMPLE_FORMATS = ("S16_LE", "S24_LE", "S32_LE", "FLOAT_LE")   # what this backend converts; config offers these
 _SCALE = {"S16_LE": (32768.0, np.int16), "S24_LE": (8388608.0, np.int32),
           "S32_LE": (2147483648.0, np.int32)}
 EPIPE = -errno.EPIPE
@@ -28,8 +28,8 @@ class AlsaPlayback:
 
     def __init__(self, device: str, *, rate: int, channels: int, period: int, periods: int,
                  fmt: str = "S32_LE") -> None:
-        if fmt not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        if fmt not in SAMPLE_FORMATS:
+            raise ValueError(f"format must be one of {', '.join(SAMPLE_FORMATS)}, not {fmt!r}")
         self.device = device
         self.rate = rate
         self.channels = channels
@@ -55,7 +55,7 @@ class AlsaPlayback:
             problem = f"runs at {info['rate']} Hz, the config asks for {self.rate}"
         elif info["channels"] != self.channels:
             problem = f"has {info['channels']} channels, the config asks for {self.channels}"
-        elif info["format_name"] not in FORMATS:
+        elif info["format_name"] not in SAMPLE_FORMATS:
             problem = f"gives {info['format_name']} samples; use a 'plug' device"
         if problem:
             pcm.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-COUNTING_IN, PLAYING = 1, 2
+KIND_COUNT_IN, KIND_PLAYING = 1, 2      # the KIND column
 OUT, TIMELINE, LENGTH, KIND, INDEX, START = range(6)
 
 

@@ -33,8 +33,8 @@ import json
 from dataclasses import dataclass, field
 
 from ..tomlfields import Table, in_range
-from . import commands as c
-from . import names
+from ..vocab import commands as c
+from ..vocab import names
 
 
 @dataclass(frozen=True)

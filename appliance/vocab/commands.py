@@ -295,4 +295,4 @@ SONGS = (NextSong, PreviousSong, SelectSong)
 MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain, NudgeOutputGain)
 RECORDING = (Arm, RecordArm, Record)
 PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown, SetBrightness, LearnMidi)
-BOX = (OpenShow, Shutdown, SetBrightness, LearnMidi)   # for the box itself, not the engine
+BOX_COMMANDS = (OpenShow, Shutdown, SetBrightness, LearnMidi)   # for the box itself, not the engine

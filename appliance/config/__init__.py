@@ -11,16 +11,16 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .control.layout import Controls, read_controls
-from .control.midi_map import MidiSpec, read_midi, read_rule
-from .errors import BacklineError, Problem, Problems
-from .tomlfields import Table, in_range, load_toml, one_of
-from .timeline.song import NAME_RE
+from ..audio.backends.alsa import SAMPLE_FORMATS
+from ..errors import BacklineError, Problem, Problems
+from ..timeline.song import NAME_RE
+from ..tomlfields import Table, in_range, load_toml, one_of
+from .layout import Controls, read_controls
+from .midi_map import MidiSpec, read_midi, read_rule
 
 SYSTEM_CONFIG = Path("/etc/backline/config.toml")
 LEARNED = Path("/var/lib/backline/learned.toml")    # under the unit's ReadWritePaths
-DEMO_LIBRARY = Path(__file__).parent / "demo"
-SAMPLE_FORMATS = ("S16_LE", "S24_LE", "S32_LE", "FLOAT_LE")
+DEMO_LIBRARY = Path(__file__).parent.parent / "demo"
 RATES = (22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
 
 
@@ -115,9 +115,8 @@ def load_config(explicit: str | Path | None = None) -> Config:
     problems = Problems()
     config = read_config(path, problems)
     if problems.errors or config is None:
-        err = BacklineError(problems.errors[0] if problems.errors else Problem(path, "", "unusable"))
-        err.problems = problems
-        raise err
+        raise BacklineError(problems.errors[0] if problems.errors else Problem(path, "", "unusable"),
+                            problems or None)
     return with_learned(config)
 
 

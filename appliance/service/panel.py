@@ -14,11 +14,11 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from ..audio.state import State
+from ..config.layout import Controls
 from ..ui.menu import Menu, MenuView
-from . import commands as c
-from . import names
-from .layout import Controls
+from ..vocab import commands as c
+from ..vocab import names
+from ..vocab.state import State
 
 PERFORM, MENU = "perform", "menu"
 _MENU_COMMANDS = (c.OpenMenu, c.MenuMove, c.MenuSelect, c.MenuBack)
@@ -63,7 +63,7 @@ class Panel:
         if isinstance(cmd, _MENU_COMMANDS):
             with self._lock:
                 self.menu.apply(cmd)
-        elif isinstance(cmd, c.BOX):
+        elif isinstance(cmd, c.BOX_COMMANDS):
             self._box(cmd)
         else:
             self._send(cmd)

@@ -6,11 +6,27 @@ reference; readers take `engine.state` and never see half an update.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-STOPPED, COUNT_IN, PLAYING, PAUSED, LOADING = "stopped", "count-in", "playing", "paused", "loading"
-HEALTHY, RECOVERING, STALLED, FAULTED = "healthy", "recovering", "stalled", "faulted"
-# faulted: the audio thread caught an exception in its own work; it plays silence and
-# the service stops the watchdog pings so systemd restarts the unit (see docs/engine.md)
+
+class TransportState(StrEnum):
+    """What the transport is doing. A `StrEnum`: each member is its text, so it
+    compares equal to `"playing"` and prints as it always did in STATUS and the journal."""
+    STOPPED = "stopped"
+    COUNT_IN = "count-in"
+    PLAYING = "playing"
+    PAUSED = "paused"
+    LOADING = "loading"
+
+
+class Health(StrEnum):
+    """How the audio thread is doing (text as in TransportState)."""
+    HEALTHY = "healthy"
+    RECOVERING = "recovering"
+    STALLED = "stalled"
+    FAULTED = "faulted"     # the audio thread caught an exception in its own work; it plays
+    # silence and the service stops the watchdog pings so systemd restarts the unit
+    # (see docs/engine.md)
 
 
 def clock(seconds: float) -> str:
@@ -43,7 +59,7 @@ class RecordState:
 
 @dataclass(frozen=True)
 class State:
-    transport: str = STOPPED
+    transport: TransportState = TransportState.STOPPED
     song: str = ""                 # title
     song_name: str = ""            # folder name
     key: str = ""                  # the song's key, as song.toml says it
@@ -69,7 +85,7 @@ class State:
     vamp: str = ""                 # e.g. "vamp Verse (bars 5-12)"
     mix: tuple[StemLevel, ...] = field(default=())
     output_gain_db: tuple[tuple[str, float], ...] = field(default=())
-    health: str = HEALTHY
+    health: Health = Health.HEALTHY
     xruns: int = 0
     disk_underruns: int = 0
     limited: tuple[tuple[str, int], ...] = field(default=())   # output -> samples the safety

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..tomlfields import Table, in_range, one_of
-from . import names
-from .commands import Command
-from .gestures import DOUBLE, GESTURES, HOLD, PRESS, Timing
+from ..vocab import names
+from ..vocab.commands import Command
+from ..vocab.gestures import DOUBLE, GESTURES, HOLD, PRESS, Timing
 
 MODES = ("perform", "menu")
 LED_SHOWS = ("beat", "alert", "record")
