@@ -245,7 +245,7 @@ def _ready(d: Daemon, systemd) -> None:          # noqa: F811 (the fixture's val
 
 def _stop(d: Daemon, t) -> None:
     d.request_stop()
-    t.join(5)
+    t.join(10)             # a loader still priming a song (PRIME_S) on a loaded machine
     assert not t.is_alive()
 
 
