@@ -52,8 +52,9 @@ VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
 
 
 def maybe(good: st.SearchStrategy) -> st.SearchStrategy:
-    """Mostly the right kind of value for a field, sometimes anything at all."""
-    return st.one_of(good, good, good, VALUES)
+    """Mostly the right kind of value for a field, sometimes anything at all; a list's
+    items too."""
+    return st.one_of(good, good, good, VALUES, st.lists(st.one_of(good, VALUES), max_size=3))
 
 
 def with_junk(fields: dict) -> st.SearchStrategy:
@@ -141,8 +142,8 @@ MIDI_TEXT = st.one_of(
     st.text(max_size=10))
 NAMES = st.sampled_from(["foh", "ears", "click", "bad name", "", "x" * 40, "é", "foh-2"])
 ROUTE = st.one_of(
-    st.lists(NAMES, max_size=3),
-    st.dictionaries(NAMES, st.one_of(st.none(), st.lists(st.integers(-2, 4), max_size=3)),
+    st.lists(NAMES, max_size=3), st.lists(st.one_of(NAMES, VALUES), max_size=3),
+    st.dictionaries(NAMES, st.lists(st.integers(-2, 4), max_size=3),
                     max_size=3),
     VALUES)
 STEM_FILES = st.one_of(st.just("a.wav"), st.just("b.wav"), PATHS)

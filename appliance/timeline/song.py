@@ -306,7 +306,10 @@ def _read_stems(top: Table, folder: Path) -> list[StemSpec | None]:
 def _read_route(t: Table) -> dict[str, tuple[int, ...] | None]:
     value = t.get("route", (list, dict), list(DEFAULT_ROUTE))
     if isinstance(value, list):
-        value = {name: None for name in value}
+        if not all(isinstance(name, str) for name in value):
+            t.error("route", f"must list output names like [\"foh\", \"ears\"], not {value!r}")
+            return {}
+        value = dict.fromkeys(value)
     route: dict[str, tuple[int, ...] | None] = {}
     for name, channels in value.items():
         if not isinstance(name, str) or _check_output_name(name):
