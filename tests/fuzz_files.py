@@ -279,7 +279,8 @@ TAKE_WELL_TYPED = st.fixed_dictionaries(
 # Anything: wrong types, files outside the take folder, NaN rates.
 TAKE_ANY = with_junk({"complete": st.booleans(), "rate": st.one_of(st.integers(0, 96000),
                                                                    NASTY_FLOATS, TEXT),
-                      "inputs": tables(with_junk({"name": TEXT, "file": STEM_FILES}))})
+                      "inputs": tables(with_junk({"name": TEXT, "file": st.one_of(
+                          STEM_FILES, st.just("../../x.wav"))}))})
 
 
 # -- MIDI files -------------------------------------------------------------------------
