@@ -182,11 +182,78 @@ def song_dicts(draw: st.DrawFn) -> dict:
     return top
 
 
+GOOD_METERS = st.sampled_from(["4/4", "3/4", "7/8", "12/8", "6/8", "5/4"])
+GOOD_TEMPO = st.fixed_dictionaries(
+    {"bar": st.integers(2, 12), "bpm": st.one_of(st.integers(10, 999), st.floats(10, 999))},
+    optional={"ramp": st.booleans(), "meter": GOOD_METERS})
+GOOD_SECTION = st.fixed_dictionaries({"name": st.text(max_size=12), "bar": st.integers(1, 12)},
+                                     optional={"beat": st.integers(1, 3),
+                                               "midi": st.lists(MIDI_TEXT, max_size=2)})
+GOOD_ROUTE = st.one_of(
+    st.lists(st.sampled_from(["foh", "ears", "click"]), min_size=1, unique=True),
+    st.dictionaries(st.sampled_from(["foh", "ears"]),
+                    st.lists(st.integers(1, 2), min_size=1, max_size=2), min_size=1))
+GOOD_STEM = st.fixed_dictionaries({"file": st.sampled_from(["a.wav", "b.wav"])}, optional={
+    "name": st.text(max_size=8), "gain_db": st.floats(-120, 24), "muted": st.booleans(),
+    "route": GOOD_ROUTE})
+GOOD_CLICK = st.fixed_dictionaries({}, optional={
+    "enabled": st.booleans(), "level_db": st.floats(-60, 12), "subdivision": st.integers(1, 4),
+    "eighths": st.booleans(), "output": st.sampled_from(["click", "foh", "ears"])})
+FIRST_GOOD_TEMPO = st.fixed_dictionaries({"bar": st.just(1), "bpm": st.integers(40, 240)},
+                                         optional={"meter": GOOD_METERS})
+GOOD_SONG = st.fixed_dictionaries(
+    {"tempo": st.builds(lambda first, rest: [first, *sorted(rest, key=lambda t: t["bar"])],
+                        FIRST_GOOD_TEMPO,
+                        st.lists(GOOD_TEMPO, max_size=3, unique_by=lambda t: t["bar"])),
+     "stem": st.lists(GOOD_STEM, min_size=1, max_size=3,
+                      unique_by=lambda t: t.get("name", t["file"]))},
+    optional={"title": st.text(max_size=12), "key": st.text(max_size=3),
+              "count_in": st.integers(0, 8), "length_bars": st.integers(1, 8),
+              "midi_channel": st.integers(1, 16), "midi": st.lists(MIDI_TEXT, max_size=2),
+              "midi_file": st.just("t.mid"), "click": GOOD_CLICK,
+              "section": st.lists(GOOD_SECTION, max_size=3, unique_by=lambda t: t["bar"]).map(
+                  lambda ts: sorted(ts, key=lambda t: t["bar"]))})
+
+
+def _slots(data: object) -> list[tuple[object, object]]:
+    """Every (container, key) in nested dicts and lists: the places a mutation can hit."""
+    out = []
+    items = data.items() if isinstance(data, dict) else enumerate(data) \
+        if isinstance(data, list) else ()
+    for key, value in items:
+        out.append((data, key))
+        out.extend(_slots(value))
+    return out
+
+
+@st.composite
+def near_valid(draw: st.DrawFn, good: st.SearchStrategy) -> dict:
+    """A valid file's data with one or two things wrong: a value replaced by a hostile one
+    (NaN, inf, huge, negative, wrong type, `..`), a field dropped, an unknown key added.
+    Most of the file stays valid, so the fuzzer reaches what runs after parsing."""
+    data = draw(good)
+    for _ in range(draw(st.integers(0, 2))):
+        slots = _slots(data)
+        if not slots:
+            break
+        container, key = slots[draw(st.integers(0, len(slots) - 1))]
+        action = draw(st.sampled_from(["replace", "replace", "drop", "junk"]))
+        if action == "replace":
+            container[key] = draw(st.one_of(NASTY_FLOATS, NASTY_INTS, PATHS, VALUES))
+        elif action == "drop":
+            del container[key]
+        elif isinstance(container, dict):
+            container[draw(TEXT)] = draw(VALUES)
+    return data
+
+
 VALID_SONG = ('title = "Valid"\n[[tempo]]\nbar = 1\nbpm = 120\n'
               '[[section]]\nname = "A"\nbar = 1\n[[stem]]\nfile = "a.wav"\nroute = ["foh"]\n')
 
-song_texts = st.one_of(song_dicts().map(toml_text), song_dicts().map(toml_text),
-                       mutated(st.just(VALID_SONG)), mutated(song_dicts().map(toml_text)))
+near_valid_songs = near_valid(GOOD_SONG)
+song_texts = st.one_of(near_valid_songs.map(toml_text), near_valid_songs.map(toml_text),
+                       song_dicts().map(toml_text), mutated(st.just(VALID_SONG)),
+                       mutated(near_valid_songs.map(toml_text)))
 
 # -- setlists ---------------------------------------------------------------------------
 SETLIST_LINE = st.one_of(
@@ -202,9 +269,13 @@ SETLIST_LINE = st.one_of(
 setlist_texts = st.lists(SETLIST_LINE, max_size=6).map("\n".join)
 
 # -- config.toml ------------------------------------------------------------------------
-GESTURES = with_junk({"press": st.sampled_from(["toggle-play", "next-song", "nothing", "",
-                                                 "level foh +1", "jump 1e9"]),
-                      "hold": TEXT, "double": TEXT})
+COMMANDS = st.one_of(st.sampled_from([
+    "toggle-play", "next-song", "stop at bar", "seek 99999999999999999999999", "seek -5",
+    "jump ../x", "jump 0", "select-song \u0663", "select-song 0", "vamp 1e3", "mute", "mute foh",
+    "arm ../x", "level foh +1", "menu", "shutdown", "nothing", ""]), TEXT)
+GESTURES = with_junk({"press": COMMANDS, "hold": COMMANDS, "double": COMMANDS,
+                      "turn": st.sampled_from(["level foh", "click-level", "menu", "song", "x"])})
+PINS = st.one_of(st.integers(-1, 30), NASTY_INTS)
 CONFIG = with_junk({
     "audio": with_junk({"device": TEXT, "rate": st.sampled_from([48000, 44100, 0, -1, 7]),
                         "period": st.integers(0, 10000), "periods": st.integers(0, 20),
@@ -222,18 +293,26 @@ CONFIG = with_junk({
     "controls": with_junk({"debounce_ms": st.integers(-1, 200), "hold_ms": st.integers(0, 6000),
                            "double_ms": st.integers(0, 2000), "combo_ms": st.integers(0, 600),
                            "db_per_step": st.floats(0, 10)}),
-    "switch": tables(with_junk({"name": TEXT, "pin": st.integers(-1, 30), "play": GESTURES,
-                                "menu": GESTURES})),
-    "encoder": tables(with_junk({"name": TEXT, "a": st.integers(-1, 30), "b": st.integers(-1, 30),
-                                 "button": st.integers(-1, 30)})),
-    "combo": tables(with_junk({"switches": st.lists(TEXT, max_size=3), "command": TEXT})),
-    "display": with_junk({"kind": TEXT, "width": st.integers(-1, 300)}),
+    "switch": tables(with_junk({"name": TEXT, "pin": PINS, "play": GESTURES,
+                                "menu": GESTURES, "stopped": GESTURES})),
+    "encoder": tables(with_junk({"name": TEXT, "a": PINS, "b": PINS, "button": PINS,
+                                 "play": GESTURES, "stopped": GESTURES})),
+    "combo": tables(with_junk({"switches": st.lists(TEXT, max_size=3), "command": COMMANDS})),
+    "led": tables(with_junk({"name": TEXT, "pin": PINS, "shows": TEXT})),
+    "display": with_junk({"type": st.sampled_from(["ssd1306", "sh1106", "hd44780", "none", "x"]),
+                          "bus": st.sampled_from(["i2c", "spi", "usb"]),
+                          "address": st.integers(0, 200), "port": st.integers(-1, 11),
+                          "dc": PINS, "reset": PINS, "fps": st.floats(0, 100),
+                          "rotate": st.integers(-1, 4), "cols": st.integers(0, 21),
+                          "rows": st.integers(0, 5)}),
     "midi": with_junk({"in": st.lists(TEXT, max_size=2), "out": st.lists(TEXT, max_size=2),
                        "channel": st.integers(-1, 17), "program_change": st.booleans(),
                        "mtc": st.sampled_from([0, 24, 25, 30, 29, -1]),
                        "map": tables(with_junk({
                            "note": st.integers(-1, 130), "cc": st.integers(-1, 130),
-                           "value": st.integers(-1, 130), "command": TEXT, "set": TEXT,
+                           "value": st.integers(-1, 130), "command": COMMANDS,
+                           "set": st.sampled_from(["click-level", "level foh", "level ears x",
+                                                   "menu", "level ../x"]),
                            "range_db": st.lists(st.floats(allow_nan=True), max_size=3)}))}),
 })
 LEARNED = with_junk({"recording": with_junk({"latency": st.integers(-1, 50000)}),

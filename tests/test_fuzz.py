@@ -24,7 +24,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 import soundfile as sf
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from appliance.audio.show import Show, SongBank
@@ -36,7 +36,7 @@ from appliance.config import Config, load_config, read_config, with_learned
 from appliance.control import commands as c
 from appliance.errors import BacklineError, Problems
 from appliance.service.daemon import Daemon, choose_target
-from appliance.service.resume import LEVEL_DB, load_resume
+from appliance.service.resume import LEVEL_DB, Resume, load_resume
 from appliance.timeline.midi_import import read_midi_events, read_midi_timing
 from appliance.timeline.setlist import load_setlist
 from appliance.timeline.song import SONG_FILE, load_song
@@ -109,6 +109,7 @@ def test_song_toml_loads_or_says_which_field(root: Path, text) -> None:
         folder = write_song(tmp / "song", text)
         problems = Problems()
         song = load_song(folder, problems)
+        event("refused" if song is None else "loaded")
         assert_named(problems, folder / SONG_FILE)
         if song is None:
             assert problems.errors
@@ -142,7 +143,7 @@ def render(bank: SongBank, seconds: float) -> np.ndarray:
     return out
 
 
-@given(ff.song_dicts().map(ff.toml_text))
+@given(st.one_of(ff.near_valid_songs, ff.song_dicts()).map(ff.toml_text))
 @settings(suppress_health_check=[HealthCheck.too_slow])
 def test_what_loads_plays_finite_audio(root: Path, text: str) -> None:
     count("song.toml: load and play")
@@ -157,6 +158,7 @@ def test_what_loads_plays_finite_audio(root: Path, text: str) -> None:
             loaded = bank.load_now(0)
             assert_named(Problems(bank.problems[0]), folder / SONG_FILE)
             assert (loaded is None) == (song is None)
+            event("refused" if loaded is None else "played")
             if loaded is not None:
                 for name in ("beat_frames", "bar_frames", "section_frames"):
                     assert np.all(np.diff(getattr(loaded.positions, name)) >= 0), name
@@ -178,6 +180,7 @@ def test_setlist_keeps_every_valid_line(root: Path, text) -> None:
         path.write_bytes(text.encode() if isinstance(text, str) else text)
         problems = Problems()
         setlist = load_setlist(path, {"ok"}, problems)
+        event(f"entries: {len(setlist.entries) if setlist else None}")
         assert_named(problems, path)
         if setlist is not None:
             assert all(e.song == "ok" for e in setlist.entries)
@@ -200,6 +203,7 @@ def test_config_is_read_or_refused_naming_the_file(root: Path, text) -> None:
         path.write_bytes(text.encode() if isinstance(text, str) else text)
         problems = Problems()
         config = read_config(path, problems)
+        event("refused" if config is None else "read")
         assert_named(problems, path)
         try:
             loaded = load_config(path)
@@ -238,6 +242,7 @@ def test_resume_file_gives_a_sane_start(root: Path, text) -> None:
         path.write_bytes(raw.replace(b"LIB", str(lib).encode()))
         problems = Problems()
         resume = load_resume(path, problems)
+        event("fresh" if resume == Resume() else "resumed")
         assert_named(problems, path)
         assert isinstance(resume.target, str)
         assert type(resume.index) is int and resume.index >= 1
@@ -298,8 +303,10 @@ def test_midi_tempo_map_is_read_or_refused_with_a_reason(root: Path, data: bytes
         try:
             timing = read_midi_timing(folder / "t.mid")
         except ValueError as exc:
+            event("refused")
             assert str(exc)
         else:
+            event("read")
             assert all(MIN_BPM <= p.bpm <= MAX_BPM for p in timing.tempo.points)
             assert timing.tempo.seconds_at(timing.end_qn) <= MAX_SECONDS
         try:
