@@ -215,6 +215,9 @@ GOOD_SONG = st.fixed_dictionaries(
                   lambda ts: sorted(ts, key=lambda t: t["bar"]))})
 
 
+HOSTILE = st.one_of(NASTY_FLOATS, NASTY_INTS, PATHS, VALUES)
+
+
 def _slots(data: object) -> list[tuple[object, object]]:
     """Every (container, key) in nested dicts and lists: the places a mutation can hit."""
     out = []
@@ -227,7 +230,8 @@ def _slots(data: object) -> list[tuple[object, object]]:
 
 
 @st.composite
-def near_valid(draw: st.DrawFn, good: st.SearchStrategy) -> dict:
+def near_valid(draw: st.DrawFn, good: st.SearchStrategy,
+               hostile: st.SearchStrategy = HOSTILE) -> dict:
     """A valid file's data with one or two things wrong: a value replaced by a hostile one
     (NaN, inf, huge, negative, wrong type, `..`), a field dropped, an unknown key added.
     Most of the file stays valid, so the fuzzer reaches what runs after parsing."""
@@ -239,11 +243,11 @@ def near_valid(draw: st.DrawFn, good: st.SearchStrategy) -> dict:
         container, key = slots[draw(st.integers(0, len(slots) - 1))]
         action = draw(st.sampled_from(["replace", "replace", "drop", "junk"]))
         if action == "replace":
-            container[key] = draw(st.one_of(NASTY_FLOATS, NASTY_INTS, PATHS, VALUES))
+            container[key] = draw(hostile)
         elif action == "drop":
             del container[key]
         elif isinstance(container, dict):
-            container[draw(TEXT)] = draw(VALUES)
+            container[draw(TEXT)] = draw(hostile)
     return data
 
 
@@ -256,17 +260,17 @@ song_texts = st.one_of(near_valid_songs.map(toml_text), near_valid_songs.map(tom
                        mutated(near_valid_songs.map(toml_text)))
 
 # -- setlists ---------------------------------------------------------------------------
-SETLIST_LINE = st.one_of(
-    st.builds(lambda name, trans, comment: name + trans + comment,
-              st.sampled_from(["ok", "broken", "../ok", "songs/ok", "OK", "", "ok ", "é",
-                               "|", "a|b|c"]),
-              st.sampled_from(["", " | gapless", " | continue", " | stop", " | crossfade 1500 ms",
-                               " | crossfade 0 ms", " | crossfade 99999999999999999999 ms",
-                               " | crossfade -5 ms", " | crossfade ٣ ms", " | crossfade",
-                               " | fade", " |"]),
-              st.sampled_from(["", " # note", "#"])),
-    st.text(max_size=20))
-setlist_texts = st.lists(SETLIST_LINE, max_size=6).map("\n".join)
+_LINE = st.builds(
+    lambda name, trans, comment: name + trans + comment,
+    st.sampled_from(["ok", "ok", "ok", "broken", "../ok", "songs/ok", "OK", "", "ok ", "é",
+                     "|", "a|b|c"]),
+    st.sampled_from(["", "", "", " | gapless", " | gapless", " | continue", " | stop",
+                     " | crossfade 1500 ms", " | crossfade 0 ms", " | crossfade -5 ms",
+                     " | crossfade 99999999999999999999 ms", " | crossfade \u0663 ms",
+                     " | crossfade", " | fade", " |"]),
+    st.sampled_from(["", " # note", "#"]))
+SETLIST_LINE = st.one_of(_LINE, _LINE, _LINE, st.text(max_size=20))
+setlist_texts = st.lists(SETLIST_LINE, min_size=1, max_size=6).map("\n".join)
 
 # -- config.toml ------------------------------------------------------------------------
 COMMANDS = st.one_of(st.sampled_from([
@@ -342,7 +346,15 @@ RESUME = st.builds(lambda known, junk: {**known, **junk}, st.fixed_dictionaries(
     "armed": _json(st.lists(NAMES, max_size=3)),
     "record_arm": _json(st.booleans())}), st.dictionaries(st.text(max_size=5), JSON_VALUES,
                                                           max_size=1))
-resume_texts = st.one_of(RESUME.map(json.dumps), RESUME.map(json.dumps),
+GOOD_RESUME = st.fixed_dictionaries(
+    {"target": st.sampled_from(["LIB/setlists/gig.setlist", "LIB/songs/ok", ""]),
+     "index": st.integers(1, 5)},
+    optional={"output_gain_db": st.dictionaries(st.sampled_from(["foh", "ears", "click"]),
+                                                st.floats(-120, 12), max_size=3),
+              "click_db": st.floats(-120, 12), "armed": st.lists(NAMES, max_size=2),
+              "record_arm": st.booleans()})
+near_valid_resumes = near_valid(GOOD_RESUME, JSON_VALUES)
+resume_texts = st.one_of(near_valid_resumes.map(json.dumps), RESUME.map(json.dumps),
                          JSON_VALUES.map(json.dumps), mutated(RESUME.map(json.dumps)),
                          st.just("[" * 100_000), st.just("1" * 5000))
 
@@ -364,11 +376,14 @@ TAKE_ANY = with_junk({"complete": st.booleans(), "rate": st.one_of(st.integers(0
 
 # -- MIDI files -------------------------------------------------------------------------
 @st.composite
-def midi_files(draw: st.DrawFn) -> bytes:
+def midi_files(draw: st.DrawFn, *, tame: bool = False) -> bytes:
     """A Standard MIDI File built with mido: random tempos, meters, markers and times
-    (0 BPM, beyond 999, hours apart, far out), in one or more tracks."""
+    (0 BPM, beyond 999, hours apart, far out), in one or more tracks. `tame`: tempos,
+    meters and times a DAW would write, so most files are read and played."""
     ppq = draw(st.sampled_from([1, 24, 96, 480, 960, 0x7FFF]))
     kind_of_file = draw(st.sampled_from([0, 1, 1, 2]))
+    if tame:
+        return _tame_midi(draw, ppq, kind_of_file % 2)
     mid = mido.MidiFile(type=kind_of_file, ticks_per_beat=ppq)
     for _ in range(1 if kind_of_file == 0 else draw(st.integers(1, 3))):
         track = mido.MidiTrack()
@@ -377,7 +392,7 @@ def midi_files(draw: st.DrawFn) -> bytes:
             kind = draw(st.sampled_from(["tempo", "tempo", "meter", "marker", "note"]))
             if kind == "tempo":
                 msg = mido.MetaMessage("set_tempo", tempo=draw(st.one_of(
-                    st.integers(60_000, 6_000_000), st.integers(0, 0xFFFFFF))), time=time)
+                    st.integers(60_061, 6_000_000), st.integers(0, 0xFFFFFF))), time=time)
             elif kind == "meter":
                 msg = mido.MetaMessage("time_signature", numerator=draw(st.integers(0, 255)),
                                        denominator=draw(st.sampled_from([1, 2, 4, 8, 16, 2 ** 20])),
@@ -389,6 +404,25 @@ def midi_files(draw: st.DrawFn) -> bytes:
                 msg = mido.Message("note_on", note=draw(st.integers(0, 127)), time=time)
             track.append(msg)
         mid.tracks.append(track)
+    out = io.BytesIO()
+    mid.save(file=out)
+    return out.getvalue()
+
+
+def _tame_midi(draw: st.DrawFn, ppq: int, kind_of_file: int) -> bytes:
+    mid = mido.MidiFile(type=kind_of_file, ticks_per_beat=ppq)
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=draw(
+        st.integers(60_061, 6_000_000)))])
+    for _ in range(draw(st.integers(0, 6))):
+        time = draw(st.integers(0, 8 * ppq))
+        track.append(draw(st.sampled_from([
+            mido.MetaMessage("set_tempo", tempo=draw(st.integers(60_061, 6_000_000)), time=time),
+            mido.MetaMessage("time_signature", numerator=draw(st.integers(1, 12)),
+                             denominator=draw(st.sampled_from([2, 4, 8])), time=time),
+            mido.MetaMessage("marker", text=draw(st.text(st.characters(max_codepoint=255),
+                                                         max_size=8)), time=time),
+            mido.Message("note_on", note=60, time=time)])))
+    mid.tracks.append(track)
     out = io.BytesIO()
     mid.save(file=out)
     return out.getvalue()

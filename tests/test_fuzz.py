@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from appliance.audio.show import Show, SongBank
 from appliance.audio.state import PLAYING
-from appliance.audio.takes import TAKE_FILE, recover, write_take_toml
+from appliance.audio.takes import TAKE_FILE, recover
 from appliance.audio.transport import Transport
 from appliance.audio.wavfile import TakeFile
 from appliance.config import Config, load_config, read_config, with_learned
@@ -237,6 +237,8 @@ def test_resume_file_gives_a_sane_start(root: Path, text) -> None:
     count("resume (JSON)")
     with scratch(root) as lib:
         write_song(lib / "songs" / "ok", ff.VALID_SONG)
+        (lib / "setlists").mkdir()
+        (lib / "setlists" / "gig.setlist").write_text("ok\nok\n")
         path = lib / "st.json"
         raw = text.encode() if isinstance(text, str) else text
         path.write_bytes(raw.replace(b"LIB", str(lib).encode()))
@@ -271,11 +273,11 @@ def test_recover_repairs_takes_backline_wrote(root: Path, metas: list[dict]) -> 
     with scratch(root) as rec:
         _takes(rec, metas)
         said = recover(rec)
-        unfinished = [m for m in metas if not m["complete"]]
-        assert len([s for s in said if ": recovered " in s]) == len(unfinished)
-        for take in rec.iterdir():
-            assert "complete = true" in (take / TAKE_FILE).read_text() or \
-                take.name[-1] not in [str(i) for i, m in enumerate(metas, 1) if not m["complete"]]
+        for i, meta in enumerate(metas, 1):
+            text = (rec / f"2026-01-01-song-take{i}" / TAKE_FILE).read_text()
+            assert ("recovered = true" in text) == (not meta["complete"])
+        assert len([s for s in said if ": recovered " in s]) == \
+            len([m for m in metas if not m["complete"]])
 
 
 @pytest.mark.xfail(strict=False, reason="startup: recover() lets wrong types in take.toml "
@@ -294,7 +296,8 @@ def test_recover_survives_any_take_toml(root: Path, metas: list[dict]) -> None:
 
 
 # -- MIDI files -------------------------------------------------------------------------
-@given(st.one_of(ff.midi_files(), ff.broken_midi()))
+@given(st.one_of(ff.midi_files(tame=True), ff.midi_files(tame=True), ff.midi_files(),
+                 ff.broken_midi()))
 def test_midi_tempo_map_is_read_or_refused_with_a_reason(root: Path, data: bytes) -> None:
     count("MIDI file")
     with scratch(root) as tmp:
