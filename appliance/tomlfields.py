@@ -152,3 +152,22 @@ def one_of(*allowed: object) -> Callable[[Any], str | None]:
         return None if value in allowed else \
             f"must be one of {', '.join(map(str, allowed))}, not {value!r}"
     return check
+
+
+NAME_MAX, PATH_MAX = 255, 4096      # Linux: bytes in one file name, in a whole path
+
+
+def a_path(value: str) -> str | None:
+    """A `check` for a path a musician writes: one that no file can have is refused here,
+    where the field is known, rather than by the OS later (an OSError 'File name too long'
+    from a plain exists() check, or a NUL that makes every file 'not found')."""
+    if "\0" in value:
+        return f"a path cannot hold a NUL character, not {value!r}"
+    raw = value.encode("utf-8", "surrogateescape")
+    if len(raw) >= PATH_MAX:
+        return f"a path is at most {PATH_MAX - 1} bytes, not {len(raw)}"
+    longest = max(raw.split(b"/"), key=len)
+    if len(longest) > NAME_MAX:
+        return (f"a file or folder name is at most {NAME_MAX} bytes, not {len(longest)} "
+                f"({longest[:16].decode('utf-8', 'replace')}...)")
+    return None

@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import Problems
-from ..tomlfields import Table, in_range, load_toml
+from ..tomlfields import Table, a_path, in_range, load_toml
 from .meter import Meter, MeterMap
 from .midi_import import read_midi_events
 from .midi_messages import parse_midi
@@ -286,7 +286,7 @@ def _read_stems(top: Table, folder: Path) -> list[StemSpec | None]:
     names: set[str] = set()
     for t in top.tables("stem"):
         errors = len(t.problems.errors)
-        file = t.get("file", str)
+        file = t.get("file", str, check=a_path)
         name = t.get("name", str, Path(file).stem if file else "")
         gain_db = t.get("gain_db", (int, float), 0.0, check=in_range(-120, 24))
         muted = t.get("muted", bool, False)
