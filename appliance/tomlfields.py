@@ -5,6 +5,7 @@ that each file reports all its mistakes, each naming the field, in one pass.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import tomllib
@@ -14,6 +15,7 @@ from typing import Any, Callable
 from .errors import Problems, read_text
 
 _MISSING = object()
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")     # TOML's bare keys; any other is quoted
 _TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number",
                str: "a string", list: "a list", dict: "a table"}
 
@@ -55,6 +57,8 @@ class Table:
         self._used: set[str] = set()
 
     def field(self, key: str) -> str:
+        """The key's path as TOML writes it: `click.level_db`, `inputs."Bass DI"`, `""`."""
+        key = key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
         return f"{self.where}.{key}" if self.where else key
 
     def error(self, key: str, message: str) -> None:

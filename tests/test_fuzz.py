@@ -111,6 +111,8 @@ def test_song_toml_loads_or_says_which_field(root: Path, text) -> None:
         song = load_song(folder, problems)
         event("refused" if song is None else "loaded")
         assert_named(problems, folder / SONG_FILE)
+        for p in problems:       # a field's mistake names it (or the line, for bad syntax)
+            assert p.field or p.message.startswith(("cannot read", "TOML syntax")), p
         if song is None:
             assert problems.errors
         else:
@@ -214,6 +216,9 @@ def test_config_is_read_or_refused_naming_the_file(root: Path, text) -> None:
         assert math.isfinite(loaded.ceiling_db) and loaded.rate > 0
         assert all(1 <= ch <= config.channels for chans in config.outputs.values()
                    for ch in chans)
+        song = write_song(tmp / "song", ff.VALID_SONG)      # checked against this box
+        run = run_cli("check", "--config", path, song)
+        assert run.code in (0, 1) and "checked 1 song" in run.err
 
 
 @given(st.one_of(ff.LEARNED.map(ff.toml_text), ff.raw_bytes(ff.LEARNED.map(ff.toml_text))))

@@ -79,3 +79,14 @@ def test_a_saved_target_no_file_can_have_is_set_aside(tmp_path):
     assert [str(p) for p in problems] == [
         f"{path}: warning: target: saved state is corrupt (a file or folder name is at most "
         f"255 bytes, not 300 (aaaaaaaaaaaaaaaa...)); set aside as st.json.corrupt, starting fresh"]
+
+
+def test_an_empty_or_spaced_key_is_named_as_toml_writes_it(tmp_path):
+    folder = _song(tmp_path, '"" = []\nlength_bars = 2\n[[tempo]]\nbar = 1\nbpm = 120\n'
+                             '[click]\n"level db" = 3\n')
+    problems = Problems()
+    assert load_song(folder, problems) is None
+    # was: "song.toml: unknown key", naming no field at all
+    assert [str(p) for p in problems] == [
+        f'{folder / "song.toml"}: click."level db": unknown key',
+        f'{folder / "song.toml"}: "": unknown key']
