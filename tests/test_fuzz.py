@@ -91,6 +91,12 @@ def assert_named(problems: Problems, *files: Path) -> None:
         assert p.message
 
 
+def assert_fields(problems: Problems) -> None:
+    """A field's mistake names the field (or the line, for bad syntax)."""
+    for p in problems:
+        assert p.field or p.message.startswith(("cannot read", "TOML syntax")), p
+
+
 def assert_finite_song(song) -> None:
     for point in song.tempo.points:
         assert MIN_BPM <= point.bpm <= MAX_BPM
@@ -111,8 +117,7 @@ def test_song_toml_loads_or_says_which_field(root: Path, text) -> None:
         song = load_song(folder, problems)
         event("refused" if song is None else "loaded")
         assert_named(problems, folder / SONG_FILE)
-        for p in problems:       # a field's mistake names it (or the line, for bad syntax)
-            assert p.field or p.message.startswith(("cannot read", "TOML syntax")), p
+        assert_fields(problems)
         if song is None:
             assert problems.errors
         else:
@@ -207,6 +212,7 @@ def test_config_is_read_or_refused_naming_the_file(root: Path, text) -> None:
         config = read_config(path, problems)
         event("refused" if config is None else "read")
         assert_named(problems, path)
+        assert_fields(problems)
         try:
             loaded = load_config(path)
         except BacklineError as exc:
@@ -230,6 +236,7 @@ def test_a_bad_learned_file_is_left_out_with_a_warning(root: Path, text) -> None
         base = Config(learned=learned, latency=7, outputs=OUTPUTS)
         config = with_learned(base)
         assert_named(Problems(config.warnings), learned)
+        assert_fields(Problems(config.warnings))
         assert all(p.warning for p in config.warnings)
         if config.warnings:
             assert config.latency == 7 and config.midi == base.midi
