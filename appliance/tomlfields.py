@@ -15,7 +15,9 @@ from typing import Any, Callable
 from .errors import Problems, read_text
 
 _MISSING = object()
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")     # TOML's bare keys; any other is quoted
+# TOML's bare keys, and the paths callers build of them (`route.foh`, `midi[2]`); any
+# other key (empty, with a space, non-ASCII) is shown quoted
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_.\[\]-]+$")
 _TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number",
                str: "a string", list: "a list", dict: "a table"}
 
@@ -57,7 +59,7 @@ class Table:
         self._used: set[str] = set()
 
     def field(self, key: str) -> str:
-        """The key's path as TOML writes it: `click.level_db`, `inputs."Bass DI"`, `""`."""
+        """The key's path as TOML writes it: `click.level_db`, `click."level db"`, `""`."""
         key = key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
         return f"{self.where}.{key}" if self.where else key
 
