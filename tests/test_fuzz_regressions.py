@@ -9,7 +9,6 @@ import pytest
 
 from appliance.config import load_config
 from appliance.errors import BacklineError, Problems
-from appliance.service.daemon import choose_target
 from appliance.service.resume import Resume, load_resume
 from appliance.timeline.song import load_song
 
@@ -23,15 +22,17 @@ def _song(tmp_path: Path, text: str) -> Path:
     return folder
 
 
-def test_a_route_listing_something_else_than_names_is_a_field_error(tmp_path):
+@pytest.mark.parametrize("route", ["[[1]]", "[1]"])
+def test_a_route_listing_something_else_than_names_is_a_field_error(tmp_path, route):
     folder = _song(tmp_path, 'length_bars = 2\n[[tempo]]\nbar = 1\nbpm = 120\n'
-                             '[[stem]]\nfile = "a.wav"\nroute = [[1]]\n')
+                             f'[[stem]]\nfile = "a.wav"\nroute = {route}\n')
     problems = Problems()
-    song = load_song(folder, problems)      # was: TypeError: unhashable type: 'list'
+    song = load_song(folder, problems)
+    # was: [[1]] TypeError: unhashable type: 'list'; [1] a problem whose message was None
     assert song is not None and song.stems == []
     assert [str(p) for p in problems] == [
         f"{folder / 'song.toml'}: stem[1].route: must list output names like "
-        f"[\"foh\", \"ears\"], not [[1]]"]
+        f"[\"foh\", \"ears\"], not {route}"]
 
 
 def test_a_stem_file_name_no_disk_can_hold_is_a_field_error_not_a_traceback(library):
@@ -74,8 +75,7 @@ def test_a_saved_target_no_file_can_have_is_set_aside(tmp_path):
     problems = Problems()
     resume = load_resume(path, problems)
     assert resume == Resume()
-    # was: kept, and the daemon's choose_target raised OSError: File name too long
-    assert choose_target(None, resume, tmp_path) is None
+    # was: kept, and start-up's Path(target).exists() raised OSError: File name too long
     assert [str(p) for p in problems] == [
         f"{path}: warning: target: saved state is corrupt (a file or folder name is at most "
         f"255 bytes, not 300 (aaaaaaaaaaaaaaaa...)); set aside as st.json.corrupt, starting fresh"]
