@@ -5,6 +5,7 @@ that each file reports all its mistakes, each naming the field, in one pass.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import tomllib
@@ -14,6 +15,9 @@ from typing import Any, Callable
 from .errors import Problems, read_text
 
 _MISSING = object()
+# TOML's bare keys, and the paths callers build of them (`route.foh`, `midi[2]`); any
+# other key (empty, with a space, non-ASCII) is shown quoted
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_.\[\]-]+$")
 _TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number",
                str: "a string", list: "a list", dict: "a table"}
 
@@ -55,6 +59,8 @@ class Table:
         self._used: set[str] = set()
 
     def field(self, key: str) -> str:
+        """The key's path as TOML writes it: `click.level_db`, `click."level db"`, `""`."""
+        key = key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
         return f"{self.where}.{key}" if self.where else key
 
     def error(self, key: str, message: str) -> None:
@@ -152,3 +158,22 @@ def one_of(*allowed: object) -> Callable[[Any], str | None]:
         return None if value in allowed else \
             f"must be one of {', '.join(map(str, allowed))}, not {value!r}"
     return check
+
+
+NAME_MAX, PATH_MAX = 255, 4096      # Linux: bytes in one file name, in a whole path
+
+
+def a_path(value: str) -> str | None:
+    """A `check` for a path a musician writes: one that no file can have is refused here,
+    where the field is known, rather than by the OS later (an OSError 'File name too long'
+    from a plain exists() check, or a NUL that makes every file 'not found')."""
+    if "\0" in value:
+        return f"a path cannot hold a NUL character, not {value!r}"
+    raw = value.encode("utf-8", "surrogateescape")
+    if len(raw) >= PATH_MAX:
+        return f"a path is at most {PATH_MAX - 1} bytes, not {len(raw)}"
+    longest = max(raw.split(b"/"), key=len)
+    if len(longest) > NAME_MAX:
+        return (f"a file or folder name is at most {NAME_MAX} bytes, not {len(longest)} "
+                f"({longest[:16].decode('utf-8', 'replace')}...)")
+    return None

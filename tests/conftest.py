@@ -135,3 +135,12 @@ def tiny_disk(tmp_path: Path):
     yield mount
     for disk in mounted:
         subprocess.run(["umount", "--lazy", str(disk)])
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How many cases the fuzz suite generated (tests/test_fuzz.py), for the release note."""
+    fuzz = sys.modules.get("fuzz_files")
+    if fuzz is not None and fuzz.CASES:
+        terminalreporter.write_line(f"fuzz: {sum(fuzz.CASES.values())} generated cases "
+                                    f"(profile {fuzz.PROFILE}): " + ", ".join(
+                                        f"{k} {n}" for k, n in fuzz.CASES.items()))

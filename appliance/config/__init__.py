@@ -14,7 +14,7 @@ from pathlib import Path
 from ..audio.backends.alsa import SAMPLE_FORMATS
 from ..errors import BacklineError, Problem, Problems
 from ..timeline.song import NAME_RE
-from ..tomlfields import Table, in_range, load_toml, one_of
+from ..tomlfields import Table, a_path, in_range, load_toml, one_of
 from .layout import Controls, read_controls
 from .midi_map import MidiSpec, read_midi, read_rule
 
@@ -209,12 +209,12 @@ def read_config(path: Path, problems: Problems) -> Config | None:
 
     lib = top.table("library")
     base = path.parent
-    library = lib.get("path", str, None)
-    cache = lib.get("cache", str, None)
+    library = lib.get("path", str, None, check=a_path)
+    cache = lib.get("cache", str, None, check=a_path)
     cache_mb = lib.get("cache_mb", int, d.cache_mb, check=in_range(*CACHE_MB))
     lib.finish()
     rec = top.table("recording")
-    recordings = rec.get("path", str, None)
+    recordings = rec.get("path", str, None, check=a_path)
     record_format = rec.get("format", str, "24", check=one_of(*RECORD_FORMATS))
     latency = rec.get("latency", int, 0, check=in_range(0, 48000))
     rec.finish()
@@ -223,7 +223,7 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     ceiling_db = lim.get("ceiling", float, d.ceiling_db, check=_ceiling)
     lim.finish()
     box = top.table("box")
-    learned = box.get("learned", str, None)
+    learned = box.get("learned", str, None, check=a_path)
     box.finish()
     if not out_table.data:
         outputs = default_outputs(channels)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import Problems
 from ..files import replace_file
+from ..tomlfields import a_path
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ def load_resume(path: Path, problems: Problems) -> Resume:
     target, index = data.get("target", ""), data.get("index", 1)
     if not isinstance(target, str):
         return _set_aside(path, problems, "target", f"must be text, not {_shown(target)}")
+    if why := a_path(target):           # no file has it: even exists() would raise
+        return _set_aside(path, problems, "target", why)
     if not _whole(index) or index < 1:
         return _set_aside(path, problems, "index",
                           f"must be a whole number from 1, not {_shown(index)}")

@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import Problems
-from ..tomlfields import Table, in_range, load_toml
+from ..tomlfields import Table, a_path, in_range, load_toml
 from .meter import Meter, MeterMap
 from .midi_import import read_midi_events
 from .midi_import import read_midi_timing
@@ -333,7 +333,7 @@ def _read_stems(top: Table, folder: Path) -> list[StemSpec | None]:
     names: set[str] = set()
     for t in top.tables("stem"):
         errors = len(t.problems.errors)
-        file = t.get("file", str)
+        file = t.get("file", str, check=a_path)
         name = t.get("name", str, Path(file).stem if file else "")
         gain_db = t.get("gain_db", (int, float), 0.0, check=in_range(-120, 24))
         muted = t.get("muted", bool, False)
@@ -353,7 +353,10 @@ def _read_stems(top: Table, folder: Path) -> list[StemSpec | None]:
 def _read_route(t: Table) -> dict[str, tuple[int, ...] | None]:
     value = t.get("route", (list, dict), list(DEFAULT_ROUTE))
     if isinstance(value, list):
-        value = {name: None for name in value}
+        if not all(isinstance(name, str) for name in value):
+            t.error("route", f"must list output names like [\"foh\", \"ears\"], not {value!r}")
+            return {}
+        value = dict.fromkeys(value)
     route: dict[str, tuple[int, ...] | None] = {}
     for name, channels in value.items():
         if not isinstance(name, str) or _check_output_name(name):
