@@ -195,6 +195,17 @@ def test_check_render_and_play_give_the_same_warnings_once(library, tmp_path):
     assert sorted(_play_problems(folder)) == sorted(checked)
 
 
+def test_the_play_path_logs_what_check_says(library, caplog):
+    """`play` and the daemon say a loaded song's warnings (stderr, the journal), not only
+    its errors."""
+    folder = make_song(library, "s", CLICK_SONG + '[[stem]]\nfile = "a.wav"\n'
+                                                  'route = ["foh", "monitors"]\n',
+                       {"a.wav": (tone(1, 48000, 220), 48000)})
+    with caplog.at_level("WARNING", logger="backline"):
+        said = _play_problems(folder)
+    assert said and [r.getMessage() for r in caplog.records] == said
+
+
 # -- files that are not regular files ------------------------------------------------
 
 def _no_file(path: Path, kind: str) -> None:

@@ -140,10 +140,13 @@ class SongBank(threading.Thread):
                 song.close()
             song = None
         self.problems[pos] = list(problems)
+        for p in problems:           # the journal (the stderr of `play`) says what check says
+            (log.warning if p.warning else log.error)("%s", p)
         if song is None:
             self._broken[pos] = problems.errors[0] if problems.errors else \
                 Problem(entry.folder, "", "cannot load")
-            log.error("%s", self._broken[pos])
+            if not problems.errors:
+                log.error("%s", self._broken[pos])
             return
         self._ready = {**self._ready, pos: song}
 
