@@ -6,22 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from appliance.audio.backends.device import Asked
+
 SAMPLE_FORMATS = ("FLOAT_LE",)
 CAPACITY = 1 << 20                    # frames a playback keeps
 OPENED: list["_NullDevice"] = []      # every device opened, in order
 
 
-class _NullDevice:
-    def __init__(self, device: str, *, rate: int, channels: int, period: int, periods: int,
-                 fmt: str = "FLOAT_LE") -> None:
-        self.device = device
-        self.rate = rate
-        self.channels = channels
-        self.period = period
-        self.periods = periods
-        self.fmt = fmt
-        self.granted: dict = {}
-        self.is_open = False
+class _NullDevice(Asked):
+    is_open = False
 
     def open(self) -> None:
         self.granted = {"format": self.fmt, "period": self.period,
@@ -32,10 +25,6 @@ class _NullDevice:
 
     def close(self) -> None:
         self.is_open = False
-
-    @property
-    def buffer_frames(self) -> int:
-        return self.granted.get("buffer", 0)
 
 
 class NullPlayback(_NullDevice):

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .device import XRUN, DeviceError
+from .device import XRUN, Asked, DeviceError
 
 SAMPLE_FORMATS = ("S16_LE", "S24_LE", "S32_LE", "FLOAT_LE")   # what this backend converts; config offers these
 _SCALE = {"S16_LE": (32768.0, np.int16), "S24_LE": (8388608.0, np.int32),
           "S32_LE": (2147483648.0, np.int32)}
 
 
-class _AlsaPcm:
+class _AlsaPcm(Asked):
     """What playback and capture share: opening the PCM and checking what was granted."""
     KIND = ""     # the alsaaudio PCM type, set by each direction
 
@@ -27,13 +27,8 @@ class _AlsaPcm:
                  fmt: str = "S32_LE") -> None:
         if fmt not in SAMPLE_FORMATS:
             raise ValueError(f"format must be one of {', '.join(SAMPLE_FORMATS)}, not {fmt!r}")
-        self.device = device
-        self.rate = rate
-        self.channels = channels
-        self.period = period
-        self.periods = periods
-        self.fmt = fmt
-        self.granted: dict = {}
+        super().__init__(device, rate=rate, channels=channels, period=period, periods=periods,
+                         fmt=fmt)
         self._pcm = None
 
     def open(self) -> None:
@@ -70,10 +65,6 @@ class _AlsaPcm:
     @property
     def is_open(self) -> bool:
         return self._pcm is not None
-
-    @property
-    def buffer_frames(self) -> int:
-        return self.granted.get("buffer", 0)
 
     def close(self) -> None:
         if self._pcm is not None:

@@ -43,6 +43,25 @@ class Device(Protocol):
         """Frames the device holds ahead of what is heard (0 before `open`)."""
 
 
+class Asked:
+    """What a device was asked for, and `granted` once open: the part every backend's
+    devices share (they may build on it; the protocol does not require it)."""
+
+    def __init__(self, device: str, *, rate: int, channels: int, period: int, periods: int,
+                 fmt: str) -> None:
+        self.device = device
+        self.rate = rate
+        self.channels = channels
+        self.period = period
+        self.periods = periods
+        self.fmt = fmt
+        self.granted: dict = {}       # format, period, buffer, rate, channels, once open
+
+    @property
+    def buffer_frames(self) -> int:
+        return self.granted.get("buffer", 0)
+
+
 class Playback(Device, Protocol):
     def write(self, block: np.ndarray) -> int:
         """Write one period (float32, frames × channels): frames written, or XRUN on an
