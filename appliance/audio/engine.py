@@ -6,7 +6,7 @@ this thread; level changes coalesced by the senders) and at most COMMANDS_PER_PE
 of them are applied at the start of the next period; the rest wait a period. The
 state snapshot is republished after every period.
 
-Faults: an underrun (write returns -EPIPE) is counted and the same period is
+Faults: an underrun (write returns XRUN) is counted and the same period is
 written again, so the song loses no frame and the click keeps its place; a
 device that goes away leaves the engine running, *stalled*, reopening it with
 backoff, and playing on from the same frame when it returns. An exception in the
@@ -32,7 +32,7 @@ import numpy as np
 from ..vocab.commands import RECORDING, Command
 from ..vocab.segments import SegmentLog
 from ..vocab.state import Health, State
-from .backends.alsa import EPIPE, AlsaCapture, AlsaPlayback, DeviceError
+from .backends.device import XRUN, Capture, DeviceError, Playback
 from .inbox import Inbox
 from .limiter import Limiter
 from .priority import AUDIO, realtime
@@ -60,8 +60,11 @@ class Fault:
 
 
 class Engine:
-    def __init__(self, transport: Transport, device: AlsaPlayback, *,
-                 capture: AlsaCapture | None = None, recorder: Recorder | None = None,
+    """The audio thread over a backend's devices: it knows only the `Playback` and
+    `Capture` protocols (backends/device.py), never which backend it runs on."""
+
+    def __init__(self, transport: Transport, device: Playback, *,
+                 capture: Capture | None = None, recorder: Recorder | None = None,
                  limiter: Limiter | None = None) -> None:
         self.transport = transport
         self.device = device
@@ -196,7 +199,7 @@ class Engine:
                 transport.apply(cmd)
         return n
 
-    def _open_capture(self) -> AlsaCapture | None:
+    def _open_capture(self) -> Capture | None:
         """The inputs, opened beside the outputs; None (and why, in the state) when not."""
         cap = self.capture
         if cap is None:
@@ -219,7 +222,7 @@ class Engine:
             self.device.write(silence)
         return cap
 
-    def _read_input(self, cap: AlsaCapture, block: np.ndarray) -> AlsaCapture | None:
+    def _read_input(self, cap: Capture, block: np.ndarray) -> Capture | None:
         """The period's input into the recorder (silence, counted, if it was lost)."""
         try:
             got = cap.read(block)
@@ -301,7 +304,7 @@ class Engine:
             transport.wake_disks()
             try:
                 written = device.write(buf)
-                while written == EPIPE:          # underrun: the device recovers on the next write
+                while written == XRUN:           # underrun: the device recovers on the next write
                     self.xruns += 1
                     self.health = Health.RECOVERING
                     self._calm_from = self.output_frame

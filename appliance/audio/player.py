@@ -8,7 +8,7 @@ from ..config import Config
 from ..errors import BacklineError, Problem, Problems
 from ..vocab.commands import Command
 from ..vocab.state import State
-from .backends.alsa import AlsaCapture, AlsaPlayback
+from .backends import chosen
 from .engine import Engine
 from .limiter import for_config
 from .recorder import Recorder
@@ -19,7 +19,8 @@ from .transport import Transport
 
 class Player:
     def __init__(self, show: Show, config: Config, *, device: str | None = None) -> None:
-        """An empty show is the daemon's idle box: the audio runs (silence), nothing plays."""
+        """An empty show is the daemon's idle box: the audio runs (silence), nothing plays.
+        The devices come from the configured backend; BacklineError when it has none."""
         self.config = config
         self.bank = SongBank(show, config, config.period)
         if show.entries:
@@ -27,19 +28,20 @@ class Player:
         self.transport = Transport(self.bank, rate=config.rate, channels=config.channels,
                                    block=config.period)
         device = device or config.device
-        capture = AlsaCapture(device, rate=config.rate, channels=config.input_channels,
-                              period=config.period, periods=config.periods,
-                              fmt=config.format) if config.input_channels else None
+        backend = chosen(config.backend, config.path)
+        settings = dict(rate=config.rate, period=config.period, periods=config.periods,
+                        fmt=config.format)
+        capture = backend.capture(device, channels=config.input_channels, **settings) \
+            if config.input_channels else None
         limiter = for_config(config, config.period)
         # a take lines up with what was heard: the limiter's delay, then the round trip
         self.recorder = Recorder({n: ch - 1 for n, ch in config.inputs.items()},
                                  latency=config.latency + (limiter.delay if limiter else 0))
         self.writer = TakeWriter(self.recorder, config.recordings, rate=config.rate,
                                  subtype=config.record_format)
-        self.engine = Engine(self.transport, AlsaPlayback(
-            device, rate=config.rate, channels=config.channels,
-            period=config.period, periods=config.periods, fmt=config.format),
-            capture=capture, recorder=self.recorder, limiter=limiter)
+        self.engine = Engine(self.transport,
+                             backend.playback(device, channels=config.channels, **settings),
+                             capture=capture, recorder=self.recorder, limiter=limiter)
 
     @classmethod
     def open(cls, target: Path, config: Config, problems: Problems,

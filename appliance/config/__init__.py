@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..audio.backends.alsa import SAMPLE_FORMATS
+from ..audio.backends import DEFAULT as DEFAULT_BACKEND
+from ..audio.backends import chosen
 from ..errors import BacklineError, Problem, Problems
 from ..timeline.song import NAME_RE
 from ..tomlfields import Table, a_path, in_range, load_toml, one_of
@@ -67,6 +68,7 @@ PANEL_KEYS = ("hat", "controls", "switch", "combo", "encoder", "led", "display",
 @dataclass(frozen=True)
 class Config:
     path: Path | None = None
+    backend: str = DEFAULT_BACKEND      # the audio backend module ($BACKLINE_AUDIO_BACKEND wins)
     device: str = "default"
     rate: int = 48000
     period: int = 256
@@ -166,13 +168,19 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     top = Table(data, file=path, where="", problems=problems)
     audio = top.table("audio")
     d = Config()
+    backend = audio.get("backend", str, d.backend)
+    try:
+        formats = chosen(backend, path).SAMPLE_FORMATS
+    except BacklineError as exc:
+        problems.append(exc.problem)
+        formats = (d.format,)
     device = audio.get("device", str, d.device)
     rate = audio.get("rate", int, d.rate,
                      check=lambda r: None if r in RATES else f"must be one of {RATES}, not {r}")
     period = audio.get("period", int, d.period, check=in_range(16, 8192))
     periods = audio.get("periods", int, d.periods, check=in_range(2, 16))
     channels = audio.get("channels", int, d.channels, check=in_range(1, 64))
-    fmt = audio.get("format", str, d.format, check=one_of(*SAMPLE_FORMATS))
+    fmt = audio.get("format", str, d.format, check=one_of(*formats))
     in_table = top.table("inputs")
     inputs: dict[str, int] = {}
     for name in in_table.data:
@@ -241,7 +249,7 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     top.finish()
     if problems.errors:
         return None
-    return Config(path=path, device=device, rate=rate, period=period, periods=periods,
+    return Config(path=path, backend=backend, device=device, rate=rate, period=period, periods=periods,
                   channels=channels, format=fmt, outputs=outputs, controls=controls,
                   library=(base / library) if library else d.library,
                   cache=(base / cache) if cache else d.cache, cache_mb=cache_mb,

@@ -1,5 +1,6 @@
-"""ALSA playback and capture through pyalsaaudio: open, check what was granted, write
-(or read) periods.
+"""The ALSA backend (pyalsaaudio): playback and capture, two implementations of
+`device.Playback` and `device.Capture` that share opening and checking what was granted;
+playback writes periods, capture reads them.
 
 ALSA may grant other settings than asked; the rate and channel count must match
 the config (anything else would play at the wrong speed or on the wrong
@@ -9,34 +10,25 @@ new bytes object each period (its API has no read-into), the one allocation left
 """
 from __future__ import annotations
 
-import errno
-
 import numpy as np
+
+from .device import XRUN, Asked, DeviceError
 
 SAMPLE_FORMATS = ("S16_LE", "S24_LE", "S32_LE", "FLOAT_LE")   # what this backend converts; config offers these
 _SCALE = {"S16_LE": (32768.0, np.int16), "S24_LE": (8388608.0, np.int32),
           "S32_LE": (2147483648.0, np.int32)}
-EPIPE = -errno.EPIPE
 
 
-class DeviceError(Exception):
-    """The device cannot be opened, does not give what the config asks, or went away."""
-
-
-class AlsaPlayback:
-    KIND = "PCM_PLAYBACK"
+class _AlsaPcm(Asked):
+    """What playback and capture share: opening the PCM and checking what was granted."""
+    KIND = ""     # the alsaaudio PCM type, set by each direction
 
     def __init__(self, device: str, *, rate: int, channels: int, period: int, periods: int,
                  fmt: str = "S32_LE") -> None:
         if fmt not in SAMPLE_FORMATS:
             raise ValueError(f"format must be one of {', '.join(SAMPLE_FORMATS)}, not {fmt!r}")
-        self.device = device
-        self.rate = rate
-        self.channels = channels
-        self.period = period
-        self.periods = periods
-        self.fmt = fmt
-        self.granted: dict = {}
+        super().__init__(device, rate=rate, channels=channels, period=period, periods=periods,
+                         fmt=fmt)
         self._pcm = None
 
     def open(self) -> None:
@@ -74,12 +66,21 @@ class AlsaPlayback:
     def is_open(self) -> bool:
         return self._pcm is not None
 
-    @property
-    def buffer_frames(self) -> int:
-        return self.granted.get("buffer", 0)
+    def close(self) -> None:
+        if self._pcm is not None:
+            try:
+                self._pcm.close()
+            except Exception:   # a device that is gone may fail to close; it is closed for us
+                pass
+            self._pcm = None
+
+
+class AlsaPlayback(_AlsaPcm):
+    """The outputs, written a period at a time by the audio thread."""
+    KIND = "PCM_PLAYBACK"
 
     def write(self, block: np.ndarray) -> int:
-        """Write one period (float32, frames × channels). Frames written, or EPIPE on an
+        """Write one period (float32, frames × channels). Frames written, or XRUN on an
         underrun (the next write recovers); DeviceError when the device is gone."""
         import alsaaudio
         if self._scale == 1.0:
@@ -96,21 +97,13 @@ class AlsaPlayback:
             self.close()
             raise DeviceError(f"{self.device!r} stopped answering: {exc}") from None
 
-    def close(self) -> None:
-        if self._pcm is not None:
-            try:
-                self._pcm.close()
-            except Exception:   # a device that is gone may fail to close; it is closed for us
-                pass
-            self._pcm = None
 
-
-class AlsaCapture(AlsaPlayback):
+class AlsaCapture(_AlsaPcm):
     """The inputs of the same device, read a period at a time in the audio thread."""
     KIND = "PCM_CAPTURE"
 
     def read(self, block: np.ndarray) -> int:
-        """Fill one period (float32, frames × channels). Frames read, or EPIPE on an
+        """Fill one period (float32, frames × channels). Frames read, or XRUN on an
         overrun (input was lost; the next read recovers); DeviceError when gone."""
         import alsaaudio
         try:
@@ -119,7 +112,7 @@ class AlsaCapture(AlsaPlayback):
             self.close()
             raise DeviceError(f"{self.device!r} stopped answering: {exc}") from None
         if frames <= 0:
-            return EPIPE if frames == EPIPE else 0
+            return XRUN if frames == XRUN else 0
         raw = np.frombuffer(data, dtype=self._out.dtype).reshape(-1, self.channels)
         n = min(frames, len(block))
         if self._scale == 1.0:
@@ -131,3 +124,7 @@ class AlsaCapture(AlsaPlayback):
         else:
             np.multiply(raw[:n], 1.0 / self._scale, out=block[:n], casting="unsafe")
         return n
+
+
+playback = AlsaPlayback     # the backend's constructors (see device.py)
+capture = AlsaCapture
