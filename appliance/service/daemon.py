@@ -175,18 +175,23 @@ class Daemon:
             log.warning("%s", p)
         return resume
 
+    def _open_player(self, target: Path) -> Player | None:
+        """A player for `target` with the config, or None; what opening it said, logged."""
+        problems = Problems()
+        try:
+            player = Player.open(target, self.config, problems, device=self.device)
+        except BacklineError as exc:
+            player = None
+            problems.append(exc.problem)
+        for p in problems:
+            (log.warning if p.warning else log.error)("%s", p)
+        return player
+
     def _open_first(self, resume: Resume) -> tuple[Player, str]:
         """The first target that opens, saying why each one before it did not; none: an
         idle player with no songs (the audio runs, the panel and menu work)."""
         for target in choose_targets(self.target, resume, self.config.library):
-            problems = Problems()
-            try:
-                player = Player.open(target, self.config, problems, device=self.device)
-            except BacklineError as exc:
-                player = None
-                problems.append(exc.problem)
-            for p in problems:
-                (log.warning if p.warning else log.error)("%s", p)
+            player = self._open_player(target)
             if player is not None:
                 return player, str(target)
             log.error("%s: cannot be played; trying the next in the library", target)
@@ -299,14 +304,7 @@ class Daemon:
         if busy:
             log.warning("%s: not opened; %s", path, busy)
             return False
-        problems = Problems()
-        try:
-            new = Player.open(path, self.config, problems, device=self.device)
-        except BacklineError as exc:
-            new = None
-            problems.append(exc.problem)
-        for p in problems:
-            (log.warning if p.warning else log.error)("%s", p)
+        new = self._open_player(path)
         if new is None:
             log.error("%s: not opened; %s stays", path, self._target)
             return False
