@@ -102,19 +102,27 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def engines_stop(monkeypatch: pytest.MonkeyPatch):
     """An audio thread a failing test left running would write unpaced audio into an ALSA
-    `file` output for the rest of the run (tens of GB): every engine a test started is
-    stopped when the test ends, whatever happened (stopping twice is fine)."""
+    `file` output for the rest of the run (tens of GB), and a player's disk threads (started
+    when it is made: its loader readies the first song) would run on at a real-time priority:
+    every player a test made and every engine it started are stopped when the test ends,
+    whatever happened (stopping twice is fine)."""
     from appliance.audio.engine import Engine
-    started: list[Engine] = []
-    real_start = Engine.start
+    from appliance.audio.player import Player
+    made: list = []
+    real_start, real_init = Engine.start, Player.__init__
 
     def start(self: Engine) -> None:
-        started.append(self)
+        made.append(self)
         real_start(self)
+
+    def init(self: Player, *args, **kwargs) -> None:
+        real_init(self, *args, **kwargs)
+        made.append(self)
     monkeypatch.setattr(Engine, "start", start)
+    monkeypatch.setattr(Player, "__init__", init)
     yield
-    for engine in started:
-        engine.stop()
+    for thing in reversed(made):
+        thing.stop()
 
 
 @pytest.fixture

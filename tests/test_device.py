@@ -44,6 +44,7 @@ def devices(tmp_path: Path, config: Config) -> tuple[object, object]:
     """The playback and capture a player makes for `config` (an idle show, not started)."""
     folder = position_song(tmp_path / "lib", "s", bars=1)
     p = Player.open(folder, config, Problems())
+    p.stop()                      # its loader readied the song (disk threads) when it was made
     return p.engine.device, p.engine.capture
 
 

@@ -22,13 +22,13 @@ class Player:
         """An empty show is the daemon's idle box: the audio runs (silence), nothing plays.
         The devices come from the configured backend; BacklineError when it has none."""
         self.config = config
+        backend = chosen(config.backend, config.path)   # before any thread: it may refuse
         self.bank = SongBank(show, config, config.period)
         if show.entries:
             self.bank.load_now(0)          # the first song is ready before the audio starts
         self.transport = Transport(self.bank, rate=config.rate, channels=config.channels,
                                    block=config.period)
         device = device or config.device
-        backend = chosen(config.backend, config.path)
         settings = dict(rate=config.rate, period=config.period, periods=config.periods,
                         fmt=config.format)
         capture = backend.capture(device, channels=config.input_channels, **settings) \
