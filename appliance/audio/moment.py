@@ -58,11 +58,23 @@ class Moment(NamedTuple):
     refusals: int
 
 
-def mix_levels(mixer: Mixer) -> tuple[tuple[StemLevel, ...], tuple[tuple[str, float], ...]]:
-    """The stems' levels and the outputs' masters as published (made when they change)."""
-    return (tuple(StemLevel(i.name, i.gain_db, i.muted, i.solo, tuple(i.sends.items()))
-                  for i in mixer.inputs if i.name != COUNT_IN_INPUT),
-            tuple(mixer.output_gain_db.items()))
+class MixLevels:
+    """The stems' levels and the outputs' masters as published: made again only when the
+    mixer changes (a new song, or its `version` moved), not every period."""
+
+    def __init__(self) -> None:
+        self._of: tuple = (None, -1)
+        self._levels: tuple[tuple[StemLevel, ...], tuple[tuple[str, float], ...]] = ((), ())
+
+    def of(self, mixer: Mixer | None) -> tuple[tuple[StemLevel, ...], tuple[tuple[str, float], ...]]:
+        """The levels of `mixer` (None: the last ones made)."""
+        if mixer is not None and (mixer, mixer.version) != self._of:
+            self._of = (mixer, mixer.version)
+            self._levels = (tuple(StemLevel(i.name, i.gain_db, i.muted, i.solo,
+                                            tuple(i.sends.items()))
+                                  for i in mixer.inputs if i.name != COUNT_IN_INPUT),
+                            tuple(mixer.output_gain_db.items()))
+        return self._levels
 
 
 def snapshot(m: Moment, show: Show, rate: int, **engine_fields) -> State:

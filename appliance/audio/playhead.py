@@ -1,31 +1,26 @@
 """The transport's playhead: which frames of which song sound at each sample.
 
 `render` fills one period, cut at each event: a pending command's frame, a vamp's end,
-the song's end or its crossfade's start (the setlist cursor says which song and when the
-next takes over). Jumps and vamp loops are click-continuous (the click plays from the
-new position without a gap or a doubled beat) and crossfade the stems over a few
-milliseconds, the old position's audio coming from the stream's second ring. A jump
-whose target is not in memory yet (not cued in time) fades the old position out
-instead, then *waits*: silent, the position standing at the target, nothing logged as
-played, until the disk has read it; then the target fades in from its own first frame.
-A Play or Resume whose audio is not read yet waits the same way. Every change of level
-is a `Fade`: the fade-in (a jump's crossfade), the fade to rest, the outgoing song.
+the song's end or its crossfade's start (the setlist cursor says which song and when).
+Jumps crossfade the stems (the click continuous); a jump whose audio is not in memory
+yet fades out, then *waits* silent at its target until the disk has read it (see
+docs/engine.md, Jumps). Every change of level is a `Fade`: the fade-in or a jump's
+crossfade, the fade to rest, the outgoing song of a setlist crossfade.
 
-Everything here runs in the audio thread: no disk, no logging, no locks; songs are
-loaded by the SongBank's thread and picked up when ready.
+Audio thread only: no disk, no logging, no locks; songs come ready from the SongBank.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..vocab.segments import KIND_COUNT_IN, KIND_PLAYING, SegmentLog
-from ..vocab.state import StemLevel, TransportState
+from ..vocab.state import TransportState
 from .count_in import CountIn
 from .cursor import SetlistCursor
 from .fade import FADE_S, Fade, add_faded
 from .live_mix import LiveMix
 from .loaded import LoadedSong
-from .moment import Loop, Moment, Pending, mix_levels
+from .moment import Loop, MixLevels, Moment, Pending
 from .show import SongBank
 
 _WAIT = "wait"          # a fade-out that ends waiting for a jump target's audio
@@ -33,10 +28,8 @@ _WAIT = "wait"          # a fade-out that ends waiting for a jump target's audio
 
 class Playhead(LiveMix):
     def __init__(self, bank: SongBank, *, rate: int, channels: int, block: int) -> None:
-        self.bank = bank
-        self.rate = rate
-        self.channels = channels
-        self.block = block
+        super().__init__()
+        self.bank, self.rate, self.channels, self.block = bank, rate, channels, block
         self.fade = max(1, int(rate * FADE_S))
         self._tmp = np.zeros((block, channels), dtype=np.float32)
         self.setlist = SetlistCursor(bank, rate=rate, block=block)
@@ -50,23 +43,15 @@ class Playhead(LiveMix):
         self.refusals = 0        # counted, so the same refusal again is news again
         self.problem = ""
         self.songs_ended = 0
-        self.output_gain_db: dict[str, float] = {}
-        self.click_db: float | None = None
-        self.click_sends: dict[str, float] = {}
-        self.click_muted = False
         self.count_in = CountIn()
         self._in = Fade(block)           # stems fading in: a jump's crossfade, or a fade-in
         self._in_from: int | None = None  # a jump's old position, fading out meanwhile
         self._quiet = Fade(block)        # a fade to silence before stopping, pausing, waiting
-        self._rest_then = TransportState.STOPPED
-        self._rest_at = 0
-        self._rest_select: int | None = None
-        # a jump or start waiting for its audio: what it waits for ("" when not waiting),
-        # and the fade-in once it is in memory
-        self._waiting = ""
-        self._wait_fade = 0
-        self._mix_of: tuple = (None, -1)     # whose mix levels were last published
-        self._mix: tuple[tuple[StemLevel, ...], tuple[tuple[str, float], ...]] = ((), ())
+        self._rest_then, self._rest_at = TransportState.STOPPED, 0     # and then: what, where
+        self._rest_select: int | None = None                          # and which song
+        self._waiting = ""     # what a jump or start waits for the audio of ("": not waiting)
+        self._wait_fade = 0    # and its fade-in once that audio is in memory
+        self._levels = MixLevels()
         if not self.count:                   # an empty library: the box idles, and says so
             self.state, self.problem = TransportState.STOPPED, "no songs"
         self.setlist.want()
@@ -106,11 +91,7 @@ class Playhead(LiveMix):
         self.pending = None
         self.loop = None
         self.problem = self.setlist.arrived()
-        mixer = song.mixer
-        for name, db in self.output_gain_db.items():
-            mixer.output_gain_db[name] = db
-        self._carry_click()
-        mixer.update(glide=False)
+        self._carry_mix()
         song.prepare(0)
 
     def _select(self, index: int) -> None:
@@ -368,15 +349,11 @@ class Playhead(LiveMix):
 
     def publish(self) -> None:
         """What readers see: one record, swapped in whole (cheap enough for every period)."""
-        song = self.song
-        if song is not None and (song.mixer, song.mixer.version) != self._mix_of:
-            self._mix_of = (song.mixer, song.mixer.version)
-            self._mix = mix_levels(song.mixer)
-        ci = self.count_in
+        song, ci = self.song, self.count_in
+        mix, gains = self._levels.of(song.mixer if song is not None else None)
         self.moment = Moment(self.state, song, self.index, self.pos, ci.pos, ci.length, ci.frames,
                              ci.bars, self.pending, self.loop, self.rejected, self.problem,
-                             self.songs_ended, self._mix[0], self._mix[1], self._waiting,
-                             self.refusals)
+                             self.songs_ended, mix, gains, self._waiting, self.refusals)
 
     @property
     def timeline_frame(self) -> int:
