@@ -14,7 +14,7 @@ import numpy as np
 
 from ..vocab import commands as c
 from ..vocab.state import State, TransportState
-from .moment import Loop, Pending, snapshot
+from .moment import Loop, Moment, Pending, snapshot
 from .playhead import Playhead
 
 
@@ -214,6 +214,6 @@ class Transport(Playhead):
             self._select(index)
         return ""
 
-    def snapshot(self, moment=None, **engine_fields) -> State:
+    def snapshot(self, moment: Moment | None = None, **engine_fields) -> State:
         """The State of a published moment (default: the last); any thread may call it."""
         return snapshot(moment or self.moment, self.bank.show, self.rate, **engine_fields)
