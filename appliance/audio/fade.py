@@ -56,6 +56,21 @@ class Fade:
         return True
 
 
+class Rest(Fade):
+    """A fade to silence, and where it leaves the transport: in state `then` (or waiting
+    for a jump's audio) at song frame `at`, with setlist position `select` chosen (None:
+    the same song)."""
+
+    def __init__(self, block: int) -> None:
+        super().__init__(block)
+        self.then, self.at = "", 0
+        self.select: int | None = None
+
+    def begin(self, length: int, then: str, at: int, select: int | None) -> None:
+        self.start(length)
+        self.then, self.at, self.select = then, at, select
+
+
 def add_faded(seg: np.ndarray, tmp: np.ndarray, song: LoadedSong, frame: int,
               gains: np.ndarray, click: bool = True) -> None:
     """seg += song's mix at `frame`, times `gains` (one per frame); `tmp` is scratch."""

@@ -17,7 +17,7 @@ from ..vocab.segments import KIND_COUNT_IN, KIND_PLAYING, SegmentLog
 from ..vocab.state import TransportState
 from .count_in import CountIn
 from .cursor import SetlistCursor
-from .fade import FADE_S, Fade, add_faded
+from .fade import FADE_S, Fade, Rest, add_faded
 from .live_mix import LiveMix
 from .loaded import LoadedSong
 from .moment import Loop, MixLevels, Moment, Pending
@@ -46,25 +46,15 @@ class Playhead(LiveMix):
         self.count_in = CountIn()
         self._in = Fade(block)           # stems fading in: a jump's crossfade, or a fade-in
         self._in_from: int | None = None  # a jump's old position, fading out meanwhile
-        self._quiet = Fade(block)        # a fade to silence before stopping, pausing, waiting
-        self._rest_then, self._rest_at = TransportState.STOPPED, 0     # and then: what, where
-        self._rest_select: int | None = None                          # and which song
+        self._quiet = Rest(block)        # a fade to silence, then stop, pause or wait
         self._waiting = ""     # what a jump or start waits for the audio of ("": not waiting)
         self._wait_fade = 0    # and its fade-in once that audio is in memory
         self._levels = MixLevels()
-        if not self.count:                   # an empty library: the box idles, and says so
+        if not self.setlist.count:           # an empty library: the box idles, and says so
             self.state, self.problem = TransportState.STOPPED, "no songs"
         self.setlist.want()
         self._take_ready()
         self.publish()
-
-    @property
-    def index(self) -> int:
-        return self.setlist.index
-
-    @property
-    def count(self) -> int:
-        return self.setlist.count
 
     # -- songs --------------------------------------------------------------
     def _take_ready(self) -> None:
@@ -130,16 +120,13 @@ class Playhead(LiveMix):
 
     def _begin_rest(self, state: str, pos: int, select: int | None = None) -> None:
         """Fade to silence over FADE_S, then stop or pause at `pos` (and maybe change song)."""
-        self._quiet.start(self.fade)
-        self._rest_then = state
-        self._rest_at = pos
-        self._rest_select = select
+        self._quiet.begin(self.fade, state, pos, select)
         self.pending = None
 
     @property
     def _stopping(self) -> bool:
         """Fading out to stop or pause (not to wait for a jump's audio)."""
-        return bool(self._quiet) and self._rest_then != _WAIT
+        return bool(self._quiet) and self._quiet.then != _WAIT
 
     @property
     def _silent(self) -> bool:
@@ -174,7 +161,7 @@ class Playhead(LiveMix):
             k = self._step(out[i: i + min(n - i, self.block)])
             if log is not None and k > 0 and state in (TransportState.PLAYING, TransportState.COUNT_IN) and not silent:
                 log.add(out_frame + i, timeline, k, KIND_COUNT_IN if state == TransportState.COUNT_IN else
-                        KIND_PLAYING, self.index, self.pos)
+                        KIND_PLAYING, self.setlist.index, self.pos)
             i += k
             guard = guard + 1 if k == 0 else 0
             if k == 0 and self.state not in (TransportState.PLAYING, TransportState.COUNT_IN):
@@ -266,12 +253,12 @@ class Playhead(LiveMix):
             self.setlist.out_played(k)
 
     def _finish_rest(self) -> None:
-        if self._rest_then == _WAIT:     # the old position is silent: wait at the target
-            self.pos, self._wait_fade = self._rest_at, self.fade
+        q = self._quiet
+        if q.then == _WAIT:              # the old position is silent: wait at the target
+            self.pos, self._wait_fade = q.at, self.fade
             return
-        select = self._rest_select
-        self._rest_select = None
-        self._rest(self._rest_then, self._rest_at)
+        select, q.select = q.select, None
+        self._rest(q.then, q.at)
         if select is not None:
             self._select(select)
 
@@ -308,10 +295,10 @@ class Playhead(LiveMix):
 
     def _song_end(self, kind: str) -> None:
         self.songs_ended += 1
-        nxt = self.index + 1
-        if kind == "stop" or nxt >= self.count:
+        nxt = self.setlist.index + 1
+        if kind == "stop" or nxt >= self.setlist.count:
             self._rest(TransportState.STOPPED, 0)
-            if nxt < self.count:
+            if nxt < self.setlist.count:
                 self._select(nxt)
             return
         song = self.setlist.move(nxt)
@@ -351,9 +338,10 @@ class Playhead(LiveMix):
         """What readers see: one record, swapped in whole (cheap enough for every period)."""
         song, ci = self.song, self.count_in
         mix, gains = self._levels.of(song.mixer if song is not None else None)
-        self.moment = Moment(self.state, song, self.index, self.pos, ci.pos, ci.length, ci.frames,
-                             ci.bars, self.pending, self.loop, self.rejected, self.problem,
-                             self.songs_ended, mix, gains, self._waiting, self.refusals)
+        self.moment = Moment(self.state, song, self.setlist.index, self.pos, ci.pos, ci.length,
+                             ci.frames, ci.bars, self.pending, self.loop, self.rejected,
+                             self.problem, self.songs_ended, mix, gains, self._waiting,
+                             self.refusals)
 
     @property
     def timeline_frame(self) -> int:

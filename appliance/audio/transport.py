@@ -19,6 +19,16 @@ from .playhead import Playhead
 
 
 class Transport(Playhead):
+    @property
+    def index(self) -> int:
+        """The setlist position playing, from 0."""
+        return self.setlist.index
+
+    @property
+    def count(self) -> int:
+        """Songs in the setlist."""
+        return self.setlist.count
+
     # -- commands -------------------------------------------------------------
     def apply(self, cmd: c.Command) -> None:
         self._take_ready()
@@ -134,7 +144,7 @@ class Transport(Playhead):
         if self.song is None:
             return "no song loaded"
         if self.state == TransportState.PLAYING and self._stopping:
-            self._rest_at = frame        # it rests there once the fade is done, not cut short
+            self._quiet.at = frame        # it rests there once the fade is done, not cut short
         elif self.state == TransportState.PLAYING:
             self.song.cue(frame)
             self._at(at, "jump", frame, f"jump to {text}", text)
