@@ -427,7 +427,7 @@ def test_bar_ones_count_in_is_built_by_the_loader_not_the_audio_thread(library, 
     assert Fraction(0) in song._count_ins                # built when the song was loaded
     built = song._count_ins[Fraction(0)][1]
     run(t, 256, {0: [c.Play()]})
-    assert t._ci_track is built                          # Play used it as it was
+    assert t.count_in.track is built                     # Play used it as it was
     close(t)
 
 

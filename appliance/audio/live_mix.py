@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 class LiveMix:
     song: LoadedSong | None
     bank: SongBank
-    output_gain_db: dict[str, float]     # output -> master level, for every song
-    click_db: float | None               # the click's level, for every song
-    click_sends: dict[str, float]        # the click's level in each output's own mix
-    click_muted: bool                    # the musician's click mute, for every song
+
+    def __init__(self) -> None:
+        self.output_gain_db: dict[str, float] = {}   # output -> master level, for every song
+        self.click_db: float | None = None           # the click's level, for every song
+        self.click_sends: dict[str, float] = {}      # the click's level in each output's own mix
+        self.click_muted = False                     # the musician's click mute, for every song
 
     def _stem(self, name: str):
         if self.song is None:
@@ -38,6 +40,14 @@ class LiveMix:
         names = ", ".join(i.name for i in self.song.mixer.inputs if i.name != COUNT_IN_INPUT) \
             if self.song else ""
         return f"no stem {name!r}" + (f" (this song has {names})" if names else "")
+
+    def _carry_mix(self) -> None:
+        """A song comes in: the output masters and the click as the musician left them."""
+        mixer = self.song.mixer
+        for name, db in self.output_gain_db.items():
+            mixer.output_gain_db[name] = db
+        self._carry_click()
+        mixer.update(glide=False)
 
     def _carry_click(self) -> None:
         """A song comes in: its click (and count-in) as the musician left the last one's."""

@@ -1,0 +1,50 @@
+"""A song's count-in: its own click track, played before bar 1 (or before the bar a Play
+starts from), with the beats that say which bar and beat of it sounds.
+
+Audio thread: `play` mixes into the period; the lists are replaced whole at `begin`, never
+changed after, so a published moment may keep them.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .loaded import COUNT_IN_INPUT
+
+if TYPE_CHECKING:
+    from .loaded import LoadedSong
+
+
+class CountIn:
+    def __init__(self) -> None:
+        self.track = None
+        self.length = self.pos = 0
+        self.frames: list[int] = []                  # each count-in beat's frame
+        self.bars: list[tuple[int, int]] = []        # and its (bar, beat)
+
+    def begin(self, song: LoadedSong, pos: int, rate: int) -> None:
+        """Count in to song frame `pos` (the song's count-in built for that beat)."""
+        ci, self.track = song.count_in(song.song.tempo.qn_at_seconds(Fraction(pos, rate)))
+        self.length, self.pos = ci.frames, 0
+        self.frames = [b.frame for b in ci.beats]
+        self.bars = [(b.bar, b.beat) for b in ci.beats]
+
+    def cut(self) -> None:
+        self.length = self.pos = 0
+
+    @property
+    def left(self) -> int:
+        return self.length - self.pos
+
+    def play(self, seg: np.ndarray, song: LoadedSong) -> bool:
+        """Mix the count-in into `seg` (cut to what is left of it: see `left` before);
+        True when it has ended."""
+        mixer = song.mixer
+        mixer.mix_source_into(seg, self.pos, mixer.input(COUNT_IN_INPUT), self.track)
+        self.pos += seg.shape[0]
+        if self.pos < self.length:
+            return False
+        self.cut()
+        return True
