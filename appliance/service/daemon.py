@@ -12,7 +12,6 @@ folder: a second one says who holds it and exits 2, before it opens the audio de
 from __future__ import annotations
 
 import dataclasses
-import math
 import signal
 import time
 from pathlib import Path
@@ -167,7 +166,7 @@ class Daemon:
         problems = Problems()
         try:
             resume = load_resume(self.state_path, problems)
-        except Exception as exc:       # e.g. JSON nested too deep for the parser
+        except Exception as exc:       # load_resume never raises; start-up must not either
             log.warning("%s: cannot use the saved state (%s); starting fresh",
                         self.state_path, exc or repr(exc))
             resume = Resume()
@@ -255,17 +254,16 @@ class Daemon:
             self.front.panel.command(c.MenuBack())
 
     def _restore(self, resume: Resume) -> None:
+        """A Resume's levels are finite and in range: `load_resume` leaves out any other
+        (and the live state's are, commands refusing nan)."""
         player = self.player
-        index = resume.index
-        if isinstance(index, int) and 1 < index <= player.transport.count:
-            player.send(c.SelectSong(index))
+        if 1 < resume.index <= player.transport.count:
+            player.send(c.SelectSong(resume.index))
         for output, db in resume.output_gain_db.items():
-            level = _level(db, f"output {output}")
-            if output in self.config.outputs and level is not None:
-                player.send(c.SetOutputGain(output, level))
-        level = _level(resume.click_db, "click")
-        if level is not None:
-            player.send(c.SetGain("click", level))
+            if output in self.config.outputs:
+                player.send(c.SetOutputGain(output, db))
+        if resume.click_db is not None:
+            player.send(c.SetGain("click", resume.click_db))
         if resume.armed is not None:
             for name in self.config.inputs:
                 player.send(c.Arm(name, name in resume.armed))
@@ -441,17 +439,6 @@ class Daemon:
         log.info("stopped")
         if self._shutdown_asked and self._power_off is not None:
             self._power_off()
-
-
-def _level(db: object, what: str) -> float | None:
-    """A saved level within the gain range; not a finite number: None (and said), so the
-    level stays as the song has it: NaN must not restore as +12 dB."""
-    if isinstance(db, (int, float)) and not isinstance(db, bool) and math.isfinite(db):
-        lo, hi = c.GAIN_RANGE
-        return max(lo, min(hi, float(db)))
-    if db is not None:
-        log.warning("saved %s level %r is not a number of dB; left as it is", what, db)
-    return None
 
 
 def install_signals(daemon: Daemon) -> None:
