@@ -84,8 +84,8 @@ def _caught(limiter) -> list[str]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .audio.limiter import for_config
-    from .audio.loaded import load
+    from .audio.disk.loaded import load
+    from .audio.mix.limiter import for_config
     from .audio.render import RenderRange, RenderWriteError, render, song_range
 
     config = _config(args)
@@ -131,7 +131,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_beats(args: argparse.Namespace) -> int:
     import itertools
 
-    from .audio.loaded import validate_song
+    from .audio.disk.loaded import validate_song
     from .timeline import grid
     from .timeline.beatmap import BeatMap
 
@@ -163,8 +163,8 @@ def cmd_beats(args: argparse.Namespace) -> int:
 def _check_mix(folder: Path, config: Config, problems: Problems) -> None:
     """`check --deep`: the song mixed as `render` would, every stem decoded in full, through
     the safety limiter writing nowhere; a warning per output it would turn down."""
-    from .audio.limiter import for_config
-    from .audio.loaded import load
+    from .audio.disk.loaded import load
+    from .audio.mix.limiter import for_config
     from .audio.render import analyse
 
     limiter = for_config(config, RENDER_BLOCK)
@@ -190,7 +190,7 @@ def _song_beats(beats: "BeatMap", chunk: int = 65536):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .audio.loaded import validate_song
+    from .audio.disk.loaded import validate_song
     from .config import check_layout
 
     config = _config(args)
@@ -228,7 +228,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _decode_all(song, stems, problems: Problems) -> None:
     """`check --deep`: every stem decoded to its end, so damage mid-file is found now."""
-    from .audio.stems import decode_errors
+    from .audio.disk.stems import decode_errors
 
     for info in stems:
         decode_errors(info, song.folder / SONG_FILE, problems)
@@ -236,7 +236,7 @@ def _decode_all(song, stems, problems: Problems) -> None:
 
 def cmd_play(args: argparse.Namespace) -> int:
     from .audio.player import Player
-    from .audio.priority import BOX, realtime
+    from .audio.threads.priority import BOX, realtime
     from .control.keyboard import HELP, QUIT, Keys, command_for
     from .ui.status import status_line
     from .vocab import commands as c
@@ -285,7 +285,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     import dataclasses
     import time
     from .audio.player import Player
-    from .audio.priority import BOX, realtime
+    from .audio.threads.priority import BOX, realtime
     from .control.keyboard import QUIT, Keys
     from .ui.status import record_line
     from .vocab import commands as c
@@ -379,7 +379,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
-    from .audio.takes import recover
+    from .audio.record.takes import recover
 
     folder = Path(args.folder) if args.folder else _config(args).recordings
     said = recover(folder)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from appliance.audio.click import ClickTrack, click_sounds  # noqa: E402
+from appliance.audio.mix.click import ClickTrack, click_sounds  # noqa: E402
 from appliance.timeline import grid  # noqa: E402
 from positions import LONG, SHORT, _song  # noqa: E402
 

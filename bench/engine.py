@@ -49,7 +49,7 @@ from common import make_stems, peak_rss_mb, write_song  # noqa: E402
 from alsa_doubles import Jack, file_pcm, jack_pcm  # noqa: E402
 
 from appliance.audio.player import Player  # noqa: E402
-from appliance.audio.priority import AUDIO, BOX, realtime  # noqa: E402
+from appliance.audio.threads.priority import AUDIO, BOX, realtime  # noqa: E402
 from appliance.config import Config  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
 from appliance.vocab import commands as c  # noqa: E402
@@ -190,9 +190,9 @@ def cmd_cost(args, work: Path) -> None:
     """The transport rendering period after period with no device and no sleep between:
     the CPU our code costs a period, hot, without the machine's wake-ups. Steadier than the
     paced figures (within ~20 % from run to run here), for what a change to that code gains."""
-    from appliance.audio.limiter import Limiter
-    from appliance.audio.show import Show, SongBank
-    from appliance.audio.transport import Transport
+    from appliance.audio.mix.limiter import Limiter
+    from appliance.audio.disk.show import Show, SongBank
+    from appliance.audio.play.transport import Transport
     from appliance.vocab.segments import SegmentLog
     song, config = song_and_config(work, period=args.period, stems=args.stems,
                                    seconds=args.seconds + 5)

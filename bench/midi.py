@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from alsa_doubles import Jack, jack_pcm  # noqa: E402
 import midi_backend  # noqa: E402
 
-from appliance.audio.loaded import song_frames  # noqa: E402
+from appliance.audio.disk.loaded import song_frames  # noqa: E402
 from appliance.audio.player import Player  # noqa: E402
 from appliance.config import Config  # noqa: E402
 from appliance.config.midi_map import MidiSpec  # noqa: E402

@@ -17,7 +17,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from appliance.audio.loaded import Positions  # noqa: E402
+from appliance.audio.disk.loaded import Positions  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
 from appliance.timeline.song import load_song  # noqa: E402
 

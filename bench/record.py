@@ -32,7 +32,7 @@ from alsa_doubles import Jack, jack_pcm  # noqa: E402
 from engine import OUTPUTS, percentiles  # noqa: E402
 
 from appliance.audio.player import Player  # noqa: E402
-from appliance.audio.priority import BOX, realtime  # noqa: E402
+from appliance.audio.threads.priority import BOX, realtime  # noqa: E402
 from appliance.config import Config  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
 from appliance.vocab import commands as c  # noqa: E402

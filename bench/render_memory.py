@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CONFIG, make_stems, peak_rss_mb, write_song  # noqa: E402
 
-from appliance.audio.loaded import load  # noqa: E402
+from appliance.audio.disk.loaded import load  # noqa: E402
 from appliance.audio.render import RenderRange, render  # noqa: E402
 from appliance.config import load_config  # noqa: E402
 from appliance.errors import Problems  # noqa: E402

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.audio.stems import StemReader
+from appliance.audio.disk.stems import StemReader
 from appliance.vocab.state import clock
 
 from conftest import make_song, run_cli, tone
@@ -162,7 +162,7 @@ def test_a_render_of_a_stem_with_nan_samples_is_finite(library, tmp_path):
 
 
 def test_a_stem_longer_than_24_hours_plays_its_first_24(tmp_path):
-    from appliance.audio.stems import inspect_stem
+    from appliance.audio.disk.stems import inspect_stem
     from appliance.errors import Problems
     from appliance.timeline.song import StemSpec
 
@@ -249,7 +249,7 @@ def test_render_says_which_stem_went_silent_and_from_when_and_keeps_the_file(lib
 
 
 def test_the_state_says_which_stem_went_silent_and_from_when(library, tmp_path):
-    from appliance.audio.show import Show
+    from appliance.audio.disk.show import Show
     from appliance.ui.trouble import lasting
     from appliance.vocab import commands as c
     from transport_rig import BAR, close, position_song, rig, run

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appliance.audio.loaded import Positions
-from appliance.audio.takes import tempo_changes
+from appliance.audio.disk.loaded import Positions
+from appliance.audio.record.takes import tempo_changes
 from appliance.timeline import grid
 from appliance.timeline.beatmap import BeatMap
 from appliance.timeline.meter import Meter, MeterMap

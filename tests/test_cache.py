@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from appliance.audio.loaded import load
+from appliance.audio.disk.loaded import load
 from appliance.config import load_config
 from appliance.errors import BacklineError, Problems
 

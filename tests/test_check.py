@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.audio.loaded import load
-from appliance.audio.show import Show, SongBank
+from appliance.audio.disk.loaded import load
+from appliance.audio.disk.show import Show, SongBank
 from appliance.config import load_config
 from appliance.errors import Problems
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appliance.audio.click import LENGTH_S, MEMO, ClickTrack, click_sounds
-from appliance.audio.loaded import load
+from appliance.audio.mix.click import LENGTH_S, MEMO, ClickTrack, click_sounds
+from appliance.audio.disk.loaded import load
 from appliance.audio.render import RenderRange, mixed
 from appliance.config import Config
 from appliance.errors import Problems

@@ -367,8 +367,8 @@ def test_unfinished_takes_are_repaired_at_start_and_armed_inputs_come_back(
         library, tmp_path, jack, systemd, caplog):
     import numpy as np
     import soundfile as sf
-    from appliance.audio.takes import write_take_toml
-    from appliance.audio.wavfile import TakeFile
+    from appliance.audio.record.takes import write_take_toml
+    from appliance.audio.record.wavfile import TakeFile
 
     position_song(library, "one", bars=1)
     rec = tmp_path / "rec"

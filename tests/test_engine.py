@@ -14,8 +14,8 @@ import soundfile as sf
 
 from appliance.audio.engine import Fault
 from appliance.audio.player import Player
-from appliance.audio.priority import realtime
-from appliance.audio.wake import Wake
+from appliance.audio.threads.priority import realtime
+from appliance.audio.threads.wake import Wake
 from appliance.config import Config
 from appliance.errors import Problems
 from appliance.vocab import commands as c

@@ -27,11 +27,11 @@ import soundfile as sf
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from appliance.audio.show import Show, SongBank
+from appliance.audio.disk.show import Show, SongBank
 from appliance.vocab.state import TransportState
-from appliance.audio.takes import TAKE_FILE, recover
-from appliance.audio.transport import Transport
-from appliance.audio.wavfile import TakeFile
+from appliance.audio.record.takes import TAKE_FILE, recover
+from appliance.audio.play.transport import Transport
+from appliance.audio.record.wavfile import TakeFile
 from appliance.config import Config, load_config, read_config, with_learned
 from appliance.vocab import commands as c
 from appliance.errors import BacklineError, Problems

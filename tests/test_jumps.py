@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.audio.show import Show, SongBank
-from appliance.audio.streaming import SongStream
-from appliance.audio.transport import Transport
+from appliance.audio.disk.show import Show, SongBank
+from appliance.audio.disk.streaming import SongStream
+from appliance.audio.play.transport import Transport
 from appliance.config import Config
 from appliance.vocab import commands as c
 from appliance.vocab.segments import LENGTH, OUT, TIMELINE, SegmentLog

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 import soxr
 
-from appliance.audio.limiter import Limiter, links, true_peak, window_frames
+from appliance.audio.mix.limiter import Limiter, links, true_peak, window_frames
 from appliance.config import load_config
 from appliance.errors import BacklineError
 

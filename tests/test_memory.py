@@ -13,7 +13,7 @@ from conftest import make_song
 PROBE = """
 import re, sys
 from pathlib import Path
-from appliance.audio.loaded import load
+from appliance.audio.disk.loaded import load
 from appliance.audio.render import RenderRange, render
 from appliance.config import Config
 from appliance.errors import Problems

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from appliance.audio.show import Show
+from appliance.audio.disk.show import Show
 from appliance.control.midi_out import ClockPlanner
 from appliance.errors import Problems
 from appliance.timeline.song import load_song

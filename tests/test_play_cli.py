@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import soundfile as sf
 
-from appliance.audio.limiter import delay_frames
+from appliance.audio.mix.limiter import delay_frames
 from appliance.control.keyboard import command_for
 from appliance.ui.status import status_line
 from appliance.vocab import commands as c

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.audio.limiter import delay_frames
+from appliance.audio.mix.limiter import delay_frames
 from appliance.audio.player import Player
 from appliance.config import Config
 from appliance.errors import Problems
@@ -233,7 +233,7 @@ def loopback(tmp_path, monkeypatch):
     """A device whose input 2 hears the calibration clicks LATENCY frames late (or, with
     `silent`, nothing: no cable)."""
     from appliance.audio.calibrate import calibration_config, calibration_song
-    from appliance.audio.loaded import load
+    from appliance.audio.disk.loaded import load
     from appliance.audio.render import render
 
     def make(silent: bool = False) -> Path:

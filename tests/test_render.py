@@ -8,8 +8,8 @@ import pytest
 import soundfile as sf
 import soxr
 
-from appliance.audio.click import click_sounds
-from appliance.audio.loaded import load
+from appliance.audio.mix.click import click_sounds
+from appliance.audio.disk.loaded import load
 from appliance.audio.render import RenderRange, render
 from appliance.config import load_config
 from appliance.errors import Problems

@@ -25,7 +25,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim",),
     ("service",),
     ("control", "ui"),
-    ("audio",),
+    ("audio",),                         # engine, player, render, inbox
+    ("audio.play", "audio.record"),     # the transport; takes
+    ("audio.disk",),                    # a song made ready: stems, read-ahead, loader
+    ("audio.mix", "audio.threads"),     # mixer, click, limiter; priorities, wake-ups
     ("config",),
     ("audio.backends", "timeline"),
     ("tomlfields",),

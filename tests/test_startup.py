@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.audio.show import Show, SongBank
+from appliance.audio.disk.show import Show, SongBank
 from appliance.vocab.state import TransportState
-from appliance.audio.takes import recover, write_take_toml
-from appliance.audio.transport import Transport
-from appliance.audio.wavfile import TakeFile
+from appliance.audio.record.takes import recover, write_take_toml
+from appliance.audio.play.transport import Transport
+from appliance.audio.record.wavfile import TakeFile
 from appliance.config import Config
 from appliance.vocab import commands as c
 from appliance.errors import Problems

@@ -5,7 +5,7 @@ import mido
 import numpy as np
 import pytest
 
-from appliance.audio.show import Show
+from appliance.audio.disk.show import Show
 from appliance.vocab import commands as c
 from appliance.vocab.names import turn_command
 from appliance.vocab.state import TransportState
@@ -287,8 +287,8 @@ def test_a_stem_that_fails_mid_song_goes_silent_and_the_state_says_which(library
 
 
 def test_a_disk_that_falls_behind_costs_silence_not_time(song, tmp_path):
-    from appliance.audio.stems import StemReader
-    from appliance.audio.streaming import SongStream
+    from appliance.audio.disk.stems import StemReader
+    from appliance.audio.disk.streaming import SongStream
     stream = SongStream([StemReader(song / "pos.wav", 1, 6 * BAR)])
     out = np.ones((1, 128), np.float32)
     stream.read_into(0, out)                 # nothing read ahead yet: silence, counted
@@ -304,9 +304,9 @@ def test_the_disk_reads_whole_chunks_when_the_engine_wakes_it(song, tmp_path):
     """Small reads every few ms would keep taking the GIL from the audio thread: the disk
     thread reads a chunk at a time, woken once the period that freed one is rendered;
     a restarted ring wakes it too."""
-    from appliance.audio.stems import StemReader
-    from appliance.audio.streaming import CHUNK, SongStream
-    from appliance.audio.wake import Wake
+    from appliance.audio.disk.stems import StemReader
+    from appliance.audio.disk.streaming import CHUNK, SongStream
+    from appliance.audio.threads.wake import Wake
     stream = SongStream([StemReader(song / "pos.wav", 1, 6 * BAR)], capacity=4 * CHUNK)
     wake = Wake()
     stream.attach(wake)
@@ -340,8 +340,8 @@ def test_the_disk_reads_whole_chunks_when_the_engine_wakes_it(song, tmp_path):
 
 def test_a_song_is_offered_only_once_its_first_chunk_is_read(song, tmp_path):
     """The first Play of the day starts with sound, not with a block the disk had not read yet."""
-    from appliance.audio.show import SongBank
-    from appliance.audio.transport import Transport
+    from appliance.audio.disk.show import SongBank
+    from appliance.audio.play.transport import Transport
     from appliance.config import Config
     from transport_rig import CONFIG, RATE
     bank = SongBank(Show.of_song(song), Config(cache=tmp_path / "cache", **CONFIG), 128)
@@ -373,7 +373,7 @@ def _record_run(t, rec, frames, script=None, period=128):
 
 
 def test_takes_follow_a_gapless_setlist_one_per_song(library, tmp_path):
-    from appliance.audio.recorder import Recorder, TakeStart, TakeStop
+    from appliance.audio.record.recorder import Recorder, TakeStart, TakeStop
     t = rig(_setlist(library, ["gapless", ""]), tmp_path)
     rec = Recorder({"in": 0}, latency=64)
     rec.attach(1, 48000, 128)
@@ -389,7 +389,7 @@ def test_takes_follow_a_gapless_setlist_one_per_song(library, tmp_path):
 
 
 def test_a_free_take_of_set_length_ends_to_the_sample(song, tmp_path):
-    from appliance.audio.recorder import Recorder
+    from appliance.audio.record.recorder import Recorder
     t = rig(Show.of_song(song), tmp_path)
     rec = Recorder({"in": 0})
     rec.attach(1, 48000, 128)
@@ -401,7 +401,7 @@ def test_a_free_take_of_set_length_ends_to_the_sample(song, tmp_path):
 
 
 def test_a_writer_that_falls_behind_ends_the_take_without_overwriting_it(song, tmp_path):
-    from appliance.audio.recorder import CaptureRing, Recorder, TakeStop
+    from appliance.audio.record.recorder import CaptureRing, Recorder, TakeStop
     t = rig(Show.of_song(song), tmp_path)
     rec = Recorder({"in": 0})
     rec.attach(1, 48000, 128)
@@ -432,7 +432,7 @@ def test_bar_ones_count_in_is_built_by_the_loader_not_the_audio_thread(library, 
 
 
 def test_a_writer_that_stalled_between_takes_does_not_shut_the_ring_for_good(song, tmp_path):
-    from appliance.audio.recorder import CaptureRing, Recorder, TakeStart
+    from appliance.audio.record.recorder import CaptureRing, Recorder, TakeStart
     t = rig(Show.of_song(song), tmp_path)
     rec = Recorder({"in": 0})
     rec.attach(1, 48000, 128)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from appliance.audio.fade import Fade
-from appliance.audio.moment import Moment
-from appliance.audio.show import Show
+from appliance.audio.play.fade import Fade
+from appliance.audio.play.moment import Moment
+from appliance.audio.disk.show import Show
 from appliance.vocab import commands as c
 from appliance.vocab.state import TransportState
 

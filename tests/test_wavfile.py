@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.audio.wavfile import TakeFile, repair
+from appliance.audio.record.wavfile import TakeFile, repair
 
 RATE = 48000
 PCM_HEADER = 80     # RIFF 12 + JUNK 36 + fmt 24 + data 8

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from appliance.audio.show import Show, SongBank
-from appliance.audio.transport import Transport
+from appliance.audio.disk.show import Show, SongBank
+from appliance.audio.play.transport import Transport
 from appliance.config import Config
 from appliance.vocab import commands as c
 

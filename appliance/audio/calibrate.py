@@ -51,7 +51,7 @@ def calibration_config(config: Config, input_channel: int, work: Path) -> Config
 
 def measure(config: Config, input_channel: int, device: str | None = None) -> int:
     """Frames from output to input; BacklineError saying why when there is no clear match."""
-    from .loaded import load
+    from .disk.loaded import load
     from .player import Player
     from .render import render
 

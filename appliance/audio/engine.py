@@ -34,10 +34,10 @@ from ..vocab.segments import SegmentLog
 from ..vocab.state import Health, State
 from .backends.device import XRUN, Capture, DeviceError, Playback
 from .inbox import Inbox
-from .limiter import Limiter
-from .priority import AUDIO, realtime
-from .recorder import Recorder
-from .transport import Transport
+from .mix.limiter import Limiter
+from .play.transport import Transport
+from .record.recorder import Recorder
+from .threads.priority import AUDIO, realtime
 
 RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)    # reopening a missing device
 CALM_S = 2.0                                  # clean audio after a fault before "healthy"

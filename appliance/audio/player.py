@@ -9,12 +9,12 @@ from ..errors import BacklineError, Problem, Problems
 from ..vocab.commands import Command
 from ..vocab.state import State
 from .backends import chosen
+from .disk.show import Show, SongBank
 from .engine import Engine
-from .limiter import for_config
-from .recorder import Recorder
-from .show import Show, SongBank
-from .takes import TakeWriter
-from .transport import Transport
+from .mix.limiter import for_config
+from .play.transport import Transport
+from .record.recorder import Recorder
+from .record.takes import TakeWriter
 
 
 class Player:

@@ -15,10 +15,11 @@ from typing import Callable, Iterator
 import numpy as np
 import soundfile as sf
 
-from .click import ClickTrack
-from .limiter import Limiter, for_config
-from .loaded import COUNT_IN_INPUT, LoadedSong, last_bar
-from .stems import sf_reason
+from .disk.loaded import LoadedSong, last_bar
+from .disk.stems import sf_reason
+from .mix.click import ClickTrack
+from .mix.limiter import Limiter, for_config
+from .mix.mixer import COUNT_IN_INPUT
 
 SUBTYPES = {"float": "FLOAT", "24": "PCM_24"}
 

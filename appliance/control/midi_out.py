@@ -24,7 +24,7 @@ from typing import Callable
 
 import mido
 
-from ..audio.priority import HELPER, realtime
+from ..audio.threads.priority import HELPER, realtime
 from ..timeline.song import Song
 from ..vocab.segments import INDEX, KIND, KIND_COUNT_IN, LENGTH, OUT, START, TIMELINE, SegmentLog
 

@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..audio.disk.show import Show
 from ..audio.engine import Fault
 from ..audio.player import Player
-from ..audio.priority import BOX, realtime
-from ..audio.show import Show
-from ..audio.takes import recover
+from ..audio.record.takes import recover
+from ..audio.threads.priority import BOX, realtime
 from ..config import Config
 from ..errors import BacklineError, Problems
 from ..files import replace_file

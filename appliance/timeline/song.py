@@ -1,7 +1,7 @@
 """A song folder: `song.toml` read into a `Song`, every mistake reported by field.
 
 The format is documented in docs/song-format.md. Nothing here touches audio
-data: stems are described, and opened by appliance.audio.stems.
+data: stems are described, and opened by appliance.audio.disk.stems.
 """
 from __future__ import annotations
 

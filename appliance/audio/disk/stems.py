@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..errors import Problems, not_a_file
-from ..timeline.song import StemSpec
-from ..timeline.tempo import MAX_SECONDS
-from ..vocab.state import clock
+from ...errors import Problems, not_a_file
+from ...timeline.song import StemSpec
+from ...timeline.tempo import MAX_SECONDS
+from ...vocab.state import clock
 
 FORMATS = {"WAV", "WAVEX", "RF64", "W64", "FLAC", "AIFF"}
 log = logging.getLogger("backline")

@@ -14,9 +14,11 @@ from typing import Protocol
 
 import numpy as np
 
-from ..errors import Problems
+from ...errors import Problems
 
 RAMP_S = 0.010     # level changes glide over 10 ms
+CLICK_INPUT = "click"             # the inputs the click and the count-in play through
+COUNT_IN_INPUT = "count-in"
 
 
 class Source(Protocol):

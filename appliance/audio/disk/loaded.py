@@ -10,21 +10,17 @@ from typing import Callable
 
 import numpy as np
 
-from ..config import Config, click_in_front
-from ..errors import Problems
-from ..timeline import grid
-from ..timeline.beatmap import BeatMap
-from ..timeline.song import SONG_FILE, ClickSpec, Song, load_song
-from ..vocab.state import clock
-from .click import ClickTrack, click_sounds
-from .mixer import Mixer, MixerInput, input_routes
+from ...config import Config, click_in_front
+from ...errors import Problems
+from ...timeline import grid
+from ...timeline.beatmap import BeatMap
+from ...timeline.song import SONG_FILE, ClickSpec, Song, load_song
+from ...vocab.state import clock
+from ..mix.click import ClickTrack, click_sounds
+from ..mix.mixer import CLICK_INPUT, COUNT_IN_INPUT, Mixer, MixerInput, input_routes
 from .resample import ResampleError, playable_path
 from .stems import StemInfo, StemReader, inspect_stem
 from .streaming import DiskThread, SongStream
-
-CLICK_INPUT = "click"             # the mixer inputs the click plays through
-COUNT_IN_INPUT = "count-in"
-
 
 @dataclass(frozen=True)
 class Positions:

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import Problem
-from ..files import replace_file
-from ..timeline.beatmap import BeatMap
-from .priority import HELPER, realtime
+from ...errors import Problem
+from ...files import replace_file
+from ...timeline.beatmap import BeatMap
+from ..threads.priority import HELPER, realtime
 from .recorder import Recorder, TakeStart, TakeStop
 from .wavfile import TakeFile, repair
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .loaded import COUNT_IN_INPUT
+from ..mix.mixer import COUNT_IN_INPUT
 
 if TYPE_CHECKING:
-    from .loaded import LoadedSong
+    from ..disk.loaded import LoadedSong
 
 
 class CountIn:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..vocab import commands as c
-from .loaded import CLICK_INPUT, COUNT_IN_INPUT
+from ...vocab import commands as c
+from ..mix.mixer import CLICK_INPUT, COUNT_IN_INPUT
 
 if TYPE_CHECKING:
-    from .loaded import LoadedSong
-    from .show import SongBank
+    from ..disk.loaded import LoadedSong
+    from ..disk.show import SongBank
 
 
 class LiveMix:

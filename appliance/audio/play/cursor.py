@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from .fade import Fade
 
 if TYPE_CHECKING:
-    from .loaded import LoadedSong
-    from .show import ShowEntry, SongBank
+    from ..disk.loaded import LoadedSong
+    from ..disk.show import ShowEntry, SongBank
 
 
 class SetlistCursor:

@@ -31,9 +31,9 @@ import threading
 
 import numpy as np
 
-from .priority import HELPER, realtime
+from ..threads.priority import HELPER, realtime
+from ..threads.wake import Wake
 from .stems import StemReader
-from .wake import Wake
 
 CAPACITY = 1 << 16      # frames held per ring (1.4 s at 48 kHz)
 CHUNK = 1 << 14         # frames read from disk at a time, per stem

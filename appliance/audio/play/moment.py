@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ..vocab.state import State, StemLevel, TransportState
-from .loaded import COUNT_IN_INPUT
+from ...vocab.state import State, StemLevel, TransportState
+from ..mix.mixer import COUNT_IN_INPUT
 
 if TYPE_CHECKING:
-    from .loaded import LoadedSong
-    from .mixer import Mixer
-    from .show import Show
+    from ..disk.loaded import LoadedSong
+    from ..disk.show import Show
+    from ..mix.mixer import Mixer
 
 
 @dataclass(frozen=True)

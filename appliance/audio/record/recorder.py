@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..vocab import commands as c
-from ..vocab.state import RecordState, TransportState
+from ...vocab import commands as c
+from ...vocab.state import RecordState, TransportState
 
 RING_S = 4.0          # seconds of input the writer may fall behind before a take stops
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..vocab.segments import KIND_COUNT_IN, KIND_PLAYING, SegmentLog
-from ..vocab.state import TransportState
+from ...vocab.segments import KIND_COUNT_IN, KIND_PLAYING, SegmentLog
+from ...vocab.state import TransportState
+from ..disk.loaded import LoadedSong
+from ..disk.show import SongBank
 from .count_in import CountIn
 from .cursor import SetlistCursor
 from .fade import FADE_S, Fade, Rest, add_faded
 from .live_mix import LiveMix
-from .loaded import LoadedSong
 from .moment import Loop, MixLevels, Moment, Pending
-from .show import SongBank
 
 _WAIT = "wait"          # a fade-out that ends waiting for a jump target's audio
 

@@ -12,14 +12,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Config
-from ..errors import Problem, Problems
-from ..timeline.library import Library
-from ..timeline.setlist import Transition, load_setlist
-from ..timeline.song import SONG_FILE
+from ...config import Config
+from ...errors import Problem, Problems
+from ...timeline.library import Library
+from ...timeline.setlist import Transition, load_setlist
+from ...timeline.song import SONG_FILE
+from ..threads.priority import HELPER, realtime
+from ..threads.wake import Wake
 from .loaded import LoadedSong, load
-from .priority import HELPER, realtime
-from .wake import Wake
 
 PRIME_S = 2.0    # how long a loader waits for a song's first chunk before offering it anyway
 

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ...config import Config
 
 OVERSAMPLE = 4
 HALF = 6                      # the FIR reads HALF samples on each side of an interval

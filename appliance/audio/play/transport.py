@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..vocab import commands as c
-from ..vocab.state import State, TransportState
+from ...vocab import commands as c
+from ...vocab.state import State, TransportState
 from .moment import Loop, Moment, Pending, snapshot
 from .playhead import Playhead
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .loaded import LoadedSong
+    from ..disk.loaded import LoadedSong
 
 FADE_S = 0.005          # stems crossfade at jumps, fade on stop, pause and resume
 

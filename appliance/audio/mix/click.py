@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..timeline.beatmap import BeatMap
-from ..timeline.grid import ACCENT, BEAT, SUB, click_kind
+from ...timeline.beatmap import BeatMap
+from ...timeline.grid import ACCENT, BEAT, SUB, click_kind
 
 LENGTH_S = 0.030
 _VOICES = {ACCENT: (1760.0, 1.0), BEAT: (1320.0, 0.8), SUB: (990.0, 0.45)}
