@@ -41,6 +41,8 @@ class _Page:
     cursor: int = 0
     keys: Callable[[], list[str]] | None = None   # live items, from the latest snapshot
     output: str = ""           # a Mixer output page: its levels are in this output's mix
+    label: Callable[[str], str] | None = None   # how an item reads (None: as it is)
+    leave: Callable[[], None] | None = None     # what leaving the page by Back says
 
 
 class Menu:
@@ -93,8 +95,10 @@ class Menu:
         elif isinstance(cmd, c.MenuBack):
             if self._editing is not None:
                 self._editing = None
-            elif self._pages.pop().title == LISTENING:
-                self._emit(c.LearnMidi(""))
+            else:
+                page = self._pages.pop()
+                if page.leave:
+                    page.leave()
 
     def close(self) -> None:
         self._pages.clear()
@@ -126,17 +130,20 @@ class Menu:
                                      lambda k: self._finish(c.OpenShow(str(paths[k])))))
         elif item == MIXER:
             self._pages.append(_Page(MIXER, self._mixer_keys(), self._mixer,
-                                     keys=self._mixer_keys))
+                                     keys=self._mixer_keys,
+                                     label=lambda key: self._mixer_label(key, "")))
         elif item == RECORD:
             self._pages.append(_Page(RECORD, self._record_keys(), self._record,
-                                     keys=self._record_keys))
+                                     keys=self._record_keys, label=self._record_label))
         elif item == LEARN:
             self._pages.append(_Page(LEARN, self._learn_keys(), self._learn,
-                                     keys=self._learn_keys))
+                                     keys=self._learn_keys, label=self._learn_label))
         elif item == SETTINGS:
-            self._pages.append(_Page(SETTINGS, ["brightness", "version"], self._setting))
+            self._pages.append(_Page(SETTINGS, ["brightness", "version"], self._setting,
+                                     label=self._setting_label))
         elif item == STATUS:
-            self._pages.append(_Page(STATUS, self._status_keys(), keys=self._status_keys))
+            self._pages.append(_Page(STATUS, self._status_keys(), keys=self._status_keys,
+                                     label=self._status_label))
         else:
             self._pages.append(_Page("Shut down?", ["No", "Yes, power off"], self._shutdown))
 
@@ -174,7 +181,8 @@ class Menu:
             output = key[4:]
             self._pages.append(_Page(f"{MIXER} > {output}", self._output_keys(output),
                                      self._edit, keys=lambda: self._output_keys(output),
-                                     output=output))
+                                     output=output,
+                                     label=lambda key: self._mixer_label(key, output)))
         else:
             self._edit(i)
 
@@ -242,7 +250,11 @@ class Menu:
         name = self._pages[-1].items[i]
         self._emit(c.LearnMidi(name))
         self._pages.append(_Page(LISTENING, [f"for {name}", "Cancel"],
-                                 lambda k: self.apply(c.MenuBack())))
+                                 lambda k: self.apply(c.MenuBack()),
+                                 leave=lambda: self._emit(c.LearnMidi(""))))
+
+    def _learn_label(self, name: str) -> str:
+        return f"{name}: {self._trigger(parse_command(name)) or '-'}"
 
     # -- settings -----------------------------------------------------------------
     def _setting(self, i: int) -> None:
@@ -271,19 +283,10 @@ class Menu:
                 "rec": f"Rec: {s.record.problem or 'ok'}",
                 "dropped": f"Rec dropped {s.record.dropped}"}[key]
 
-    def _label(self, page: _Page, i: int) -> str:
+    @staticmethod
+    def _label(page: _Page, i: int) -> str:
         item = page.items[i]
-        if page.title == STATUS:
-            return self._status_label(item)
-        if page.title == RECORD:
-            return self._record_label(item)
-        if page.title == SETTINGS:
-            return self._setting_label(item)
-        if page.title == LEARN:
-            return f"{item}: {self._trigger(parse_command(item)) or '-'}"
-        if page.title == MIXER or page.output:
-            return self._mixer_label(item, page.output)
-        return item
+        return page.label(item) if page.label else item
 
 
 def _version() -> str:
