@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .config import DEMO_LIBRARY, Config, load_config
 from .errors import BacklineError, Problems, not_a_file
 from .timeline.library import Library
-from .timeline.song import SONG_FILE
+from .timeline.song import MAX_FACTOR, MAX_TRANSPOSE, MIN_FACTOR, SONG_FILE
 from .ui.progress import terminal_progress
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     config = _config(args)
     problems = Problems()
     loaded = load(_song_dir(args.song, config), config, problems, block=RENDER_BLOCK,
-                  progress=terminal_progress)
+                  progress=terminal_progress, tempo=args.tempo, transpose=args.transpose)
     _report(problems)
     if loaded is None:
         return 1
@@ -137,7 +138,7 @@ def cmd_beats(args: argparse.Namespace) -> int:
 
     config = _config(args)
     problems = Problems()
-    checked = validate_song(_song_dir(args.song, config), config, problems)
+    checked = validate_song(_song_dir(args.song, config), config, problems, tempo=args.tempo)
     _report(problems)
     if checked is None:
         return 1
@@ -462,6 +463,20 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _ranged(low: Fraction, high: Fraction, what: str) -> Callable[[str], Fraction]:
+    """An argparse type: an exact number (0.9, 9/10) from `low` to `high`."""
+    def parse(text: str) -> Fraction:
+        try:
+            value = Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            raise argparse.ArgumentTypeError(f"must be {what} like 0.9, not {text!r}")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {float(low):g} to {float(high):g}, "
+                                             f"not {text}")
+        return value
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="backline", description="Backline backing-track appliance")
     sub = p.add_subparsers(dest="command", required=True)
@@ -481,11 +496,17 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--format", choices=("float", "24"), default="float",
                    help="float32 (default) or 24-bit")
     r.add_argument("--no-count-in", action="store_true", help="leave the count-in out")
+    r.add_argument("--transpose", type=_ranged(-MAX_TRANSPOSE, MAX_TRANSPOSE, "semitones"),
+                   metavar="N", help="semitones, instead of the song's (cents: -1.5)")
+    r.add_argument("--tempo", type=_ranged(MIN_FACTOR, MAX_FACTOR, "a factor"), metavar="F",
+                   help="tempo factor, instead of the song's (0.9: 10 %% slower)")
     r.set_defaults(func=cmd_render)
 
     b = with_config(sub.add_parser("beats", help="print every beat as CSV"))
     b.add_argument("song")
     b.add_argument("--count-in", action="store_true", help="start with the count-in")
+    b.add_argument("--tempo", type=_ranged(MIN_FACTOR, MAX_FACTOR, "a factor"), metavar="F",
+                   help="tempo factor, instead of the song's")
     b.set_defaults(func=cmd_beats)
 
     pl = with_config(sub.add_parser("play", help="play a song or setlist through ALSA, "

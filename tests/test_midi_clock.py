@@ -13,23 +13,11 @@ from appliance.timeline.song import load_song
 from appliance.vocab import commands as c
 from appliance.vocab.segments import SegmentLog
 
-from transport_rig import BAR, close, position_song, rig
+from transport_rig import BAR, close, played, position_song, rig
 
 TEMPI = ('[[tempo]]\nbar = 3\nbpm = 90\n'
          '[[tempo]]\nbar = 5\nbpm = 150\nramp = true\n'
          '[[tempo]]\nbar = 6\nmeter = "7/8"\n')
-
-
-def played(t, frames: int, script: dict | None = None, period: int = 128) -> SegmentLog:
-    log = SegmentLog(capacity=1 << 16)
-    script = dict(script or {})
-    out = np.zeros((period, 2), np.float32)
-    for start in range(0, frames, period):
-        for cmd in script.pop(start, []):
-            t.apply(cmd)
-        out.fill(0.0)
-        t.render(out, log, start)
-    return log
 
 
 def plan(log: SegmentLog, song, rate: int = 48000) -> list[tuple[int, str]]:

@@ -15,6 +15,7 @@ from appliance.audio.disk.show import Show, SongBank
 from appliance.audio.play.transport import Transport
 from appliance.config import Config
 from appliance.vocab import commands as c
+from appliance.vocab.segments import SegmentLog
 
 SCALE = float(2 ** 24)
 RATE = 48000
@@ -58,6 +59,20 @@ def run(t: Transport, frames: int, script: dict[int, list[c.Command]] | None = N
         t.render(out[start: start + period])
     assert not script, f"script frames not on a period boundary: {sorted(script)}"
     return out
+
+
+def played(t: Transport, frames: int, script: dict | None = None,
+           period: int = 128) -> SegmentLog:
+    """What the transport logged it played over `frames`, commands as in `run`."""
+    log = SegmentLog(capacity=1 << 16)
+    script = dict(script or {})
+    out = np.zeros((period, 2), np.float32)
+    for start in range(0, frames, period):
+        for cmd in script.pop(start, []):
+            t.apply(cmd)
+        out.fill(0.0)
+        t.render(out, log, start)
+    return log
 
 
 def decode(out: np.ndarray) -> np.ndarray:

@@ -207,6 +207,7 @@ class Daemon:
         spec = self.config.midi
         if self.midi is None or not (spec.outputs and (spec.clock or spec.mtc)):
             return
+        from ..audio.loaded import as_played
         from ..control.midi_out import ClockPlanner, ClockSender
         from ..timeline.song import load_song
         player = self.player
@@ -215,7 +216,8 @@ class Daemon:
 
         def song(index: int):
             if index not in songs and 0 <= index < len(entries):
-                songs[index] = load_song(entries[index].folder, Problems())
+                written = load_song(entries[index].folder, Problems())
+                songs[index] = written and as_played(written)      # as the player loads it
             return songs.get(index)
         engine = player.engine
         planner = ClockPlanner(song, self.config.rate, clock=spec.clock, mtc=spec.mtc)

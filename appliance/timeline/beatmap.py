@@ -12,7 +12,8 @@ The same map lists the click: built with `per_beat` (the clicks a beat, by its m
 Every frame is exactly `TempoMap.frame_at` of the beat's quarter note (what `grid.beats`
 gives): a constant run keeps that rational as integers, `(an + j * bn) // d`; a ramp run
 repeats `seconds_at`'s float steps on the same correctly rounded inputs (an int divided by
-an int rounds as `float(Fraction)` does) and adds the float exactly.
+an int rounds as `float(Fraction)` does) and adds the float exactly. The map's tempo
+factor F enters as the rational 1/F on each beat's seconds, so that stays exact at any F.
 """
 from __future__ import annotations
 
@@ -44,14 +45,15 @@ class _Ramp:
     num: tuple[int, int, int]       # 120·beats = (e0 + j e1) / d
     a: float                        # the ramp's start tempo
     k: float                        # bpm per second
-    start: tuple[int, int]          # its start, seconds * rate + 1/2, as (g, h)
-    seconds: float                  # its start, seconds
+    start: tuple[int, int]          # its start, seconds / F * rate + 1/2, as (g, h)
+    seconds: float                  # its start, seconds as written (F = 1)
+    factor: tuple[int, int]         # the tempo factor F as (numerator, denominator)
     c0: float                       # this run's first beat, quarter notes into the ramp
     bq: float                       # quarter notes a beat
     rate: int
 
     def offset(self, j: int) -> float:
-        """Seconds from the ramp's start to beat j."""
+        """Seconds from the ramp's start to beat j, as written (F = 1)."""
         p0, p1, pd = self.disc
         e0, e1, ed = self.num
         return ((e0 + j * e1) / ed) / (self.a + math.sqrt(max((p0 + j * p1) / pd, 0.0)))
@@ -59,16 +61,19 @@ class _Ramp:
     def frame(self, j: int) -> int:
         m, den = self.offset(j).as_integer_ratio()     # the float, exactly
         g, h = self.start
-        return (g * den + m * self.rate * h) // (h * den)
+        fn, fd = self.factor
+        return (g * den * fn + m * fd * self.rate * h) // (h * den * fn)
 
     def guess(self, frame: int) -> int:
         """About which beat falls on `frame` (the caller corrects it exactly)."""
-        t = (frame + 0.5) / self.rate - self.seconds
+        fn, fd = self.factor
+        t = (frame + 0.5) / self.rate * fn / fd - self.seconds
         qn = (self.a * t + self.k * t * t / 2) / 60
         return math.floor((qn - self.c0) / self.bq)
 
     def bpm(self, j: int) -> float:
-        return self.a + self.k * self.offset(j)
+        fn, fd = self.factor
+        return (self.a + self.k * self.offset(j)) * fn / fd
 
 
 @dataclass(frozen=True)
@@ -109,22 +114,24 @@ class _Run:
 
 
 def _run(first: int, count: int | None, seg: MeterSegment, index: int, per_beat: int,
-         ts: _Segment, rate: int) -> _Run:
-    """The run of `count` beats from the meter segment's beat `index`, in tempo segment `ts`."""
+         ts: _Segment, rate: int, factor: Fraction) -> _Run:
+    """The run of `count` beats from the meter segment's beat `index`, in tempo segment `ts`
+    (as written), played at tempo factor `factor`."""
     meter = seg.meter
     bq = meter.beat_qn / per_beat
     c0 = seg.qn + index * bq - ts.qn        # quarter notes from the tempo segment's start
     common = dict(first=first, count=count, bar=seg.bar, index=index, per_beat=per_beat,
-                  meter=meter, meter_text=str(meter), bpm=float(ts.start_bpm))
+                  meter=meter, meter_text=str(meter), bpm=float(ts.start_bpm * factor))
     if not ts.ramp:
-        a = (ts.seconds + c0 * 60 / ts.start_bpm) * rate + Fraction(1, 2)
-        return _Run(**common, linear=_ints(a, bq * 60 * rate / ts.start_bpm), ramp=None)
+        a = (ts.seconds + c0 * 60 / ts.start_bpm) / factor * rate + Fraction(1, 2)
+        return _Run(**common, linear=_ints(a, bq * 60 * rate / (ts.start_bpm * factor)),
+                    ramp=None)
     a = ts.start_bpm
     k = (ts.end_bpm - a) / ts.duration
-    start = ts.seconds * rate + Fraction(1, 2)
+    start = ts.seconds / factor * rate + Fraction(1, 2)
     ramp = _Ramp(_ints(a * a + 2 * k * 60 * c0, 2 * k * 60 * bq), _ints(120 * c0, 120 * bq),
                  float(a), float(k), (start.numerator, start.denominator), float(ts.seconds),
-                 float(c0), float(bq), rate)
+                 (factor.numerator, factor.denominator), float(c0), float(bq), rate)
     return _Run(**common, linear=None, ramp=ramp)
 
 
@@ -154,7 +161,7 @@ class BeatMap:
                     hi = n if hi is None else min(hi, n)
                 if hi is None or hi > lo:
                     self._runs.append(_run(first + lo, None if hi is None else hi - lo,
-                                           seg, lo, div, tsegs[t], rate))
+                                           seg, lo, div, tsegs[t], rate, tempo.factor))
                 t += 1
             first += n or 0
         self._firsts = [r.first for r in self._runs]     # lists: bisect finds one value

@@ -5,6 +5,7 @@ data: stems are described, and opened by appliance.audio.disk.stems.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,6 +23,8 @@ SONG_FILE = "song.toml"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 DEFAULT_ROUTE = ("foh", "ears")
 MAX_COUNT_IN = 8                 # bars
+MAX_TRANSPOSE = 12               # semitones either way
+MIN_FACTOR, MAX_FACTOR = Fraction(1, 2), Fraction(2)   # a tempo factor: half to double speed
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class StemSpec:
     gain_db: float = 0.0
     muted: bool = False
     explicit_route: bool = True   # False: the default route, whose outputs a box may lack
+    keep_pitch: bool = False      # at another key or tempo: only time-stretched (drums, speech)
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,10 @@ class ClickSpec:
 class Song:
     folder: Path
     title: str
-    tempo: TempoMap
+    tempo: TempoMap                    # as played: `tempo.factor` is the song's tempo factor
     meters: MeterMap
     key: str | None = None
+    transpose: Fraction = Fraction(0)  # semitones the stems are played at (cents: fractions)
     sections: list[Section] = field(default_factory=list)
     count_in_bars: int = 0
     end_qn: Fraction | None = None     # explicit length or a MIDI map's last event
@@ -70,6 +75,11 @@ class Song:
     @property
     def name(self) -> str:
         return self.folder.name
+
+    def at(self, tempo: Fraction, transpose: Fraction) -> "Song":
+        """The song played at tempo factor `tempo` and `transpose` semitones instead."""
+        return dataclasses.replace(self, tempo=self.tempo.at_factor(tempo),
+                                   transpose=Fraction(transpose))
 
     def section_index(self, name: str) -> int | None:
         for i, s in enumerate(self.sections):
@@ -104,10 +114,15 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     click = _read_click(top.table("click"))
     stems = _read_stems(top, folder)
     section_tables = top.tables("section")
+    top.read_elsewhere(*KEY_TEMPO_KEYS)
     top.finish()
     if timing is None:
         return None
     tempo, meters, markers, midi_end = timing
+    # A bad key or tempo is reported, and the song plays as written: kept apart until then.
+    key_tempo = Problems()
+    transpose, factor = _read_key_tempo(Table(data, file=path, where="", problems=key_tempo),
+                                        tempo)
     sections = _read_sections(section_tables, meters, tempo, channel) if section_tables else \
         _read_markers(top, markers, meters)
     _warn_same_names(top, sections)
@@ -118,13 +133,12 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     if not stems and end_qn is None and len(problems.errors) == before:
         problems.error(path, "length_bars",
                        "a song without stems needs length_bars (or a MIDI tempo_map) to know its end")
-    if len(problems.errors) != before:
-        # Stem problems alone do not stop the show: the rest of the song plays.
-        stem_only = all(p.field.startswith("stem[") for p in problems.errors[before:])
-        if not stem_only:
-            return None
-        stems = [s for s in stems if s is not None]
-    return Song(folder=folder, title=title or folder.name, key=key, tempo=tempo, meters=meters,
+    fatal = [p for p in problems.errors[before:] if not p.field.startswith("stem[")]
+    problems.extend(key_tempo)
+    if fatal:       # stem problems alone do not stop the show: the rest of the song plays
+        return None
+    return Song(folder=folder, title=title or folder.name, key=key, transpose=transpose,
+                tempo=tempo.at_factor(factor), meters=meters,
                 sections=sections, count_in_bars=count_in or 0, end_qn=end_qn, click=click,
                 stems=[s for s in stems if s is not None], midi=song_midi,
                 midi_events=tuple(events))
@@ -141,9 +155,40 @@ class _TempoChange:
     meter: Meter | None
 
 
+KEY_TEMPO_KEYS = ("transpose", "tempo", "bpm")
+
+
+def _read_key_tempo(t: Table, tempo: TempoMap) -> tuple[Fraction, Fraction]:
+    """(transpose in semitones, tempo factor) the song asks for; a bad one is an error on
+    `t` and reads as 0 or 1, so the song plays at its written key or tempo. `tempo` is the
+    factor when it is not the `[[tempo]]` entries (TOML has one key for both: a song with
+    `[[tempo]]` entries gives a target `bpm` instead)."""
+    semitones = t.get("transpose", (int, float), 0,
+                      check=in_range(-MAX_TRANSPOSE, MAX_TRANSPOSE))
+    factor = Fraction(1)
+    table_form = isinstance(t.data.get("tempo"), (list, dict))
+    if t.has("bpm") and t.has("tempo") and not table_form:
+        t.error("tempo", "give either tempo (a factor) or bpm (a target tempo), not both")
+    elif t.has("bpm"):
+        bpm = t.get("bpm", (int, float), None, check=in_range(MIN_BPM, MAX_BPM))
+        if bpm is not None:
+            written = tempo.bpm_at(Fraction(0))
+            factor = Fraction(str(bpm)) / written
+            if not MIN_FACTOR <= factor <= MAX_FACTOR:
+                t.error("bpm", f"{bpm:g} BPM is {float(factor):.3g} times bar 1's "
+                               f"{float(written):g}; a song plays at {float(MIN_FACTOR):g} "
+                               f"to {float(MAX_FACTOR):g} times its tempo")
+                factor = Fraction(1)
+    elif t.has("tempo") and not table_form:
+        value = t.get("tempo", (int, float), None,
+                      check=in_range(float(MIN_FACTOR), float(MAX_FACTOR)))
+        factor = Fraction(str(value)) if value is not None else Fraction(1)
+    return Fraction(str(semitones)), factor
+
+
 def _read_timing(top: Table, folder: Path, problems: Problems):
     midi_name = top.get("tempo_map", str, None)
-    tables = top.tables("tempo")
+    tables = top.tables("tempo") if isinstance(top.data.get("tempo", []), (list, dict)) else []
     if midi_name is not None:
         if tables:
             top.error("tempo", "give either tempo_map or [[tempo]] entries, not both")
@@ -337,6 +382,7 @@ def _read_stems(top: Table, folder: Path) -> list[StemSpec | None]:
         name = t.get("name", str, Path(file).stem if file else "")
         gain_db = t.get("gain_db", (int, float), 0.0, check=in_range(-120, 24))
         muted = t.get("muted", bool, False)
+        keep_pitch = t.get("keep_pitch", bool, False)
         route = _read_route(t)
         explicit = t.has("route")
         t.finish()
@@ -346,7 +392,8 @@ def _read_stems(top: Table, folder: Path) -> list[StemSpec | None]:
         if len(t.problems.errors) != errors:
             stems.append(None)
             continue
-        stems.append(StemSpec(name, folder / file, route, float(gain_db), muted, explicit))
+        stems.append(StemSpec(name, folder / file, route, float(gain_db), muted, explicit,
+                              keep_pitch))
     return stems
 
 

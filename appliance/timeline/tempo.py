@@ -9,6 +9,10 @@ A ramp moves the tempo linearly *in time* from one point to the next. That
 makes its length exact (the mean tempo is the mean of the two ends); only
 positions strictly inside a ramp need a square root, computed from the ramp's
 exact start.
+
+A tempo factor F (a song played 10 % slower: F = 9/10) is one input of the map: every
+position's seconds are the written map's divided by F, rationally (`at_factor`), so the
+grid, the click, the count-in, sections, MIDI clock and take alignment all follow it.
 """
 from __future__ import annotations
 
@@ -52,7 +56,11 @@ class _Segment:
 
 
 class TempoMap:
-    def __init__(self, points: list[TempoPoint]) -> None:
+    def __init__(self, points: list[TempoPoint], factor: Fraction = Fraction(1)) -> None:
+        """`points` as the song writes them; `factor` the speed they are played at."""
+        if not factor > 0:
+            raise ValueError(f"a tempo factor must be above 0, not {factor}")
+        self.factor = Fraction(factor)
         if not points:
             raise ValueError("a tempo map needs at least one tempo")
         if points[0].qn != 0:
@@ -78,11 +86,19 @@ class TempoMap:
         self._qns = [s.qn for s in segments]
         self._secs = [s.seconds for s in segments]
 
+    def at_factor(self, factor: Fraction) -> "TempoMap":
+        """The same map played `factor` times as fast (1: as written)."""
+        return TempoMap(self.points, factor)
+
     def _seg_at_qn(self, qn: Fraction) -> _Segment:
         return self._segments[max(0, bisect.bisect_right(self._qns, qn) - 1)]
 
     def seconds_at(self, qn: Fraction) -> Fraction:
         """Seconds from bar 1 beat 1 (negative before it, at the first tempo)."""
+        return self._written_seconds_at(qn) / self.factor
+
+    def _written_seconds_at(self, qn: Fraction) -> Fraction:
+        """`seconds_at` of the map as written (factor 1)."""
         seg = self._seg_at_qn(qn)
         beats = Fraction(qn) - seg.qn
         if not seg.ramp or beats <= 0:
@@ -98,7 +114,7 @@ class TempoMap:
         return math.floor(self.seconds_at(qn) * rate + Fraction(1, 2))
 
     def qn_at_seconds(self, seconds: Fraction | float) -> Fraction:
-        seconds = Fraction(seconds)
+        seconds = Fraction(seconds) * self.factor
         seg = self._segments[max(0, bisect.bisect_right(self._secs, seconds) - 1)]
         t = seconds - seg.seconds
         if not seg.ramp or t <= 0:
@@ -110,6 +126,6 @@ class TempoMap:
         """The tempo heard at a position (inside a ramp, the tempo at that instant)."""
         seg = self._seg_at_qn(qn)
         if not seg.ramp or qn <= seg.qn:
-            return seg.start_bpm
-        t = self.seconds_at(qn) - seg.seconds
-        return seg.start_bpm + (seg.end_bpm - seg.start_bpm) * t / seg.duration
+            return seg.start_bpm * self.factor
+        t = self._written_seconds_at(qn) - seg.seconds
+        return (seg.start_bpm + (seg.end_bpm - seg.start_bpm) * t / seg.duration) * self.factor

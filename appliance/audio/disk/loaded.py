@@ -113,13 +113,28 @@ class Playable:
     frames: int               # bar 1 beat 1 to the end, at the engine rate, above 0
 
 
-def validate_song(folder: Path, config: Config, problems: Problems) -> Playable | None:
+def validate_song(folder: Path, config: Config, problems: Problems, *,
+                  tempo: Fraction | None = None,
+                  transpose: Fraction | None = None) -> Playable | None:
     """The one check of a song against this box, for `check`, `render`, `play` and the
     daemon alike, so that they cannot disagree: every error and warning is made here (or
-    in what it calls), never again by a caller. None when nothing of the song can play."""
+    in what it calls), never again by a caller. None when nothing of the song can play.
+    `tempo` and `transpose` replace the song's own (the command line's `--tempo`): asked so
+    and not possible yet (`unprepared`), the song is refused; its own, it plays as written,
+    with a warning (`as_played`)."""
     song = load_song(folder, problems)
     if song is None:
         return None
+    if tempo is not None or transpose is not None:
+        song = song.at(song.tempo.factor if tempo is None else tempo,
+                       song.transpose if transpose is None else transpose)
+        if missing := unprepared(song):
+            problems.error(song.folder / SONG_FILE, "", missing)
+            return None
+    elif missing := unprepared(song):
+        problems.warn(song.folder / SONG_FILE, "", f"{missing}; it plays at its written key "
+                                                   "and tempo")
+        song = as_played(song)
     stems = inspect_stems(song, config.rate, problems)
     frames = song_frames(song, stems, config.rate)
     if frames <= 0:
@@ -152,10 +167,28 @@ def _sections_within(song: Song, frames: int, rate: int, problems: Problems) -> 
 
 
 def song_frames(song: Song, stems: list[StemInfo], rate: int) -> int:
-    """An explicit length (bars or a MIDI map's end) wins; else the longest stem."""
+    """An explicit length (bars or a MIDI map's end) wins; else the longest stem, at the
+    song's tempo factor (a stem stretched to it lasts round(frames / F))."""
     if song.end_qn is not None:
         return song.tempo.frame_at(song.end_qn, rate)
-    return max((s.frames for s in stems), default=0)
+    return max((round(s.frames / song.tempo.factor) for s in stems), default=0)
+
+
+def unprepared(song: Song) -> str | None:
+    """What a song at another key or tempo lacks before its stems can play so: their
+    variants, rendered ahead of time. None when it plays as it is."""
+    asked = [f"transpose {float(song.transpose):+g}"] if song.transpose else []
+    if song.tempo.factor != 1:
+        asked.append(f"tempo {float(song.tempo.factor):g}")
+    if not (asked and song.stems):
+        return None
+    return f"stems at {' and '.join(asked)} are not prepared yet: run backline prepare"
+
+
+def as_played(song: Song) -> Song:
+    """The song as the box plays it now: at its written key and tempo while its stems'
+    variants are missing (the click, sections and MIDI must stay with the stems)."""
+    return song.at(Fraction(1), Fraction(0)) if unprepared(song) else song
 
 
 def inspect_stems(song: Song, rate: int, problems: Problems) -> list[StemInfo]:
@@ -196,13 +229,14 @@ def check_routing(song: Song, stems: list[StemInfo], config: Config, problems: P
 
 
 def load(folder: Path, config: Config, problems: Problems, *, block: int,
-         progress: Callable[[str, int], Callable[[int], None]] | None = None) -> LoadedSong | None:
+         progress: Callable[[str, int], Callable[[int], None]] | None = None,
+         tempo: Fraction | None = None, transpose: Fraction | None = None) -> LoadedSong | None:
     """The song ready to mix (as `validate_song` finds it), or None when it cannot play.
 
     `progress(label, total)` returns a callback fed with source frames done
-    while a stem is resampled.
+    while a stem is resampled. `tempo` and `transpose`: as for `validate_song`.
     """
-    checked = validate_song(folder, config, problems)
+    checked = validate_song(folder, config, problems, tempo=tempo, transpose=transpose)
     if checked is None:
         return None
     song, stems, frames = checked.song, checked.stems, checked.frames
