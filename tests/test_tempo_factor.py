@@ -15,9 +15,9 @@ import soundfile as sf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appliance.audio.loaded import load, validate_song
-from appliance.audio.show import Show
-from appliance.audio.takes import tempo_changes
+from appliance.audio.disk.loaded import load, validate_song
+from appliance.audio.disk.show import Show
+from appliance.audio.record.takes import tempo_changes
 from appliance.config import Config
 from appliance.control.midi_out import ClockPlanner
 from appliance.errors import Problems
@@ -197,7 +197,7 @@ def midi_song(library: Path, name: str, extra: str) -> Path:
 
 def test_a_tempo_factor_in_song_toml(library):
     problems = Problems()
-    song = load_song(midi_song(library, "f", "tempo = 0.9\ntranspose = -1.5"), problems)
+    song = load_song(midi_song(library, "f", "tempo_factor = 0.9\ntranspose = -1.5"), problems)
     assert not problems
     assert song.tempo.factor == Fraction(9, 10) and song.transpose == Fraction(-3, 2)
     assert song.tempo.frame_at(Fraction(4), RATE) == 106667      # bar 2: 2 s / 0.9
@@ -207,12 +207,13 @@ BAD = [
     ("transpose = 13", "transpose", "must be at most 12, not 13"),
     ("transpose = -12.5", "transpose", "must be at least -12, not -12.5"),
     ("transpose = nan", "transpose", "must be a finite number, not nan"),
-    ("tempo = 0", "tempo", "must be at least 0.5, not 0"),
-    ("tempo = 5", "tempo", "must be at most 2.0, not 5"),
-    ('tempo = "fast"', "tempo", "must be a number, not 'fast'"),
-    ("tempo = nan", "tempo", "must be a finite number, not nan"),
-    ("tempo = inf", "tempo", "must be a finite number, not inf"),
-    ("tempo = 0.9\nbpm = 108", "tempo", "give either tempo (a factor) or bpm"),
+    ("tempo_factor = 0", "tempo_factor", "must be at least 0.5, not 0"),
+    ("tempo_factor = 5", "tempo_factor", "must be at most 2.0, not 5"),
+    ('tempo_factor = "fast"', "tempo_factor", "must be a number, not 'fast'"),
+    ("tempo_factor = nan", "tempo_factor", "must be a finite number, not nan"),
+    ("tempo_factor = inf", "tempo_factor", "must be a finite number, not inf"),
+    ("tempo_factor = 0.9\nbpm = 108", "tempo_factor", "give either tempo_factor or bpm"),
+    ("tempo = 0.9", "tempo", "is the tempo map ([[tempo]] entries); a tempo factor is tempo_factor = 0.9"),
     ("bpm = 300", "bpm", "300 BPM is 2.5 times bar 1's 120"),
     ("bpm = nan", "bpm", "must be a finite number, not nan"),
     ("bpm = true", "bpm", "must be a number, not True"),

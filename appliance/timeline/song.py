@@ -155,20 +155,22 @@ class _TempoChange:
     meter: Meter | None
 
 
-KEY_TEMPO_KEYS = ("transpose", "tempo", "bpm")
+KEY_TEMPO_KEYS = ("transpose", "tempo_factor", "bpm")
 
 
 def _read_key_tempo(t: Table, tempo: TempoMap) -> tuple[Fraction, Fraction]:
     """(transpose in semitones, tempo factor) the song asks for; a bad one is an error on
-    `t` and reads as 0 or 1, so the song plays at its written key or tempo. `tempo` is the
-    factor when it is not the `[[tempo]]` entries (TOML has one key for both: a song with
-    `[[tempo]]` entries gives a target `bpm` instead)."""
+    `t` and reads as 0 or 1, so the song plays at its written key or tempo. The factor is
+    `tempo_factor`, or a target `bpm` for bar 1 (`tempo` is the map: TOML has one key for a
+    number and the `[[tempo]]` entries, so the factor has a name of its own)."""
     semitones = t.get("transpose", (int, float), 0,
                       check=in_range(-MAX_TRANSPOSE, MAX_TRANSPOSE))
     factor = Fraction(1)
-    table_form = isinstance(t.data.get("tempo"), (list, dict))
-    if t.has("bpm") and t.has("tempo") and not table_form:
-        t.error("tempo", "give either tempo (a factor) or bpm (a target tempo), not both")
+    if isinstance(t.data.get("tempo"), (int, float)):
+        t.error("tempo", "is the tempo map ([[tempo]] entries); a tempo factor is "
+                         f"tempo_factor = {t.data['tempo']!r}")
+    if t.has("bpm") and t.has("tempo_factor"):
+        t.error("tempo_factor", "give either tempo_factor or bpm (a target tempo), not both")
     elif t.has("bpm"):
         bpm = t.get("bpm", (int, float), None, check=in_range(MIN_BPM, MAX_BPM))
         if bpm is not None:
@@ -179,14 +181,16 @@ def _read_key_tempo(t: Table, tempo: TempoMap) -> tuple[Fraction, Fraction]:
                                f"{float(written):g}; a song plays at {float(MIN_FACTOR):g} "
                                f"to {float(MAX_FACTOR):g} times its tempo")
                 factor = Fraction(1)
-    elif t.has("tempo") and not table_form:
-        value = t.get("tempo", (int, float), None,
+    elif t.has("tempo_factor"):
+        value = t.get("tempo_factor", (int, float), None,
                       check=in_range(float(MIN_FACTOR), float(MAX_FACTOR)))
         factor = Fraction(str(value)) if value is not None else Fraction(1)
     return Fraction(str(semitones)), factor
 
 
 def _read_timing(top: Table, folder: Path, problems: Problems):
+    if isinstance(top.data.get("tempo"), (int, float)):
+        top.read_elsewhere("tempo")           # a factor written as `tempo`: _read_key_tempo
     midi_name = top.get("tempo_map", str, None)
     tables = top.tables("tempo") if isinstance(top.data.get("tempo", []), (list, dict)) else []
     if midi_name is not None:
