@@ -2,11 +2,9 @@
 cue output (CueTrack): before a section, never half after a jump, again before each vamp pass."""
 from __future__ import annotations
 
-from fractions import Fraction
 
 import numpy as np
 import pytest
-import soundfile as sf
 from hypothesis import given, settings, strategies as st
 
 from appliance.audio.mix.cue_track import CueTrack
