@@ -4,7 +4,7 @@ them with espeak-ng), each replaced by the library's own recording when there is
 
 Every word is shaped the same way, built-in or recorded: leading and trailing silence
 trimmed (its first frame is its onset), and its voiced part (the 10 ms windows within 30 dB
-of its loudest) brought to LEVEL_DB RMS, so "one" and "Pre-chorus" sound equally loud.
+of its loudest) brought to WORD_LEVEL_DB RMS, so "one" and "Pre-chorus" sound equally loud.
 """
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ from ..stems import sf_reason
 BUILT_IN_DIR = Path(__file__).resolve().parents[2] / "voice"
 USER_DIR = "voice"           # in the library: library/voice/<word>.wav or .flac
 SUFFIXES = (".wav", ".flac")
-LEVEL_DB = -20.0             # RMS of a word's voiced part, dBFS
-MAX_SECONDS = 2.0            # a longer recording is refused: a cue must be short
+WORD_LEVEL_DB = -20.0        # RMS of a word's voiced part, dBFS
+MAX_WORD_S = 2.0            # a longer recording is refused: a cue must be short
 SILENT_DB = -40.0            # below the word's peak by this much: silence, trimmed
 VOICED_DB = -30.0            # windows within this of the loudest are its voiced part
 WINDOW_S = 0.010
-FADE_S = 0.003               # the trimmed end lands on silence
+WORD_FADE_S = 0.003          # the trimmed end lands on silence
 
 
 class WordError(ValueError):
@@ -45,7 +45,7 @@ def voiced_rms_db(x: np.ndarray, rate: int) -> float:
 
 
 def shape(x: np.ndarray, rate: int) -> np.ndarray:
-    """Mono float32 `x` trimmed to its sound and brought to LEVEL_DB; WordError when it is
+    """Mono float32 `x` trimmed to its sound and brought to WORD_LEVEL_DB; WordError when it is
     silent, not finite or too long."""
     x = np.asarray(x, np.float64)
     if not np.all(np.isfinite(x)):
@@ -55,12 +55,12 @@ def shape(x: np.ndarray, rate: int) -> np.ndarray:
         raise WordError("is silent")
     loud = np.flatnonzero(np.abs(x) >= peak * 10 ** (SILENT_DB / 20))
     x = x[loud[0]: loud[-1] + 1].copy()
-    if len(x) > MAX_SECONDS * rate:
+    if len(x) > MAX_WORD_S * rate:
         raise WordError(f"lasts {len(x) / rate:.1f} s once trimmed; a word lasts at most "
-                        f"{MAX_SECONDS:g} s")
-    fade = min(len(x), max(1, int(rate * FADE_S)))
+                        f"{MAX_WORD_S:g} s")
+    fade = min(len(x), max(1, int(rate * WORD_FADE_S)))
     x[-fade:] *= np.linspace(1.0, 0.0, fade)
-    x *= 10 ** ((LEVEL_DB - voiced_rms_db(x, rate)) / 20)
+    x *= 10 ** ((WORD_LEVEL_DB - voiced_rms_db(x, rate)) / 20)
     return x.astype(np.float32)
 
 
