@@ -58,6 +58,10 @@ def test_the_wheel_ships_the_builds_and_profiles_and_runs_from_its_venv(installe
     assert not package.is_symlink() and not (package / "hw").is_symlink()    # copied in
     for f in (REPO / "hw").glob("*/*.toml"):
         assert (package / "hw" / f.parent.name / f.name).read_bytes() == f.read_bytes()
+    voice = sorted((REPO / "appliance" / "voice").glob("*.flac"))      # the built-in words
+    assert len(voice) == 30
+    for f in voice:
+        assert (package / "voice" / f.name).read_bytes() == f.read_bytes()
     r = subprocess.run([str(installed / "backline"), "wiring", "--config", str(_config(tmp_path))],
                        capture_output=True, text=True, cwd=tmp_path, env=_env(tmp_path))
     assert r.returncode == 0, r.stderr

@@ -19,7 +19,7 @@ from .disk.loaded import LoadedSong, last_bar
 from .disk.stems import sf_reason
 from .mix.click import ClickTrack
 from .mix.limiter import Limiter, for_config
-from .mix.mixer import COUNT_IN_INPUT
+from .play.count_in import mix_count_in
 
 SUBTYPES = {"float": "FLOAT", "24": "PCM_24"}
 
@@ -127,8 +127,11 @@ def mixed(loaded: LoadedSong, r: RenderRange = RenderRange(), *,
     block = mixer.block
     skip = limiter.delay if limiter else 0
     out = np.zeros((block, mixer.channels), dtype=np.float32)
-    count_in_input = mixer.input(COUNT_IN_INPUT)
     ci_frames, ci_track = _count_in(loaded, r)
+    if ci_frames:
+        ci = loaded.count_in(loaded.song.meters.bar_qn(r.start_bar))[0]
+        loaded.cues.count_in(first, ci_frames, [b.frame for b in ci.beats],
+                             [b.beat for b in ci.beats])
     loaded.start(blocking=True)
     try:
         for frame in range(-ci_frames, end - first, block):
@@ -137,7 +140,7 @@ def mixed(loaded: LoadedSong, r: RenderRange = RenderRange(), *,
             buf.fill(0.0)
             if frame < 0:   # count-in: its own clicks through the click's routing
                 k = min(n, -frame)
-                mixer.mix_source_into(buf[:k], frame + ci_frames, count_in_input, ci_track)
+                mix_count_in(buf[:k], loaded, ci_track, frame + ci_frames, first + frame)
                 if k < n:
                     mixer.mix_into(buf[k:], first)
             else:

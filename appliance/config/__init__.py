@@ -37,6 +37,7 @@ def _default_recordings() -> Path:
 
 RECORD_FORMATS = {"24": "PCM_24", "float": "FLOAT"}
 FRONT_OUTPUTS = ("foh", "main", "pa")     # outputs the audience hears: never the click in them
+CUE_OUTPUT = "cue"                        # the voice's; a box without one: the click's
 
 
 def default_outputs(channels: int) -> dict[str, tuple[int, ...]]:
@@ -87,6 +88,7 @@ class Config:
     record_format: str = "PCM_24"         # PCM_24 or FLOAT
     latency: int = 0                      # round trip out -> in, frames (backline calibrate)
     midi: MidiSpec = MidiSpec()
+    count_in_voice: bool = False          # the voice counts songs in ([voice] count_in)
     limiter: bool = True                  # the output safety limiter (docs/engine.md)
     ceiling_db: float = -1.0              # its ceiling, dBTP
     learned: Path = LEARNED               # what MIDI learn and calibrate keep, read after this
@@ -230,6 +232,9 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     limiter = lim.get("on", bool, d.limiter)
     ceiling_db = lim.get("ceiling", float, d.ceiling_db, check=_ceiling)
     lim.finish()
+    voice = top.table("voice")
+    count_in_voice = voice.get("count_in", bool, d.count_in_voice)
+    voice.finish()
     box = top.table("box")
     learned = box.get("learned", str, None, check=a_path)
     box.finish()
@@ -256,6 +261,6 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   input_channels=input_channels, inputs=inputs,
                   recordings=(base / recordings) if recordings else d.recordings,
                   record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency,
-                  midi=midi, limiter=limiter, ceiling_db=ceiling_db,
+                  midi=midi, count_in_voice=count_in_voice, limiter=limiter, ceiling_db=ceiling_db,
                   learned=(base / learned) if learned else d.learned,
                   warnings=tuple(p for p in problems if p.warning))

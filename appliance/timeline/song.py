@@ -25,6 +25,7 @@ DEFAULT_ROUTE = ("foh", "ears")
 MAX_COUNT_IN = 8                 # bars
 MAX_TRANSPOSE = 12               # semitones either way
 MIN_FACTOR, MAX_FACTOR = Fraction(1, 2), Fraction(2)   # a tempo factor: half to double speed
+MAX_GUIDE_BEATS = 32             # a section's guide word starts at most this many beats before it
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Section:
     bar: int
     midi: tuple = ()               # mido Messages sent when the section starts
     field: str = ""                # what names it in song.toml: "section[2]", or "tempo_map"
+    guide: str | None = None       # the word said before it (None: its name, if a known word)
+    guide_beats: int | None = None  # how many beats before it (None: one bar)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Song:
     transpose: Fraction = Fraction(0)  # semitones the stems are played at (cents: fractions)
     sections: list[Section] = field(default_factory=list)
     count_in_bars: int = 0
+    count_in_voice: bool | None = None   # None: the box's default ([voice] count_in)
     end_qn: Fraction | None = None     # explicit length or a MIDI map's last event
     click: ClickSpec = field(default_factory=ClickSpec)
     stems: list[StemSpec] = field(default_factory=list)
@@ -100,6 +104,7 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     title = top.get("title", str, folder.name)
     key = top.get("key", str, None)
     count_in = top.get("count_in", int, 0, check=in_range(0, MAX_COUNT_IN))
+    count_in_voice = top.get("count_in_voice", bool, None)
     length_bars = top.get("length_bars", int, None, check=in_range(1))
     channel = top.get("midi_channel", int, 1, check=in_range(1, 16)) or 1
     song_midi = read_midi_list(top, "midi", channel)
@@ -139,7 +144,8 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
         return None
     return Song(folder=folder, title=title or folder.name, key=key, transpose=transpose,
                 tempo=tempo.at_factor(factor), meters=meters,
-                sections=sections, count_in_bars=count_in or 0, end_qn=end_qn, click=click,
+                sections=sections, count_in_bars=count_in or 0,
+                count_in_voice=count_in_voice, end_qn=end_qn, click=click,
                 stems=[s for s in stems if s is not None], midi=song_midi,
                 midi_events=tuple(events))
 
@@ -305,6 +311,8 @@ def _read_sections(tables: list[Table], meters: MeterMap, tempo: TempoMap,
         bar = t.get("bar", int, check=in_range(1))
         beat = t.get("beat", (int, float), 1, check=in_range(1))
         midi = read_midi_list(t, "midi", channel)
+        guide = t.get("guide", str, None)
+        guide_beats = t.get("guide_beats", int, None, check=in_range(1, MAX_GUIDE_BEATS))
         t.finish()
         if name is None or bar is None or beat is None:
             continue
@@ -324,7 +332,7 @@ def _read_sections(tables: list[Table], meters: MeterMap, tempo: TempoMap,
             t.error("bar", f"{name!r} at bar {bar} must come after {sections[-1].name!r} "
                            f"(bar {sections[-1].bar}); sections go in order")
             continue
-        sections.append(Section(name, qn, bar, midi, t.where))
+        sections.append(Section(name, qn, bar, midi, t.where, guide, guide_beats))
     return sections
 
 

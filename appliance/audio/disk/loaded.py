@@ -10,14 +10,16 @@ from typing import Callable
 
 import numpy as np
 
-from ...config import Config, click_in_front
+from ...config import CUE_OUTPUT, Config, click_in_front, default_outputs
 from ...errors import Problems
-from ...timeline import grid
+from ...timeline import cues, grid
 from ...timeline.beatmap import BeatMap
 from ...timeline.song import SONG_FILE, ClickSpec, Song, load_song
 from ...vocab.state import clock
 from ..mix.click import ClickTrack, click_sounds
-from ..mix.mixer import CLICK_INPUT, COUNT_IN_INPUT, Mixer, MixerInput, input_routes
+from ..mix.cue_track import CueTrack
+from ..mix.mixer import CLICK_INPUT, COUNT_IN_INPUT, CUE_INPUT, Mixer, MixerInput, input_routes
+from .voice import load_words
 from .resample import ResampleError, playable_path
 from .stems import StemInfo, StemReader, inspect_stem
 from .streaming import DiskThread, SongStream
@@ -46,6 +48,7 @@ class LoadedSong:
     mixer: Mixer
     stream: SongStream
     positions: Positions
+    cues: CueTrack | None = None      # the voice (count-in numbers, guide words)
     disks: tuple[DiskThread, ...] = ()
     _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
 
@@ -65,6 +68,7 @@ class LoadedSong:
     def prepare(self, frame: int) -> None:
         """The next frames played will be from `frame` (stopped, or about to start)."""
         self.stream.prepare(frame)
+        self.cues.reset()
         if frame == 0 and self.song.count_in_bars:
             self.count_in(Fraction(0))
 
@@ -111,6 +115,7 @@ class Playable:
     song: Song                # its sections all inside the song
     stems: list[StemInfo]     # the stems that can play
     frames: int               # bar 1 beat 1 to the end, at the engine rate, above 0
+    words: dict = field(default_factory=dict)    # the voice's words it says: key -> sound
 
 
 def validate_song(folder: Path, config: Config, problems: Problems, *,
@@ -145,7 +150,27 @@ def validate_song(folder: Path, config: Config, problems: Problems, *,
         return None
     song = _sections_within(song, frames, config.rate, problems)
     check_routing(song, stems, config, problems)
-    return Playable(song, stems, frames)
+    words = load_words(spoken_words(song, config), config.library, config.rate,
+                       song.folder / SONG_FILE, problems)
+    return Playable(song, stems, frames, words)
+
+
+def counts_in_aloud(song: Song, config: Config) -> bool:
+    """Whether the voice counts the song in: the song says, else the box's default."""
+    on = config.count_in_voice if song.count_in_voice is None else song.count_in_voice
+    return bool(on and song.count_in_bars)
+
+
+def spoken_words(song: Song, config: Config) -> set[str]:
+    """The keys of every word the voice may say in `song`."""
+    words = {w for w in map(cues.guide_word, song.sections) if w}
+    return words | set(cues.NUMBERS) if counts_in_aloud(song, config) else words
+
+
+def cue_output(song: Song, outputs: dict) -> str:
+    """Where the voice goes: the `cue` output, else (a box without one) the click's, the
+    musicians' ears."""
+    return CUE_OUTPUT if CUE_OUTPUT in outputs else song.click.output
 
 
 def last_bar(song: Song, frames: int, rate: int) -> int:
@@ -201,8 +226,10 @@ def inspect_stems(song: Song, rate: int, problems: Problems) -> list[StemInfo]:
     return stems
 
 
-def mixer_inputs(song: Song, stems: list[StemInfo], click: ClickTrack | None) -> list[MixerInput]:
-    """The mixer's inputs as song.toml routes them: each stem, then the click and the count-in."""
+def mixer_inputs(song: Song, stems: list[StemInfo], click: ClickTrack | None,
+                 voice: CueTrack | None = None, voice_output: str = CUE_OUTPUT) -> list[MixerInput]:
+    """The mixer's inputs as song.toml routes them: each stem, then the click, the count-in
+    and the voice."""
     inputs = [MixerInput(s.spec.name, s.channels, s.spec.route, s.spec.gain_db, s.spec.muted,
                          explicit_route=s.spec.explicit_route) for s in stems]
     inputs.append(MixerInput(CLICK_INPUT, 1, {song.click.output: None}, muted=not song.click.enabled,
@@ -212,6 +239,9 @@ def mixer_inputs(song: Song, stems: list[StemInfo], click: ClickTrack | None) ->
     # click), only before the song.
     inputs.append(MixerInput(COUNT_IN_INPUT, 1, {song.click.output: None}, is_click=True, live=False,
                              explicit_route=False))
+    if voice is not None and voice.sounds:     # a song that says nothing has no voice to level
+        inputs.append(MixerInput(CUE_INPUT, 1, {voice_output: None}, is_click=True,
+                                 source=voice, explicit_route=False))
     return inputs
 
 
@@ -226,6 +256,20 @@ def check_routing(song: Song, stems: list[StemInfo], config: Config, problems: P
             problems.warn(where, "click.output",
                           f"the click goes to {song.click.output!r}, which the audience hears "
                           f"through {front!r}")
+    _check_cue_output(song, config, problems)
+
+
+def _check_cue_output(song: Song, config: Config, problems: Problems) -> None:
+    """A song that speaks on a box whose config names its outputs but no `cue`: its voice
+    goes to the click's output, said (the built-in layout means that, unsaid)."""
+    if CUE_OUTPUT in config.outputs or config.outputs == default_outputs(config.channels) \
+            or not spoken_words(song, config):
+        return
+    speaks = "count_in_voice" if counts_in_aloud(song, config) else \
+        next(f"{s.field}.guide" for s in song.sections if cues.guide_word(s))
+    problems.warn(song.folder / SONG_FILE, speaks,
+                  f"this box has no {CUE_OUTPUT!r} output ([outputs] in the config): the "
+                  f"voice goes to the click's output {song.click.output!r}")
 
 
 def load(folder: Path, config: Config, problems: Problems, *, block: int,
@@ -239,7 +283,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     checked = validate_song(folder, config, problems, tempo=tempo, transpose=transpose)
     if checked is None:
         return None
-    song, stems, frames = checked.song, checked.stems, checked.frames
+    song, stems, frames, words = checked.song, checked.stems, checked.frames, checked.words
     song_file = song.folder / SONG_FILE
     playable: list[StemInfo] = []
     readers: list[StemReader] = []
@@ -255,9 +299,12 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
         playable.append(info)
     click = ClickTrack(grid.click_map(song, config.rate, frames),
                        click_sounds(config.rate, song.click.level_db))
-    inputs = mixer_inputs(song, playable, click)
+    lengths = {k: len(v) for k, v in words.items()}
+    voice = CueTrack(words, cues.guide_cues(song, config.rate, lengths),
+                     counts_in_aloud(song, config))
+    inputs = mixer_inputs(song, playable, click, voice, cue_output(song, config.outputs))
     stream = SongStream(readers)
     mixer = Mixer(inputs, stream, config.outputs, config.channels, block,   # its routing
                   config.rate)                          # warnings: made by validate_song
     return LoadedSong(song, config, stems, frames, click, mixer, stream,
-                      Positions.of(song, config.rate, frames))
+                      Positions.of(song, config.rate, frames), voice)

@@ -19,6 +19,7 @@ from ...errors import Problems
 RAMP_S = 0.010     # level changes glide over 10 ms
 CLICK_INPUT = "click"             # the inputs the click and the count-in play through
 COUNT_IN_INPUT = "count-in"
+CUE_INPUT = "cue"                 # the voice (to the cue output, else the click's)
 
 
 class Source(Protocol):
@@ -178,17 +179,19 @@ class Mixer:
         self._product(out, planar, n, advance=click)
 
     def mix_source_into(self, out: np.ndarray, frame: int, inp: MixerInput,
-                        source: Source) -> None:
+                        source: Source, advance: bool = True) -> None:
         """Add `source` through `inp`'s routing and gain: the count-in plays its
         own click schedule as if it were the click. Its frames count towards a level
-        glide, so a change made during the count-in is done when the song starts."""
+        glide (`advance`: once per block), so a change made during the count-in is done
+        when the song starts."""
         n = out.shape[0]
         rows = self._scratch[: inp.channels, :n]
         source.read_into(frame, rows)
         mixed = self._mixed[:n]
         np.dot(rows.T, inp.matrix, out=mixed)
         np.add(out, mixed, out=out)
-        self._advance(n)
+        if advance:
+            self._advance(n)
 
     def _advance(self, n: int) -> None:
         """`n` frames of a level glide played."""

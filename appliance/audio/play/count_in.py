@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..mix.mixer import COUNT_IN_INPUT
+from ..mix.mixer import COUNT_IN_INPUT, CUE_INPUT
 
 if TYPE_CHECKING:
     from ..disk.loaded import LoadedSong
@@ -23,6 +23,7 @@ class CountIn:
         self.length = self.pos = 0
         self.frames: list[int] = []                  # each count-in beat's frame
         self.bars: list[tuple[int, int]] = []        # and its (bar, beat)
+        self.start = 0                               # the song frame it counts in to
 
     def begin(self, song: LoadedSong, pos: int, rate: int) -> None:
         """Count in to song frame `pos` (the song's count-in built for that beat)."""
@@ -30,6 +31,8 @@ class CountIn:
         self.length, self.pos = ci.frames, 0
         self.frames = [b.frame for b in ci.beats]
         self.bars = [(b.bar, b.beat) for b in ci.beats]
+        self.start = pos
+        song.cues.count_in(pos, ci.frames, self.frames, [b.beat for b in ci.beats])
 
     def cut(self) -> None:
         self.length = self.pos = 0
@@ -41,10 +44,19 @@ class CountIn:
     def play(self, seg: np.ndarray, song: LoadedSong) -> bool:
         """Mix the count-in into `seg` (cut to what is left of it: see `left` before);
         True when it has ended."""
-        mixer = song.mixer
-        mixer.mix_source_into(seg, self.pos, mixer.input(COUNT_IN_INPUT), self.track)
+        mix_count_in(seg, song, self.track, self.pos, self.start - self.length + self.pos)
         self.pos += seg.shape[0]
         if self.pos < self.length:
             return False
         self.cut()
         return True
+
+
+def mix_count_in(seg: np.ndarray, song: LoadedSong, track, pos: int, song_frame: int) -> None:
+    """Mix frames from `pos` of a count-in's clicks (`track`) into `seg`, and its numbers
+    (`LoadedSong.cues`, told by `CueTrack.count_in`), song frame `song_frame` on."""
+    mixer = song.mixer
+    mixer.mix_source_into(seg, pos, mixer.input(COUNT_IN_INPUT), track)
+    if song.cues.counts:
+        mixer.mix_source_into(seg, song_frame, mixer.input(CUE_INPUT),
+                              song.cues.count_in_source, advance=False)

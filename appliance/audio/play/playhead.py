@@ -229,6 +229,7 @@ class Playhead(LiveMix):
 
     def _sound(self, seg: np.ndarray, k: int) -> None:
         song = self.song
+        song.cues.follow(self.loop, self.pending)     # the voice says where the song goes
         if self._quiet:
             add_faded(seg, self._tmp, song, self.pos, self._quiet.gains(k, False))
             self.pos += k
