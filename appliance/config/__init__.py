@@ -53,6 +53,11 @@ def default_outputs(channels: int) -> dict[str, tuple[int, ...]]:
     return {"foh": (1, 2), "click": (3,)}
 
 
+def front_outputs(config: "Config") -> dict[str, tuple[int, ...]]:
+    """The outputs the audience hears (FRONT_OUTPUTS) this box has: its FOH mix."""
+    return {name: config.outputs[name] for name in FRONT_OUTPUTS if name in config.outputs}
+
+
 def click_in_front(outputs: dict[str, tuple[int, ...]], click: str) -> list[str]:
     """The FOH outputs (foh/main/pa) that the output `click` is, or shares a channel with."""
     chans = set(outputs.get(click, ()))
@@ -62,6 +67,7 @@ def click_in_front(outputs: dict[str, tuple[int, ...]], click: str) -> list[str]
 
 CEILING_DB = (-24.0, 0.0)         # the safety limiter's ceiling, dBTP
 CACHE_MB = (1, 1 << 20)            # the resampling cache's cap, MB
+LOUDNESS_TARGET = (-40.0, -5.0)    # the FOH loudness songs are played at, LUFS
 PANEL_KEYS = ("hat", "controls", "switch", "combo", "encoder", "led", "display", "midi")
 
 
@@ -89,6 +95,7 @@ class Config:
     midi: MidiSpec = MidiSpec()
     limiter: bool = True                  # the output safety limiter (docs/engine.md)
     ceiling_db: float = -1.0              # its ceiling, dBTP
+    loudness_target: float = -16.0        # every song's FOH mix played at this, LUFS
     learned: Path = LEARNED               # what MIDI learn and calibrate keep, read after this
     warnings: tuple = ()                  # Problems that left a part out (the daemon logs them)
 
@@ -230,6 +237,9 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     limiter = lim.get("on", bool, d.limiter)
     ceiling_db = lim.get("ceiling", float, d.ceiling_db, check=_ceiling)
     lim.finish()
+    loud = top.table("loudness")
+    loudness_target = loud.get("target", float, d.loudness_target, check=in_range(*LOUDNESS_TARGET))
+    loud.finish()
     box = top.table("box")
     learned = box.get("learned", str, None, check=a_path)
     box.finish()
@@ -257,5 +267,6 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   recordings=(base / recordings) if recordings else d.recordings,
                   record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency,
                   midi=midi, limiter=limiter, ceiling_db=ceiling_db,
+                  loudness_target=loudness_target,
                   learned=(base / learned) if learned else d.learned,
                   warnings=tuple(p for p in problems if p.warning))

@@ -10,10 +10,11 @@ from typing import Callable
 
 import numpy as np
 
-from ...config import Config, click_in_front
+from ...config import Config, click_in_front, front_outputs
 from ...errors import Problems
 from ...timeline import grid
 from ...timeline.beatmap import BeatMap
+from ...timeline.loudness import Level, song_level
 from ...timeline.song import SONG_FILE, ClickSpec, Song, load_song
 from ...vocab.state import clock
 from ..mix.click import ClickTrack, click_sounds
@@ -47,6 +48,7 @@ class LoadedSong:
     stream: SongStream
     positions: Positions
     disks: tuple[DiskThread, ...] = ()
+    level: Level | None = None     # the FOH gain that plays it at the box's target loudness
     _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
 
     @property
@@ -111,6 +113,7 @@ class Playable:
     song: Song                # its sections all inside the song
     stems: list[StemInfo]     # the stems that can play
     frames: int               # bar 1 beat 1 to the end, at the engine rate, above 0
+    level: Level | None = None    # its FOH loudness gain on this box
 
 
 def validate_song(folder: Path, config: Config, problems: Problems) -> Playable | None:
@@ -130,7 +133,9 @@ def validate_song(folder: Path, config: Config, problems: Problems) -> Playable 
         return None
     song = _sections_within(song, frames, config.rate, problems)
     check_routing(song, stems, config, problems)
-    return Playable(song, stems, frames)
+    level = song_level(song, front_outputs(config), config.loudness_target, config.ceiling_db,
+                       problems)
+    return Playable(song, stems, frames, level)
 
 
 def last_bar(song: Song, frames: int, rate: int) -> int:
@@ -225,5 +230,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     stream = SongStream(readers)
     mixer = Mixer(inputs, stream, config.outputs, config.channels, block,   # its routing
                   config.rate)                          # warnings: made by validate_song
+    mixer.trim_db = dict.fromkeys(front_outputs(config), checked.level.gain_db)
+    mixer.update(glide=False)
     return LoadedSong(song, config, stems, frames, click, mixer, stream,
-                      Positions.of(song, config.rate, frames))
+                      Positions.of(song, config.rate, frames), level=checked.level)
