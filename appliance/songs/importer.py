@@ -125,9 +125,8 @@ def _stems(src: Path, config: Config, problems: Problems) -> list[Planned]:
     for i, path in enumerate(files, 1):
         found = Problems()
         info = inspect_stem(StemSpec(path.stem, path, {}), i, config.rate, path, found)
-        for p in found:
-            problems.append(Problem(path, "", p.message + ("" if p.warning else "; left out"),
-                                    p.warning))
+        for p in found:       # a file left out does not stop the import: a warning
+            problems.warn(path, "", p.message + ("" if p.warning else "; left out"))
         if info is not None:
             checked.append((path, info))
     names = unique_names([stem_name(p.name) for p, _ in checked])
