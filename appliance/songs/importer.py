@@ -38,7 +38,7 @@ from .names import AUDIO_SUFFIXES, MIDI_SUFFIXES, Role, role, stem_name, unique_
 from .songfile import StemEntry, Timing, song_toml
 from .space import Free, disk_free, shortfall
 
-ON_GRID_S = 0.001          # a click's beats this close to the stems' grid: it starts on a beat
+ON_BEAT_S = 0.001          # a click's beats this close to the stems' grid: it starts on a beat
 
 
 class ImportProgress(Protocol):
@@ -172,7 +172,7 @@ def _timing(src: Path, stems: list[Planned], tempo_map: Path | None, bpm: float 
     period = 60.0 / found.bpm
     offset = found.first_beat_s - round(found.first_beat_s / period) * period
     pickup = 0
-    if abs(offset) > ON_GRID_S:
+    if abs(offset) > ON_BEAT_S:
         problems.warn(click.source, "", f"its first click is {found.first_beat_s:.4f} s in, "
                       f"{offset * 1000:+.1f} ms off the beats of a grid from the stems' start: "
                       "the box's click will be that far off; export from a bar line or give "

@@ -11,11 +11,11 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
+from ..audio.disk.resample import MB
 from ..config import Config
 
 RECORD_MARGIN_S = 3600       # an hour of takes
 MIN_MARGIN = 256 << 20       # bytes: the margin when the box records few or no inputs
-MB = 1 << 20
 
 Free = Callable[[Path], int]
 
