@@ -215,6 +215,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         song_dirs, setlists, library = [], [], None
     for folder in song_dirs:       # against the configured box, as render and play do
         playable = validate_song(folder, config, problems)
+        if playable is not None and playable.level is not None:
+            print(f"{folder.name}: loudness: {playable.level.describe()}")
         if playable is not None and args.deep:
             _decode_all(playable.song, playable.stems, problems)
             _check_mix(folder, config, problems)
@@ -233,6 +235,39 @@ def _decode_all(song, stems, problems: Problems) -> None:
 
     for info in stems:
         decode_errors(info, song.folder / SONG_FILE, problems)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A DAW's stem export becomes a library song (appliance/songs/importer.py)."""
+    from .songs.importer import import_folder
+    from .ui.progress import Overall
+
+    config = _config(args)
+    result = import_folder(Path(args.folder), Path(args.library or config.library), config=config,
+                           name=args.name, tempo_map=args.tempo_map and Path(args.tempo_map),
+                           bpm=args.bpm, meter=args.meter, replace=args.replace,
+                           dry_run=args.dry_run, progress=Overall())
+    _report(result.problems)
+    verb = "would import" if result.dry_run else "imported"
+    print(f"{result.song_dir}: {verb} {_count(len(result.stems), 'stem')}; tempo: "
+          f"{result.tempo_note}")
+    for p in result.stems:
+        print(f"  {p.entry.name!r} <- {p.source.name} ({p.entry.role.value}, "
+              f"{p.info.channels} ch, {p.info.source_rate} Hz)")
+    if result.level is not None:
+        print(f"  loudness: {result.level.describe()}")
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    """Measure a hand-made song's loudness and store it beside song.toml."""
+    from .songs.loudness import prepare
+
+    config = _config(args)
+    folder = _song_dir(args.song, config)
+    level = prepare(folder, config, terminal_progress)
+    print(f"{folder.name}: loudness: {level.describe()}")
+    return 0
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -560,6 +595,24 @@ def parser() -> argparse.ArgumentParser:
                    help="also decode every stem to its end, and mix every song as render "
                         "would to say which outputs the safety limiter would turn down (slow)")
     c.set_defaults(func=cmd_check)
+
+    im = with_config(sub.add_parser("import", help="make a library song of a folder of stems "
+                                                   "as a DAW exports them"))
+    im.add_argument("folder")
+    im.add_argument("--library", help="the library (default: the config's)")
+    im.add_argument("--name", help="the song's folder name (default: the folder's)")
+    tempo = im.add_mutually_exclusive_group()
+    tempo.add_argument("--tempo-map", metavar="FILE.mid", help="tempo, meters and markers")
+    tempo.add_argument("--bpm", type=_positive_float, help="one tempo (quarter notes a minute)")
+    im.add_argument("--meter", help="with --bpm or a click track (default 4/4)")
+    im.add_argument("--replace", action="store_true",
+                    help="start over: do not keep what was edited in the song's song.toml")
+    im.add_argument("--dry-run", action="store_true", help="say what would be done, write nothing")
+    im.set_defaults(func=cmd_import)
+
+    pr = with_config(sub.add_parser("prepare", help="measure a song's loudness and store it"))
+    pr.add_argument("song", help="song folder, or a song name in the library")
+    pr.set_defaults(func=cmd_prepare)
     return p
 
 

@@ -54,6 +54,11 @@ def default_outputs(channels: int) -> dict[str, tuple[int, ...]]:
     return {"foh": (1, 2), "click": (3,)}
 
 
+def front_outputs(config: "Config") -> dict[str, tuple[int, ...]]:
+    """The outputs the audience hears (FRONT_OUTPUTS) this box has: its FOH mix."""
+    return {name: config.outputs[name] for name in FRONT_OUTPUTS if name in config.outputs}
+
+
 def click_in_front(outputs: dict[str, tuple[int, ...]], click: str) -> list[str]:
     """The FOH outputs (foh/main/pa) that the output `click` is, or shares a channel with."""
     chans = set(outputs.get(click, ()))
@@ -63,6 +68,7 @@ def click_in_front(outputs: dict[str, tuple[int, ...]], click: str) -> list[str]
 
 CEILING_DB = (-24.0, 0.0)         # the safety limiter's ceiling, dBTP
 CACHE_MB = (1, 1 << 20)            # the resampling cache's cap, MB
+LOUDNESS_TARGET = (-40.0, -5.0)    # the FOH loudness songs are played at, LUFS
 PANEL_KEYS = ("hat", "controls", "switch", "combo", "encoder", "led", "display", "midi")
 
 
@@ -91,6 +97,7 @@ class Config:
     count_in_voice: bool = False          # the voice counts songs in ([voice] count_in)
     limiter: bool = True                  # the output safety limiter (docs/engine.md)
     ceiling_db: float = -1.0              # its ceiling, dBTP
+    loudness_target: float = -16.0        # every song's FOH mix played at this, LUFS
     learned: Path = LEARNED               # what MIDI learn and calibrate keep, read after this
     warnings: tuple = ()                  # Problems that left a part out (the daemon logs them)
 
@@ -235,6 +242,9 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     voice = top.table("voice")
     count_in_voice = voice.get("count_in", bool, d.count_in_voice)
     voice.finish()
+    loud = top.table("loudness")
+    loudness_target = loud.get("target", float, d.loudness_target, check=in_range(*LOUDNESS_TARGET))
+    loud.finish()
     box = top.table("box")
     learned = box.get("learned", str, None, check=a_path)
     box.finish()
@@ -262,5 +272,6 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   recordings=(base / recordings) if recordings else d.recordings,
                   record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency,
                   midi=midi, count_in_voice=count_in_voice, limiter=limiter, ceiling_db=ceiling_db,
+                  loudness_target=loudness_target,
                   learned=(base / learned) if learned else d.learned,
                   warnings=tuple(p for p in problems if p.warning))

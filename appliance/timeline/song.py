@@ -75,6 +75,7 @@ class Song:
     stems: list[StemSpec] = field(default_factory=list)
     midi: tuple = ()               # mido Messages sent when the song is selected
     midi_events: tuple = ()        # (quarter note, Message) of the song's MIDI file
+    loudness: bool = True          # False: played as mixed, not at the box's target loudness
 
     @property
     def name(self) -> str:
@@ -109,6 +110,7 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     channel = top.get("midi_channel", int, 1, check=in_range(1, 16)) or 1
     song_midi = read_midi_list(top, "midi", channel)
     midi_file = top.get("midi_file", str, None)
+    loudness = top.get("loudness", bool, True)
     events: list = []
     if midi_file:
         try:
@@ -147,7 +149,7 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
                 sections=sections, count_in_bars=count_in or 0,
                 count_in_voice=count_in_voice, end_qn=end_qn, click=click,
                 stems=[s for s in stems if s is not None], midi=song_midi,
-                midi_events=tuple(events))
+                midi_events=tuple(events), loudness=loudness)
 
 
 @dataclass(frozen=True)

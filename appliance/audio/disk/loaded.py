@@ -10,10 +10,11 @@ from typing import Callable
 
 import numpy as np
 
-from ...config import CUE_OUTPUT, Config, click_in_front, default_outputs
+from ...config import CUE_OUTPUT, Config, click_in_front, default_outputs, front_outputs
 from ...errors import Problems
 from ...timeline import cues, grid
 from ...timeline.beatmap import BeatMap
+from ...timeline.loudness import Level, song_level
 from ...timeline.song import SONG_FILE, ClickSpec, Song, load_song
 from ...vocab.state import clock
 from ..mix.click import ClickTrack, click_sounds
@@ -50,6 +51,7 @@ class LoadedSong:
     positions: Positions
     cues: CueTrack | None = None      # the voice (count-in numbers, guide words)
     disks: tuple[DiskThread, ...] = ()
+    level: Level | None = None     # the FOH gain that plays it at the box's target loudness
     _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
 
     @property
@@ -116,6 +118,7 @@ class Playable:
     stems: list[StemInfo]     # the stems that can play
     frames: int               # bar 1 beat 1 to the end, at the engine rate, above 0
     words: dict = field(default_factory=dict)    # the voice's words it says: key -> sound
+    level: Level | None = None    # its FOH loudness gain on this box
 
 
 def validate_song(folder: Path, config: Config, problems: Problems, *,
@@ -152,7 +155,9 @@ def validate_song(folder: Path, config: Config, problems: Problems, *,
     check_routing(song, stems, config, problems)
     words = load_words(spoken_words(song, config), config.library, config.rate,
                        song.folder / SONG_FILE, problems)
-    return Playable(song, stems, frames, words)
+    level = song_level(song, front_outputs(config), config.loudness_target, config.ceiling_db,
+                       problems)
+    return Playable(song, stems, frames, words, level)
 
 
 def counts_in_aloud(song: Song, config: Config) -> bool:
@@ -306,5 +311,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     stream = SongStream(readers)
     mixer = Mixer(inputs, stream, config.outputs, config.channels, block,   # its routing
                   config.rate)                          # warnings: made by validate_song
+    mixer.trim_db = dict.fromkeys(front_outputs(config), checked.level.gain_db)
+    mixer.update(glide=False)
     return LoadedSong(song, config, stems, frames, click, mixer, stream,
-                      Positions.of(song, config.rate, frames), voice)
+                      Positions.of(song, config.rate, frames), voice, level=checked.level)

@@ -104,6 +104,7 @@ class Mixer:
         self.block = block
         self.ramp_frames = max(1, int(rate * RAMP_S))
         self.output_gain_db: dict[str, float] = {name: 0.0 for name in outputs}
+        self.trim_db: dict[str, float] = {}    # the song's own per-output gain (its loudness)
         self.version = 0          # bumped by every level change, for state readers
         self._routes = [input_routes(inp, outputs, channels, problems, where) for inp in inputs]
         rows = np.cumsum([0] + [inp.channels for inp in inputs])
@@ -139,7 +140,8 @@ class Mixer:
             gain = db_to_gain(inp.gain_db) if audible else 0.0
             m = np.zeros((inp.channels, self.channels), dtype=np.float32)
             for output, r in routes.items():
-                level = self.output_gain_db[output] + inp.sends.get(output, 0.0)
+                level = (self.output_gain_db[output] + self.trim_db.get(output, 0.0)
+                         + inp.sends.get(output, 0.0))
                 m += r * np.float32(gain * db_to_gain(level))
             inp.matrix = m
         target = np.concatenate([i.matrix for i in self.inputs])     # (source rows, channels)

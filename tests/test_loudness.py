@@ -1,0 +1,140 @@
+"""Each song's FOH loudness measured and stored, and played at the box's target (issue 17)."""
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pyloudnorm
+import pytest
+import soundfile as sf
+
+from conftest import RATE, make_song, run_cli, tone, write_config
+from appliance.audio.mix.limiter import true_peak
+from appliance.config import load_config
+from appliance.songs.loudness import measure, prepare
+from appliance.timeline.loudness import LOUDNESS_FILE
+from appliance.ui.progress import Overall
+
+SONG = '[[tempo]]\nbar = 1\nbpm = 120\n\n[[stem]]\nfile = "a.wav"\n\n[[stem]]\nfile = "b.wav"\n'
+
+
+def quiet_song(library, name="s", toml=SONG, amp=0.02):
+    return make_song(library, name, toml, {"a.wav": (tone(8, RATE, 100, amp=amp, seed=1), RATE),
+                                           "b.wav": (tone(8, RATE, 300, amp=amp, seed=2), RATE)})
+
+
+def foh_render(tmp_path, song) -> np.ndarray:
+    out = tmp_path / "out.wav"
+    r = run_cli("render", song, "-o", out)
+    assert r.code in (0, 1), r.err
+    data, _ = sf.read(str(out), always_2d=True)
+    return data[:, 0]                     # the default box: FOH on channel 1
+
+
+@pytest.mark.parametrize("target", [-16.0, -23.0])
+def test_songs_play_at_the_target(tmp_path, library, target, monkeypatch):
+    cfg = write_config(tmp_path / "box.toml", f'[library]\ncache = "{tmp_path / "c"}"\n'
+                                              f'[loudness]\ntarget = {target}\n')
+    monkeypatch.setenv("BACKLINE_CONFIG", str(cfg))
+    song = quiet_song(library)
+    r = run_cli("prepare", song)
+    assert r.code == 0, r.err
+    assert "s: loudness: -19.8 LUFS" in r.out and " dB\n" in r.out
+    measured = pyloudnorm.Meter(RATE).integrated_loudness(foh_render(tmp_path, song))
+    assert abs(measured - target) <= 0.5
+
+
+def test_the_gain_never_pushes_the_true_peak_over_the_ceiling(tmp_path, library):
+    spikes = np.zeros((8 * RATE, 1), np.float32)
+    spikes[::RATE // 2] = 0.5                          # quiet on average, with high peaks
+    song = make_song(library, "spiky", '[[tempo]]\nbar = 1\nbpm = 120\n\n[[stem]]\nfile = "a.wav"\n',
+                     {"a.wav": (spikes, RATE)})
+    level = prepare(song, load_config())
+    ceiling = load_config().ceiling_db
+    m = level.measured
+    assert -16 - m.integrated_lufs > 20                  # the target would need +20 dB ...
+    assert level.gain_db == pytest.approx(ceiling - 0.1 - m.true_peak_dbtp)   # ... the peak allows 5
+    out = foh_render(tmp_path, song)
+    assert 20 * math.log10(true_peak(out[:, None])) <= ceiling
+    assert "limiter: nothing reached its ceiling" in run_cli("render", song, "-o",
+                                                             tmp_path / "o2.wav").err
+
+
+def test_loudness_false_plays_as_mixed(tmp_path, library):
+    song = quiet_song(library, toml="loudness = false\n" + SONG)
+    plain = quiet_song(library, "plain")
+    prepare(song, load_config())
+    assert np.array_equal(foh_render(tmp_path, song), foh_render(tmp_path, plain))
+    assert "s: loudness: loudness = false: played as mixed" in run_cli("check", library).out
+
+
+def test_an_edited_mix_is_played_as_mixed_until_measured_again(tmp_path, library):
+    song = quiet_song(library)
+    prepare(song, load_config())
+    gained = foh_render(tmp_path, song)
+    text = (song / "song.toml").read_text().replace('file = "b.wav"', 'file = "b.wav"\ngain_db = -3')
+    (song / "song.toml").write_text(text)
+    r = run_cli("check", library)
+    assert r.code == 0
+    assert "loudness.toml: warning: fingerprint: measured for another mix" in r.err
+    assert "measured for another mix: played as mixed" in r.out
+    edited = foh_render(tmp_path, song)
+    (song / LOUDNESS_FILE).unlink()
+    assert np.array_equal(edited, foh_render(tmp_path, song))      # as mixed, no gain
+    assert not np.array_equal(edited, gained)
+    prepare(song, load_config())
+    assert ", gain " in run_cli("check", library).out
+
+
+def test_a_silent_song_gets_no_gain(library):
+    song = make_song(library, "silent", SONG, {"a.wav": (np.zeros((RATE, 1), np.float32), RATE),
+                                              "b.wav": (np.zeros((RATE, 1), np.float32), RATE)})
+    level = prepare(song, load_config())
+    assert level.gain_db == 0 and level.describe().startswith("silent")
+
+
+def test_measure_matches_pyloudnorm_on_the_mix(library):
+    song = quiet_song(library, amp=0.1)
+    m = measure(song, load_config())
+    a, _ = sf.read(str(song / "a.wav"))
+    b, _ = sf.read(str(song / "b.wav"))
+    assert m.integrated_lufs == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(a + b),
+                                              abs=0.01)
+    assert m.true_peak_dbtp >= 20 * math.log10(np.max(np.abs(a + b)))
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0.0", '"loud"'])
+def test_a_bad_target_names_the_field(tmp_path, value):
+    cfg = write_config(tmp_path / "box.toml", f"[loudness]\ntarget = {value}\n")
+    r = run_cli("check", "--config", cfg, tmp_path)
+    assert r.code == 1
+    assert f"{cfg}: loudness.target: must be" in r.err
+
+
+@pytest.mark.parametrize("line", ["integrated_lufs = nan", "integrated_lufs = \"x\"",
+                                  "true_peak_dbtp = inf"])
+def test_a_bad_loudness_file_names_the_field(library, line):
+    song = quiet_song(library)
+    prepare(song, load_config())
+    path = song / LOUDNESS_FILE
+    key = line.split(" ")[0]
+    path.write_text("\n".join(line if l.startswith(key) else l
+                              for l in path.read_text().splitlines()))
+    r = run_cli("check", library)
+    assert f"{path}: {key}: must be" in r.err
+    assert "unreadable: played as mixed" in r.out
+
+
+def test_overall_progress_says_the_time_left():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    now = [0.0]
+    out = Tty()
+    overall = Overall(out, clock=lambda: now[0])
+    overall.expect(400)
+    tick = overall("resampling a.wav", 100)
+    now[0] = 10.0
+    tick(100)
+    assert "resampling a.wav  (all 25%, 0:30 left) [" in out.getvalue()
