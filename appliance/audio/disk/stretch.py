@@ -28,7 +28,7 @@ import soundfile as sf
 
 PROGRAM = "rubberband"
 INSTALL = "sudo apt install rubberband-cli (deploy/dev.sh and deploy/install.sh install it)"
-SETTINGS = ("-2", "--crisp=5", "--ignore-clipping")    # R2 engine, crisp transients, no gain retry
+SETTINGS = ("-2", "--crisp=4", "--centre-focus", "--ignore-clipping")   # see README "Why Rubber Band"
 FORMANTS = "-F"                                           # keep a voice's formants when transposing
 TRANSPOSE_RANGE = (-12.0, 12.0)
 TEMPO_RANGE = (0.5, 2.0)
