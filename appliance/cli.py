@@ -425,6 +425,29 @@ def cmd_wiring(args: argparse.Namespace) -> int:
     return 0
 
 
+SYNC_NEEDS_WRITE = 4    # `sync`: takes wait for a read-only stick (mounted writable, run again)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from .songs.sync import sync
+
+    config = _config(args)
+    tty = sys.stderr.isatty()
+
+    def progress(p) -> None:
+        if tty:
+            sys.stderr.write("\r\033[K" + p.line()[:200] + ("" if p.file else "\n"))
+
+    result = sync(Path(args.path), Path(args.library) if args.library else config.library,
+                  config, dry_run=args.dry_run, progress=progress)
+    _report(result.problems)
+    for line in result.said:
+        print(line)
+    if result.problems.errors:
+        return 1
+    return SYNC_NEEDS_WRITE if result.export_blocked else 0
+
+
 def _power_off() -> None:
     """The menu's "Shut down": ask systemd (logind) to power the box off."""
     import subprocess
@@ -539,6 +562,13 @@ def parser() -> argparse.ArgumentParser:
                    help="also decode every stem to its end, and mix every song as render "
                         "would to say which outputs the safety limiter would turn down (slow)")
     c.set_defaults(func=cmd_check)
+
+    sy = with_config(sub.add_parser("sync", help="bring a stick's (or folder's) backline/ songs "
+                                                 "and setlists into the library"))
+    sy.add_argument("path", help="the stick's mount point, or a folder holding backline/")
+    sy.add_argument("--library", help="the library to sync into (default: the config's)")
+    sy.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    sy.set_defaults(func=cmd_sync)
     return p
 
 

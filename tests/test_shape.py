@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),
     ("sim",),
     ("service",),
-    ("control", "ui"),
+    ("control", "ui", "songs"),        # songs: import, loudness, sync
     ("audio",),                         # engine, player, render, inbox
     ("audio.play", "audio.record"),     # the transport; takes
     ("audio.disk",),                    # a song made ready: stems, read-ahead, loader
