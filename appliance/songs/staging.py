@@ -20,7 +20,11 @@ BLOCK = 1 << 20          # bytes per read when copying and verifying
 
 
 class CopyError(Exception):
-    """A file that could not be copied whole; the message names it and says why."""
+    """A file that could not be copied whole: `file`, and `why` in words."""
+
+    def __init__(self, file: Path, why: str) -> None:
+        super().__init__(f"{file}: {why}")
+        self.file, self.why = file, why
 
 
 def signature(path: Path) -> tuple[int, int]:
@@ -61,16 +65,16 @@ def copy_verified(src: Path, dest: Path, size: int, tick: Callable[[int], None])
             os.fsync(fout.fileno())
         now = src.stat()             # by path: a file removed while it was read is gone
     except OSError as exc:
-        raise CopyError(f"{src}: cannot be copied: {exc.strerror or exc}") from exc
+        raise CopyError(src, f"cannot be copied: {exc.strerror or exc}") from exc
     if copied != size or now.st_size != size:
-        raise CopyError(f"{src}: changed while it was copied ({size} bytes listed, "
-                        f"{copied} read, {now.st_size} now)")
+        raise CopyError(src, f"changed while it was copied ({size} bytes listed, "
+                             f"{copied} read, {now.st_size} now)")
     try:
         written = _digest(dest)
     except OSError as exc:
-        raise CopyError(f"{dest}: cannot be read back: {exc.strerror or exc}") from exc
+        raise CopyError(dest, f"cannot be read back: {exc.strerror or exc}") from exc
     if written != h.digest():
-        raise CopyError(f"{dest}: what was written differs from {src}")
+        raise CopyError(dest, f"what was written differs from {src}")
     os.utime(dest, ns=(now.st_atime_ns, now.st_mtime_ns))
 
 

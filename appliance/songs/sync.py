@@ -227,10 +227,14 @@ def _bring_in(items: list[_Item], lib: Library, total: int, result: SyncResult,
             else:
                 stage_folder(item.src, item.files, item.dest if item.dest.is_dir() else None,
                              here, tick, before)
-    except (CopyError, OSError) as exc:
+    except CopyError as exc:
         remove(stage)
-        result.problems.error(getattr(exc, "filename", None) or item.src, "",
-                              f"{exc}: nothing changed in the library")
+        result.problems.error(exc.file, "", f"{exc.why}: nothing changed in the library")
+        return False
+    except OSError as exc:              # the library's own disk
+        remove(stage)
+        result.problems.error(Path(exc.filename or stage), "",
+                              f"{exc.strerror or exc}: nothing changed in the library")
         return False
     _status(work, Progress(done, total, None), progress)
     for folder in (lib.songs_dir, lib.path / "setlists"):
