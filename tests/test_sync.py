@@ -287,3 +287,48 @@ def test_the_cli_dry_run_changes_nothing_and_a_missing_stick_is_an_error(tmp_pat
     assert tree(library) == before and not (library / WORK_DIR).exists()
     r = run_cli("sync", tmp_path / "nowhere", "--library", library)
     assert r.code == 1 and "backline: no such folder" in r.err
+
+
+def test_a_song_playing_while_it_is_synced_plays_its_old_audio_to_the_end(tmp_path, library,
+                                                                          monkeypatch):
+    """`backline play`, paced by JACK's dummy driver, plays a 6 s song (its read-ahead ring
+    holds 1.4 s, so most of it is read from the files after the sync) while a stick replaces
+    it: the output is the old version's render, sample for sample; the next load is the new."""
+    from appliance.audio.mix.limiter import delay_frames
+    from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
+
+    folder = song(library, "s", bars=3)
+    stick = tmp_path / "stick"
+    song(stick / "backline", "s", bars=3, sign=-1.0)
+    use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
+               file_pcm("fakehat", tmp_path / "out.raw", slave="jackhat"))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[audio]\nformat = "FLOAT_LE"\n[outputs]\nfoh = [1]\nclick = [2]\n'
+                   f'[library]\ncache = "{tmp_path / "cache"}"\n')
+    assert run_cli("render", folder, "-o", tmp_path / "old.wav", "--config", cfg).code == 0
+    out = tmp_path / "out.raw"
+    jack = Jack()
+    try:
+        play = subprocess.Popen([sys.executable, "-m", "appliance", "play", str(folder),
+                                 "--config", str(cfg), "--device", "fakehat"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=os.environ)
+        try:
+            assert wait_for(lambda: out.exists() and out.stat().st_size > 2 * 4 * 24000, 20)
+            r = sync(stick, library, CONFIG, margin=0)
+            assert r.said == ["songs/s: updated"], r.problems
+            played = out.stat().st_size // 8
+            _, err = play.communicate(timeout=30)
+        finally:
+            play.kill()
+            play.wait()
+    finally:
+        jack.stop()
+    assert play.returncode == 0, err
+    assert played < 3 * BAR - (1 << 16), "the sync came after the last read from disk"
+    ref, _ = sf.read(str(tmp_path / "old.wav"), dtype="float32")
+    got = read_raw(out, 2)[delay_frames(48000):][: len(ref)]
+    assert np.array_equal(got, ref), np.argwhere(got != ref)[:3]
+    assert run_cli("render", folder, "-o", tmp_path / "new.wav", "--config", cfg).code == 0
+    new, _ = sf.read(str(tmp_path / "new.wav"), dtype="float32")
+    assert np.array_equal(new[:, 0], -ref[:, 0]) and np.array_equal(new[:, 1], ref[:, 1])
