@@ -63,7 +63,8 @@ def test_unknown_profile_and_uninstall(tmp_path):
 
 def test_scripts_are_shellcheck_clean():
     r = subprocess.run(["shellcheck", str(INSTALL), str(REPO / "deploy" / "dev.sh"),
-                        str(REPO / ".ci" / "run"), str(REPO / "deploy" / "usb-sync.sh")], capture_output=True, text=True)
+                        str(REPO / ".ci" / "run"), str(REPO / "deploy" / "usb-sync.sh")],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stdout
 
 
