@@ -332,3 +332,17 @@ def test_a_song_playing_while_it_is_synced_plays_its_old_audio_to_the_end(tmp_pa
     assert run_cli("render", folder, "-o", tmp_path / "new.wav", "--config", cfg).code == 0
     new, _ = sf.read(str(tmp_path / "new.wav"), dtype="float32")
     assert np.array_equal(new[:, 0], -ref[:, 0]) and np.array_equal(new[:, 1], ref[:, 1])
+
+
+def test_takes_for_a_read_only_stick_exit_4_for_a_writable_mount(tmp_path, library, tiny_disk):
+    disk = tiny_disk("1m")
+    stick = stick_with(disk, toml="export_recordings = true\n")
+    take(tmp_path / "recordings", "2026-12-01-a-take1", True)
+    config = tmp_path / "c.toml"
+    config.write_text(f'[recording]\npath = "{tmp_path / "recordings"}"\n')
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    r = run_cli("sync", stick, "--library", library, "--config", config)
+    assert r.code == 4 and f"{stick / 'backline'}: read-only: takes not exported" in r.out
+    subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
+    r = run_cli("sync", stick, "--library", library, "--config", config)
+    assert r.code == 0 and "recordings/2026-12-01-a-take1: exported" in r.out, r.err
