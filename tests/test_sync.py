@@ -67,7 +67,8 @@ def test_new_changed_and_unchanged_songs_and_setlists(tmp_path, library):
     again = sync(stick, library, CONFIG, margin=0)
     assert not again.problems and again.said == [] and again.copied == 0
     assert (library / "songs" / "same" / "pos.wav").stat().st_ino == inode
-    assert not (library / WORK_DIR / "stage").exists() and not (library / WORK_DIR / STATUS_FILE).exists()
+    work = library / WORK_DIR
+    assert not (work / "stage").exists() and not (work / STATUS_FILE).exists()
 
 
 def test_a_changed_song_links_its_unchanged_files_and_copies_the_changed_one(tmp_path, library):
@@ -76,7 +77,8 @@ def test_a_changed_song_links_its_unchanged_files_and_copies_the_changed_one(tmp
     stem = library / "songs" / "s" / "pos.wav"
     inode, size = stem.stat().st_ino, stem.stat().st_size
     toml = stick / "backline" / "songs" / "s" / "song.toml"
-    toml.write_text(toml.read_text().replace("bpm = 120", "bpm = 120\n[[tempo]]\nbar = 2\nbpm = 90"))
+    toml.write_text(toml.read_text().replace("bpm = 120",
+                                             "bpm = 120\n[[tempo]]\nbar = 2\nbpm = 90"))
     r = sync(stick, library, CONFIG, margin=0)
     assert r.said == ["songs/s: updated"] and r.copied == toml.stat().st_size < size
     assert stem.stat().st_ino == inode                       # the stem was not copied again
@@ -110,14 +112,16 @@ def test_a_file_vanishing_mid_copy_leaves_the_library_as_it_was(tmp_path, librar
         song(library, name, sign=-1.0)
     before = tree(library)
     victim = stick / "backline" / "songs" / "two" / "pos.wav"
-    seen = []
+    seen, shown = [], []
 
     def pull(p) -> None:              # the stick is pulled as the second song is copied
         seen.append(p.file)
+        shown.append((library / WORK_DIR / STATUS_FILE).read_text())
         if p.file == victim:
             victim.unlink()
     r = sync(stick, library, CONFIG, margin=0, progress=pull)
     assert victim in seen
+    assert shown[0] == "sync 0% (0.0 MB of 0.7 MB): pos.wav\n"         # for the display
     assert [str(p) for p in r.problems.errors] == [
         f"{victim}: cannot be copied: No such file or directory: "
         "nothing changed in the library"]

@@ -28,7 +28,7 @@ from .export import export_takes
 from .room import mb, recorder_margin, room_problem
 from .staging import CopyError, copy_verified, remove, stage_folder, swap_in, sync_folder, \
     unchanged
-from .sync_settings import read_settings
+from .sync_settings import SyncSettings, read_settings
 
 STICK_DIR = "backline"        # on the stick: songs/, setlists/, import/, recordings/, sync.toml
 IMPORT_DIR = "import"
@@ -97,7 +97,7 @@ def sync(source: Path, library: Path, config: Config, *, dry_run: bool = False,
     return result
 
 
-def _run(stick: Path, lib: Library, config: Config, settings, result: SyncResult,
+def _run(stick: Path, lib: Library, config: Config, settings: SyncSettings, result: SyncResult,
          margin: int | None, progress: Callable[[Progress], None], dry_run: bool) -> None:
     songs, stick_songs = _songs(stick, lib, config, result)
     setlists, stick_setlists = _setlists(stick, lib, stick_songs, result)
