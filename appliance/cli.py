@@ -461,6 +461,29 @@ def cmd_wiring(args: argparse.Namespace) -> int:
     return 0
 
 
+SYNC_NEEDS_WRITE = 4    # `sync`: takes wait for a read-only stick (mounted writable, run again)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from .songs.sync import sync
+
+    config = _config(args)
+    tty = sys.stderr.isatty()
+
+    def progress(p) -> None:
+        if tty:
+            sys.stderr.write("\r\033[K" + p.line()[:200] + ("" if p.file else "\n"))
+
+    result = sync(Path(args.path), Path(args.library) if args.library else config.library,
+                  config, dry_run=args.dry_run, progress=progress)
+    _report(result.problems)
+    for line in result.said:
+        print(line)
+    if result.problems.errors:
+        return 1
+    return SYNC_NEEDS_WRITE if result.export_blocked else 0
+
+
 def _power_off() -> None:
     """The menu's "Shut down": ask systemd (logind) to power the box off."""
     import subprocess
@@ -613,6 +636,13 @@ def parser() -> argparse.ArgumentParser:
     pr = with_config(sub.add_parser("prepare", help="measure a song's loudness and store it"))
     pr.add_argument("song", help="song folder, or a song name in the library")
     pr.set_defaults(func=cmd_prepare)
+
+    sy = with_config(sub.add_parser("sync", help="bring a stick's (or folder's) backline/ songs "
+                                                 "and setlists into the library"))
+    sy.add_argument("path", help="the stick's mount point, or a folder holding backline/")
+    sy.add_argument("--library", help="the library to sync into (default: the config's)")
+    sy.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    sy.set_defaults(func=cmd_sync)
     return p
 
 

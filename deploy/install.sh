@@ -100,9 +100,10 @@ if [ "$action" = uninstall ]; then
         systemctl disable --now var-lib-backline.mount 2>/dev/null || true
     fi
     rm -f "$root/etc/systemd/system/backline.service" "$root/etc/polkit-1/rules.d/50-backline.rules" \
-          "$root/etc/systemd/system/var-lib-backline.mount"
+          "$root/etc/systemd/system/var-lib-backline.mount" \
+          "$root/etc/udev/rules.d/99-backline-usb.rules" "$root/etc/systemd/system/backline-sync@.service"
     rm -rf "$root/opt/backline"
-    [ "$live" = yes ] && systemctl daemon-reload
+    [ "$live" = yes ] && systemctl daemon-reload && udevadm control --reload
     say "removed; /etc/backline and the library in /var/lib/backline are kept"
     exit 0
 fi
@@ -200,6 +201,10 @@ fi
 
 put_file "$here/systemd/backline.service" "$root/etc/systemd/system/backline.service" 0644
 put_file "$here/systemd/50-backline.rules" "$root/etc/polkit-1/rules.d/50-backline.rules" 0644
+# USB sticks: the udev rule starts backline-sync@DEVICE, which runs /opt/backline/usb-sync
+put_file "$here/systemd/99-backline-usb.rules" "$root/etc/udev/rules.d/99-backline-usb.rules" 0644
+put_file "$here/systemd/backline-sync@.service" "$root/etc/systemd/system/backline-sync@.service" 0644
+put_file "$here/deploy/usb-sync.sh" "$root/opt/backline/usb-sync" 0755
 if [ ! -f "$root/etc/backline/config.toml" ]; then
     put_file "$profile_file" "$root/etc/backline/config.toml" 0644
 fi
@@ -224,6 +229,7 @@ add_line "$root/etc/default/cpufrequtils" "GOVERNOR=performance"
 if [ "$live" = yes ]; then
     chown -R backline:backline /var/lib/backline /var/cache/backline
     systemctl daemon-reload
+    udevadm control --reload
     systemctl enable --now backline.service >/dev/null 2>&1 || systemctl restart backline.service
     if [ "$overlay" = yes ] && command -v raspi-config >/dev/null; then
         raspi-config nonint enable_overlayfs

@@ -63,7 +63,8 @@ def test_unknown_profile_and_uninstall(tmp_path):
 
 def test_scripts_are_shellcheck_clean():
     r = subprocess.run(["shellcheck", str(INSTALL), str(REPO / "deploy" / "dev.sh"),
-                        str(REPO / ".ci" / "run")], capture_output=True, text=True)
+                        str(REPO / ".ci" / "run"), str(REPO / "deploy" / "usb-sync.sh")],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stdout
 
 
@@ -117,3 +118,50 @@ def test_data_as_a_uuid_a_device_or_a_folder(tmp_path):
     r = _install(tmp_path / "bad", "--format-data")
     assert r.returncode == 2 and "give --data" in r.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_usb_sticks_rule_unit_and_script_are_installed_and_removed(tmp_path):
+    root = tmp_path / "root"
+    assert _install(root).returncode == 0
+    rule = root / "etc/udev/rules.d/99-backline-usb.rules"
+    unit = root / "etc/systemd/system/backline-sync@.service"
+    script = root / "opt/backline/usb-sync"
+    assert rule.read_text() == (REPO / "systemd" / "99-backline-usb.rules").read_text()
+    assert unit.read_text() == (REPO / "systemd" / "backline-sync@.service").read_text()
+    assert script.read_text() == (REPO / "deploy" / "usb-sync.sh").read_text()
+    assert script.stat().st_mode & 0o111
+    assert _install(root, "--uninstall").returncode == 0
+    assert not rule.exists() and not unit.exists() and not script.exists()
+
+
+def test_the_usb_rule_starts_the_sync_unit_for_a_usb_filesystem():
+    """No udevadm here: the rule's one line read as udev reads it (comma-separated
+    KEY op "value"), matching only an added USB block device with a filesystem."""
+    import re
+    [line] = [ln for ln in (REPO / "systemd" / "99-backline-usb.rules").read_text().splitlines()
+              if ln and not ln.startswith("#")]
+    pairs = [re.fullmatch(r'\s*([A-Z_]+(?:\{[A-Z_]+\})?)\s*(==|\+=|=)\s*"([^"]*)"', part)
+             for part in line.split(",")]
+    assert all(pairs), line
+    got = [(m[1], m[2], m[3]) for m in pairs]
+    assert got == [("ACTION", "==", "add"), ("SUBSYSTEM", "==", "block"),
+                   ("ENV{ID_BUS}", "==", "usb"), ("ENV{ID_FS_USAGE}", "==", "filesystem"),
+                   ("TAG", "+=", "systemd"),
+                   ("ENV{SYSTEMD_WANTS}", "+=", "backline-sync@%k.service")]
+
+
+def test_the_sync_unit_verifies(tmp_path):
+    """`systemd-analyze verify` on an instance: only the script's absence (it is installed
+    into /opt/backline on the box) may be said."""
+    import shutil
+    import pytest
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("no systemd-analyze")
+    unit = tmp_path / "backline-sync@sda1.service"
+    unit.write_text((REPO / "systemd" / "backline-sync@.service").read_text())
+    r = subprocess.run(["systemd-analyze", "verify", "--man=no", str(unit)],
+                       capture_output=True, text=True)
+    said = [ln for ln in (r.stdout + r.stderr).splitlines() if ln.strip()]
+    assert all("/opt/backline/usb-sync is not executable" in ln for ln in said), said
+    assert "ExecStart=/opt/backline/usb-sync %I" in unit.read_text()
+

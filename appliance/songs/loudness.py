@@ -26,7 +26,7 @@ from ..errors import BacklineError, Problem, Problems
 from ..timeline.loudness import Level, Measured, fingerprint, write_measured
 from ..timeline.song import SONG_FILE
 
-BLOCK = 8192
+MIX_FRAMES = 8192
 MAX_CHANNELS = 5          # BS.1770's channel weights (L R C Ls Rs), as pyloudnorm has them
 
 Ticker = Callable[[str, int], Callable[[int], None]]
@@ -41,7 +41,7 @@ def measure(folder: Path, config: Config, progress: Ticker | None = None) -> Mea
         raise BacklineError(Problem(folder / SONG_FILE, "", "the box has no front-of-house "
                                     "output (foh, main or pa) to measure the loudness of"))
     problems = Problems()
-    loaded = load(folder, config, problems, block=BLOCK, progress=progress)
+    loaded = load(folder, config, problems, block=MIX_FRAMES, progress=progress)
     if loaded is None:
         raise BacklineError(problems.errors[0], problems)
     channels = sorted({c - 1 for chans in front.values() for c in chans})[:MAX_CHANNELS]
