@@ -10,8 +10,8 @@ time: wall time to prepare a song of `stems` stereo 48 kHz stems, `minutes` long
       transpose -2 and tempo 0.9 (`prepare_song`, one stem after another), and the speed
       as a multiple of real time per stereo stem.
 work: per-period engine work (bench/engine.py's player, song and figures) while nothing
-      else runs, then while a Preparer makes that song's variants at its lowest priority
-      (SCHED_IDLE; Rubber Band's process inherits it).
+      else runs, then while a Preparer makes that song's variants (Rubber Band's process
+      at SCHED_IDLE).
 """
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def measure(args, work: Path, folder: Path | None) -> None:
         time.sleep(args.seconds)
         s = player.state
         n = min(player.engine.periods, len(player.engine.work_ns))
-        what = f"while preparing ({preparer.priority}, " \
+        what = f"while preparing (Rubber Band at SCHED_IDLE, " \
                f"{preparer.progress.fraction:.0%} done)" if preparer else "nothing else"
         print(f"{args.stems} stems playing, {args.period}-frame periods, {args.seconds:g} s, "
               f"{what}:")

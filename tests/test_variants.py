@@ -167,7 +167,6 @@ def test_the_preparer_newest_request_wins_and_progress_goes_to_1(library, tmp_pa
         preparer.request(quick, Fraction(0), F)
         wait_for(lambda: preparer.progress.song == "quick" and (
             seen.append(preparer.progress.fraction) or preparer.progress.done))
-        assert preparer.priority == "SCHED_IDLE"
         assert seen[0] < 0.5 and seen[-1] == 1.0 and seen == sorted(seen)
         assert preparer.progress.error == "" and preparer.progress.tempo == F
         assert preparer.ready(quick, Fraction(0), F)
@@ -187,3 +186,17 @@ def test_a_failing_job_reports_its_error_and_the_preparer_lives_on(library, tmp_
         preparer.request(folder, Fraction(2), Fraction(1))
         wait_for(lambda: preparer.progress.song == "s" and preparer.progress.done)
         assert preparer.ready(folder, Fraction(2), Fraction(1))
+
+
+def test_background_work_runs_at_sched_idle():
+    import os
+    import subprocess
+    from appliance.audio.threads.priority import idle
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert os.sched_getscheduler(child.pid) != os.SCHED_IDLE
+        assert idle(child.pid) == "SCHED_IDLE"
+        assert os.sched_getscheduler(child.pid) == os.SCHED_IDLE
+    finally:
+        child.kill()
+        child.wait()

@@ -2,17 +2,17 @@
 
 One thread makes one song's variants at a time. The newest request wins: a request for
 another song, key or tempo cancels the unfinished one (the stretch engine stops within
-a quarter of a second and leaves nothing behind). The thread runs at the lowest priority
-the kernel has, SCHED_IDLE (and nice 19 should SCHED_IDLE be refused), set on itself with
-`os.sched_setscheduler`/`os.setpriority`; Rubber Band's process is forked from it and so
-inherits both: preparing uses only CPU time nothing else of the box wants, and never
-delays the audio, disk or control threads. Other threads read `progress`, a frozen
-record swapped whole, without a lock.
+a quarter of a second and leaves nothing behind). The work is Rubber Band's process,
+which runs at SCHED_IDLE (stretch.py sets it on the child with `os.sched_setscheduler`;
+nice 19 where SCHED_IDLE is refused): it uses only CPU time nothing else of the box
+wants. This thread itself keeps the priority it was started with (the box's): it mostly
+waits on the child's output, and a Python thread starved while it holds the GIL would
+stall the audio thread (bench/prepare.py measured xruns with the thread at SCHED_IDLE).
+Other threads read `progress`, a frozen record swapped whole, without a lock.
 """
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
@@ -26,7 +26,6 @@ from .stretch import StretchCancelled
 from .variants import prepare_song, ready_variants
 
 log = logging.getLogger("backline")
-NICEST = 19
 
 
 @dataclass(frozen=True)
@@ -53,27 +52,12 @@ class _Job:
     tempo: Fraction
 
 
-def lowest_priority() -> str:
-    """SCHED_IDLE for the calling thread (and the processes it starts), else nice 19;
-    what was granted, in words."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        return "SCHED_IDLE"
-    except (OSError, AttributeError) as exc:
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, NICEST)   # 0: this thread, on Linux
-        except OSError:
-            return f"ordinary priority ({exc})"
-        return f"nice {NICEST} (no SCHED_IDLE: {exc})"
-
-
 class Preparer:
     """Prepares the variants the box asks for, one song at a time, newest request first."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.progress = Preparation()
-        self.priority = ""                   # what `lowest_priority` granted
         self._cond = threading.Condition()
         self._pending: _Job | None = None
         self._job: _Job | None = None
@@ -116,7 +100,6 @@ class Preparer:
         return self._stopping or (self._pending is not None and self._pending != job)
 
     def _run(self) -> None:
-        self.priority = lowest_priority()
         while True:
             with self._cond:
                 while self._pending is None and not self._stopping:
