@@ -30,7 +30,7 @@ from ..threads.priority import idle
 
 PROGRAM = "rubberband"
 INSTALL = "sudo apt install rubberband-cli (deploy/dev.sh and deploy/install.sh install it)"
-SETTINGS = ("-2", "--crisp=4", "--centre-focus", "--ignore-clipping")   # see README "Why Rubber Band"
+RB_OPTIONS = ("-2", "--crisp=4", "--centre-focus", "--ignore-clipping")   # README: Libraries, and why
 FORMANTS = "-F"                                           # keep a voice's formants when transposing
 TRANSPOSE_RANGE = (-12.0, 12.0)
 TEMPO_RANGE = (0.5, 2.0)
@@ -38,7 +38,7 @@ OUTPUT_SUFFIXES = (".wav", ".flac")
 DIRECT_SUBTYPES = ("PCM_24", "FLOAT")       # kept as they are when Rubber Band writes the same container
 CLI_READS = (".wav", ".flac", ".aif", ".aiff", ".w64")
 STUDY_SHARE = 0.1                           # of the work: pass 1 (study) is quick, pass 2 is the rest
-POLL_S = 0.25                               # how often `cancelled` is asked while the engine runs
+CANCEL_POLL_S = 0.25                               # how often `cancelled` is asked while the engine runs
 COPY_FRAMES = 65536
 
 _version: str | None = None
@@ -68,7 +68,7 @@ def engine_version() -> str:
         found = re.search(r"\d+(\.\d+)+", out.stdout + out.stderr)
         if out.returncode != 0 or not found:
             raise StretchError(f"{PROGRAM} -V did not say its version: {_tail(out.stderr)}")
-        _version = " ".join(["rubberband", found.group(0), *SETTINGS, FORMANTS])
+        _version = " ".join(["rubberband", found.group(0), *RB_OPTIONS, FORMANTS])
     return _version
 
 
@@ -102,7 +102,7 @@ def stretch_file(src: Path, dst: Path, *, transpose: float, tempo: float,
             source = _temp(dst, ".w64", made)
             _to_float(src, source, info, cancelled)
         out = _temp(dst, dst.suffix, made)
-        args = [program, *SETTINGS, f"--time={frames / info.frames!r}"]
+        args = [program, *RB_OPTIONS, f"--time={frames / info.frames!r}"]
         if shift:
             args += [f"--pitch={shift!r}", FORMANTS]
         _run(args + [str(source), str(out)], src, progress, cancelled)
@@ -177,7 +177,7 @@ def _run(args: list[str], src: Path, progress: Callable[[float], None] | None,
         while True:
             if cancelled and cancelled():
                 raise StretchCancelled(f"{src}: cancelled")
-            if select.select([fd], [], [], POLL_S)[0]:
+            if select.select([fd], [], [], CANCEL_POLL_S)[0]:
                 chunk = os.read(fd, 4096)
                 if not chunk:
                     break
