@@ -121,10 +121,7 @@ def prepare_song(song: Song, config: Config, *, progress: Callable[[float], None
     total = sum(info.frames for info, _ in todo)
     done = 0
     for info, target in todo:
-        tick = None
-        if progress:
-            def tick(f: float, before: int = done, n: int = info.frames) -> None:
-                progress((before + f * n) / total)
+        tick = _share(progress, done, info.frames, total)
         try:
             _make(song, info, target, config, tick, cancelled)
         except (ResampleError, CacheFull, StretchError, OSError) as exc:
@@ -134,6 +131,14 @@ def prepare_song(song: Song, config: Config, *, progress: Callable[[float], None
     if progress:
         progress(1.0)
     return problems
+
+
+def _share(progress: Callable[[float], None] | None, before: int, frames: int,
+           total: int) -> Callable[[float], None] | None:
+    """One stem's progress (0..1) as the song's: the stems before it and its share."""
+    if progress is None:
+        return None
+    return lambda f: progress((before + f * frames) / total)
 
 
 def _make(song: Song, info: StemInfo, target: Path, config: Config,
