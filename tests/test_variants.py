@@ -158,7 +158,7 @@ def wait_for(check, seconds: float = 60.0) -> None:
 
 def test_the_preparer_newest_request_wins_and_progress_goes_to_1(library, tmp_path):
     slow = song(library, name="slow", seconds=30, channels=2)
-    quick = song(library, name="quick")
+    quick = song(library, name="quick", seconds=12, channels=2)     # long enough to watch
     config = Config(cache=tmp_path / "cache")
     with Preparer(config) as preparer:
         preparer.request(slow, Fraction(-2), Fraction(1))
