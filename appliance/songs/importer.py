@@ -22,7 +22,7 @@ import numpy as np
 import soundfile as sf
 
 from ..audio.disk.loaded import validate_song
-from ..audio.disk.resample import HEADER_BYTES
+from ..audio.disk.cache import HEADER_BYTES
 from ..audio.disk.stems import StemInfo, inspect_stem
 from ..config import Config, load_config
 from ..errors import BacklineError, Problem, Problems

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from ..audio.disk.resample import MB
+from ..audio.disk.cache import MB
 from ..config import Config
 
 RECORD_MARGIN_S = 3600       # an hour of takes

@@ -7,8 +7,8 @@ the exact output length, and it reports progress as it goes. pedalboard wraps th
 library but needs the whole stem (and its result) in memory; bench/stretch.py measures
 both, and README.md says why this one.
 
-The child inherits the calling thread's scheduling priority: a preparer thread that
-lowers its own priority prepares at that priority. The result is written to a temporary
+The child runs at SCHED_IDLE (threads/priority.py `idle`, set from here right after it
+starts): it uses only CPU time nothing else wants, and never delays the box's threads. The result is written to a temporary
 file in `dst`'s folder, fsynced and renamed, so a failure or a cancel leaves no `dst`.
 """
 from __future__ import annotations
@@ -25,6 +25,8 @@ from typing import Callable
 
 import numpy as np
 import soundfile as sf
+
+from ..threads.priority import idle
 
 PROGRAM = "rubberband"
 INSTALL = "sudo apt install rubberband-cli (deploy/dev.sh and deploy/install.sh install it)"
@@ -167,6 +169,7 @@ def _run(args: list[str], src: Path, progress: Callable[[float], None] | None,
     """Run the engine, passing its percentages on and stopping it when cancelled."""
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
+    idle(proc.pid)          # background work: the engine never takes CPU the box wants
     said = b""
     told = -1.0
     try:

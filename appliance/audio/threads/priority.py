@@ -26,3 +26,21 @@ def realtime(priority: int) -> str:
     except (PermissionError, OSError, AttributeError) as exc:
         return f"no real-time scheduling ({exc})"
     return f"SCHED_FIFO priority {priority}"
+
+
+NICEST = 19
+
+
+def idle(pid: int) -> str:
+    """The lowest priority for process `pid` (a child doing background work): SCHED_IDLE,
+    else nice 19; what was granted, in words. Set on the child, never on one of our
+    threads: a thread starved while it holds the GIL would stall the audio thread."""
+    try:
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+        return "SCHED_IDLE"
+    except (OSError, AttributeError) as exc:
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, NICEST)
+        except OSError:
+            return f"ordinary priority ({exc})"
+        return f"nice {NICEST} (no SCHED_IDLE: {exc})"
