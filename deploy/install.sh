@@ -109,10 +109,11 @@ fi
 
 if [ "$live" = yes ]; then
     apt-get update -qq
-    # liblgpio-dev and swig: gpiozero's pin library (lgpio) is built from source on the Pi
+    # liblgpio-dev and swig: gpiozero's pin library (lgpio) is built from source on the Pi;
+    # rubberband-cli renders a song's stems at another key and tempo (issue 16)
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-dev \
         build-essential pkg-config libasound2-dev libsystemd-dev alsa-utils cpufrequtils \
-        liblgpio-dev swig >/dev/null
+        liblgpio-dev swig rubberband-cli >/dev/null
     id backline >/dev/null 2>&1 || { useradd --system --home /var/lib/backline --shell /usr/sbin/nologin backline; changed=1; }
     for g in audio gpio i2c spi; do
         if getent group "$g" >/dev/null && ! id -nG backline | grep -qw "$g"; then

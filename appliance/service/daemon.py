@@ -207,7 +207,7 @@ class Daemon:
         spec = self.config.midi
         if self.midi is None or not (spec.outputs and (spec.clock or spec.mtc)):
             return
-        from ..audio.loaded import as_played
+        from ..audio.disk.loaded import as_played
         from ..control.midi_out import ClockPlanner, ClockSender
         from ..timeline.song import load_song
         player = self.player
@@ -217,7 +217,7 @@ class Daemon:
         def song(index: int):
             if index not in songs and 0 <= index < len(entries):
                 written = load_song(entries[index].folder, Problems())
-                songs[index] = written and as_played(written)      # as the player loads it
+                songs[index] = written and as_played(written, self.config)   # as loaded
             return songs.get(index)
         engine = player.engine
         planner = ClockPlanner(song, self.config.rate, clock=spec.clock, mtc=spec.mtc)

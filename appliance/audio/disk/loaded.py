@@ -19,8 +19,9 @@ from ...vocab.state import clock
 from ..mix.click import ClickTrack, click_sounds
 from ..mix.mixer import CLICK_INPUT, COUNT_IN_INPUT, Mixer, MixerInput, input_routes
 from .resample import ResampleError, playable_path
-from .stems import StemInfo, StemReader, inspect_stem
+from .stems import StemInfo, StemReader, inspect_stems
 from .streaming import DiskThread, SongStream
+from .variants import AS_WRITTEN, ready_variants, unprepared, variant_frames
 
 @dataclass(frozen=True)
 class Positions:
@@ -111,31 +112,30 @@ class Playable:
     song: Song                # its sections all inside the song
     stems: list[StemInfo]     # the stems that can play
     frames: int               # bar 1 beat 1 to the end, at the engine rate, above 0
+    variants: dict[int, Path] = field(default_factory=dict)   # stem index -> its variant
 
 
 def validate_song(folder: Path, config: Config, problems: Problems, *,
-                  tempo: Fraction | None = None,
-                  transpose: Fraction | None = None) -> Playable | None:
+                  tempo: Fraction | None = None, transpose: Fraction | None = None,
+                  preparing: bool = False) -> Playable | None:
     """The one check of a song against this box, for `check`, `render`, `play` and the
     daemon alike, so that they cannot disagree: every error and warning is made here (or
     in what it calls), never again by a caller. None when nothing of the song can play.
-    `tempo` and `transpose` replace the song's own (the command line's `--tempo`): asked so
-    and not possible yet (`unprepared`), the song is refused; its own, it plays as written,
-    with a warning (`as_played`)."""
+    A song at another key or tempo plays its stems' variants when all are ready (so the
+    scaled map matches the stems); else it plays as written, with a warning (`preparing`:
+    the box is making them now). `tempo` and `transpose` replace the song's own (the
+    command line's `--tempo`): asked so and not ready, the song is refused."""
     song = load_song(folder, problems)
     if song is None:
         return None
-    if tempo is not None or transpose is not None:
+    asked_here = tempo is not None or transpose is not None
+    if asked_here:
         song = song.at(song.tempo.factor if tempo is None else tempo,
                        song.transpose if transpose is None else transpose)
-        if missing := unprepared(song):
-            problems.error(song.folder / SONG_FILE, "", missing)
-            return None
-    elif missing := unprepared(song):
-        problems.warn(song.folder / SONG_FILE, "", f"{missing}; it plays at its written key "
-                                                   "and tempo")
-        song = as_played(song)
     stems = inspect_stems(song, config.rate, problems)
+    song, variants = _as_played(song, stems, config, problems, asked_here, preparing)
+    if song is None:
+        return None
     frames = song_frames(song, stems, config.rate)
     if frames <= 0:
         reason = "no stem can play and there is no length_bars" if song.end_qn is None \
@@ -145,7 +145,32 @@ def validate_song(folder: Path, config: Config, problems: Problems, *,
         return None
     song = _sections_within(song, frames, config.rate, problems)
     check_routing(song, stems, config, problems)
-    return Playable(song, stems, frames)
+    return Playable(song, stems, frames, variants)
+
+
+def as_played(song: Song, config: Config) -> Song:
+    """`song` as the box plays it now: at its key and tempo when its variants are ready,
+    else as written (what `validate_song` decides, for those who read song.toml again)."""
+    return _as_played(song, inspect_stems(song, config.rate, Problems()), config, Problems(),
+                      False, False)[0]
+
+
+def _as_played(song: Song, stems: list[StemInfo], config: Config, problems: Problems,
+               refuse: bool, preparing: bool) -> tuple[Song | None, dict[int, Path]]:
+    """The song at its key and tempo with its stems' variants, or at its written ones
+    (warned; None when `refuse`) while a variant is missing: the click, sections and MIDI
+    must stay with the stems."""
+    if not (song.transpose or song.tempo.factor != 1) or not stems:
+        return song, {}
+    variants = ready_variants(song, stems, config)
+    if variants is not None:
+        return song, variants
+    missing = unprepared(song, stems, config, preparing=preparing)
+    if refuse:
+        problems.error(song.folder / SONG_FILE, "", missing)
+        return None, {}
+    problems.warn(song.folder / SONG_FILE, "", f"{missing}; {AS_WRITTEN}")
+    return song.at(Fraction(1), Fraction(0)), {}
 
 
 def last_bar(song: Song, frames: int, rate: int) -> int:
@@ -171,34 +196,7 @@ def song_frames(song: Song, stems: list[StemInfo], rate: int) -> int:
     song's tempo factor (a stem stretched to it lasts round(frames / F))."""
     if song.end_qn is not None:
         return song.tempo.frame_at(song.end_qn, rate)
-    return max((round(s.frames / song.tempo.factor) for s in stems), default=0)
-
-
-def unprepared(song: Song) -> str | None:
-    """What a song at another key or tempo lacks before its stems can play so: their
-    variants, rendered ahead of time. None when it plays as it is."""
-    asked = [f"transpose {float(song.transpose):+g}"] if song.transpose else []
-    if song.tempo.factor != 1:
-        asked.append(f"tempo {float(song.tempo.factor):g}")
-    if not (asked and song.stems):
-        return None
-    return f"stems at {' and '.join(asked)} are not prepared yet: run backline prepare"
-
-
-def as_played(song: Song) -> Song:
-    """The song as the box plays it now: at its written key and tempo while its stems'
-    variants are missing (the click, sections and MIDI must stay with the stems)."""
-    return song.at(Fraction(1), Fraction(0)) if unprepared(song) else song
-
-
-def inspect_stems(song: Song, rate: int, problems: Problems) -> list[StemInfo]:
-    """Every stem that can play; the others are reported and left out."""
-    stems = []
-    for i, spec in enumerate(song.stems, 1):
-        info = inspect_stem(spec, i, rate, song.folder / SONG_FILE, problems)
-        if info is not None:
-            stems.append(info)
-    return stems
+    return max((variant_frames(s, song.tempo.factor) for s in stems), default=0)
 
 
 def mixer_inputs(song: Song, stems: list[StemInfo], click: ClickTrack | None) -> list[MixerInput]:
@@ -230,13 +228,15 @@ def check_routing(song: Song, stems: list[StemInfo], config: Config, problems: P
 
 def load(folder: Path, config: Config, problems: Problems, *, block: int,
          progress: Callable[[str, int], Callable[[int], None]] | None = None,
-         tempo: Fraction | None = None, transpose: Fraction | None = None) -> LoadedSong | None:
+         tempo: Fraction | None = None, transpose: Fraction | None = None,
+         preparing: bool = False) -> LoadedSong | None:
     """The song ready to mix (as `validate_song` finds it), or None when it cannot play.
 
     `progress(label, total)` returns a callback fed with source frames done
-    while a stem is resampled. `tempo` and `transpose`: as for `validate_song`.
+    while a stem is resampled. `tempo`, `transpose`, `preparing`: as for `validate_song`.
     """
-    checked = validate_song(folder, config, problems, tempo=tempo, transpose=transpose)
+    checked = validate_song(folder, config, problems, tempo=tempo, transpose=transpose,
+                            preparing=preparing)
     if checked is None:
         return None
     song, stems, frames = checked.song, checked.stems, checked.frames
@@ -246,12 +246,15 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     for info in stems:
         tick = progress(f"resampling {info.spec.file.name}", info.source_frames) \
             if progress and info.source_rate != config.rate else None
+        variant = checked.variants.get(info.index)
         try:
-            path = playable_path(info, config.rate, config.cache, tick, config.cache_mb)
+            path = variant or playable_path(info, config.rate, config.cache, tick,
+                                            config.cache_mb)
         except ResampleError as exc:
             problems.error(song_file, f"{info.field}.file", f"{info.spec.file.name!r}: {exc}")
             continue
-        readers.append(StemReader(path, info.channels, info.frames, name=info.spec.file.name))
+        length = info.frames if variant is None else variant_frames(info, song.tempo.factor)
+        readers.append(StemReader(path, info.channels, length, name=info.spec.file.name))
         playable.append(info)
     click = ClickTrack(grid.click_map(song, config.rate, frames),
                        click_sounds(config.rate, song.click.level_db))

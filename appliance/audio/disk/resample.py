@@ -6,17 +6,12 @@ keyed by the source file's path, size and mtime and the target rate, and is
 written to a temporary name and renamed, so a power cut never leaves a
 half-written entry that looks valid.
 
-The cache is capped (`[library] cache_mb`): before an entry is made, the entries used
-least recently (their access time, set on every use) are removed until it fits, and
-the disk's free space is checked, so a full cache disk is refused with the numbers
-rather than failing halfway through a stem.
+The cache's cap, its least-recently-used eviction and its free-space check are
+cache.py's, shared with the key/tempo variants (variants.py).
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -24,13 +19,12 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from .cache import HEADER_BYTES, CacheFull, entry, make_room, source_key, used
 from .stems import StemInfo, sf_reason
 
 QUALITY = "HQ"
 CHUNK = 65536
 _VERSION = "1"
-HEADER_BYTES = 4096      # a W64 header, and then some
-MB = 1 << 20
 
 
 class ResampleError(Exception):
@@ -38,11 +32,8 @@ class ResampleError(Exception):
 
 
 def cache_path(info: StemInfo, rate: int, cache_dir: Path) -> Path:
-    src = info.spec.file.resolve()
-    st = src.stat()
-    key = f"{src}|{st.st_size}|{st.st_mtime_ns}|{rate}|{QUALITY}|{_VERSION}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return Path(cache_dir) / f"{src.stem}-{rate}-{digest}.w64"
+    key = f"{source_key(info.spec.file)}|{rate}|{QUALITY}|{_VERSION}"
+    return entry(cache_dir, f"{info.spec.file.resolve().stem}-{rate}", key, ".w64")
 
 
 def playable_path(info: StemInfo, rate: int, cache_dir: Path,
@@ -56,64 +47,27 @@ def playable_path(info: StemInfo, rate: int, cache_dir: Path,
     if target.exists():
         try:
             if sf.info(str(target)).frames == info.frames:
-                _used(target)
+                used(target)
                 return target
         except Exception:
             pass   # a damaged cache entry is simply made again
     needs = info.frames * info.channels * 4 + HEADER_BYTES
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if cap_mb is not None:
-            if needs > cap_mb * MB:
-                raise ResampleError(f"needs {_mb(needs)}, more than the cache may hold "
-                                    f"({cap_mb} MB, [library] cache_mb)")
-            _evict(target.parent, cap_mb * MB - needs, keep=target)
-        free = shutil.disk_usage(target.parent).free
-        if needs > free:
-            raise ResampleError(f"needs {_mb(needs)}, the cache's disk has {_mb(free)} free")
+        make_room(target, needs, cap_mb)
         tmp = target.with_suffix(f".tmp{os.getpid()}")
         try:
             _resample(info, rate, tmp, progress)
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
+    except CacheFull as exc:
+        raise ResampleError(str(exc)) from exc
     except OSError as exc:
         raise ResampleError(f"cannot write the cache {cache_dir}: {exc}") from exc
     except sf.SoundFileError as exc:
         raise ResampleError(f"cannot resample it: {sf_reason(exc)}") from exc
-    _used(target)
+    used(target)
     return target
-
-
-def _mb(n: int) -> str:
-    return f"{n / MB:.1f} MB"
-
-
-def _used(path: Path) -> None:
-    """Mark a cache entry as used now (its access time; the mtime stays the entry's age)."""
-    try:
-        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
-    except OSError:
-        pass    # a read-only cache still plays
-
-
-def _evict(cache_dir: Path, room: int, keep: Path) -> None:
-    """Remove the least recently used entries until the rest take at most `room` bytes."""
-    entries = []
-    for p in cache_dir.glob("*.w64"):
-        if p != keep:
-            try:
-                st = p.stat()
-            except OSError:
-                continue
-            entries.append((st.st_atime_ns, st.st_size, p))
-    entries.sort()
-    total = sum(size for _, size, _ in entries)
-    for _, size, p in entries:
-        if total <= room:
-            break
-        p.unlink(missing_ok=True)     # a song playing it keeps its open file
-        total -= size
 
 
 def _resample(info: StemInfo, rate: int, dest: Path,

@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from ...errors import Problems, not_a_file
-from ...timeline.song import StemSpec
+from ...timeline.song import SONG_FILE, Song, StemSpec
 from ...timeline.tempo import MAX_SECONDS
 from ...vocab.state import clock
 
@@ -87,6 +87,16 @@ def inspect_stem(spec: StemSpec, index: int, rate: int, song_file: Path,
                                         f"only its first {MAX_SECONDS // 3600} play")
         frames = MAX_SECONDS * rate
     return StemInfo(spec, index, info.channels, info.samplerate, info.frames, frames)
+
+
+def inspect_stems(song: Song, rate: int, problems: Problems) -> list[StemInfo]:
+    """Every stem of `song` that can play; the others are reported and left out."""
+    stems = []
+    for i, spec in enumerate(song.stems, 1):
+        info = inspect_stem(spec, i, rate, song.folder / SONG_FILE, problems)
+        if info is not None:
+            stems.append(info)
+    return stems
 
 
 def sf_reason(exc: Exception) -> str:
