@@ -67,7 +67,7 @@ class KeySwitch:
 
     def _progress(self, folder: Path, key: Key) -> float | None:
         p = self.preparer.progress if self.preparer is not None else None
-        if p is None or Path(p.song) != folder or (p.transpose, p.tempo) != key:
+        if p is None or p.folder != folder or (p.transpose, p.tempo) != key:
             return None
         return float(p.fraction)
 
@@ -105,7 +105,7 @@ class KeySwitch:
 
     def _failed(self, folder: Path, key: Key) -> str | None:
         p = self.preparer.progress
-        if p is None or Path(p.song) != folder or (p.transpose, p.tempo) != key or not p.error:
+        if p is None or p.folder != folder or (p.transpose, p.tempo) != key or not p.error:
             return None
         return f"cannot prepare {spoken(key)}: {p.error}"
 
