@@ -179,3 +179,45 @@ def test_a_failing_preparation_leaves_the_song_as_it_was_and_says_why(tmp_path, 
         assert t.song is original and abs(peak_hz(out) - 440) < 2
     finally:
         stop_rig(t, preparer)
+
+
+# -- the menu page and the performance screen ---------------------------------------------
+def test_the_key_tempo_page_reads_and_turns_the_songs_key_and_tempo():
+    from appliance.ui.menu import Menu
+    from appliance.vocab.state import KeyTempo, State
+    sent = []
+    menu = Menu(sent.append, songs=lambda: [], setlists=lambda: [], outputs=("foh",))
+    menu.see(State(key="C", key_tempo=KeyTempo(bpm=120.0)))
+    for cmd in (c.OpenMenu(), c.MenuMove(3), c.MenuSelect()):
+        menu.apply(cmd)
+    assert menu.view().title == "Key/Tempo"
+    assert menu.view().items == ("Key 0", "Tempo 100% (120 BPM)")
+    menu.apply(c.MenuSelect())                   # turn the key
+    menu.apply(c.MenuMove(-2))
+    menu.apply(c.MenuSelect())
+    menu.apply(c.MenuMove(1))                    # turn the tempo
+    menu.apply(c.MenuSelect())
+    menu.apply(c.MenuMove(-10))
+    menu.apply(c.MenuSelect())                   # done turning
+    assert sent == [c.NudgeKey(-2), c.NudgeTempo(-10)]
+    menu.see(State(key="C", key_tempo=KeyTempo(wanted_transpose=-2, wanted_tempo=0.9,
+                                                bpm=120.0, preparing=0.4)))
+    assert menu.view().items == ("Key -2", "Tempo 90% (108 BPM)", "As recorded",
+                                 "preparing 40 %")
+    menu.apply(c.MenuMove(1))
+    menu.apply(c.MenuSelect())                   # back to the recording
+    assert sent[-2:] == [c.SetKey(0), c.SetTempo(100)]
+
+
+def test_the_performance_screen_shows_the_key_played_and_the_one_being_prepared():
+    from appliance.ui.screens import coming, screen_key, shifted_key
+    from appliance.vocab.state import KeyTempo, State
+    assert (shifted_key("C", -2), shifted_key("Am", 3), shifted_key("F#", 1)) == \
+        ("Bb -2", "Cm +3", "G +1")
+    preparing = State(key="C", key_tempo=KeyTempo(wanted_transpose=-2, preparing=0.4))
+    assert coming(preparing) == "preparing Bb -2 ... 40 %"
+    ready = State(key="C", key_tempo=KeyTempo(wanted_tempo=0.9, preparing=1.0))
+    assert coming(ready) == "90% at the next stop"
+    failed = State(key="C", key_tempo=KeyTempo(wanted_transpose=-2, problem="cannot prepare"))
+    assert coming(failed) == "cannot prepare"
+    assert screen_key(preparing, None, "") != screen_key(ready, None, "")
