@@ -90,6 +90,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .audio.render import RenderRange, RenderWriteError, render, song_range
 
     config = _config(args)
+    if (args.tempo is not None or args.transpose is not None) and \
+            _prepare(_song_dir(args.song, config), config, args.tempo, args.transpose) != 0:
+        return 1
     problems = Problems()
     loaded = load(_song_dir(args.song, config), config, problems, block=RENDER_BLOCK,
                   progress=terminal_progress, tempo=args.tempo, transpose=args.transpose)
@@ -127,6 +130,40 @@ def cmd_render(args: argparse.Namespace) -> int:
     for line in silent:
         print(f"{args.output}: {line}", file=sys.stderr)
     return 1 if silent else 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    config = _config(args)
+    return _prepare(_song_dir(args.song, config), config, args.tempo, args.transpose,
+                    say=print)
+
+
+def _prepare(folder: Path, config: Config, tempo: Fraction | None,
+             transpose: Fraction | None, say: Callable[[str], None] | None = None) -> int:
+    """Make the song's missing variants at its key and tempo (or those given), with a
+    progress bar on a terminal; 0, or 1 with what failed on stderr."""
+    from .audio.disk.variants import asked, prepare_song
+    from .timeline.song import load_song
+
+    problems = Problems()
+    song = load_song(folder, problems)
+    _report(problems)
+    if song is None:
+        return 1
+    song = song.at(song.tempo.factor if tempo is None else tempo,
+                   song.transpose if transpose is None else transpose)
+    if not asked(song):
+        if say:
+            say(f"{song.title}: nothing to prepare: it plays at its written key and tempo")
+        return 0
+    bar = terminal_progress(f"preparing {song.title} at {asked(song)}", 1000)
+    failed = prepare_song(song, config, progress=lambda f: bar(round(f * 1000) - bar.done))
+    _report(failed)
+    if failed:
+        return 1
+    if say:
+        say(f"{song.title}: stems ready at {asked(song)}")
+    return 0
 
 
 def cmd_beats(args: argparse.Namespace) -> int:
@@ -501,6 +538,15 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--tempo", type=_ranged(MIN_FACTOR, MAX_FACTOR, "a factor"), metavar="F",
                    help="tempo factor, instead of the song's (0.9: 10 %% slower)")
     r.set_defaults(func=cmd_render)
+
+    pr = with_config(sub.add_parser("prepare", help="make a song's stems at its key and tempo "
+                                                    "(or the given ones) ahead of time"))
+    pr.add_argument("song", help="song folder, or a song name in the library")
+    pr.add_argument("--transpose", type=_ranged(-MAX_TRANSPOSE, MAX_TRANSPOSE, "semitones"),
+                    metavar="N", help="semitones, instead of the song's (cents: -1.5)")
+    pr.add_argument("--tempo", type=_ranged(MIN_FACTOR, MAX_FACTOR, "a factor"), metavar="F",
+                    help="tempo factor, instead of the song's (0.9: 10 %% slower)")
+    pr.set_defaults(func=cmd_prepare)
 
     b = with_config(sub.add_parser("beats", help="print every beat as CSV"))
     b.add_argument("song")

@@ -261,17 +261,6 @@ def test_stems_at_another_tempo_play_as_written_until_prepared(library, tmp_path
     assert checked.song.tempo.factor == 1 and checked.song.transpose == 0
 
 
-@pytest.mark.parametrize("args, asked", [(("--tempo", "0.9"), "tempo 0.9"),
-                                         (("--transpose", "-2"), "transpose -2")])
-def test_render_at_another_tempo_or_key_refuses_stems_not_prepared(library, tmp_path, args,
-                                                                   asked):
-    folder = stem_song(library)
-    r = run_cli("render", folder, "-o", tmp_path / "r.wav", *args)
-    assert r.code == 1
-    assert f"song.toml: stems at {asked} are not prepared yet: run backline prepare" in r.err
-    assert not (tmp_path / "r.wav").exists()
-
-
 @pytest.mark.parametrize("args, said", [
     (("--tempo", "5"), "argument --tempo: must be 0.5 to 2, not 5"),
     (("--tempo", "nan"), "argument --tempo: must be a factor like 0.9, not 'nan'"),

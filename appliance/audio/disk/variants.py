@@ -92,6 +92,10 @@ def unprepared(song: Song, stems: list[StemInfo], config: Config, *,
     """Why `song` cannot play its stems at its key and tempo yet, or None when it can."""
     if ready_variants(song, stems, config) is not None:
         return None
+    try:
+        engine_version()
+    except StretchError as exc:
+        return f"stems at {asked(song)} cannot be prepared: {exc}"
     if preparing:
         return f"stems at {asked(song)} are being prepared"
     return f"stems at {asked(song)} are not prepared yet: run backline prepare"
