@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import Problems
 from ..files import replace_file
 from ..tomlfields import a_path
+from ..vocab.commands import KEY_RANGE, TEMPO_PERCENT
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,6 @@ class Resume:
     record_arm: bool = False
     keys: dict[str, tuple[float, float]] = field(default_factory=dict)   # song folder name ->
                                            # (semitones, tempo factor) chosen live
-
-
-KEY_RANGE = (-12.0, 12.0)      # the range a restored key must be in (semitones)
-TEMPO_RANGE = (0.5, 2.0)       # and a restored tempo factor
 
 
 LEVEL_DB = (-120.0, 12.0)      # the range a restored level must be in
@@ -119,14 +116,15 @@ def _level(path: Path, problems: Problems, field: str, value: object) -> float |
 
 def _key(path: Path, problems: Problems, field: str, value: object) -> tuple[float, float] | None:
     """A saved [semitones, tempo factor], or None (and a warning) when it is not two finite
-    numbers in KEY_RANGE and TEMPO_RANGE (NaN fails both comparisons)."""
+    numbers in KEY_RANGE and TEMPO_PERCENT (NaN fails both comparisons)."""
+    low, high = (p / 100 for p in TEMPO_PERCENT)
     if isinstance(value, list) and len(value) == 2 and \
             all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value) and \
-            KEY_RANGE[0] <= value[0] <= KEY_RANGE[1] and TEMPO_RANGE[0] <= value[1] <= TEMPO_RANGE[1]:
+            KEY_RANGE[0] <= value[0] <= KEY_RANGE[1] and low <= value[1] <= high:
         return float(value[0]), float(value[1])
     _left_out(path, problems, field,
               f"must be [semitones from {KEY_RANGE[0]:g} to {KEY_RANGE[1]:g}, tempo from "
-              f"{TEMPO_RANGE[0]:g} to {TEMPO_RANGE[1]:g}], not {_shown(value)}")
+              f"{low:g} to {high:g}], not {_shown(value)}")
     return None
 
 

@@ -329,7 +329,7 @@ TRANSPORT = (Play, Stop, TogglePlay, Pause, Resume, Restart, Seek, Jump, NextSec
              ReleaseVamp, Cancel)
 SONGS = (NextSong, PreviousSong, SelectSong)
 MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain, NudgeOutputGain)
-KEY_TEMPO = (SetKey, NudgeKey, SetTempo, NudgeTempo)
+KEY_AND_TEMPO = (SetKey, NudgeKey, SetTempo, NudgeTempo)
 RECORDING = (Arm, RecordArm, Record)
 PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown, SetBrightness, LearnMidi)
 BOX_COMMANDS = (OpenShow, Shutdown, SetBrightness, LearnMidi)   # for the box itself, not the engine
