@@ -118,7 +118,7 @@ def test_every_command_name_reads_back_as_its_command(word):
     """command_name gives what parse_command turns back into the same command, for each
     word with each argument it takes and each @at: what legends and MIDI learn write."""
     made = 0
-    for arg in ("", "3", "Big Chorus", "vox"):
+    for arg in ("", "3", "Big Chorus", "vox", "90%", "+2%"):
         for at in ("", "@now", "@beat", "@bar", "@section"):
             try:
                 cmd = parse_command(" ".join(filter(None, (word, arg, at))))
@@ -266,7 +266,7 @@ def test_menu_by_encoder_selects_a_song_then_perform_mode_returns(board, factory
     tap(factory, 13)                         # nav button: open the menu
     assert wait_for(lambda: panel.mode == "menu", 2)
     view = panel.view(State(index=1, count=3))
-    assert view.items == ("Songs", "Setlists", "Mixer", "Settings", "Status", "Shut down")
+    assert view.items == ("Songs", "Setlists", "Mixer", "Key/Tempo", "Settings", "Status", "Shut down")
     assert view.cursor == 0
     tap(factory, 13)                         # Songs
     assert wait_for(lambda: panel.view(State()).title == "Songs", 2)
@@ -398,7 +398,7 @@ def test_menu_record_page_arms_inputs_and_toggles_takes(board):
     panel, _, sent, _ = board
     state = State(record=RecordState(inputs=("vox", "gtr"), armed=("vox",), left_s=7800.0))
     panel.view(state)
-    for cmd in (c.OpenMenu(), c.MenuMove(3), c.MenuSelect()):
+    for cmd in (c.OpenMenu(), c.MenuMove(4), c.MenuSelect()):
         panel.command(cmd)
     assert panel.view(state).items == ("Rec with play: off", "Record now", "vox: armed",
                                        "gtr: off", "2 h 10 min left")
@@ -416,7 +416,7 @@ def test_menu_record_page_arms_inputs_and_toggles_takes(board):
 
 def test_settings_turn_the_brightness_through_the_box(board):
     panel, _, sent, boxed = board
-    for cmd in (c.OpenMenu(), c.MenuMove(3), c.MenuSelect()):
+    for cmd in (c.OpenMenu(), c.MenuMove(4), c.MenuSelect()):
         panel.command(cmd)
     assert panel.view(State()).items[0] == "Brightness 100%"
     assert panel.view(State()).items[1].startswith("Backline ")

@@ -674,3 +674,40 @@ def test_sighup_reloads_the_config_and_library_and_never_cuts_a_song(
         d.request_stop()
         t.join(5)
     assert not t.is_alive()
+
+
+def test_a_key_chosen_live_is_kept_over_a_restart(library, tmp_path, jack, systemd):
+    position_song(library, "one", bars=1)
+    d, t = _daemon(tmp_path, library / "songs" / "one")
+    try:
+        assert systemd.wait_for("READY=1")
+        d.player.send(c.SetKey(-2))
+        d.player.send(c.NudgeTempo(-10))
+        assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).keys
+                        == {"one": (-2.0, 0.9)})
+    finally:
+        d.player.stop()           # a crash: no orderly shutdown
+        d.request_stop()
+        t.join(5)
+    d2, t2 = _daemon(tmp_path, None)
+    try:
+        assert wait_for(lambda: d2.player is not None and d2.player.state.song_name == "one")
+        k = d2.player.state.key_tempo
+        assert (k.wanted_transpose, k.wanted_tempo) == (-2.0, 0.9)
+    finally:
+        d2.request_stop()
+        t2.join(5)
+
+
+def test_a_bad_saved_key_is_left_out_naming_the_song(tmp_path):
+    path = tmp_path / "st.json"
+    path.write_text('{"target": "/x", "index": 2, "keys": {"one": [-2, 0.9], '
+                    '"two": [13, 1], "three": [0, NaN], "four": "low"}}')
+    problems = Problems()
+    resume = load_resume(path, problems)
+    assert resume.index == 2 and resume.keys == {"one": (-2.0, 0.9)}
+    said = [str(p) for p in problems]
+    assert any("keys.two: saved state: must be [semitones from -12 to 12, tempo from 0.5 "
+               "to 2], not [13, 1]" in s for s in said), said
+    assert any("keys.three" in s and "nan" in s for s in said), said
+    assert any("keys.four" in s and "'low'" in s for s in said), said

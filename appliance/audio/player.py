@@ -9,6 +9,7 @@ from ..errors import BacklineError, Problem, Problems
 from ..vocab.commands import Command
 from ..vocab.state import State
 from .backends import chosen
+from .disk.preparer import Preparer
 from .disk.show import Show, SongBank
 from .engine import Engine
 from .mix.limiter import for_config
@@ -23,7 +24,8 @@ class Player:
         The devices come from the configured backend; BacklineError when it has none."""
         self.config = config
         backend = chosen(config.backend, config.path)   # before any thread: it may refuse
-        self.bank = SongBank(show, config, config.period)
+        self.preparer = Preparer(config)        # a key or tempo chosen live, made ahead
+        self.bank = SongBank(show, config, config.period, preparer=self.preparer)
         if show.entries:
             self.bank.load_now(0)          # the first song is ready before the audio starts
         self.transport = Transport(self.bank, rate=config.rate, channels=config.channels,
@@ -68,3 +70,4 @@ class Player:
         self.engine.stop()
         self.writer.stop()
         self.bank.stop()
+        self.preparer.stop()

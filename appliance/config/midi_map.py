@@ -23,6 +23,11 @@ command = "next-song"
 cc = 7
 set = "click-level"          # or "level foh" (a master), "level ears bass" (a stem in
 range_db = [-60, 6]          # one output's mix): the CC's 0-127 spans range_db
+
+[[midi.map]]
+cc = 21
+set = "key"                  # the song's key: 0-127 spans -12..+12 semitones (64: as recorded);
+                             # "tempo": 1 % a step around 64 (100 %), from 50 % to 163 %
 ```
 
 `MidiMap.commands` is pure: a message in, commands out; the port threads call it.
@@ -111,10 +116,13 @@ def read_rule(t: Table, outputs: tuple[str, ...]) -> MidiRule | None:
     if kind != "cc":
         t.error("set", "a level is set by a CC's value, not a note")
         return None
+    if target in names.KEY_TEMPO_TARGETS:
+        return MidiRule(kind, number, target=target)
     problem = names.check_turn(target, outputs)
     if problem or target in ("menu", "song"):
         t.error("set", problem or
-                f"{target!r} is not a level (levels: {', '.join(names.LEVEL_TARGETS)})")
+                f"{target!r} is not a level (levels: "
+                f"{', '.join(names.LEVEL_TARGETS + names.KEY_TEMPO_TARGETS)})")
         return None
     span = t.get("range_db", list, [-60.0, 6.0])
     if not (isinstance(span, list) and len(span) == 2 and
@@ -176,6 +184,10 @@ def _cc(rule: MidiRule, value: int) -> list[c.Command]:
     if rule.command is not None:
         hit = value == rule.value if rule.value is not None else value > 0
         return [rule.command] if hit else []
+    if rule.target == "key":
+        return [c.SetKey(round(value * 24 / 127) - 12)]
+    if rule.target == "tempo":
+        return [c.SetTempo(max(c.TEMPO_PERCENT[0], value + 36))]
     db = round(rule.low_db + (rule.high_db - rule.low_db) * value / 127, 1)
     return [names.level_command(rule.target, db, relative=False)]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import signal
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -271,6 +272,10 @@ class Daemon:
                 player.send(c.Arm(name, name in resume.armed))
         if resume.record_arm:
             player.send(c.RecordArm(True))
+        for pos, entry in enumerate(player.bank.show.entries):   # before the audio starts
+            if entry.name in resume.keys:
+                semitones, tempo = resume.keys[entry.name]
+                player.bank.keys.want(pos, (Fraction(str(semitones)), Fraction(str(tempo))))
 
     def _wait_for_audio(self) -> None:
         engine = self.player.engine
@@ -408,7 +413,14 @@ class Daemon:
     def _resume_point(self, target: str, s: State) -> Resume:
         return Resume(target=str(Path(target).resolve()) if target else "", index=s.index,
                       output_gain_db=dict(s.output_gain_db), click_db=self.player.transport.click_db,
-                      armed=s.record.armed, record_arm=s.record.follow)
+                      armed=s.record.armed, record_arm=s.record.follow,
+                      keys=self._keys_chosen())
+
+    def _keys_chosen(self) -> dict[str, tuple[float, float]]:
+        """Each song's key and tempo chosen tonight, by folder name."""
+        entries = self.player.bank.show.entries
+        return {entries[pos].name: (float(semitones), float(tempo))
+                for pos, (semitones, tempo) in self.player.bank.keys.wanted.items()}
 
     def _save(self, target: str, s: State, saved: Resume | None) -> Resume:
         state = self._resume_point(target, s)

@@ -1,4 +1,5 @@
-"""Where the box is (setlist, song, levels, armed inputs), kept on disk so a restart comes back to it.
+"""Where the box is (setlist, song, levels, armed inputs, each song's key and tempo
+tonight), kept on disk so a restart comes back to it.
 
 Written atomically (a temporary file, fsync, rename), so a power cut leaves the
 old state or the new one, never half of one. A corrupt file is set aside with
@@ -15,6 +16,7 @@ from pathlib import Path
 from ..errors import Problems
 from ..files import replace_file
 from ..tomlfields import a_path
+from ..vocab.commands import KEY_RANGE, TEMPO_PERCENT
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class Resume:
     click_db: float | None = None
     armed: tuple[str, ...] | None = None     # None: as the config has them (all)
     record_arm: bool = False
+    keys: dict[str, tuple[float, float]] = field(default_factory=dict)   # song folder name ->
+                                           # (semitones, tempo factor) chosen live
 
 
 LEVEL_DB = (-120.0, 12.0)      # the range a restored level must be in
@@ -76,7 +80,13 @@ def load_resume(path: Path, problems: Problems) -> Resume:
     if not isinstance(record_arm, bool):
         _left_out(path, problems, "record_arm", f"must be true or false, not {_shown(record_arm)}")
         record_arm = False
-    return Resume(target=target, index=index,
+    keys = data.get("keys", {})
+    if not isinstance(keys, dict):
+        _left_out(path, problems, "keys", f"must be an object, not {_shown(keys)}")
+        keys = {}
+    kept_keys = {str(k): key for k, v in keys.items()
+                 if (key := _key(path, problems, f"keys.{k}", v)) is not None}
+    return Resume(target=target, index=index, keys=kept_keys,
                   output_gain_db={k: v for k, v in kept.items() if v is not None},
                   click_db=click_db,
                   armed=None if armed is None else tuple(armed), record_arm=record_arm)
@@ -101,6 +111,20 @@ def _level(path: Path, problems: Problems, field: str, value: object) -> float |
         return float(value)
     _left_out(path, problems, field,
               f"must be a level from {low:g} to {high:g} dB, not {_shown(value)}")
+    return None
+
+
+def _key(path: Path, problems: Problems, field: str, value: object) -> tuple[float, float] | None:
+    """A saved [semitones, tempo factor], or None (and a warning) when it is not two finite
+    numbers in KEY_RANGE and TEMPO_PERCENT (NaN fails both comparisons)."""
+    low, high = (p / 100 for p in TEMPO_PERCENT)
+    if isinstance(value, list) and len(value) == 2 and \
+            all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value) and \
+            KEY_RANGE[0] <= value[0] <= KEY_RANGE[1] and low <= value[1] <= high:
+        return float(value[0]), float(value[1])
+    _left_out(path, problems, field,
+              f"must be [semitones from {KEY_RANGE[0]:g} to {KEY_RANGE[1]:g}, tempo from "
+              f"{low:g} to {high:g}], not {_shown(value)}")
     return None
 
 

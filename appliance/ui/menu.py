@@ -1,4 +1,5 @@
-"""The menu: choose a setlist or a song, set levels (each output's mix too), arm inputs
+"""The menu: choose a setlist or a song, set levels (each output's mix too), the song's
+key and tempo, arm inputs
 and record, teach a MIDI pedal any command, shut down.
 
 Driven by the panel commands (OpenMenu, MenuMove, MenuSelect, MenuBack) from any
@@ -14,12 +15,14 @@ from typing import Callable
 
 from ..vocab import commands as c
 from ..vocab.names import every_name, parse_command
-from ..vocab.state import State, TransportState
+from ..vocab.state import KeyTempo, State, TransportState
 from .status import clock, time_left
 
-SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN = (
-    "Songs", "Setlists", "Mixer", "Record", "MIDI learn", "Settings", "Status", "Shut down")
-MAIN = (SONGS, SETLISTS, MIXER, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN)
+SONGS, SETLISTS, MIXER, KEY_TEMPO, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN = (
+    "Songs", "Setlists", "Mixer", "Key/Tempo", "Record", "MIDI learn", "Settings", "Status",
+    "Shut down")
+MAIN = (SONGS, SETLISTS, MIXER, KEY_TEMPO, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN)
+KEY_ITEMS = ("key", "tempo", "bpm", "own")    # the Key/Tempo page
 LISTENING = "Press a pedal"
 BRIGHTNESS_STEP = 10
 
@@ -58,7 +61,8 @@ class Menu:
         self._outputs = outputs
         self._db = db_per_step
         self._pages: list[_Page] = []
-        self._editing: str | None = None        # "click", "out:NAME", a stem, "brightness"
+        self._editing: str | None = None        # "click", "out:NAME", a stem, "brightness",
+                                                # "key", "tempo"
                                                 # (in the top page's output mix, if it has one)
         self.brightness = 100
         self._state = State()
@@ -132,6 +136,9 @@ class Menu:
             self._pages.append(_Page(MIXER, self._mixer_keys(), self._mixer,
                                      keys=self._mixer_keys,
                                      label=lambda key: self._mixer_label(key, "")))
+        elif item == KEY_TEMPO:
+            self._pages.append(_Page(KEY_TEMPO, self._key_items(), self._key_tempo,
+                                     keys=self._key_items, label=self._key_label))
         elif item == RECORD:
             self._pages.append(_Page(RECORD, self._record_keys(), self._record,
                                      keys=self._record_keys, label=self._record_label))
@@ -191,7 +198,11 @@ class Menu:
 
     def _nudge(self, steps: int) -> None:
         key, db = self._editing, steps * self._db
-        if key == "brightness":
+        if key == "key":
+            self._emit(c.NudgeKey(steps))
+        elif key == "tempo":
+            self._emit(c.NudgeTempo(steps))
+        elif key == "brightness":
             self.brightness = max(0, min(100, self.brightness + steps * BRIGHTNESS_STEP))
             self._emit(c.SetBrightness(self.brightness))
         elif key.startswith("out:"):
@@ -212,6 +223,33 @@ class Menu:
         else:
             db = level.gain_db
         return f"{key} {db:+.0f} dB"
+
+    # -- key and tempo: the selected song's, switched at the next stop ---------------
+    def _key_items(self) -> list[str]:
+        """Key and tempo to turn; the BPM they make; back to the recording when changed;
+        how the preparation goes while the wanted one is not playing yet."""
+        k = self._state.key_tempo
+        return ["key", "tempo"] + (["own"] if k.wanted_transpose or k.wanted_tempo != 1
+                                   else []) + (["status"] if k.switching else [])
+
+    def _key_tempo(self, i: int) -> None:
+        key = self._pages[-1].items[i]
+        if key in ("key", "tempo"):
+            self._editing = key
+        elif key == "own":
+            self._emit(c.SetKey(0))
+            self._emit(c.SetTempo(100))
+
+    def _key_label(self, key: str) -> str:
+        k = self._state.key_tempo
+        if key == "key":
+            return f"Key {k.wanted_transpose:+g}" if k.wanted_transpose else "Key 0"
+        if key == "tempo":
+            bpm = f" ({k.bpm * k.wanted_tempo:.0f} BPM)" if k.bpm else ""
+            return f"Tempo {k.wanted_tempo * 100:g}%{bpm}"
+        if key == "own":
+            return "As recorded"
+        return key_status(k)
 
     # -- recording ----------------------------------------------------------------
     def _record_keys(self) -> list[str]:
@@ -287,6 +325,16 @@ class Menu:
     def _label(page: _Page, i: int) -> str:
         item = page.items[i]
         return page.label(item) if page.label else item
+
+
+def key_status(k: KeyTempo) -> str:
+    """How the switch to the wanted key/tempo goes: "preparing 40 %", a problem, or
+    "at the next stop"."""
+    if k.problem:
+        return k.problem
+    if k.preparing is not None and k.preparing < 1:
+        return f"preparing {k.preparing * 100:.0f} %"
+    return "at the next stop"
 
 
 def _version() -> str:

@@ -1,8 +1,9 @@
 """What a 128×64 display shows, drawn from the state snapshot (and the menu's view).
 
 The performance screen is read from standing height: bar.beat big, the section and
-tempo beside it, the song and its key on top, then a line for a jump waiting or
-pending, a vamp or the next song, a line for the last refusal, and at the bottom an
+tempo beside it, the song and its key on top (as played: "Bb -2"; a changed tempo in
+percent beside the BPM), then a line for a jump waiting or pending, a vamp, a key or
+tempo being prepared ("preparing Bb -2 ... 40 %") or the next song, a line for the last refusal, and at the bottom an
 inverted banner for trouble (a fault held a few seconds, see trouble.py, or a trouble
 that lasts): each has its own place, so none hides another. `screen_key` is what the
 picture depends on, so the display thread redraws only when it changes.
@@ -17,6 +18,8 @@ from ..vocab.state import State, TransportState
 from .menu import MenuView
 from .trouble import lasting
 
+SHARPS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+FLATS = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 SYMBOL = {TransportState.PLAYING: ">", TransportState.PAUSED: "||", TransportState.COUNT_IN: "..."}
 MENU_ROWS = 4
 
@@ -39,18 +42,54 @@ def record_badge(s: State) -> str:
     return ""
 
 
+def shifted_key(key: str, semitones: float) -> str:
+    """The song's key `semitones` away, with the shift: "C" -2 -> "Bb -2"; a key it cannot
+    name (or a shift in cents) keeps its name."""
+    if not semitones:
+        return key
+    shift = f"{semitones:+g}"
+    names = SHARPS if "#" in key else FLATS
+    for length in (2, 1):
+        note = key[:length].capitalize()
+        if semitones == int(semitones) and (note in SHARPS or note in FLATS):
+            i = SHARPS.index(note) if note in SHARPS else FLATS.index(note)
+            return f"{names[(i + int(semitones)) % 12]}{key[length:]} {shift}"
+    return f"{key} {shift}".strip()
+
+
+def key_line(s: State) -> str:
+    """The key/tempo the next stop switches to, and how its preparation goes:
+    "preparing Bb -2 ... 40 %", "Bb -2 90% at the next stop", or why it cannot."""
+    k = s.key_tempo
+    if not k.switching:
+        return ""
+    if k.problem:
+        return k.problem
+    parts = []
+    if k.wanted_transpose:
+        parts.append(shifted_key(s.key, k.wanted_transpose) if s.key
+                     else f"{k.wanted_transpose:+g}")
+    if k.wanted_tempo != 1:
+        parts.append(f"{k.wanted_tempo * 100:g}%")
+    what = " ".join(parts) or "as recorded"
+    if k.preparing is not None and k.preparing < 1:
+        return f"preparing {what} ... {k.preparing * 100:.0f} %"
+    return f"{what} at the next stop"
+
+
 def screen_key(s: State, menu: MenuView | None, banner: str) -> tuple:
     """`banner`: the fault banner the display holds (trouble.FaultBanner)."""
     if menu is not None:
         return ("menu", menu)
-    return (s.transport, s.song or s.song_name, s.key, s.index, s.count, s.section, s.bar,
+    return (s.transport, s.song or s.song_name, s.key, s.key_tempo, s.index, s.count, s.section, s.bar,
             s.beat, round(s.bpm, 1), s.meter, coming(s), s.rejected, banner or lasting(s),
             record_badge(s))
 
 
 def coming(s: State) -> str:
     """What happens next: a jump waiting for its audio, a pending jump, a vamp, the next song."""
-    return s.waiting or s.pending or s.vamp or (f"next: {s.next_song}" if s.next_song else "")
+    return s.waiting or s.pending or s.vamp or key_line(s) or \
+        (f"next: {s.next_song}" if s.next_song else "")
 
 
 def _tag(draw: ImageDraw.ImageDraw, right: int, text: str, inverted: bool) -> int:
@@ -71,11 +110,13 @@ def draw_perform(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State,
     badge = record_badge(s)
     if badge:                  # over the title's end: a take running must be seen
         right = _tag(draw, right, badge, inverted=True) - 1
-    if s.key:
-        _tag(draw, right, s.key, inverted=False)
+    key = shifted_key(s.key, s.key_tempo.transpose) if s.key else ""
+    if key:
+        _tag(draw, right, key, inverted=False)
     draw.text((0, 2), f"{s.bar}.{s.beat}", font=font(26), fill=1)
     draw.text((70, 8), s.section[:10], font=font(11), fill=1)
-    tempo = f"{s.bpm:g} {s.meter}" if s.bpm else ""
+    factor = f" {s.key_tempo.tempo * 100:g}%" if s.key_tempo.tempo != 1 else ""
+    tempo = f"{s.bpm:g}{factor} {s.meter}" if s.bpm else ""
     draw.text((70, 19), f"{SYMBOL.get(s.transport, '[]')} {tempo}", font=font(10), fill=1)
     draw.text((0, 29), coming(s), font=font(10), fill=1)
     draw.text((0, 40), s.rejected, font=font(9), fill=1)

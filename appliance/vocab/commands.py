@@ -217,6 +217,42 @@ class NudgeOutputGain(Command):
     db: float = 1.0
 
 
+# -- key and tempo: the song's, played from a variant prepared ahead, switched at a stop ------
+KEY_RANGE = (-12, 12)          # semitones from the recorded stems
+TEMPO_PERCENT = (50, 200)      # the tempo factor in percent: half to double speed
+
+
+@dataclass(frozen=True)
+class SetKey(Command):
+    """Play the selected song `semitones` from its recorded key (0: as recorded). It
+    switches at the next stop, once the variant is prepared."""
+    RANGES = {"semitones": KEY_RANGE}
+    semitones: int = 0
+
+
+@dataclass(frozen=True)
+class NudgeKey(Command):
+    """Turn the selected song's key up or down by `semitones` (an encoder detent), kept
+    within KEY_RANGE."""
+    RANGES = {"semitones": (-24, 24)}
+    semitones: int = 1
+
+
+@dataclass(frozen=True)
+class SetTempo(Command):
+    """Play the selected song at `percent` of its recorded tempo (100: as recorded)."""
+    RANGES = {"percent": TEMPO_PERCENT}
+    percent: int = 100
+
+
+@dataclass(frozen=True)
+class NudgeTempo(Command):
+    """Turn the selected song's tempo by `percent` points of its factor, kept within
+    TEMPO_PERCENT."""
+    RANGES = {"percent": (-150, 150)}
+    percent: int = 1
+
+
 # -- recording ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Arm(Command):
@@ -293,6 +329,7 @@ TRANSPORT = (Play, Stop, TogglePlay, Pause, Resume, Restart, Seek, Jump, NextSec
              ReleaseVamp, Cancel)
 SONGS = (NextSong, PreviousSong, SelectSong)
 MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain, NudgeOutputGain)
+KEY_AND_TEMPO = (SetKey, NudgeKey, SetTempo, NudgeTempo)
 RECORDING = (Arm, RecordArm, Record)
 PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown, SetBrightness, LearnMidi)
 BOX_COMMANDS = (OpenShow, Shutdown, SetBrightness, LearnMidi)   # for the box itself, not the engine

@@ -30,6 +30,19 @@ def _section(arg: str) -> str | int:
     return int(arg) if arg.isdigit() else arg
 
 
+def _key(arg: str) -> c.SetKey:
+    """`key -2`, `key +3`, `key 0`: the key to play at, in semitones from the recording."""
+    return c.SetKey(_int("key", arg))
+
+
+def _tempo(arg: str) -> c.SetTempo | c.NudgeTempo:
+    """`tempo 90%` sets the tempo; `tempo +1%` and `tempo -1%` turn it."""
+    if not arg.endswith("%"):
+        raise ValueError(f"'tempo' needs a percentage (tempo 90%, tempo +1%), not {arg!r}")
+    percent = _int("tempo", arg[:-1])
+    return c.NudgeTempo(percent) if arg[0] in "+-" else c.SetTempo(percent)
+
+
 # word -> (takes an argument: None no / "?" optional / "!" required, maker(arg, at))
 _Maker = Callable[[str, c.At | None], c.Command]
 _WORDS: dict[str, tuple[str | None, _Maker]] = {
@@ -57,6 +70,12 @@ _WORDS: dict[str, tuple[str | None, _Maker]] = {
     "record-arm": (None, lambda a, at: c.RecordArm()),
     "arm": ("?", lambda a, at: c.Arm(a or "all", True)),
     "disarm": ("?", lambda a, at: c.Arm(a or "all", False)),
+    "key": ("!", lambda a, at: _key(a)),
+    "key-down": (None, lambda a, at: c.NudgeKey(-1)),
+    "key-up": (None, lambda a, at: c.NudgeKey(1)),
+    "tempo": ("!", lambda a, at: _tempo(a)),
+    "tempo-down": (None, lambda a, at: c.NudgeTempo(-1)),
+    "tempo-up": (None, lambda a, at: c.NudgeTempo(1)),
     "menu": (None, lambda a, at: c.OpenMenu()),
     "menu-up": (None, lambda a, at: c.MenuMove(-1)),
     "menu-down": (None, lambda a, at: c.MenuMove(1)),
@@ -65,22 +84,31 @@ _WORDS: dict[str, tuple[str | None, _Maker]] = {
     "shutdown": (None, lambda a, at: c.Shutdown()),
 }
 COMMAND_WORDS = tuple(_WORDS)
-TURN_TARGETS = ("menu", "song", "click-level", "level OUTPUT", "level OUTPUT STEM")
+TURN_TARGETS = ("menu", "song", "key", "tempo", "click-level", "level OUTPUT",
+                "level OUTPUT STEM")
 LEVEL_TARGETS = ("click-level", "level OUTPUT", "level OUTPUT STEM")
+KEY_TEMPO_TARGETS = ("key", "tempo")     # a CC's value sets the key or the tempo
 
 
 def _words_of() -> dict[type, list[str]]:
     """Each kind of command -> the words that make it, the later first ("panic", "stop")."""
     words: dict[type, list[str]] = {}
     for word, (takes, make) in reversed(_WORDS.items()):
-        words.setdefault(type(make("1" if takes else "", None)), []).append(word)
+        words.setdefault(type(make(_SAMPLE.get(word, "1") if takes else "", None)),
+                         []).append(word)
     return words
 
 
+_SAMPLE = {"tempo": "100%"}     # an argument a word takes, when "1" is not one
 _WORDS_OF = _words_of()
+_WORDS_OF[c.NudgeTempo] = ["tempo-up", "tempo-down", "tempo"]     # `tempo` makes both kinds
 # the field a word's argument fills
 _ARGUMENT = {c.Seek: "bar", c.Jump: "section", c.Vamp: "bars", c.SelectSong: "index",
-             c.Mute: "stem", c.Solo: "stem", c.Arm: "input"}
+             c.Mute: "stem", c.Solo: "stem", c.Arm: "input", c.SetKey: "semitones",
+             c.SetTempo: "percent", c.NudgeTempo: "percent"}
+_SPELLED: dict[type, Callable[[int], str]] = {    # how an argument is written, else str()
+    c.SetKey: lambda n: f"{n:+d}" if n else "0", c.SetTempo: lambda n: f"{n}%",
+    c.NudgeTempo: lambda n: f"{n:+d}%"}
 
 
 def command_name(cmd: c.Command) -> str:
@@ -107,7 +135,8 @@ def every_name(*, sections: tuple[str, ...] = (), stems: tuple[str, ...] = (),
 def _name(cmd: c.Command) -> str | None:
     """Tries the words that make this kind of command, each with and without its argument."""
     field = _ARGUMENT.get(type(cmd))
-    args = [""] + ([str(getattr(cmd, field))] if field else [])
+    spelled = _SPELLED.get(type(cmd), str)
+    args = [""] + ([spelled(getattr(cmd, field))] if field else [])
     at = getattr(cmd, "at", c.At.NOW)
     # at NOW: bare, unless the word's default is another ("jump 2" is at the bar)
     suffixes = ("", " @now") if at is c.At.NOW else (f" @{at.value}",)
@@ -148,7 +177,7 @@ def check_turn(target: str, outputs: tuple[str, ...]) -> str | None:
     the engine refuses a stem the song lacks. The output is always the second word, so a
     stem may share an output's name (`level ears ears`)."""
     words = target.split()
-    if words in (["menu"], ["song"], ["click-level"]):
+    if words in (["menu"], ["song"], ["key"], ["tempo"], ["click-level"]):
         return None
     if len(words) >= 2 and words[0] == "level":
         if words[1] in outputs:
@@ -175,4 +204,8 @@ def turn_command(target: str, steps: int, *, db_per_step: float = 1.0) -> list[c
         return [c.MenuMove(steps)]
     if target == "song":
         return [c.NextSong() if steps > 0 else c.PreviousSong()] * abs(steps)
+    if target == "key":
+        return [c.NudgeKey(steps)]
+    if target == "tempo":
+        return [c.NudgeTempo(steps)]
     return [level_command(target, steps * db_per_step, relative=True)]

@@ -58,6 +58,29 @@ class RecordState:
 
 
 @dataclass(frozen=True)
+class KeyTempo:
+    """The song's key and tempo: what plays, what the musician wants (the next stop
+    switches to it once its variant is prepared), and how far that preparation is."""
+    transpose: float = 0.0         # semitones from the recorded stems, playing
+    tempo: float = 1.0             # the tempo factor playing
+    wanted_transpose: float = 0.0
+    wanted_tempo: float = 1.0
+    bpm: float = 0.0               # bar 1's written BPM (times a factor: its BPM then)
+    preparing: float | None = None  # 0 to 1 while the wanted variant is prepared
+    problem: str = ""              # why the wanted key/tempo cannot play (it stays as it is)
+
+    @property
+    def changed(self) -> bool:
+        """Plays at another key or tempo than recorded."""
+        return self.transpose != 0 or self.tempo != 1
+
+    @property
+    def switching(self) -> bool:
+        """What is wanted is not what plays yet."""
+        return (self.wanted_transpose, self.wanted_tempo) != (self.transpose, self.tempo)
+
+
+@dataclass(frozen=True)
 class State:
     transport: TransportState = TransportState.STOPPED
     song: str = ""                 # title
@@ -96,3 +119,4 @@ class State:
     refusals: int = 0              # commands refused since start: a repeat is news again
     problem: str = ""              # the device or song trouble, in words
     record: RecordState = RecordState()
+    key_tempo: KeyTempo = KeyTempo()

@@ -19,6 +19,7 @@ from ...timeline.setlist import Transition, load_setlist
 from ...timeline.song import SONG_FILE
 from ..threads.priority import HELPER, realtime
 from ..threads.wake import Wake
+from .key_switch import Key, KeySwitch, Preparer
 from .loaded import LoadedSong, load
 
 PRIME_S = 2.0    # how long a loader waits for a song's first chunk before offering it anyway
@@ -71,7 +72,10 @@ class SongBank(threading.Thread):
 
     POLL_S = 0.5          # woken by `want`; the poll only backs a lost wake-up
 
-    def __init__(self, show: Show, config: Config, block: int, *, blocking: bool = False) -> None:
+    BUSY_POLL_S = 0.1     # while a variant is being prepared: how soon it is looked at again
+
+    def __init__(self, show: Show, config: Config, block: int, *, blocking: bool = False,
+                 preparer: Preparer | None = None) -> None:
         super().__init__(name="backline-loader", daemon=True)
         self.show = show
         self.config = config
@@ -83,6 +87,7 @@ class SongBank(threading.Thread):
         self.problems: dict[int, list[Problem]] = {}   # per position: what loading reported
         self._halt = threading.Event()
         self._wake = Wake()
+        self.keys = KeySwitch(preparer, self._wake.set)    # each song's key and tempo tonight
 
     # -- the audio thread's side --------------------------------------------
     def want(self, positions: tuple[int, ...]) -> None:
@@ -106,7 +111,7 @@ class SongBank(threading.Thread):
                 self._serve()
             except Exception as exc:     # the loader never dies: nothing would load again
                 log.error("song loader: %s; going on", exc or repr(exc))
-            self._wake.wait(self.POLL_S)
+            self._wake.wait(self.BUSY_POLL_S if self.keys.busy() else self.POLL_S)
 
     def _serve(self) -> None:
         kept: set[int] = set()
@@ -121,24 +126,45 @@ class SongBank(threading.Thread):
         for pos in [p for p in self._ready if p not in kept]:
             song = self._ready.pop(pos)
             song.close()
+        self._ready = self.keys.serve(self._ready, self._wanted[0] if self._wanted else None,
+                                      self._load_key)
+        self.keys.close_retired()
 
-    def _load(self, pos: int) -> None:
-        """Ready `pos`, or mark it broken with the reason: any exception a song's files
-        cause (the disk, a parser, a decoder) skips that song, never the loader."""
+    def _load_key(self, pos: int, key: Key) -> LoadedSong | str:
+        """Position `pos` at another key and tempo, or why not (its song stays)."""
         problems = Problems()
-        entry = self.show.entries[pos]
+        song = self._open(self.show.entries[pos].folder, problems, key)
+        for p in problems:
+            (log.warning if p.warning else log.error)("%s", p)
+        if song is None:
+            return problems.errors[0].message if problems.errors else "cannot load"
+        return song
+
+    def _open(self, folder: Path, problems: Problems, key: Key | None = None) -> LoadedSong | None:
+        """The song read and primed (at `key`, else as song.toml says), or None: any
+        exception a song's files cause (the disk, a parser, a decoder) is a problem of that
+        song, never the loader's."""
         song = None
         try:
-            song = load(entry.folder, self.config, problems, block=self.block)
+            song = load(folder, self.config, problems, block=self.block,
+                        transpose=key and key[0], tempo=key and key[1])
             if song is not None:
                 song.prepare(0)
                 song.start(blocking=self.blocking)
                 song.stream.wait_primed(PRIME_S)
         except Exception as exc:
-            problems.error(entry.folder, "", f"cannot load: {exc or repr(exc)}")
+            problems.error(folder, "", f"cannot load: {exc or repr(exc)}")
             if song is not None:
                 song.close()
             song = None
+        return song
+
+    def _load(self, pos: int) -> None:
+        """Ready `pos`, or mark it broken with the reason (a song that cannot load is
+        skipped, never the loader)."""
+        problems = Problems()
+        entry = self.show.entries[pos]
+        song = self._open(entry.folder, problems)
         self.problems[pos] = list(problems)
         for p in problems:           # the journal (the stderr of `play`) says what check says
             (log.warning if p.warning else log.error)("%s", p)
@@ -164,3 +190,4 @@ class SongBank(threading.Thread):
         for song in self._ready.values():
             song.close()
         self._ready = {}
+        self.keys.close()

@@ -85,6 +85,7 @@ class SetlistCursor:
             self.crossfade_missed = True
             return None
         self.out, self.out_index, self.out_pos = song, self.index, pos
+        self.bank.keys.fading = song
         self.out_fade.start(song.frames - pos)
         self.move(self.index + 1)
         return nxt
@@ -93,5 +94,5 @@ class SetlistCursor:
         """`k` frames of the outgoing song sounded: it leaves at the end of its fade."""
         self.out_pos += k
         if self.out_fade.advance(k):
-            self.out = None
+            self.out = self.bank.keys.fading = None
             self.want()

@@ -75,8 +75,23 @@ class Playhead(LiveMix):
             self.autoplay = False
             self._start()
 
+    def _take_variant(self) -> None:
+        """Stopped: the song again at the key and tempo the musician chose, once the loader
+        holds it in place of the one here (never mid-song); its stems' levels as they were."""
+        new = self.bank.get(self.setlist.index)
+        if new is None or new is self.song or self.song is None:
+            return
+        for inp in new.mixer.inputs:
+            try:
+                old = self.song.mixer.input(inp.name)
+            except KeyError:
+                continue
+            inp.gain_db, inp.muted, inp.solo = old.gain_db, old.muted, old.solo
+            inp.sends.update(old.sends)
+        self._switch(new)
+
     def _switch(self, song: LoadedSong) -> None:
-        self.song = song
+        self.song = self.bank.keys.playing = song
         self.pos = 0
         self.pending = None
         self.loop = None
@@ -153,6 +168,8 @@ class Playhead(LiveMix):
         """Add one period (any length) to `out`, which the caller has zeroed; what played
         goes into `log`, `out_frame` being the period's first output frame."""
         self._take_ready()
+        if self.state == TransportState.STOPPED:
+            self._take_variant()
         n = out.shape[0]
         i = 0
         guard = 0

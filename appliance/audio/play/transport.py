@@ -10,10 +10,14 @@ Commands run in the audio thread between periods: no disk, no logging, no locks.
 """
 from __future__ import annotations
 
+from fractions import Fraction
+from typing import Callable
+
 import numpy as np
 
 from ...vocab import commands as c
 from ...vocab.state import State, TransportState
+from ..disk.key_switch import Key, key_of
 from .moment import Loop, Moment, Pending, snapshot
 from .playhead import Playhead
 
@@ -224,6 +228,37 @@ class Transport(Playhead):
             self._select(index)
         return ""
 
+    # -- key and tempo: wanted now, played from the next stop (the loader prepares it) --
+    def _cmd_SetKey(self, cmd: c.SetKey) -> str:
+        return self._want_key(lambda key: (Fraction(cmd.semitones), key[1]))
+
+    def _cmd_NudgeKey(self, cmd: c.NudgeKey) -> str:
+        low, high = c.KEY_RANGE
+        return self._want_key(lambda key: (min(high, max(low, key[0] + cmd.semitones)), key[1]))
+
+    def _cmd_SetTempo(self, cmd: c.SetTempo) -> str:
+        return self._want_key(lambda key: (key[0], Fraction(cmd.percent, 100)))
+
+    def _cmd_NudgeTempo(self, cmd: c.NudgeTempo) -> str:
+        low, high = (Fraction(p, 100) for p in c.TEMPO_PERCENT)
+        return self._want_key(lambda key: (key[0], min(high, max(low, key[1] +
+                                                               Fraction(cmd.percent, 100)))))
+
+    def _want_key(self, change: Callable[[Key], Key]) -> str:
+        """The selected song's key and tempo from now on: the loader prepares them, and the
+        song switches at the next stop (see Playhead._take_variant)."""
+        if self.song is None:
+            return "no song loaded"
+        keys = self.bank.keys
+        old = keys.wanted.get(self.index) or key_of(self.song)
+        new = change(old)
+        if new == old:
+            return "already there"
+        keys.want(self.index, new)
+        return ""
+
     def snapshot(self, moment: Moment | None = None, **engine_fields) -> State:
         """The State of a published moment (default: the last); any thread may call it."""
-        return snapshot(moment or self.moment, self.bank.show, self.rate, **engine_fields)
+        m = moment or self.moment
+        engine_fields.setdefault("key_tempo", self.bank.keys.state(m.index, m.song))
+        return snapshot(m, self.bank.show, self.rate, **engine_fields)
