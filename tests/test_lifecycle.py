@@ -15,11 +15,12 @@ from appliance.config import Config
 from appliance.control.midi import MidiPorts
 from appliance.control.midi_out import ClockPlanner, ClockSender
 from appliance.errors import Problems
+from appliance.service.daemon import Daemon
 from appliance.vocab.segments import SegmentLog
 
 from alsa_doubles import Jack, file_pcm, use_config
 from conftest import wait_for
-from test_daemon import _daemon, jack, systemd  # noqa: F401 (fixtures)
+from test_daemon import jack, systemd  # noqa: F401 (fixtures)
 from test_midi import backend, spec  # noqa: F401 (fixtures)
 from transport_rig import CONFIG, position_song
 
@@ -127,15 +128,19 @@ def test_a_jack_block_stops_the_server_on_an_exception():
 def test_a_daemon_block_stops_the_service_and_its_player_on_an_exception(
         library, tmp_path, jack, systemd):  # noqa: F811 (the fixtures' values)
     song = position_song(library, "song", bars=2)
-    d, t = _daemon(tmp_path, song)
+    config = Config(cache=tmp_path / "cache", device="jackhat", library=tmp_path / "lib",
+                    **{**CONFIG, "format": "FLOAT_LE"})
+    d = Daemon(config, state_path=tmp_path / "st.json", target=song)
+    codes: list[int] = []
+    threading.Thread(target=lambda: codes.append(d.run())).start()
     with pytest.raises(Boom):
-        with d:
-            assert systemd.wait_for("READY=1")
+        with d as entered:
+            assert entered is d and systemd.wait_for("READY=1")
             player = d.player
             assert player.engine.running
             raise Boom
-    assert not t.is_alive()                            # run() had returned when the block ended
+    assert codes == [0]                                # run() had returned when the block ended
     assert not player.engine.running and not player.bank.is_alive()
     assert systemd.wait_for("STOPPING=1", 1)           # an orderly stop, not a kill
     d.__exit__(None, None, None)
-    assert not t.is_alive()
+    assert codes == [0] and sum("STOPPING=1" in m for m in systemd.messages) == 1

@@ -115,12 +115,15 @@ class Daemon(Lifetime):
 
     def stop(self) -> None:
         """From another thread than run()'s: asks it to stop and waits until it has returned
-        (the show faded out, the state saved, the device let go), at most STOP_WAIT_S.
-        A run() asked before it began stops as soon as it is serving."""
+        (the show faded out, the state saved, the device let go), at most STOP_WAIT_S; a
+        player a failing run() left is stopped too. A run() asked before it began stops as
+        soon as it is serving."""
         self.request_stop()
         if not self._serving.acquire(timeout=STOP_WAIT_S):
             raise TimeoutError(f"the daemon did not stop within {STOP_WAIT_S:g} s")
         self._serving.release()
+        if self.player is not None:
+            self.player.stop()
 
     def run(self) -> int:
         """The exit code: 0 stopped, 1 nothing to play, 2 another daemon has the state."""
