@@ -46,12 +46,9 @@ def test_play_finds_a_setlist_by_name(library, tmp_path, monkeypatch):
     (library / "setlists" / "friday.setlist").write_text("one | gapless\ntwo\n")
     use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
                file_pcm("fakehat", tmp_path / "out.raw", slave="jackhat"))
-    jack = Jack()
-    try:
+    with Jack():
         r = _backline("play", "friday", "--config", _config(tmp_path, library),
                       "--device", "fakehat")
-    finally:
-        jack.stop()
     assert r.returncode == 0, r.stderr
     got = read_raw(tmp_path / "out.raw", 2)
     assert len(got) >= 3 * RATE                     # both songs played, one after the other

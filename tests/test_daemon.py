@@ -66,10 +66,9 @@ class FakeSystemd:
 
 @pytest.fixture
 def jack(tmp_path, monkeypatch):
-    j = Jack(period=256, channels=2)
     use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2))
-    yield j
-    j.stop()
+    with Jack(period=256, channels=2) as j:
+        yield j
 
 
 @pytest.fixture
@@ -124,8 +123,8 @@ def _daemon(tmp_path: Path, target: Path, **overrides) -> tuple[Daemon, threadin
 
 def test_a_hung_audio_thread_stops_the_watchdog_pings(library, tmp_path, jack, systemd):
     song = position_song(library, "song", bars=4)
-    d, t = _daemon(tmp_path, song)
-    try:
+    d, _ = _daemon(tmp_path, song)
+    with d:
         assert systemd.wait_for("READY=1")
         assert sum("WATCHDOG=1" in m for m in systemd.collect(0.6)) >= 2
         hang = threading.Event()
@@ -139,9 +138,6 @@ def test_a_hung_audio_thread_stops_the_watchdog_pings(library, tmp_path, jack, s
         hang.set()
         d.player.transport.render = type(d.player.transport).render.__get__(d.player.transport)
         assert systemd.wait_for("WATCHDOG=1", 2)                # alive again: pings again
-    finally:
-        d.request_stop()
-        t.join(5)
 
 
 class Records(logging.Handler):
@@ -162,34 +158,33 @@ def test_a_fault_in_the_audio_thread_is_logged_once_and_stops_the_pings(
     (library / "setlists" / "gig.setlist").write_text("one\ntwo\nthree\n")
     logged = Records()
     logging.getLogger("backline").addHandler(logged)
-    d, t = _daemon(tmp_path, None)
+    d, _ = _daemon(tmp_path, None)
     try:
-        assert systemd.wait_for("READY=1")
-        d.player.send(c.NextSong())
-        d.player.send(c.Play())
-        assert wait_for(lambda: d.player.state.frame > 4800)
-        assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).index == 2)
+        with d:
+            assert systemd.wait_for("READY=1")
+            d.player.send(c.NextSong())
+            d.player.send(c.Play())
+            assert wait_for(lambda: d.player.state.frame > 4800)
+            assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).index == 2)
 
-        def broken(*args) -> None:
-            raise ZeroDivisionError("injected")
-        monkeypatch.setattr(d.player.transport, "render", broken)
-        assert wait_for(lambda: d.player.state.health == Health.FAULTED)
-        assert systemd.wait_for("audio fault: ZeroDivisionError: injected", 2)   # STATUS=
-        assert "(faulted" in next(m for m in systemd.messages if "audio fault" in m)
-        systemd.collect(0.3)                  # what was sent before the service loop saw it
-        beat = d.player.engine.heartbeat
-        got = systemd.collect(1.0)
-        assert d.player.engine.heartbeat > beat        # alive, playing silence ...
-        assert not any("WATCHDOG=1" in m for m in got)  # ... but no pings: systemd restarts
-        fault = d.player.engine.fault
-        faults = [r for r in logged.records if "audio fault" in r.getMessage()]
-        assert len(faults) == 1 and faults[0].levelno == logging.ERROR
-        assert (faults[0].SONG, faults[0].FRAME) == ("two", fault.frame) and fault.frame > 4800
-        assert "ZeroDivisionError: injected" in faults[0].getMessage()
-        assert load_resume(tmp_path / "st.json", Problems()).index == 2   # where it comes back
+            def broken(*args) -> None:
+                raise ZeroDivisionError("injected")
+            monkeypatch.setattr(d.player.transport, "render", broken)
+            assert wait_for(lambda: d.player.state.health == Health.FAULTED)
+            assert systemd.wait_for("audio fault: ZeroDivisionError: injected", 2)   # STATUS=
+            assert "(faulted" in next(m for m in systemd.messages if "audio fault" in m)
+            systemd.collect(0.3)                  # what was sent before the service loop saw it
+            beat = d.player.engine.heartbeat
+            got = systemd.collect(1.0)
+            assert d.player.engine.heartbeat > beat        # alive, playing silence ...
+            assert not any("WATCHDOG=1" in m for m in got)  # ... but no pings: systemd restarts
+            fault = d.player.engine.fault
+            faults = [r for r in logged.records if "audio fault" in r.getMessage()]
+            assert len(faults) == 1 and faults[0].levelno == logging.ERROR
+            assert (faults[0].SONG, faults[0].FRAME) == ("two", fault.frame) and fault.frame > 4800
+            assert "ZeroDivisionError: injected" in faults[0].getMessage()
+            assert load_resume(tmp_path / "st.json", Problems()).index == 2   # where it comes back
     finally:
-        d.request_stop()
-        t.join(5)
         logging.getLogger("backline").removeHandler(logged)
     d._shutdown(d._target)                    # a second shutdown does nothing more
     systemd.collect(0.2)
@@ -201,28 +196,22 @@ def test_restart_resumes_at_the_same_setlist_position(library, tmp_path, jack, s
         position_song(library, name, bars=1)
     setlist = library / "setlists" / "gig.setlist"
     setlist.write_text("one\ntwo\nthree\n")
-    d, t = _daemon(tmp_path, None)
-    try:
+    d, _ = _daemon(tmp_path, None)
+    with d:
         assert systemd.wait_for("READY=1")
         d.player.send(c.NextSong())
         d.player.send(c.SetOutputGain("foh", -4.0))
         assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).index == 2)
         assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).output_gain_db
                      .get("foh") == -4.0)
-    finally:
         d.player.stop()           # a crash: no orderly shutdown, the process is just gone
-        d.request_stop()
-        t.join(5)
-    d2, t2 = _daemon(tmp_path, None)
-    try:
+    d2, _ = _daemon(tmp_path, None)
+    with d2:
         assert wait_for(lambda: d2.player is not None and d2.player.state.index == 2
                      and d2.player.state.song_name == "two"
                      and d2.player.state.transport == "stopped")
         s = d2.player.state
         assert s.transport == "stopped" and dict(s.output_gain_db)["foh"] == -4.0
-    finally:
-        d2.request_stop()
-        t2.join(5)
 
 
 def test_a_corrupt_state_file_is_set_aside(tmp_path):
@@ -308,19 +297,18 @@ def test_footswitches_play_the_daemon_and_a_missing_display_is_left_out(
     t = threading.Thread(target=d.run)
     t.start()
     try:
-        assert systemd.wait_for("READY=1")
-        assert "sh1106 at I2C address 0x3c on bus 7 is not answering" in caplog.text
-        factory.pin(17).drive_low()
-        assert wait_for(lambda: d.player.state.index == 2)
-        factory.pin(17).drive_high()
-        # healthy: the alert LED is dark (an xrun under load lights it for CALM_S, then not)
-        assert wait_for(lambda: factory.pin(12).state == 0)
-        d.front.panel.command(c.Shutdown())             # the menu's "Yes, power off"
-        t.join(5)
-        assert not t.is_alive() and powered_off == [True]
+        with d:
+            assert systemd.wait_for("READY=1")
+            assert "sh1106 at I2C address 0x3c on bus 7 is not answering" in caplog.text
+            factory.pin(17).drive_low()
+            assert wait_for(lambda: d.player.state.index == 2)
+            factory.pin(17).drive_high()
+            # healthy: the alert LED is dark (an xrun under load lights it for CALM_S, then not)
+            assert wait_for(lambda: factory.pin(12).state == 0)
+            d.front.panel.command(c.Shutdown())             # the menu's "Yes, power off"
+            t.join(5)
+            assert not t.is_alive() and powered_off == [True]
     finally:
-        d.request_stop()
-        t.join(5)
         factory.reset()
 
 
@@ -330,8 +318,8 @@ def test_a_setlist_chosen_from_the_menu_replaces_the_show_while_stopped(
         position_song(library, name, bars=8)
     (library / "setlists" / "a.setlist").write_text("one\ntwo\n")
     (library / "setlists" / "b.setlist").write_text("three\n")
-    d, t = _daemon(tmp_path, library / "setlists" / "a.setlist")
-    try:
+    d, _ = _daemon(tmp_path, library / "setlists" / "a.setlist")
+    with d:
         assert systemd.wait_for("READY=1")
         panel = d.front.panel
         first = d.player
@@ -358,9 +346,6 @@ def test_a_setlist_chosen_from_the_menu_replaces_the_show_while_stopped(
         assert d.player.transport.click_db == -9.0          # the mix carries over
         assert not first.engine.running                     # the old one let go of the device
         assert wait_for(lambda: "b.setlist" in (tmp_path / "st.json").read_text())
-    finally:
-        d.request_stop()
-        t.join(5)
 
 
 def test_unfinished_takes_are_repaired_at_start_and_armed_inputs_come_back(
@@ -381,8 +366,8 @@ def test_unfinished_takes_are_repaired_at_start_and_armed_inputs_come_back(
     write_take_toml(take, {"rate": 48000, "inputs": [{"name": "vox", "file": "vox.wav"}],
                            "complete": False})
     inputs = dict(inputs={"vox": 1, "gtr": 2}, input_channels=2, recordings=rec)
-    d, t = _daemon(tmp_path, library / "songs" / "one", **inputs)
-    try:
+    d, _ = _daemon(tmp_path, library / "songs" / "one", **inputs)
+    with d:
         assert systemd.wait_for("READY=1")
         assert "2026-11-25-one-take1: recovered 1 files, 1.5 s" in caplog.text
         assert sf.info(str(take / "vox.wav")).frames == 72000
@@ -390,17 +375,11 @@ def test_unfinished_takes_are_repaired_at_start_and_armed_inputs_come_back(
         d.player.send(c.Arm("gtr", False))
         d.player.send(c.RecordArm(True))
         assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).armed == ("vox",))
-    finally:
-        d.request_stop()
-        t.join(5)
-    d2, t2 = _daemon(tmp_path, None, **inputs)
-    try:
+    d2, _ = _daemon(tmp_path, None, **inputs)
+    with d2:
         assert wait_for(lambda: d2.player is not None and d2.player.engine.periods > 0)
         assert wait_for(lambda: d2.player.state.record.armed == ("vox",))
         assert d2.player.state.record.follow
-    finally:
-        d2.request_stop()
-        t2.join(5)
 
 
 def _priorities(service: threading.Thread) -> dict[str, set[int]]:
@@ -433,22 +412,21 @@ def test_midi_in_picks_songs_and_plays_and_midi_out_clocks_in_time(
                     rules=(MidiRule("note", 60, command=parse_command("toggle-play")),))
     d, t = _daemon(tmp_path, library / "setlists" / "gig.setlist", midi=spec)
     try:
-        assert systemd.wait_for("READY=1")
-        assert wait_for(lambda: "MC6 Pro" in d.midi.inputs and "Lights USB" in d.midi.outputs)
-        mc6.feed(bytes([0xC0, 1]))                       # program 1: the second song
-        assert wait_for(lambda: d.player.state.song_name == "two")
-        mc6.feed(bytes([0x90, 60, 100]))
-        assert wait_for(lambda: sum(m.type == "clock" for _, m in lights.sent) > 100)
-        if d.player.engine.realtime.startswith("SCHED_FIFO"):   # root, or the unit's LimitRTPRIO
-            assert _priorities(t) == {"backline-audio": {70}, "backline-disk": {60},
-                                      "backline-loader": {60}, "backline-writer": {60},
-                                      "backline-midi-clock": {60}, "backline-midi-ports": {20},
-                                      "service": {20}}
-        mc6.feed(bytes([0x90, 60, 100]))                 # and stop
-        assert wait_for(lambda: any(m.type == "stop" for _, m in lights.sent))
+        with d:
+            assert systemd.wait_for("READY=1")
+            assert wait_for(lambda: "MC6 Pro" in d.midi.inputs and "Lights USB" in d.midi.outputs)
+            mc6.feed(bytes([0xC0, 1]))                       # program 1: the second song
+            assert wait_for(lambda: d.player.state.song_name == "two")
+            mc6.feed(bytes([0x90, 60, 100]))
+            assert wait_for(lambda: sum(m.type == "clock" for _, m in lights.sent) > 100)
+            if d.player.engine.realtime.startswith("SCHED_FIFO"):  # root, or LimitRTPRIO
+                assert _priorities(t) == {"backline-audio": {70}, "backline-disk": {60},
+                                          "backline-loader": {60}, "backline-writer": {60},
+                                          "backline-midi-clock": {60}, "backline-midi-ports": {20},
+                                          "service": {20}}
+            mc6.feed(bytes([0x90, 60, 100]))                 # and stop
+            assert wait_for(lambda: any(m.type == "stop" for _, m in lights.sent))
     finally:
-        d.request_stop()
-        t.join(5)
         midi_backend.reset()
     kinds = [m.type for _, m in lights.sent]
     assert kinds[0] == "start" and kinds[1] == "clock"
@@ -479,15 +457,12 @@ def test_stopping_the_daemon_closes_a_running_take_with_its_files_valid(
     import tomllib
     import soundfile as sf
     position_song(library, "one", bars=2)
-    d, t = _daemon(tmp_path, library / "songs" / "one", inputs={"vox": 1}, input_channels=2,
+    d, _ = _daemon(tmp_path, library / "songs" / "one", inputs={"vox": 1}, input_channels=2,
                    recordings=tmp_path / "rec")
-    try:
+    with d:                                                # its end stops it as SIGTERM does
         assert systemd.wait_for("READY=1")
         d.player.send(c.Record(True))
         assert wait_for(lambda: d.player.state.record.seconds > 0.5)
-    finally:
-        d.request_stop()                                   # SIGTERM does this
-        t.join(5)
     take = next((tmp_path / "rec").iterdir())
     meta = tomllib.loads((take / "take.toml").read_text())
     assert meta["complete"] is True and meta["stopped"] == "the box stopped"
@@ -641,7 +616,7 @@ def test_sighup_reloads_the_config_and_library_and_never_cuts_a_song(
                reload=lambda: load_config(cfg))
     t = threading.Thread(target=d.run)
     t.start()
-    try:
+    with d:
         assert systemd.wait_for("READY=1")
         first = d.player
         first.send(c.NextSong())
@@ -670,9 +645,7 @@ def test_sighup_reloads_the_config_and_library_and_never_cuts_a_song(
         assert "config.toml: line 1: TOML syntax" in caplog.text
         time.sleep(0.5)
         assert d.player is second and d.config.ceiling_db == -3.0
-    finally:
-        d.request_stop()
-        t.join(5)
+    t.join(5)                 # run() has returned: its thread ends
     assert not t.is_alive()
 
 

@@ -101,12 +101,9 @@ def test_the_engine_on_a_pure_python_backend_writes_exactly_the_render(library, 
                     **{**CONFIG, "format": "FLOAT_LE"})
     p = Player.open(folder, config, Problems())
     p.send(c.Play())
-    p.start()
-    try:
+    with p:
         assert wait_for(lambda: p.state.transport == TransportState.STOPPED
                         and p.state.output_frame > 4 * BAR)
-    finally:
-        p.stop()
     out = p.engine.device
     assert isinstance(out, null_backend.NullPlayback) and null_backend.OPENED == [out]
     assert not out.is_open                                   # stop closed it

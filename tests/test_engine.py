@@ -39,9 +39,9 @@ def test_the_device_gets_exactly_what_render_writes(library, tmp_path, monkeypat
     use_config(monkeypatch, tmp_path, file_pcm("fakehat", tmp_path / "out.raw"))
     p = player(folder, tmp_path, "fakehat")
     p.send(c.Play())                              # queued: applied at the first period
-    p.start()
-    assert wait_for(lambda: p.state.transport == TransportState.STOPPED and p.state.output_frame > 3 * BAR)
-    p.stop()
+    with p:
+        assert wait_for(lambda: p.state.transport == TransportState.STOPPED
+                        and p.state.output_frame > 3 * BAR)
     got = read_raw(tmp_path / "out.raw", 2)
     cfg = tmp_path / "c.toml"
     cfg.write_text('[outputs]\nfoh = [1]\nclick = [2]\n')
@@ -65,16 +65,11 @@ def test_a_refused_priority_is_said_not_raised():
 ])
 def test_granted_settings_are_checked(library, tmp_path, monkeypatch, overrides, problem):
     folder = position_song(library, "s", bars=1)
-    jack = Jack()
-    try:
+    with Jack():
         use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2))
-        p = player(folder, tmp_path, "jackhatraw", **overrides)
-        p.start()
-        assert wait_for(lambda: p.state.problem == problem)
-        assert p.state.health == Health.STALLED and p.engine.running      # retrying, not crashed
-        p.stop()
-    finally:
-        jack.stop()
+        with player(folder, tmp_path, "jackhatraw", **overrides) as p:
+            assert wait_for(lambda: p.state.problem == problem)
+            assert p.state.health == Health.STALLED and p.engine.running  # retrying, not crashed
 
 
 def test_a_device_that_goes_away_and_comes_back(library, tmp_path, monkeypatch):
@@ -93,9 +88,8 @@ def test_a_device_that_goes_away_and_comes_back(library, tmp_path, monkeypatch):
     reader = threading.Thread(target=device)
     reader.start()
     p = player(folder, tmp_path, "fakehat")
-    try:         # stopped whatever fails: an engine left writing to a file fills the disk
-        p.send(c.Play())
-        p.start()
+    p.send(c.Play())
+    with p:      # stopped whatever fails: an engine left writing to a file fills the disk
         assert wait_for(lambda: len(heard) >= 48000 * 8 // 2)
         # Once unplugged, the device is unknown: reopening fails until it is back. (Reopening a
         # FIFO with no reader would block inside ALSA, which no real card does.)
@@ -114,8 +108,6 @@ def test_a_device_that_goes_away_and_comes_back(library, tmp_path, monkeypatch):
         back.mkdir()
         use_config(monkeypatch, back, file_pcm("fakehat", tmp_path / "back.raw"))   # plugged back in
         assert wait_for(lambda: p.state.frame > frame_when_lost + BAR)
-    finally:
-        p.stop()
     first = decode(read_raw_bytes(heard, 2))[p.engine.delay:]   # after the limiter's look-ahead
     after = decode(read_raw(tmp_path / "back.raw", 2))
     after = after[~np.isnan(after)]
@@ -135,8 +127,7 @@ def read_raw_bytes(data: bytes, channels: int) -> np.ndarray:
 
 def test_paced_playback_and_an_underrun_keep_every_frame(library, tmp_path, monkeypatch):
     folder = position_song(library, "s", bars=2)
-    jack = Jack()
-    try:
+    with Jack():
         use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
                    file_pcm("copy", tmp_path / "copy.raw", slave="jackhat"))
         p = player(folder, tmp_path, "copy", period=256)
@@ -151,19 +142,16 @@ def test_paced_playback_and_an_underrun_keep_every_frame(library, tmp_path, monk
         monkeypatch.setattr(p.transport, "render", slow_render)
         p.send(c.Play())
         t0 = time.monotonic()
-        p.start()
-        assert wait_for(lambda: p.state.output_frame >= 48000, timeout=5)
-        elapsed = time.monotonic() - t0
-        assert wait_for(lambda: p.state.xruns >= 1, timeout=2)
-        assert p.state.health == Health.RECOVERING
-        p.stop()
+        with p:
+            assert wait_for(lambda: p.state.output_frame >= 48000, timeout=5)
+            elapsed = time.monotonic() - t0
+            assert wait_for(lambda: p.state.xruns >= 1, timeout=2)
+            assert p.state.health == Health.RECOVERING
         assert 1.0 <= elapsed < 2.5                 # paced in real time (plus the hiccup)
         heard = decode(read_raw(tmp_path / "copy.raw", 2))
         heard = heard[~np.isnan(heard)]
         assert np.array_equal(heard, np.arange(len(heard)))     # no frame lost or repeated
         assert len(heard) >= 48000
-    finally:
-        jack.stop()
 
 
 def test_a_fault_in_render_fades_to_silence_and_says_faulted(library, tmp_path, monkeypatch):
@@ -183,17 +171,17 @@ def test_a_fault_in_render_fades_to_silence_and_says_faulted(library, tmp_path, 
             raise RuntimeError("injected")
     monkeypatch.setattr(p.transport, "render", faulty)
     p.send(c.Play())
-    p.start()
     at = 19 * 128                                       # the output frame of that period
-    assert wait_for(lambda: p.state.output_frame > at + 50 * 128)
-    s = p.state
-    assert (s.health, s.problem) == (Health.FAULTED, "audio fault: RuntimeError: injected")
-    assert p.engine.fault == Fault("RuntimeError: injected", "held", 20 * 128, at)
-    p.send(c.Stop())                                     # ignored while faulted
-    beat = p.engine.heartbeat
-    assert wait_for(lambda: p.engine.heartbeat > beat + 10)     # the device runs on
-    assert p.state.transport == TransportState.PLAYING and len(periods) == 20 and p.engine.running
-    p.stop()
+    with p:
+        assert wait_for(lambda: p.state.output_frame > at + 50 * 128)
+        s = p.state
+        assert (s.health, s.problem) == (Health.FAULTED, "audio fault: RuntimeError: injected")
+        assert p.engine.fault == Fault("RuntimeError: injected", "held", 20 * 128, at)
+        p.send(c.Stop())                                     # ignored while faulted
+        beat = p.engine.heartbeat
+        assert wait_for(lambda: p.engine.heartbeat > beat + 10)     # the device runs on
+        assert p.state.transport == TransportState.PLAYING and len(periods) == 20 \
+            and p.engine.running
     out = read_raw(tmp_path / "out.raw", 2)
     delay = p.engine.delay                              # the limiter's look-ahead
     assert not out[:delay].any() and np.all(out[delay:at, 0] == 0.5)

@@ -333,10 +333,9 @@ def test_midi_tempo_map_is_read_or_refused_with_a_reason(root: Path, data: bytes
 # -- the daemon's start-up over a library of broken files --------------------------------
 @pytest.fixture
 def jack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    j = Jack(period=256, channels=2)
     use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2))
-    yield j
-    j.stop()
+    with Jack(period=256, channels=2) as j:
+        yield j
 
 
 DAEMON_CASE = st.fixed_dictionaries({
@@ -377,7 +376,7 @@ def test_the_daemon_starts_over_broken_files_and_plays_the_valid_song(
         daemon = Daemon(with_learned(config), state_path=tmp / "st.json")
         thread = threading.Thread(target=daemon.run)
         thread.start()
-        try:
+        with daemon:
             assert wait_for(lambda: daemon.player is not None and daemon.player.engine.periods > 0,
                             20), "the daemon did not start its audio"
             entries = [e.name for e in daemon.player.bank.show.entries]
@@ -387,11 +386,6 @@ def test_the_daemon_starts_over_broken_files_and_plays_the_valid_song(
             assert wait_for(lambda: daemon.player.state.song_name == "ok"
                             and daemon.player.state.transport == TransportState.PLAYING
                             and daemon.player.state.frame > 0, 20), daemon.player.state
-        finally:
-            daemon.request_stop()
-            thread.join(10)
-            if daemon.player is not None:
-                daemon.player.stop()
 
 
 def test_the_daemon_starts_when_the_saved_target_is_no_show(tmp_path: Path, jack: Jack) -> None:
@@ -403,11 +397,6 @@ def test_the_daemon_starts_when_the_saved_target_is_no_show(tmp_path: Path, jack
     daemon = Daemon(config, state_path=tmp_path / "st.json")
     thread = threading.Thread(target=daemon.run)
     thread.start()
-    try:
+    with daemon:
         assert wait_for(lambda: daemon.player is not None or not thread.is_alive(), 20)
         assert daemon.player is not None and daemon.player.state.count == 1
-    finally:
-        daemon.request_stop()
-        thread.join(10)
-        if daemon.player is not None:
-            daemon.player.stop()

@@ -189,9 +189,9 @@ def test_the_state_says_what_the_limiter_caught_per_output(loud, tmp_path, monke
                     outputs={"foh": (1,), "click": (2,)})
     p = Player.open(loud, config, Problems(), device="fakehat")
     p.send(c.Play())
-    p.start()
-    assert wait_for(lambda: p.state.transport == TransportState.STOPPED and p.state.output_frame > 3 * RATE)
-    p.stop()
+    with p:
+        assert wait_for(lambda: p.state.transport == TransportState.STOPPED
+                        and p.state.output_frame > 3 * RATE)
     limited = dict(p.state.limited)
     assert limited["foh"] > 1.9 * RATE and limited["click"] == 0
     got = read_raw(tmp_path / "out.raw", 2)

@@ -225,28 +225,22 @@ def test_real_virtual_ports_through_rtmidi_on_a_jack_server():
     from appliance.config.midi_map import MidiRule
     from appliance.vocab.names import parse_command
     from conftest import wait_for
-    jack = Jack(period=256, channels=2)
-    try:
+    with Jack(period=256, channels=2):
         backend = mido.Backend("mido.backends.rtmidi/UNIX_JACK")
-        pedal = backend.open_output("MC6 test", virtual=True)
-        desk = backend.open_input("Lights test", virtual=True)
         spec = MidiSpec(inputs=("mc6 test",), outputs=("lights test",),
                         rules=(MidiRule("note", 60, command=parse_command("toggle-play")),))
         sent: list[c.Command] = []
-        ports = MidiPorts(spec, send=sent.append, backend=backend)
-        ports.scan()
-        assert list(ports.inputs) == ["RtMidiOut Client:MC6 test"]
-        pedal.send(mido.Message("note_on", note=60, velocity=100))
-        assert wait_for(lambda: sent == [c.TogglePlay()])
-        ports.send(mido.Message("start"))
-        got: list = []
-        assert wait_for(lambda: got.extend(desk.iter_pending()) or got)
-        assert got[0].type == "start"
-        ports.close()
-        pedal.close()
-        desk.close()
-    finally:
-        jack.stop()
+        with backend.open_output("MC6 test", virtual=True) as pedal, \
+                backend.open_input("Lights test", virtual=True) as desk, \
+                MidiPorts(spec, send=sent.append, backend=backend) as ports:
+            ports.scan()
+            assert list(ports.inputs) == ["RtMidiOut Client:MC6 test"]
+            pedal.send(mido.Message("note_on", note=60, velocity=100))
+            assert wait_for(lambda: sent == [c.TogglePlay()])
+            ports.send(mido.Message("start"))
+            got: list = []
+            assert wait_for(lambda: got.extend(desk.iter_pending()) or got)
+            assert got[0].type == "start"
 
 
 def test_a_burst_of_20000_ccs_is_applied_a_bounded_few_a_period_and_the_last_value_counts(
@@ -264,13 +258,12 @@ def test_a_burst_of_20000_ccs_is_applied_a_bounded_few_a_period_and_the_last_val
     for name in ("one", "two", "three"):
         position_song(library, name, bars=2)
     (library / "setlists" / "gig.setlist").write_text("one\ntwo\nthree\n")
-    jack = Jack(period=256, channels=2)
     use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2))
     config = Config(cache=tmp_path / "cache", **{**CONFIG, "format": "FLOAT_LE"})
-    p = Player.open(library / "setlists" / "gig.setlist", config, Problems(), device="jackhat")
-    ports = MidiPorts(spec, send=p.send)
-    try:
-        p.start()
+    with Jack(period=256, channels=2), \
+            Player.open(library / "setlists" / "gig.setlist", config, Problems(),
+                        device="jackhat") as p, \
+            MidiPorts(spec, send=p.send) as ports:
         mc6 = backend.plug("MC6")
         ports.scan()
         assert wait_for(lambda: p.engine.periods > 10)
@@ -288,7 +281,3 @@ def test_a_burst_of_20000_ccs_is_applied_a_bounded_few_a_period_and_the_last_val
         applied = p.engine.applied[start % 65536: end % 65536]
         assert 0 < applied.max() <= COMMANDS_PER_PERIOD
         assert applied.sum() < 20000 // 10            # coalesced: far fewer than sent
-    finally:
-        ports.close()
-        p.stop()
-        jack.stop()

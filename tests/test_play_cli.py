@@ -28,13 +28,10 @@ def test_play_plays_the_song_once_and_exits(library, tmp_path, monkeypatch):
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[audio]\nformat = "FLOAT_LE"\n[outputs]\nfoh = [1]\nclick = [2]\n'
                    f'[library]\ncache = "{tmp_path / "cache"}"\n')
-    jack = Jack()
-    try:
+    with Jack():
         r = subprocess.run([sys.executable, "-m", "appliance", "play", str(folder), "--config",
                             str(cfg), "--device", "fakehat"], stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=30, env=os.environ)
-    finally:
-        jack.stop()
     assert r.returncode == 0, r.stderr
     run_cli("render", folder, "-o", tmp_path / "ref.wav", "--config", cfg)
     ref, _ = sf.read(str(tmp_path / "ref.wav"), dtype="float32")

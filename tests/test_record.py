@@ -43,9 +43,8 @@ def rig(library, tmp_path, monkeypatch):
     loop.tofile(tmp_path / "in.raw")
     use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
                duplex_pcm("fakehat", tmp_path / "out.raw", tmp_path / "in.raw", "jackhat"))
-    jack = Jack(period=256, channels=2)
-    yield folder, ref, loop
-    jack.stop()
+    with Jack(period=256, channels=2):
+        yield folder, ref, loop
 
 
 def player(folder: Path, tmp: Path, **overrides) -> Player:
@@ -67,11 +66,8 @@ def test_a_take_follows_playback_and_lines_up_with_the_song(rig, tmp_path):
     p = player(folder, tmp_path)
     p.send(c.RecordArm(True))
     p.send(c.Play())
-    p.start()
-    try:
+    with p:
         take = take_of(p)                      # the song ends: the take ends with it
-    finally:
-        p.stop()
     assert take.name.endswith("-s-take1")
     meta = tomllib.loads((take / "take.toml").read_text())
     assert meta["start_frame"] == -BAR           # the count-in: a bar before bar 1 beat 1
@@ -90,11 +86,8 @@ def test_a_free_take_records_what_the_inputs_hear_while_stopped(rig, tmp_path):
     folder, _, loop = rig
     p = player(folder, tmp_path)
     p.send(c.Record(True, frames=RATE // 2))    # half a second, from the first period
-    p.start()
-    try:
+    with p:
         take = take_of(p)
-    finally:
-        p.stop()
     assert take.name.endswith("-rehearsal-take1")
     meta = tomllib.loads((take / "take.toml").read_text())
     assert meta["song"] == "" and meta["start_frame"] == 0 and meta["frames"] == RATE // 2
@@ -107,8 +100,7 @@ def test_arming_picks_the_inputs_and_is_refused_during_a_take(rig, tmp_path):
     p = player(folder, tmp_path)
     p.send(c.Arm("song", False))
     p.send(c.Arm("voice"))
-    p.start()
-    try:
+    with p:
         assert wait_for(lambda: "no input 'voice'" in p.state.rejected)
         assert p.state.record.armed == ("click",)
         p.send(c.Record())
@@ -117,8 +109,6 @@ def test_arming_picks_the_inputs_and_is_refused_during_a_take(rig, tmp_path):
         assert wait_for(lambda: p.state.rejected == "Arm: not while a take runs")
         p.send(c.Record())
         take = take_of(p)
-    finally:
-        p.stop()
     assert sorted(f.name for f in take.glob("*.wav")) == ["click.wav"]
 
 
@@ -144,35 +134,25 @@ def test_backline_record_takes_a_set_length_of_the_inputs(rig, tmp_path):
     assert np.array_equal(got >> 8, want.astype(np.int32))      # 24-bit, to the sample
 
 
-def test_a_full_disk_stops_the_take_with_valid_files_and_playback_goes_on(rig, tmp_path):
+def test_a_full_disk_stops_the_take_with_valid_files_and_playback_goes_on(rig, tmp_path,
+                                                                          tiny_disk):
     folder, _, _ = rig
-    disk = tmp_path / "tiny"
-    disk.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(disk)],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, f"the disk-full test mounts a tmpfs (as root): {r.stderr}"
-    try:
-        p = player(folder, tmp_path, recordings=disk)
-        p.send(c.RecordArm(True))
-        p.send(c.Play())
-        p.start()
-        try:
-            assert wait_for(lambda: p.state.record.problem ==
-                            "the disk is full: recording stopped")
-            frame = p.state.frame
-            assert p.state.transport in ("count-in", "playing") and not p.state.record.running
-            assert wait_for(lambda: p.state.frame > frame + RATE // 4)   # the song plays on
-            assert not p.state.record.follow               # the next Play records nothing
-            take = take_of(p)
-        finally:
-            p.stop()
-        meta = tomllib.loads((take / "take.toml").read_text())
-        assert meta["complete"] is True and meta["stopped"] == "the disk is full: recording stopped"
-        for name in ("song", "click"):
-            info = sf.info(str(take / f"{name}.wav"))      # valid, and holds what fit
-            assert info.frames > RATE // 4
-    finally:
-        subprocess.run(["umount", "--lazy", str(disk)])
+    p = player(folder, tmp_path, recordings=tiny_disk("300k"))
+    p.send(c.RecordArm(True))
+    p.send(c.Play())
+    with p:
+        assert wait_for(lambda: p.state.record.problem ==
+                        "the disk is full: recording stopped")
+        frame = p.state.frame
+        assert p.state.transport in ("count-in", "playing") and not p.state.record.running
+        assert wait_for(lambda: p.state.frame > frame + RATE // 4)   # the song plays on
+        assert not p.state.record.follow               # the next Play records nothing
+        take = take_of(p)
+    meta = tomllib.loads((take / "take.toml").read_text())
+    assert meta["complete"] is True and meta["stopped"] == "the disk is full: recording stopped"
+    for name in ("song", "click"):
+        info = sf.info(str(take / f"{name}.wav"))      # valid, and holds what fit
+        assert info.frames > RATE // 4
 
 
 def test_backline_record_song_on_a_full_disk_plays_the_song_to_its_end(rig, tmp_path,
@@ -254,9 +234,8 @@ def loopback(tmp_path, monkeypatch):
         use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2) +
                    duplex_pcm("fakehat", tmp_path / "out.raw", tmp_path / "in.raw", "jackhat"))
         return cfg
-    jack = Jack(period=256, channels=2)
-    yield make
-    jack.stop()
+    with Jack(period=256, channels=2):
+        yield make
 
 
 def test_calibrate_measures_the_round_trip_and_keeps_it_in_the_learned_file(loopback):

@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("config",),
     ("audio.backends", "timeline"),
     ("tomlfields",),
-    ("errors", "files", "demo"),        # demo: the bundled songs, data only
+    ("errors", "files", "lifetime", "demo"),   # demo: the bundled songs, data only
     ("vocab",),
 )
 RANK = {pkg: rank for rank, line in enumerate(LAYERS) for pkg in line}

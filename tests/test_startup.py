@@ -127,15 +127,14 @@ def test_backline_play_skips_a_song_that_cannot_load_and_ends(library, tmp_path,
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[audio]\nformat = "FLOAT_LE"\n[outputs]\nfoh = [1]\nclick = [2]\n'
                    f'[library]\ncache = "{tmp_path / "cache"}"\n')
-    j = Jack()
-    try:
-        r = subprocess.run([sys.executable, "-m", "appliance", "play", str(setlist),
-                            "--config", str(cfg), "--device", "fakehat"],
-                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           timeout=40, env=os.environ)
-    finally:
-        j.stop()
-        (tmp_path / "out.raw").unlink(missing_ok=True)
+    with Jack():
+        try:
+            r = subprocess.run([sys.executable, "-m", "appliance", "play", str(setlist),
+                                "--config", str(cfg), "--device", "fakehat"],
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=40, env=os.environ)
+        finally:
+            (tmp_path / "out.raw").unlink(missing_ok=True)
     assert r.returncode == 0, r.stderr
     assert f"{library / 'songs' / 'bad'}" in r.stderr and "Traceback" not in r.stderr
 
@@ -243,12 +242,6 @@ def _ready(d: Daemon, systemd) -> None:          # noqa: F811 (the fixture's val
     assert d.player is not None and wait_for(lambda: d.player.engine.periods > 0)
 
 
-def _stop(d: Daemon, t) -> None:
-    d.request_stop()
-    t.join(10)             # a loader still priming a song (PRIME_S) on a loaded machine
-    assert not t.is_alive()
-
-
 @pytest.mark.parametrize("saved", ["renamed", "lost-toml"])
 def test_a_saved_target_that_cannot_play_falls_back_to_the_library(
         library, tmp_path, jack, systemd, caplog, saved):  # noqa: F811
@@ -262,14 +255,12 @@ def test_a_saved_target_that_cannot_play_falls_back_to_the_library(
         target = library / "songs" / "gone"
         target.mkdir()
     (tmp_path / "st.json").write_text(f'{{"target": "{target}", "index": 2}}')
-    d, t = _daemon(tmp_path, None)
-    try:
+    d, _ = _daemon(tmp_path, None)
+    with d:
         _ready(d, systemd)
         s = d.player.state
         assert (s.setlist, s.count, s.transport) == ("a", 2, TransportState.STOPPED)
         assert f"{target}: cannot be played; trying the next in the library" in caplog.text
-    finally:
-        _stop(d, t)
 
 
 @pytest.mark.parametrize("text", [
@@ -284,15 +275,13 @@ def test_any_saved_state_reaches_ready_and_nan_is_no_level(
         position_song(library, name, bars=1)
     (library / "setlists" / "a.setlist").write_text("one\ntwo\n")
     (tmp_path / "st.json").write_text(text)
-    d, t = _daemon(tmp_path, None)
-    try:
+    d, _ = _daemon(tmp_path, None)
+    with d:
         _ready(d, systemd)
         s = d.player.state
         assert s.index == 1 and s.song_name == "one"
         assert dict(s.output_gain_db).get("foh", 0.0) == 0.0     # not +12 dB
         assert d.player.transport.click_db in (None, 0.0)
-    finally:
-        _stop(d, t)
 
 
 def test_a_first_song_that_cannot_load_is_skipped_at_start(library, tmp_path, jack,
@@ -300,8 +289,8 @@ def test_a_first_song_that_cannot_load_is_skipped_at_start(library, tmp_path, ja
     bad_song(library, "one")
     position_song(library, "two", bars=1)
     (library / "setlists" / "a.setlist").write_text("one\ntwo\n")
-    d, t = _daemon(tmp_path, None)
-    try:
+    d, _ = _daemon(tmp_path, None)
+    with d:
         _ready(d, systemd)
         assert wait_for(lambda: d.player.state.song_name == "two")
         s = d.player.state
@@ -310,15 +299,13 @@ def test_a_first_song_that_cannot_load_is_skipped_at_start(library, tmp_path, ja
         assert f"{song_toml}: tempo[1].bpm: must be a finite number, not nan" in caplog.text
         d.player.send(c.Play())
         assert wait_for(lambda: d.player.state.transport == TransportState.PLAYING)
-    finally:
-        _stop(d, t)
 
 
 def test_with_no_songs_the_box_idles_its_menu_works_and_a_new_setlist_opens(
         tmp_path, jack, systemd, caplog):  # noqa: F811
     lib = tmp_path / "lib"                       # no library folder at all
-    d, t = _daemon(tmp_path, None)
-    try:
+    d, _ = _daemon(tmp_path, None)
+    with d:
         _ready(d, systemd)
         assert f"{lib}: the library folder does not exist; idle with no songs" in caplog.text
         ready = next(m for m in systemd.messages if "READY=1" in m)
@@ -342,8 +329,6 @@ def test_with_no_songs_the_box_idles_its_menu_works_and_a_new_setlist_opens(
         assert wait_for(lambda: d.player.state.transport == TransportState.PLAYING)
         saved = tmp_path / "st.json"                  # written by the service loop's next tick
         assert wait_for(lambda: saved.exists() and "a.setlist" in saved.read_text())
-    finally:
-        _stop(d, t)
 
 
 def test_an_unfinished_take_on_a_read_only_disk_does_not_stop_start_up(
@@ -355,8 +340,6 @@ def test_an_unfinished_take_on_a_read_only_disk_does_not_stop_start_up(
     freeze()
     d, t = _daemon(tmp_path, library / "songs" / "one", inputs={"vox": 1},
                    input_channels=1, recordings=disk)
-    try:
+    with d:
         _ready(d, systemd)
         assert f"{take}: cannot repair now: the folder is read-only" in caplog.text
-    finally:
-        _stop(d, t)

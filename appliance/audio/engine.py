@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..lifetime import Lifetime
 from ..vocab.commands import RECORDING, Command
 from ..vocab.segments import SegmentLog
 from ..vocab.state import Health, State
@@ -59,9 +60,11 @@ class Fault:
     output_frame: int     # the output frame of the period that raised
 
 
-class Engine:
+class Engine(Lifetime):
     """The audio thread over a backend's devices: it knows only the `Playback` and
-    `Capture` protocols (backends/device.py), never which backend it runs on."""
+    `Capture` protocols (backends/device.py), never which backend it runs on.
+    `with Engine(...) as e:` does not start it (a player starts its loader and writer
+    first, then `e.start()`); leaving the block stops it and closes its devices."""
 
     def __init__(self, transport: Transport, device: Playback, *,
                  capture: Capture | None = None, recorder: Recorder | None = None,

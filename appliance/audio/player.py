@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import BacklineError, Problem, Problems
+from ..lifetime import Lifetime
 from ..vocab.commands import Command
 from ..vocab.state import State
 from .backends import chosen
@@ -18,7 +19,10 @@ from .record.recorder import Recorder
 from .record.takes import TakeWriter
 
 
-class Player:
+class Player(Lifetime):
+    """`with Player(...) as p:` gives a started player and stops it when the block is
+    left, however it is left."""
+
     def __init__(self, show: Show, config: Config, *, device: str | None = None) -> None:
         """An empty show is the daemon's idle box: the audio runs (silence), nothing plays.
         The devices come from the configured backend; BacklineError when it has none."""
@@ -59,6 +63,10 @@ class Player:
 
     def send(self, cmd: Command) -> None:
         self.engine.send(cmd)
+
+    def __enter__(self) -> "Player":
+        self.start()
+        return self
 
     def start(self) -> None:
         self.bank.start()

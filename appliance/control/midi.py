@@ -15,6 +15,7 @@ from typing import Callable
 import mido
 
 from ..config.midi_map import MidiMap, MidiRule, MidiSpec, learned
+from ..lifetime import Lifetime
 from ..vocab.commands import Command
 
 RESCAN_S = 2.0
@@ -25,8 +26,10 @@ def matches(pattern: str, name: str) -> bool:
     return pattern == "*" or pattern.lower() in name.lower()
 
 
-class MidiPorts(threading.Thread):
-    """Keeps the wanted ports open; `outputs` is what is open for sending now."""
+class MidiPorts(threading.Thread, Lifetime, ends="close"):
+    """Keeps the wanted ports open; `outputs` is what is open for sending now.
+    `with MidiPorts(...) as ports:` does not start the looking thread (`start()`, or
+    `scan()` by hand); leaving the block closes every port it opened."""
 
     def __init__(self, spec: MidiSpec, *, send: Callable[[Command], None],
                  backend: mido.Backend | None = None,

@@ -25,6 +25,7 @@ from typing import Callable
 import mido
 
 from ..audio.threads.priority import HELPER, realtime
+from ..lifetime import Lifetime
 from ..timeline.song import Song
 from ..vocab.segments import INDEX, KIND, KIND_COUNT_IN, LENGTH, OUT, START, TIMELINE, SegmentLog
 
@@ -175,8 +176,9 @@ class ClockPlanner:
         return [f for f in frames if t0 <= f < t0 + n]
 
 
-class ClockSender(threading.Thread):
-    """Follows the segment log, plans, and sends each message when its frame is heard."""
+class ClockSender(threading.Thread, Lifetime, ends="close"):
+    """Follows the segment log, plans, and sends each message when its frame is heard.
+    `with ClockSender(...) as s:` does not start it; leaving the block ends its thread."""
 
     def __init__(self, log: SegmentLog, planner: ClockPlanner, *, send: Callable[[mido.Message], None],
                  buffer_frames: Callable[[], int], period: int,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import signal
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..audio.threads.priority import BOX, realtime
 from ..config import Config
 from ..errors import BacklineError, Problems
 from ..files import replace_file
+from ..lifetime import Lifetime
 from ..timeline.library import Library
 from ..vocab import commands as c
 from ..vocab.state import Health, State, TransportState
@@ -39,6 +41,7 @@ from .wakeup import Wakeup
 
 READY_WAIT_S = 10.0      # for the first period to reach the device before READY anyway
 TICK_S = 0.25            # how often the service loop looks at the engine
+STOP_WAIT_S = 10.0       # stop(): a loader may still be priming a song on a loaded machine
 STOP_FADE_S = 0.5        # SIGTERM: the fade-out gets this long before the device closes
 
 
@@ -71,7 +74,10 @@ def status_text(s: State) -> str:
     return text
 
 
-class Daemon:
+class Daemon(Lifetime):
+    """`with Daemon(...) as d:` does not run it (`run()` is the service loop: the CLI calls
+    it in the main thread, for the signals); leaving the block is `stop()`."""
+
     def __init__(self, config: Config, *, state_path: Path, target: Path | None = None,
                  device: str | None = None, notifier: Notifier | None = None,
                  pin_factory=None, display=None,
@@ -98,6 +104,7 @@ class Daemon:
         self._reload = reload
         self._new_config: Config | None = None   # read on SIGHUP, applied when stopped
         self._down = False
+        self._serving = threading.Lock()         # held while run() runs
 
     def request_stop(self) -> None:
         """Any thread (not a signal handler: `install_signals` is for those)."""
@@ -107,8 +114,24 @@ class Daemon:
         """As SIGHUP: the config and the library read again."""
         self.wakeup.poke(signal.SIGHUP)
 
+    def stop(self) -> None:
+        """From another thread than run()'s: asks it to stop and waits until it has returned
+        (the show faded out, the state saved, the device let go), at most STOP_WAIT_S; a
+        player a failing run() left is stopped too. A run() asked before it began stops as
+        soon as it is serving."""
+        self.request_stop()
+        if not self._serving.acquire(timeout=STOP_WAIT_S):
+            raise TimeoutError(f"the daemon did not stop within {STOP_WAIT_S:g} s")
+        self._serving.release()
+        if self.player is not None:
+            self.player.stop()
+
     def run(self) -> int:
         """The exit code: 0 stopped, 1 nothing to play, 2 another daemon has the state."""
+        with self._serving:
+            return self._run_locked()
+
+    def _run_locked(self) -> int:
         try:
             lock = hold_state_folder(self.state_path)
         except InUse as exc:

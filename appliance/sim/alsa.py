@@ -12,6 +12,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from ..lifetime import Lifetime
+
 ALSA_CONF = "/usr/share/alsa/alsa.conf"
 # The server's thread stands for the sound card's interrupt: above the audio thread's
 # real-time priority, so nothing of ours can keep the "card" from its period.
@@ -56,8 +58,9 @@ def has_sound_card() -> bool:
     return any(re.match(r"\s*\d+ \[", line) for line in cards.splitlines())
 
 
-class Jack:
-    """A JACK server with the dummy backend: real-time pacing without a sound card."""
+class Jack(Lifetime):
+    """A JACK server with the dummy backend: real-time pacing without a sound card. It runs
+    from when it is made; `with Jack() as jack:` stops it when the block is left."""
 
     def __init__(self, rate: int = 48000, period: int = 256, channels: int = 10) -> None:
         if not shutil.which("jackd"):

@@ -25,6 +25,7 @@ import numpy as np
 
 from ...errors import Problem
 from ...files import replace_file
+from ...lifetime import Lifetime
 from ...timeline.beatmap import BeatMap
 from ..threads.priority import HELPER, realtime
 from .recorder import Recorder, TakeStart, TakeStop
@@ -47,7 +48,11 @@ class _Open:
     unsynced: int = 0
 
 
-class TakeWriter(threading.Thread):
+class TakeWriter(threading.Thread, Lifetime):
+    """The thread that writes takes. `with TakeWriter(...) as w:` does not start it (a
+    player starts it; a test may drive `step()` by hand); leaving the block stops it,
+    closing a running take with what was captured."""
+
     def __init__(self, recorder: Recorder, folder: Path, *, rate: int,
                  subtype: str = "PCM_24") -> None:
         """`folder`: the recordings folder; `subtype`: PCM_24 or FLOAT."""
