@@ -52,6 +52,12 @@ def default_path(state_path: Path) -> Path:
     return Path(runtime) / SOCKET_NAME if runtime else Path(state_path).parent / SOCKET_NAME
 
 
+def _news(s: State) -> State:
+    """What a subscriber is sent again for: the state without the clock, which moves
+    every period, playing or not."""
+    return dataclasses.replace(s, output_frame=0)
+
+
 class _Client:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -59,6 +65,7 @@ class _Client:
         self.out = bytearray()
         self.owed = b""                # the latest state, while `out` has not drained
         self.subscribed = False
+        self.last: State | None = None  # the state last sent, its clock left out
         self.partial_since = 0.0       # when the half line in `inbuf` began
         self.closing = False           # said why; closed once `out` is sent
         self.unsettled = 0
@@ -96,7 +103,6 @@ class RemoteServer(threading.Thread):
         self._wake_w.setblocking(False)
         self._halt = threading.Event()
         self._said: set[str] = set()
-        self._last: State | None = None
         self._next_state = 0.0
         self.dropped = 0                     # clients dropped (garbage, too slow, too many)
         self._listener = self._listen()
@@ -244,7 +250,9 @@ class RemoteServer(threading.Thread):
         elif msg.subscribe:
             client.subscribed = True
             self._write(client, reply(msg.id, stream="state"))
-            self._write_state(client, self._state_line(self._state()))
+            s = self._state()
+            client.last = _news(s)
+            self._write_state(client, self._state_line(s))
         else:
             self._request(client, msg)
 
@@ -331,17 +339,16 @@ class RemoteServer(threading.Thread):
         return encode({"state": state_dict(s)})
 
     def _stream(self) -> None:
-        if not any(cl.subscribed for cl in self._clients.values()):
-            self._last = None
+        readers = [cl for cl in self._clients.values() if cl.subscribed and not cl.closing]
+        if not readers:
             return
         s = self._state()
-        same = dataclasses.replace(s, output_frame=0)   # the clock alone is no news
-        if same == self._last:
-            return
-        self._last = same
-        line = self._state_line(s)
-        for client in list(self._clients.values()):
-            if client.subscribed and not client.closing:
+        news = _news(s)
+        line = b""
+        for client in readers:
+            if client.last != news:
+                client.last = news
+                line = line or self._state_line(s)
                 self._write_state(client, line)
 
     def _write_state(self, client: _Client, line: bytes) -> None:
