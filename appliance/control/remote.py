@@ -67,7 +67,8 @@ class _Client:
         self.subscribed = False
         self.last: State | None = None  # the state last sent, its clock left out
         self.partial_since = 0.0       # when the half line in `inbuf` began
-        self.closing = False           # said why; closed once `out` is sent
+        self.closing = 0.0             # when it was told why it goes; closed once `out`
+                                       # is sent, or PARTIAL_S later if it never reads
         self.unsettled = 0
 
 
@@ -154,6 +155,7 @@ class RemoteServer(threading.Thread):
                 self._turn()
             except Exception as exc:       # no client may end the thread
                 self._say(type(exc).__name__, f"control socket: {exc!r}; going on")
+                self._halt.wait(0.05)      # a fault that repeats must not spin the CPU
 
     def _turn(self) -> None:
         timeout = 0.002 if self._pending else max(0.0, self._next_state - time.monotonic())
@@ -391,14 +393,16 @@ class RemoteServer(threading.Thread):
             self._sel.modify(client.sock, wanted, client)
 
     def _close_after_reply(self, client: _Client) -> None:
-        client.closing = True
+        client.closing = time.monotonic()
         client.inbuf.clear()
         self._flush(client)
 
     def _drop_stuck(self, now: float) -> None:
         """Half a line and then silence: after PARTIAL_S, said and closed."""
         for client in list(self._clients.values()):
-            if client.inbuf and client.partial_since and now - client.partial_since > PARTIAL_S:
+            if client.closing and now - client.closing > PARTIAL_S:
+                self._drop(client)
+            elif client.inbuf and client.partial_since and now - client.partial_since > PARTIAL_S:
                 self._write(client, reply(None, f"half a message for {PARTIAL_S:g} s: closed"))
                 if client.sock in self._clients:
                     self._close_after_reply(client)
