@@ -110,6 +110,7 @@ def main() -> None:
             sock, lines = connect(server.path)
             sock.sendall(b'{"subscribe": "state"}\n')
             inbox_ms, state_ms, state_frames, reply_ms = [], [], [], []
+            rng = np.random.default_rng(0)
             for i in range(args.commands):
                 db = -round(1 + (i % 50) * 0.5 + (i // 50) * 0.01, 2)
                 f0, t0 = player.engine.output_frame, time.perf_counter_ns()
@@ -128,7 +129,7 @@ def main() -> None:
                         state_ms.append((now - t0) / 1e6)
                         state_frames.append(msg["state"]["output_frame"] - f0)
                 inbox_ms.append((arrived[db] - t0) / 1e6)
-                time.sleep(0.01)
+                time.sleep(rng.uniform(0.005, 0.055))    # out of step with the stream's tick
             sock.close()
 
             def line(name: str, values: list[float], unit: str) -> None:
