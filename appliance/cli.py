@@ -476,9 +476,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .sim.session import run_sim
         return run_sim(config, folder=Path(args.sim_dir), target=target, device=args.device,
                        state_path=Path(args.state) if args.state else None, wav=args.sim_wav,
-                       reload=lambda: _config(args))
-    daemon = Daemon(config, state_path=Path(args.state or DAEMON_STATE), device=args.device,
-                    target=target, power_off=_power_off, reload=lambda: _config(args))
+                       reload=lambda: _config(args),
+                       socket_path=Path(args.socket) if args.socket else None)
+    from .control.remote import default_path
+    state = Path(args.state or DAEMON_STATE)
+    daemon = Daemon(config, state_path=state, device=args.device,
+                    target=target, power_off=_power_off, reload=lambda: _config(args),
+                    socket_path=Path(args.socket) if args.socket else default_path(state))
     install_signals(daemon)
     return daemon.run()
 
@@ -624,6 +628,9 @@ def parser() -> argparse.ArgumentParser:
     rn.add_argument("--device", help="ALSA device (default: the config's)")
     rn.add_argument("--state", help="where the daemon keeps its place between restarts "
                                     f"(default: {DAEMON_STATE}; with --sim, in the sim folder)")
+    rn.add_argument("--socket", metavar="PATH",
+                    help="the control socket (docs/remote.md; default: control.sock in "
+                         "$RUNTIME_DIRECTORY, else beside the state; with --sim, in the sim folder)")
     rn.add_argument("--sim", action="store_true",
                     help="the front panel on this machine: keys for switches and encoders, "
                          "the display in the terminal, audio to the sound card or a WAV file")

@@ -116,7 +116,9 @@ if [ "$live" = yes ]; then
         build-essential pkg-config libasound2-dev libsystemd-dev alsa-utils cpufrequtils \
         liblgpio-dev swig rubberband-cli >/dev/null
     id backline >/dev/null 2>&1 || { useradd --system --home /var/lib/backline --shell /usr/sbin/nologin backline; changed=1; }
-    for g in audio gpio i2c spi; do
+    # backline-remote: who may use the daemon's control socket (docs/remote.md)
+    getent group backline-remote >/dev/null || { groupadd --system backline-remote; changed=1; }
+    for g in audio gpio i2c spi backline-remote; do
         if getent group "$g" >/dev/null && ! id -nG backline | grep -qw "$g"; then
             usermod -aG "$g" backline
             changed=1

@@ -82,8 +82,10 @@ class Daemon(Lifetime):
                  device: str | None = None, notifier: Notifier | None = None,
                  pin_factory=None, display=None,
                  power_off: Callable[[], None] | None = None,
-                 reload: Callable[[], Config] | None = None) -> None:
-        """`reload`: reads the config again for SIGHUP (raises BacklineError when broken)."""
+                 reload: Callable[[], Config] | None = None,
+                 socket_path: Path | None = None) -> None:
+        """`reload`: reads the config again for SIGHUP (raises BacklineError when broken);
+        `socket_path`: the control socket's (docs/remote.md), None for none."""
         self.config = config
         self.state_path = Path(state_path)
         self.target = target
@@ -93,6 +95,8 @@ class Daemon(Lifetime):
         self.front: FrontPanel | None = None
         self.midi = None
         self.clock = None
+        self.remote = None
+        self._socket_path = socket_path
         self._pin_factory = pin_factory
         self._display = display
         self._power_off = power_off
@@ -175,6 +179,11 @@ class Daemon(Lifetime):
                                   on_learned=self._learned)
             self.midi.start()
             self._start_clock()
+        if self._socket_path is not None:
+            from ..control.remote import RemoteServer
+            self.remote = RemoteServer.open(self._socket_path, send=lambda cmd: self.player.send(cmd),
+                                            state=lambda: self.player.state,
+                                            config=lambda: self.config, box=self._box, busy=self._busy)
         self._wait_for_audio()
         s = player.state
         log.info("ready: %s", status_text(s), extra=self._fields(s))
@@ -466,6 +475,8 @@ class Daemon(Lifetime):
         while player.state.transport not in (TransportState.STOPPED, TransportState.LOADING) and time.monotonic() < deadline:
             time.sleep(0.01)
         self._save(target, player.state, None)
+        if self.remote is not None:
+            self.remote.close()
         if self.front is not None:
             self.front.close()
         if self.clock is not None:

@@ -15,6 +15,7 @@ from typing import Callable
 from ..config import Config
 from ..config.layout import Controls, read_controls
 from ..control.keyboard import Keys
+from ..control.remote import SOCKET_NAME
 from ..errors import BacklineError, Problems
 from ..tomlfields import Table, load_toml
 from ..ui.display import PixelScreen, TextScreen
@@ -60,9 +61,11 @@ class _ToTerminal(logging.Handler):
 
 def run_sim(config: Config, *, folder: Path, target: Path | None, device: str | None,
             state_path: Path | None, wav: bool = False,
-            reload: Callable[[], Config] | None = None) -> int:
+            reload: Callable[[], Config] | None = None,
+            socket_path: Path | None = None) -> int:
     """`reload` reads the config again on SIGHUP; the desk's panel and the audio the sim
-    set up (JACK's rate, period and channels) stay as they started."""
+    set up (JACK's rate, period and channels) stay as they started. The control socket
+    is `socket_path`, else `control.sock` in the sim folder."""
     from gpiozero.pins.mock import MockFactory
 
     from ..service.daemon import Daemon, install_signals
@@ -99,7 +102,8 @@ def run_sim(config: Config, *, folder: Path, target: Path | None, device: str | 
 
     daemon = Daemon(audio.config, state_path=state_path or folder / "state.json",
                     target=target, device=audio.device, pin_factory=factory, display=screen,
-                    reload=reload_sim if reload else None)
+                    reload=reload_sim if reload else None,
+                    socket_path=socket_path or folder / SOCKET_NAME)
     install_signals(daemon)
     reader = Keys()
 

@@ -73,8 +73,12 @@ def parse_transition(text: str) -> Transition:
 def load_setlist(path: Path, songs: set[str], problems: Problems) -> Setlist | None:
     """The setlist with every valid line; None only when the file cannot be read."""
     text = read_text(path, problems)
-    if text is None:
-        return None
+    return None if text is None else parse_setlist(path, text, songs, problems)
+
+
+def parse_setlist(path: Path, text: str, songs: set[str], problems: Problems) -> Setlist:
+    """The setlist `text` (as if read from `path`) with every valid line: what a remote
+    saves is checked by the same lines as what `check` reads."""
     errors = len(problems.errors)     # this file's own: `check` shares one list for all
     entries = []
     for number, raw in enumerate(text.splitlines(), 1):
@@ -96,6 +100,12 @@ def load_setlist(path: Path, songs: set[str], problems: Problems) -> Setlist | N
     if not entries and len(problems.errors) == errors:
         problems.warn(path, "", "lists no songs")
     return Setlist(Path(path), entries)
+
+
+def setlist_text(entries: list[tuple[str, Transition]]) -> str:
+    """The file that reads back as these songs and transitions (a stop is left unsaid)."""
+    return "".join(f"{song} | {t}\n" if t.kind != "stop" else f"{song}\n"
+                   for song, t in entries)
 
 
 def _closest(name: str, songs: set[str]) -> str | None:
