@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.cli import OPEN_S
+from appliance.cli.box import OPEN_S
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
 from conftest import make_song, run_cli

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.cli import DAEMON_STATE
+from appliance.cli.box import DAEMON_STATE
 from appliance.config import LEARNED, SYSTEM_CONFIG, Config, load_config, read_config
 from appliance.config.midi_map import MidiMap, MidiRule
 from appliance.errors import Problems
