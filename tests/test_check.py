@@ -42,12 +42,9 @@ def _render(folder: Path, tmp_path: Path, *args: object) -> tuple[int, list[str]
 def _play_problems(folder: Path, config_path: Path | None = None) -> list[str]:
     """What the play/daemon path (Show, SongBank) reports when it loads the song."""
     config = load_config(config_path)
-    bank = SongBank(Show.of_song(folder), config, block=512, blocking=True)
-    try:
+    with SongBank(Show.of_song(folder), config, block=512, blocking=True) as bank:
         bank.load_now(0)
         return [str(p) for p in bank.problems[0]]
-    finally:
-        bank.stop()
 
 
 def _marker_midi(path: Path, markers: list[tuple[int, str]], end: int) -> None:
@@ -90,13 +87,11 @@ def test_sections_past_the_end_are_warned_about_and_left_out(library, tmp_path):
     assert _render(folder, tmp_path) == (0, want)
     assert _play_problems(folder) == want
     problems = Problems()
-    loaded = load(folder, load_config(None), problems, block=512)
-    try:                     # what the transport can jump to: only Verse, at 2 s (bar 2)
+    with load(folder, load_config(None), problems, block=512) as loaded:
+        # what the transport can jump to: only Verse, at 2 s (bar 2)
         assert [s.name for s in loaded.song.sections] == ["Verse"]
         assert loaded.positions.section_frames.tolist() == [96000]
         assert loaded.frames == 4 * 96000
-    finally:
-        loaded.close()
 
 
 def test_sections_past_the_end_of_the_longest_stem(library):
@@ -125,11 +120,8 @@ def test_two_markers_at_one_position_keep_the_first(library, tmp_path):
     assert _check(folder) == (0, want)
     assert _render(folder, tmp_path) == (0, want)
     problems = Problems()
-    loaded = load(folder, load_config(None), problems, block=512)
-    try:
+    with load(folder, load_config(None), problems, block=512) as loaded:
         assert [s.name for s in loaded.song.sections] == ["Intro", "Verse", "Chorus"]
-    finally:
-        loaded.close()
 
 
 def test_markers_of_one_name_and_past_the_end_name_the_tempo_map(library):

@@ -121,14 +121,12 @@ def test_the_count_in_clicks_its_listed_beats(library):
                        '[click]\nsubdivision = 4\n')
     loaded = load(folder, Config(cache=library / "cache"), problems, block=256)
     assert loaded is not None, problems
-    try:
+    with loaded:
         for start_qn in (F(0), loaded.song.meters.bar_qn(4) + 1, loaded.song.meters.bar_qn(6)):
             ci, track = loaded.count_in(start_qn)
             clicks = track.clicks
             assert [clicks.place(i) for i in range(clicks.count)] == [
                 (b.frame, b.beat - 1, 0) for b in ci.beats]          # no subdivisions
-    finally:
-        loaded.close()
 
 
 def test_the_render_plays_the_listed_count_in_and_clicks(library):
@@ -139,12 +137,10 @@ def test_the_render_plays_the_listed_count_in_and_clicks(library):
     problems = Problems()
     loaded = load(folder, Config(cache=library / "cache"), problems, block=1000)
     assert loaded is not None, problems
-    try:
+    with loaded:
         r = RenderRange(start_bar=2)
         got = np.concatenate([buf[:, 1].copy() for buf in mixed(loaded, r)])
         song, first = loaded.song, loaded.song.tempo.frame_at(loaded.song.meters.bar_qn(2), 48000)
-    finally:
-        loaded.close()
     ci = grid.count_in(song, 48000, song.meters.bar_qn(2))
     frames, kinds = grid.click_schedule(song, 48000, loaded.frames)
     want = _heard(np.array([b.frame for b in ci.beats]),
@@ -167,15 +163,13 @@ def test_the_longest_song_s_click_stays_small(library):
     finally:
         tracemalloc.stop()
     assert loaded is not None, problems
-    try:
+    with loaded:
         clicks = loaded.click.clicks
         assert kept < 1_000_000 and peak < 2_000_000
         assert clicks.count == bars * 16
         last_qn = bars * 4 - F(1, 4)
         assert clicks.place(clicks.count - 1) == (
             loaded.song.tempo.frame_at(last_qn, 48000), 3, 3)
-    finally:
-        loaded.close()
 
 
 def test_playing_on_keeps_no_memory():

@@ -160,8 +160,7 @@ def test_what_loads_plays_finite_audio(root: Path, text: str) -> None:
         # hours-long songs are load_song's and check's to fuzz: the loader builds every beat
         assume(song is None or song.end_qn is None or song.tempo.seconds_at(song.end_qn) < 120)
         config = Config(cache=tmp / "cache", rate=RATE, channels=2, period=128, outputs=OUTPUTS)
-        bank = SongBank(Show.of_song(folder), config, 128, blocking=True)
-        try:
+        with SongBank(Show.of_song(folder), config, 128, blocking=True) as bank:
             loaded = bank.load_now(0)
             assert_named(Problems(bank.problems[0]), folder / SONG_FILE, folder)
             assert loaded is None or song is not None
@@ -170,8 +169,6 @@ def test_what_loads_plays_finite_audio(root: Path, text: str) -> None:
                 assert np.all(np.diff(loaded.positions.section_frames) > 0)
                 out = render(bank, 0.25)
                 assert np.all(np.isfinite(out))
-        finally:
-            bank.stop()
 
 
 # -- setlists ---------------------------------------------------------------------------

@@ -216,11 +216,8 @@ def test_imported_song_mixes_as_a_hand_written_one(tmp_path, library):
     prepare(hand, config)
     renders = []
     for folder in (imported, hand):
-        loaded = load(folder, config, Problems(), block=1024)
-        try:
+        with load(folder, config, Problems(), block=1024) as loaded:
             renders.append(np.concatenate([b.copy() for b in mixed(loaded, RenderRange())]))
-        finally:
-            loaded.close()
     assert loaded.level.gain_db != 0
     assert np.array_equal(renders[0], renders[1])
 

@@ -144,3 +144,44 @@ def test_a_daemon_block_stops_the_service_and_its_player_on_an_exception(
     assert systemd.wait_for("STOPPING=1", 1)           # an orderly stop, not a kill
     d.__exit__(None, None, None)
     assert codes == [0] and sum("STOPPING=1" in m for m in systemd.messages) == 1
+
+
+def _show_of(library: Path, tmp_path: Path):
+    from appliance.audio.disk.show import Show
+    folder = position_song(library, "s", bars=1)
+    return Show.of_song(folder), Config(cache=tmp_path / "cache", **CONFIG)
+
+
+def test_a_song_bank_block_stops_its_loader_and_closes_its_songs(library, tmp_path):
+    from appliance.audio.disk.show import SongBank
+    show, config = _show_of(library, tmp_path)
+    before = set(threading.enumerate())
+    with pytest.raises(Boom):
+        with SongBank(show, config, 128) as bank:
+            assert not bank.is_alive()                 # entering does not start it
+            bank.start()
+            bank.want((0,))
+            assert wait_for(lambda: bank.get(0) is not None, 10)
+            song = bank.get(0)
+            assert song.disks and all(d.is_alive() for d in song.disks)
+            raise Boom
+    assert not bank.is_alive() and bank.get(0) is None
+    assert song.disks == () and _ours(before) == []
+    bank.__exit__(None, None, None)                    # a second time: nothing more
+    assert not bank.is_alive()
+
+
+def test_a_loaded_song_block_stops_its_disk_threads_and_closes_its_files(library, tmp_path):
+    from appliance.audio.disk.loaded import load
+    show, config = _show_of(library, tmp_path)
+    before = set(threading.enumerate())
+    with pytest.raises(Boom):
+        with load(show.entries[0].folder, config, Problems(), block=128) as song:
+            assert song.disks == ()                    # entering does not start it
+            song.start()
+            assert song.disks and all(d.is_alive() for d in song.disks)
+            raise Boom
+    assert song.disks == () and _ours(before) == []
+    assert all(r._file.closed for r in song.stream.readers)
+    song.__exit__(None, None, None)                    # a second time: nothing more
+    assert song.disks == ()

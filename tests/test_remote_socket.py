@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appliance.config import Config
-from appliance.control import remote
+from appliance.control import remote_connections as remote   # its limits: MAX_CLIENTS, MAX_OUT, PARTIAL_S
 from appliance.errors import Problems
 from appliance.service.daemon import Daemon
 from appliance.timeline.library import Library

@@ -105,14 +105,12 @@ def test_the_loader_thread_survives_an_exception_and_loads_on(library, tmp_path,
         real(pos)
     bank._load = flaky
     bank.POLL_S = 0.05
-    bank.start()
-    try:
+    with bank:
+        bank.start()
         bank.want((0,))
         assert wait_for(lambda: bank.get(0) is not None, 5), "nothing loads any more"
         assert bank.is_alive()
         assert "song loader: the loader tripped; going on" in caplog.text
-    finally:
-        bank.stop()
 
 
 def test_backline_play_skips_a_song_that_cannot_load_and_ends(library, tmp_path, monkeypatch):

@@ -110,7 +110,7 @@ def test_sections_a_takes_tempo_map_and_the_count_in_follow_the_factor(library, 
     problems = Problems()
     loaded = load(folder, Config(cache=tmp_path / "cache"), problems, block=512, tempo=F)
     assert loaded is not None, problems
-    try:
+    with loaded:
         assert loaded.song.tempo.factor == F
         assert loaded.positions.section_frames.tolist() == [scaled(song, s.qn)
                                                             for s in song.sections]
@@ -124,8 +124,6 @@ def test_sections_a_takes_tempo_map_and_the_count_in_follow_the_factor(library, 
                    for c in changes)
         ci, _ = loaded.count_in()
         assert ci.frames == math.floor(4 * Fraction(RATE * 60, 120) / F + HALF)
-    finally:
-        loaded.close()
 
 
 def test_a_jump_lands_and_a_vamp_loops_on_the_scaled_frames(library, tmp_path):

@@ -211,7 +211,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                        state_path=Path(args.state) if args.state else None, wav=args.sim_wav,
                        reload=lambda: config_of(args),
                        socket_path=Path(args.socket) if args.socket else None)
-    from ..control.remote import default_path
+    from ..control.remote_socket import default_path
     state = Path(args.state or DAEMON_STATE)
     daemon = Daemon(config, state_path=state, device=args.device,
                     target=target, power_off=_power_off, reload=lambda: config_of(args),

@@ -10,7 +10,7 @@ from typing import Callable
 
 from ..config import Config
 from ..errors import Problems
-from ..timeline.song import MAX_FACTOR, MAX_TRANSPOSE, MIN_FACTOR
+from ..timeline.song_key_tempo import MAX_FACTOR, MAX_TRANSPOSE, MIN_FACTOR
 from ..ui.progress import terminal_progress
 from .common import (RENDER_BLOCK, WithConfig, caught, config_of, positive_float, positive_int,
                      ranged, report, song_beats, song_dir)

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..audio.backends import DEFAULT as DEFAULT_BACKEND
 from ..audio.backends import chosen
 from ..errors import BacklineError, Problem, Problems
-from ..timeline.song import NAME_RE
+from ..timeline.song_stems import NAME_RE
 from ..tomlfields import Table, a_path, in_range, load_toml, one_of
 from .layout import Controls, read_controls
 from .midi_map import MidiSpec, read_midi, read_rule

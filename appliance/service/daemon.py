@@ -15,63 +15,34 @@ import dataclasses
 import signal
 import threading
 import time
-from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
-from ..audio.disk.show import Show
 from ..audio.engine import Fault
 from ..audio.player import Player
 from ..audio.record.takes import recover
 from ..audio.threads.priority import BOX, realtime
 from ..config import Config
-from ..errors import BacklineError, Problems
-from ..files import replace_file
 from ..lifetime import Lifetime
-from ..timeline.library import Library
 from ..vocab import commands as c
 from ..vocab.state import Health, State, TransportState
 from .front import FrontPanel
 from .lock import InUse, hold_state_folder
 from .logs import log
 from .memory import lock_memory
+from .midi_wiring import keep_learned, start_clock
 from .notify import Notifier
-from .resume import Resume, load_resume, save_resume
+from .place import resume_point, save_place
+from .reload import busy, read_config
+from .resume import Resume
+from .startup import choose_targets, load_saved, open_first, open_player, restore
+from .status import journal_fields, log_fault, status_text
 from .wakeup import Wakeup
 
 READY_WAIT_S = 10.0      # for the first period to reach the device before READY anyway
 TICK_S = 0.25            # how often the service loop looks at the engine
 STOP_WAIT_S = 10.0       # stop(): a loader may still be priming a song on a loaded machine
 STOP_FADE_S = 0.5        # SIGTERM: the fade-out gets this long before the device closes
-
-
-def choose_targets(explicit: Path | None, resume: Resume, library: Path) -> list[Path]:
-    """What to open, best first: the one asked for, the saved one, then the library's
-    setlists and songs. Start-up takes the first that opens (see `Daemon._open_first`)."""
-    lib = Library(library)
-    wanted = [explicit, Path(resume.target) if resume.target else None,
-              *lib.setlist_paths(), *(lib.song_dir(n) for n in lib.song_names())]
-    return list(dict.fromkeys(p for p in wanted if p is not None))
-
-
-def status_text(s: State) -> str:
-    where = f" [{s.index}/{s.count}]" if s.count > 1 else ""
-    name = s.song or s.song_name
-    text = f"{s.transport}: {name}{where}" if name else s.transport    # idle: no songs
-    if s.section:
-        text += f", {s.section}"
-    text += f" ({s.health}"
-    if s.xruns:
-        text += f", {s.xruns} xruns"
-    text += ")"
-    r = s.record
-    if r.running:
-        text += f"; recording {r.take}"
-    elif r.problem:
-        text += f"; {r.problem}"
-    if s.problem:
-        text += f" {s.problem}"
-    return text
 
 
 class Daemon(Lifetime):
@@ -154,16 +125,16 @@ class Daemon(Lifetime):
     def _run(self) -> int:
         for p in self.config.warnings:             # parts of the config left out, and why
             log.warning("%s", p)
-        resume = self._load_resume()
+        resume = load_saved(self.state_path)
         if self.config.recordings.is_dir():       # takes a power cut left: repaired first
             for line in recover(self.config.recordings):
                 log.warning("%s", line)
-        player, target = self._open_first(resume)
+        player, target = open_first(self.target, resume, self.config, self.device)
         if not target or not resume.target or \
                 Path(target).resolve() != Path(resume.target).resolve():
             resume = dataclasses.replace(resume, index=1)   # the saved place was elsewhere
         self.player = player
-        self._restore(resume)
+        restore(player, self.config, resume)
         box = realtime(BOX)           # this thread and every one started from here on
         player.start()
         self.front = FrontPanel(self.config, send=lambda cmd: self.player.send(cmd),
@@ -183,10 +154,11 @@ class Daemon(Lifetime):
             from ..control.remote import RemoteServer
             self.remote = RemoteServer.open(self._socket_path, send=lambda cmd: self.player.send(cmd),
                                             state=lambda: self.player.state,
-                                            config=lambda: self.config, box=self._box, busy=self._busy)
+                                            config=lambda: self.config, box=self._box,
+                                            busy=lambda: busy(self.player.state))
         self._wait_for_audio()
         s = player.state
-        log.info("ready: %s", status_text(s), extra=self._fields(s))
+        log.info("ready: %s", status_text(s), extra=journal_fields(s))
         log.info("audio thread: %s; the box's other threads: %s", player.engine.realtime, box)
         locked = lock_memory()
         (log.info if locked.startswith("memory locked") else log.warning)("%s", locked)
@@ -194,71 +166,11 @@ class Daemon(Lifetime):
         self._serve(target)
         return 0
 
-    def _load_resume(self) -> Resume:
-        """The saved state, or the defaults: whatever the file holds, start-up goes on."""
-        problems = Problems()
-        try:
-            resume = load_resume(self.state_path, problems)
-        except Exception as exc:       # load_resume never raises; start-up must not either
-            log.warning("%s: cannot use the saved state (%s); starting fresh",
-                        self.state_path, exc or repr(exc))
-            resume = Resume()
-        for p in problems:
-            log.warning("%s", p)
-        return resume
-
-    def _open_player(self, target: Path) -> Player | None:
-        """A player for `target` with the config, or None; what opening it said, logged."""
-        problems = Problems()
-        try:
-            player = Player.open(target, self.config, problems, device=self.device)
-        except BacklineError as exc:
-            player = None
-            problems.append(exc.problem)
-        for p in problems:
-            (log.warning if p.warning else log.error)("%s", p)
-        return player
-
-    def _open_first(self, resume: Resume) -> tuple[Player, str]:
-        """The first target that opens, saying why each one before it did not; none: an
-        idle player with no songs (the audio runs, the panel and menu work)."""
-        for target in choose_targets(self.target, resume, self.config.library):
-            player = self._open_player(target)
-            if player is not None:
-                return player, str(target)
-            log.error("%s: cannot be played; trying the next in the library", target)
-        reason = "no songs or setlists in the library" if self.config.library.is_dir() \
-            else "the library folder does not exist"
-        log.error("%s: %s; idle with no songs", self.config.library, reason)
-        return Player(Show("", ()), self.config, device=self.device), ""
-
     def _start_clock(self) -> None:
         """MIDI clock out for the player now playing (again after a new setlist)."""
         if self.clock is not None:
             self.clock.close()
-            self.clock = None
-        spec = self.config.midi
-        if self.midi is None or not (spec.outputs and (spec.clock or spec.mtc)):
-            return
-        from ..audio.disk.loaded import as_played
-        from ..control.midi_out import ClockPlanner, ClockSender
-        from ..timeline.song import load_song
-        player = self.player
-        entries = player.bank.show.entries
-        songs: dict[int, object] = {}
-
-        def song(index: int):
-            if index not in songs and 0 <= index < len(entries):
-                written = load_song(entries[index].folder, Problems())
-                songs[index] = written and as_played(written, self.config)   # as loaded
-            return songs.get(index)
-        engine = player.engine
-        planner = ClockPlanner(song, self.config.rate, clock=spec.clock, mtc=spec.mtc)
-        self.clock = ClockSender(engine.segments, planner,
-                                 send=self.midi.send, period=self.config.period,
-                                 buffer_frames=lambda: engine.device.buffer_frames,
-                                 selected=lambda: player.transport.index)
-        self.clock.start()
+        self.clock = start_clock(self.config, self.midi, self.player)
 
     def _box(self, cmd: c.Command) -> None:
         """What the panel asks of the box itself, not of the engine."""
@@ -274,40 +186,10 @@ class Daemon(Lifetime):
             self.front.display.wanted_brightness = cmd.percent
 
     def _learned(self, rule, command_text: str) -> None:
-        """A pedal learned from the menu: kept in the learned file (the unit cannot write
-        the config), written whole so a power cut leaves it as it was; the menu back a page."""
-        from ..config.midi_map import rule_toml
-        what = f"{rule.kind} {rule.number} -> {command_text}"
-        path = self.config.learned
-        try:
-            before = path.read_text() if path.exists() else ""
-            replace_file(path, before + rule_toml(rule, command_text))
-            log.info("MIDI learn: %s (kept in %s)", what, path)
-        except (OSError, UnicodeError) as exc:
-            log.warning("MIDI learn: %s, until the box restarts (%s)", what, exc)
+        """A pedal learned from the menu: kept (`keep_learned`), the menu back a page."""
+        keep_learned(self.config.learned, rule, command_text)
         if self.front is not None:
             self.front.panel.command(c.MenuBack())
-
-    def _restore(self, resume: Resume) -> None:
-        """A Resume's levels are finite and in range: `load_resume` leaves out any other
-        (and the live state's are, commands refusing nan)."""
-        player = self.player
-        if 1 < resume.index <= player.transport.count:
-            player.send(c.SelectSong(resume.index))
-        for output, db in resume.output_gain_db.items():
-            if output in self.config.outputs:
-                player.send(c.SetOutputGain(output, db))
-        if resume.click_db is not None:
-            player.send(c.SetGain("click", resume.click_db))
-        if resume.armed is not None:
-            for name in self.config.inputs:
-                player.send(c.Arm(name, name in resume.armed))
-        if resume.record_arm:
-            player.send(c.RecordArm(True))
-        for pos, entry in enumerate(player.bank.show.entries):   # before the audio starts
-            if entry.name in resume.keys:
-                semitones, tempo = resume.keys[entry.name]
-                player.bank.keys.want(pos, (Fraction(str(semitones)), Fraction(str(tempo))))
 
     def _wait_for_audio(self) -> None:
         engine = self.player.engine
@@ -318,37 +200,24 @@ class Daemon(Lifetime):
             log.error("no audio yet: %s; ready anyway, retrying the device",
                       self.player.state.problem)
 
-    def _fields(self, s: State) -> dict:
-        return {"SONG": s.song_name, "SECTION": s.section, "FRAME": s.frame,
-                "HEALTH": s.health}
-
-    def _busy(self) -> str:
-        """Why the show cannot be replaced now ("" when it can)."""
-        s = self.player.state
-        if s.transport not in (TransportState.STOPPED, TransportState.LOADING):     # the menu says so too
-            return "stop the song first"
-        if s.record.running:                         # a rehearsal take goes on
-            return "stop recording first"
-        return ""
-
     def _open_show(self, path: Path, index: int = 1) -> bool:
         """Another setlist (or song), chosen from the menu, or the same one again after a
         reload, at song `index`: only while stopped, so nothing that sounds is cut. The
         new one is loaded before the old lets go of the device; one that cannot be opened
         leaves the old in place (False)."""
         player = self.player
-        busy = self._busy()
-        if busy:
-            log.warning("%s: not opened; %s", path, busy)
+        why = busy(player.state)
+        if why:
+            log.warning("%s: not opened; %s", path, why)
             return False
-        new = self._open_player(path)
+        new = open_player(path, self.config, self.device)
         if new is None:
             log.error("%s: not opened; %s stays", path, self._target)
             return False
-        levels = self._resume_point(self._target, player.state)     # the mix carries over
+        levels = resume_point(player, self._target, player.state)     # the mix carries over
         player.stop()
         self.player = new
-        self._restore(dataclasses.replace(levels, target=str(path), index=index))
+        restore(new, self.config, dataclasses.replace(levels, target=str(path), index=index))
         new.start()
         self._start_clock()
         self._target = str(path)
@@ -365,28 +234,19 @@ class Daemon(Lifetime):
             self._read_config()
 
     def _read_config(self) -> None:
-        """SIGHUP: the config read again now; a broken one changes nothing."""
-        if self._reload is None:
-            log.warning("reload: this daemon was not started from a config file")
+        """SIGHUP: the config read again now, applied when the song stops."""
+        new = read_config(self._reload)
+        if new is None:
             return
-        try:
-            new = self._reload()
-        except BacklineError as exc:
-            for problem in exc.problems:
-                log.error("%s", problem)
-            log.error("reload: the config has errors; the running one stays")
-            return
-        for p in new.warnings:
-            log.warning("%s", p)
         self._new_config = new
-        if self._busy():
+        if busy(self.player.state):
             log.info("reload: the config and the library are read again when the song stops")
 
     def _apply_reload(self) -> None:
         """A config read on SIGHUP: the show opened again with it and the library as it is
         now (at the same song), once nothing plays; a show that cannot be opened keeps the
         old config."""
-        if self._new_config is None or self._busy():
+        if self._new_config is None or busy(self.player.state):
             return
         old, self.config, self._new_config = self.config, self._new_config, None
         target = Path(self._target)
@@ -425,43 +285,18 @@ class Daemon(Lifetime):
                    s.record.problem)
             if s.health == Health.FAULTED and engine.fault is not logged:
                 logged = engine.fault
-                self._log_fault(logged, s)
+                log_fault(logged, s)
                 last = now
             elif now != last:
                 level = log.warning if s.problem or s.rejected else log.info
                 level("%s%s", status_text(s), f" ({s.rejected})" if s.rejected else "",
-                      extra=self._fields(s))
+                      extra=journal_fields(s))
                 last = now
             saved = self._save(self._target, s, saved)
         self._shutdown(self._target)
 
-    def _log_fault(self, fault: Fault, s: State) -> None:
-        """Once per fault: the audio thread caught it but must not log."""
-        log.error("audio fault in %s at frame %d (output frame %d): %s; silent, no more "
-                  "watchdog pings: systemd restarts the unit at this setlist position",
-                  fault.song or "no song", fault.frame, fault.output_frame, fault.reason,
-                  extra={**self._fields(s), "SONG": fault.song, "FRAME": fault.frame})
-
-    def _resume_point(self, target: str, s: State) -> Resume:
-        return Resume(target=str(Path(target).resolve()) if target else "", index=s.index,
-                      output_gain_db=dict(s.output_gain_db), click_db=self.player.transport.click_db,
-                      armed=s.record.armed, record_arm=s.record.follow,
-                      keys=self._keys_chosen())
-
-    def _keys_chosen(self) -> dict[str, tuple[float, float]]:
-        """Each song's key and tempo chosen tonight, by folder name."""
-        entries = self.player.bank.show.entries
-        return {entries[pos].name: (float(semitones), float(tempo))
-                for pos, (semitones, tempo) in self.player.bank.keys.wanted.items()}
-
     def _save(self, target: str, s: State, saved: Resume | None) -> Resume:
-        state = self._resume_point(target, s)
-        if state != saved:
-            try:
-                save_resume(self.state_path, state)
-            except OSError as exc:
-                log.error("%s: cannot save the state: %s", self.state_path, exc)
-        return state
+        return save_place(self.state_path, resume_point(self.player, target, s), saved)
 
     def _shutdown(self, target: str) -> None:
         """Idempotent: a second call does nothing."""

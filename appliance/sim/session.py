@@ -15,7 +15,7 @@ from typing import Callable
 from ..config import Config
 from ..config.layout import Controls, read_controls
 from ..control.keyboard import Keys
-from ..control.remote import SOCKET_NAME
+from ..control.remote_socket import SOCKET_NAME
 from ..errors import BacklineError, Problems
 from ..tomlfields import Table, load_toml
 from ..ui.display import PixelScreen, TextScreen

@@ -12,6 +12,7 @@ import numpy as np
 
 from ...config import CUE_OUTPUT, Config, click_in_front, default_outputs, front_outputs
 from ...errors import Problems
+from ...lifetime import Lifetime
 from ...timeline import cues, grid
 from ...timeline.beatmap import BeatMap
 from ...timeline.loudness import Level, song_level
@@ -41,7 +42,10 @@ class Positions:
 
 
 @dataclass
-class LoadedSong:
+class LoadedSong(Lifetime, ends="close"):
+    """A song made ready to play. `with load(...) as song:` does not start its disk
+    threads (`start` does); leaving the block is `close()`: threads stopped, files closed."""
+
     song: Song
     config: Config
     stems: list[StemInfo]
@@ -107,6 +111,7 @@ class LoadedSong:
         self.disks = ()
 
     def close(self) -> None:
+        """Idempotent: a second close does nothing more."""
         self.stop()
         self.stream.close()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ...config import Config
 from ...errors import Problem, Problems
+from ...lifetime import Lifetime
 from ...timeline.library import Library
 from ...timeline.setlist import Transition, load_setlist
 from ...timeline.song import SONG_FILE
@@ -67,8 +68,10 @@ class Show:
         return None
 
 
-class SongBank(threading.Thread):
-    """Loads the setlist positions the transport wants; closes the ones it no longer does."""
+class SongBank(threading.Thread, Lifetime):
+    """Loads the setlist positions the transport wants; closes the ones it no longer does.
+    `with SongBank(...) as bank:` does not start the thread (`load_now` works without
+    it); leaving the block is `stop()`, which closes every song it holds."""
 
     POLL_S = 0.5          # woken by `want`; the poll only backs a lost wake-up
 
@@ -182,6 +185,7 @@ class SongBank(threading.Thread):
         return self._ready.get(pos)
 
     def stop(self) -> None:
+        """Idempotent: the thread ended (if started), the songs and the wake-up closed."""
         self._halt.set()
         self._wake.set()
         if self.is_alive():

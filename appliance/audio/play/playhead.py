@@ -7,6 +7,8 @@ yet fades out, then *waits* silent at its target until the disk has read it (see
 docs/engine.md, Jumps). Every change of level is a `Fade`: the fade-in or a jump's
 crossfade, the fade to rest, the outgoing song of a setlist crossfade.
 
+Which song it holds, starting and resting, and what it publishes: `Stage` (stage.py).
+
 Audio thread only: no disk, no logging, no locks; songs come ready from the SongBank.
 """
 from __future__ import annotations
@@ -15,155 +17,13 @@ import numpy as np
 
 from ...vocab.segments import KIND_COUNT_IN, KIND_PLAYING, SegmentLog
 from ...vocab.state import TransportState
-from ..disk.loaded import LoadedSong
-from ..disk.show import SongBank
-from .count_in import CountIn
-from .cursor import SetlistCursor
-from .fade import FADE_S, Fade, Rest, add_faded
-from .live_mix import LiveMix
-from .moment import Loop, MixLevels, Moment, Pending
-
-_WAIT = "wait"          # a fade-out that ends waiting for a jump target's audio
+from .fade import add_faded
+from .stage import WAIT_FOR_AUDIO, Stage
 
 
-class Playhead(LiveMix):
-    def __init__(self, bank: SongBank, *, rate: int, channels: int, block: int) -> None:
-        super().__init__()
-        self.bank, self.rate, self.channels, self.block = bank, rate, channels, block
-        self.fade = max(1, int(rate * FADE_S))
-        self._tmp = np.zeros((block, channels), dtype=np.float32)
-        self.setlist = SetlistCursor(bank, rate=rate, block=block)
-        self.song: LoadedSong | None = None
-        self.state = TransportState.LOADING
-        self.autoplay = False
-        self.pos = 0
-        self.pending: Pending | None = None
-        self.loop: Loop | None = None
-        self.rejected = ""
-        self.refusals = 0        # counted, so the same refusal again is news again
-        self.problem = ""
-        self.songs_ended = 0
-        self.count_in = CountIn()
-        self._in = Fade(block)           # stems fading in: a jump's crossfade, or a fade-in
-        self._in_from: int | None = None  # a jump's old position, fading out meanwhile
-        self._quiet = Rest(block)        # a fade to silence, then stop, pause or wait
-        self._waiting = ""     # what a jump or start waits for the audio of ("": not waiting)
-        self._wait_fade = 0    # and its fade-in once that audio is in memory
-        self._levels = MixLevels()
-        if not self.setlist.count:           # an empty library: the box idles, and says so
-            self.state, self.problem = TransportState.STOPPED, "no songs"
-        self.setlist.want()
-        self._take_ready()
-        self.publish()
+class Playhead(Stage):
+    """The transport's part that renders: a period at a time, cut at each event."""
 
-    # -- songs --------------------------------------------------------------
-    def _take_ready(self) -> None:
-        if self.state != TransportState.LOADING:
-            return
-        song, problem, dead_end = self.setlist.take()
-        if problem:
-            self.problem = problem
-        if dead_end:
-            self.state = TransportState.STOPPED
-            self.autoplay = False
-            return
-        if song is None:
-            return
-        self._switch(song)
-        self.state = TransportState.STOPPED
-        if self.autoplay:
-            self.autoplay = False
-            self._start()
-
-    def _take_variant(self) -> None:
-        """Stopped: the song again at the key and tempo the musician chose, once the loader
-        holds it in place of the one here (never mid-song); its stems' levels as they were."""
-        new = self.bank.get(self.setlist.index)
-        if new is None or new is self.song or self.song is None:
-            return
-        for inp in new.mixer.inputs:
-            try:
-                old = self.song.mixer.input(inp.name)
-            except KeyError:
-                continue
-            inp.gain_db, inp.muted, inp.solo = old.gain_db, old.muted, old.solo
-            inp.sends.update(old.sends)
-        self._switch(new)
-
-    def _switch(self, song: LoadedSong) -> None:
-        self.song = self.bank.keys.playing = song
-        self.pos = 0
-        self.pending = None
-        self.loop = None
-        self.problem = self.setlist.arrived()
-        self._carry_mix()
-        song.prepare(0)
-
-    def _select(self, index: int) -> None:
-        song = self.setlist.move(index)
-        if song is None:
-            self.song = None
-            self.state = TransportState.LOADING
-        else:
-            self._switch(song)
-            self.state = TransportState.STOPPED
-
-    # -- starting and stopping --------------------------------------------------------
-    def _start(self) -> None:
-        """Play from the current position, after the song's count-in if it has one."""
-        song = self.song
-        song.prepare(self.pos)
-        if song.song.count_in_bars:
-            self.count_in.begin(song, self.pos, self.rate)
-            self.state = TransportState.COUNT_IN
-        else:
-            self.state = TransportState.PLAYING
-            self._sound_from_here(0)
-
-    def _rest(self, state: str, pos: int) -> None:
-        """Go quiet at once (nothing is sounding, or the count-in is cut)."""
-        self.state = state
-        self.pos = pos
-        self.pending = None
-        self.loop = None
-        self.count_in.cut()
-        self._in.stop()
-        self._quiet.stop()
-        self._waiting = ""
-        if self.song is not None:
-            self.song.prepare(pos)
-
-    def _begin_rest(self, state: str, pos: int, select: int | None = None) -> None:
-        """Fade to silence over FADE_S, then stop or pause at `pos` (and maybe change song)."""
-        self._quiet.begin(self.fade, state, pos, select)
-        self.pending = None
-
-    @property
-    def _stopping(self) -> bool:
-        """Fading out to stop or pause (not to wait for a jump's audio)."""
-        return bool(self._quiet) and self._quiet.then != _WAIT
-
-    @property
-    def _silent(self) -> bool:
-        """Waiting for audio not in memory yet: playing, but nothing sounds and the
-        position stands (the old position's fade-out is over)."""
-        return bool(self._waiting) and not self._quiet
-
-    def _sound_from_here(self, fade: int) -> None:
-        """Play on from `pos` (stems fading in over `fade` frames; 0: at full level) now if
-        its audio is in memory, else wait silent for it."""
-        if self.song.stream.ready_at(self.pos):
-            if fade:
-                self._fade_in(fade)
-        else:
-            self._waiting = f"bar {self._bar_at(self.pos)}"
-            self._wait_fade = fade
-
-    def _fade_in(self, frames: int, from_frame: int | None = None) -> None:
-        self._in_from = from_frame
-        self._in.start(frames)
-
-    # -- rendering -------------------------------------------------------------
     def render(self, out: np.ndarray, log: SegmentLog | None = None, out_frame: int = 0) -> None:
         """Add one period (any length) to `out`, which the caller has zeroed; what played
         goes into `log`, `out_frame` being the period's first output frame."""
@@ -272,7 +132,7 @@ class Playhead(LiveMix):
 
     def _finish_rest(self) -> None:
         q = self._quiet
-        if q.then == _WAIT:              # the old position is silent: wait at the target
+        if q.then == WAIT_FOR_AUDIO:     # the old position is silent: wait at the target
             self.pos, self._wait_fade = q.at, self.fade
             return
         select, q.select = q.select, None
@@ -308,7 +168,7 @@ class Playhead(LiveMix):
             self.pos = to
         else:
             self.song.cue(to)
-            self._begin_rest(_WAIT, to)
+            self._begin_rest(WAIT_FOR_AUDIO, to)
             self._waiting = what
 
     def _song_end(self, kind: str) -> None:
@@ -347,21 +207,3 @@ class Playhead(LiveMix):
             self.song.stream.wake_if_due()   # this runs every period
         if self.setlist.out is not None:
             self.setlist.out.stream.wake_if_due()
-
-    # -- what everyone else reads ---------------------------------------------
-    def _bar_at(self, frame: int) -> int:
-        return self.song.positions.beats.bar_at(frame)
-
-    def publish(self) -> None:
-        """What readers see: one record, swapped in whole (cheap enough for every period)."""
-        song, ci = self.song, self.count_in
-        mix, gains = self._levels.of(song.mixer if song is not None else None)
-        self.moment = Moment(self.state, song, self.setlist.index, self.pos, ci.pos, ci.length,
-                             ci.frames, ci.bars, self.pending, self.loop, self.rejected,
-                             self.problem, self.songs_ended, mix, gains, self._waiting,
-                             self.refusals)
-
-    @property
-    def timeline_frame(self) -> int:
-        """The song frame sounding now, counting the count-in as frames before bar 1."""
-        return self.pos - self.count_in.left
