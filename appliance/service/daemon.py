@@ -37,6 +37,7 @@ from .logs import log
 from .memory import lock_memory
 from .notify import Notifier
 from .resume import Resume, load_resume, save_resume
+from .sync_status import show_sync
 from .wakeup import Wakeup
 
 READY_WAIT_S = 10.0      # for the first period to reach the device before READY anyway
@@ -421,6 +422,7 @@ class Daemon(Lifetime):
                 beat = engine.heartbeat
                 self.notifier.watchdog()
             self.notifier.status(status_text(s))
+            show_sync(self.config.library, self.front)
             now = (s.transport, s.song_name, s.health, s.problem, s.refusals, s.record.running,
                    s.record.problem)
             if s.health == Health.FAULTED and engine.fault is not logged:
