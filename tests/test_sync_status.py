@@ -49,7 +49,7 @@ def a_sync_running(library: Path):
 def test_a_real_syncs_progress_shows_while_it_copies_and_goes_when_it_ends(tmp_path, library):
     display, lcd = lcd_display()
     assert shown(display, lcd, library) == "next: Encore"
-    seen: list[str] = []
+    seen: list[tuple[str, str]] = []       # (the sync's line, what the display shows)
     stick = stick_with(tmp_path, "one", "two")
     r = sync(stick, library, CONFIG, margin=0,
              progress=lambda p: seen.append((p.line()[:20].rstrip(), shown(display, lcd, library))))
@@ -92,5 +92,5 @@ def test_a_status_that_is_no_regular_file_is_no_line(library):
         status.mkdir()
         assert read_status(library) == ""
         status.rmdir()
-        status.symlink_to("/dev/zero")       # endless: read only its first bytes
+        status.symlink_to("/dev/zero")       # endless, and no regular file
         assert read_status(library) == ""
