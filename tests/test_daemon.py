@@ -684,3 +684,32 @@ def test_a_bad_saved_key_is_left_out_naming_the_song(tmp_path):
                "to 2], not [13, 1]" in s for s in said), said
     assert any("keys.three" in s and "nan" in s for s in said), said
     assert any("keys.four" in s and "'low'" in s for s in said), said
+
+
+def test_the_daemons_display_shows_a_syncs_progress_until_it_ends(library, tmp_path, jack,
+                                                                   systemd):
+    import fcntl
+    from appliance.sim.lcd import TerminalLcd
+    from appliance.songs.sync import STATUS_FILE, WORK_DIR
+    from appliance.ui.display import TextScreen
+
+    song = position_song(library, "song", bars=4)
+    lcd = TerminalLcd()
+    config = Config(cache=tmp_path / "cache", device="jackhat", library=library,
+                    **{**CONFIG, "format": "FLOAT_LE"})
+    d = Daemon(config, state_path=tmp_path / "st.json", target=song, display=TextScreen(lcd))
+    t = threading.Thread(target=d.run)
+    t.start()
+    with d:
+        assert systemd.wait_for("READY=1")
+        work = library / WORK_DIR
+        work.mkdir()
+        lock = os.open(work, os.O_RDONLY)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)                  # as a running sync holds it
+            (work / STATUS_FILE).write_text("sync 40% (1.0 of 2.5 MB): a.wav\n")
+            assert wait_for(lambda: lcd.lines()[3] == "sync 40% (1.0 of 2.5")
+            (work / STATUS_FILE).unlink()
+            assert wait_for(lambda: lcd.lines()[3].strip() == "")
+        finally:
+            os.close(lock)

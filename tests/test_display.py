@@ -1,6 +1,7 @@
 """The display: drawn on luma's `dummy` device from state snapshots."""
 from __future__ import annotations
 
+import math
 
 import numpy as np
 import pytest
@@ -11,11 +12,11 @@ from appliance.errors import BacklineError
 from appliance.sim.lcd import TerminalLcd
 from appliance.ui.display import Display, PixelScreen, TextScreen, open_display
 from appliance.ui.menu import STATUS, Menu, MenuView
-from appliance.ui.status import status_line
+from appliance.ui.status import level_text, status_line
 from appliance.ui.text import text_screen
 from appliance.ui.trouble import fault
 from appliance.vocab import commands as c
-from appliance.vocab.state import Health, RecordState, State, TransportState
+from appliance.vocab.state import Health, Loudness, RecordState, State, TransportState
 
 RATE = 48000
 SONG = State(transport=TransportState.PLAYING, song="Fly Away", index=2, count=9, section="Chorus", bar=17,
@@ -361,8 +362,8 @@ def test_the_menu_status_page_shows_the_counts():
     view = menu.view()
     assert view.title == "Status"
     assert view.items == ("Audio healthy", "Xruns 3", "Disk late 1", "Limited MAIN 120",
-                          "Limited MONITOR 0", "Failed: bass, keys", "Rec: the disk is full",
-                          "Rec dropped 2")
+                          "Limited MONITOR 0", "Failed: bass, keys", "Level -",
+                          "Rec: the disk is full", "Rec dropped 2")
     menu.see(with_(SONG, xruns=4))                      # live: from the latest snapshot
     assert menu.view().items[1] == "Xruns 4"
     assert menu.view().items[5] == "Stems all playing"
@@ -383,3 +384,33 @@ def test_a_refusal_is_said_for_four_seconds_of_frames_and_again_when_repeated():
     assert last_line(15 * RATE - 1, 1) == "next-song: this is t"  # for 4 s of frames
     assert last_line(15 * RATE, 1) == "next: Encore        "      # then the line is free
     assert last_line(16 * RATE, 2) == "next-song: this is t"      # the same again is news
+
+
+def test_the_songs_loudness_and_gain_show_on_the_song_page_and_the_status_page():
+    measured = with_(SONG, loudness=Loudness(-14.23, -1.79))
+    assert level_text(measured.loudness) == "-14.2 LUFS -1.8 dB"
+    assert level_text(Loudness(-math.inf, 0.0)) == "silent +0.0 dB"
+    assert level_text(Loudness(note="loudness = false: played as mixed")) == ""
+    changed = np.argwhere(pixels(draw(SONG)) != pixels(draw(measured)))
+    assert len(changed) > 50                                     # drawn ...
+    assert changed[:, 0].min() >= 40 and changed[:, 0].max() < 53     # ... on the refusal's line
+    refused = with_(measured, rejected="stop: nothing plays", refusals=1)
+    assert (pixels(draw(refused)) == pixels(draw(with_(SONG, rejected="stop: nothing plays",
+                                                       refusals=1)))).all()   # a refusal first
+    menu = Menu(lambda cmd: None, songs=lambda: [], setlists=lambda: [], outputs=("main",))
+    menu.see(measured)
+    menu.apply(c.OpenMenu())
+    menu.apply(c.MenuMove(menu.view().items.index(STATUS)))
+    menu.apply(c.MenuSelect())
+    assert "Level -14.2 LUFS -1.8 dB" in menu.view().items
+    menu.see(with_(SONG, loudness=Loudness(note="loudness not measured (backline prepare)")))
+    assert "Level loudness not measured (backline prepare)" in menu.view().items
+
+
+def test_a_sync_in_progress_shows_where_the_next_song_does():
+    syncing = with_(SONG, sync="sync 40% (12.0 of 30.0 MB): bass.flac")
+    assert text_screen(syncing, None, "")[3] == "sync 40% (12.0 of 30"
+    changed = np.argwhere(pixels(draw(SONG)) != pixels(draw(syncing)))
+    assert changed[:, 0].min() >= 29 and changed[:, 0].max() < 41
+    assert text_screen(with_(syncing, vamp="vamp Chorus (bars 17-24)"), None, "")[3] == \
+        "vamp Chorus (bars 17"                             # what the band does comes first

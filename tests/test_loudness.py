@@ -138,3 +138,26 @@ def test_overall_progress_says_the_time_left():
     now[0] = 10.0
     tick(100)
     assert "resampling a.wav  (all 25%, 0:30 left) [" in out.getvalue()
+
+
+def test_the_state_carries_the_songs_loudness_and_gain(library, tmp_path):
+    from appliance.audio.disk.show import Show
+    from appliance.config import Config
+    from transport_rig import CONFIG, close, rig
+    song = quiet_song(library)
+    level = prepare(song, Config(cache=tmp_path / "cache", **CONFIG))
+    t = rig(Show.of_song(song), tmp_path)
+    try:
+        shown = t.snapshot().loudness
+        assert shown.lufs == level.measured.integrated_lufs and shown.gain_db == level.gain_db
+        assert shown.gain_db > 3 and shown.note == ""          # the quiet song is turned up
+    finally:
+        close(t)
+    (song / LOUDNESS_FILE).unlink()
+    t = rig(Show.of_song(song), tmp_path)
+    try:
+        shown = t.snapshot().loudness
+        assert (shown.lufs, shown.gain_db) == (None, 0.0)
+        assert shown.note == "loudness not measured (backline prepare)"
+    finally:
+        close(t)

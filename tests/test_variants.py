@@ -200,3 +200,61 @@ def test_background_work_runs_at_sched_idle():
     finally:
         child.kill()
         child.wait()
+
+
+def no_engine(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-engine"))
+    monkeypatch.setattr(stretch, "_version", None)      # asked of the engine again
+
+
+def test_each_failed_preparation_says_what_it_means_where_it_failed(library, tmp_path,
+                                                                    monkeypatch):
+    folder = song(library)                              # song.toml asks no key or tempo
+    no_engine(tmp_path, monkeypatch)
+    out = tmp_path / "r.wav"
+    r = run_cli("render", folder, "-o", out, "--tempo", "0.9")
+    assert r.code == 1 and not out.exists()
+    assert r.err.rstrip().endswith("the key/tempo engine is missing: the program 'rubberband' "
+                                   "(Rubber Band) is not installed; install it with sudo apt "
+                                   "install rubberband-cli (deploy/dev.sh and deploy/install.sh "
+                                   "install it); nothing is rendered")
+    assert "written key" not in r.err
+    r = run_cli("prepare", folder, "--tempo", "0.9")       # the box's song is untouched
+    assert r.code == 1 and r.err.rstrip().endswith("install it)") and "written key" not in r.err
+    asking = song(library, "tempo_factor = 0.9", name="asking")
+    r = run_cli("prepare", asking)                         # what the box then does with it
+    assert r.code == 1
+    assert r.err.rstrip().endswith("install it); it plays at its written key and tempo")
+
+
+def test_the_preparer_says_what_failed_and_not_what_plays(library, tmp_path, monkeypatch):
+    folder = song(library, "transpose = -3")      # a live change: the song stays as it plays
+    no_engine(tmp_path, monkeypatch)
+    with Preparer(Config(cache=tmp_path / "cache")) as preparer:
+        preparer.request(folder, Fraction(2), Fraction(1))
+        wait_for(lambda: preparer.progress.error != "")
+        assert preparer.progress.error.endswith("install it)")
+        assert "written key" not in preparer.progress.error
+
+
+def test_prepare_without_a_key_or_tempo_change_still_measures_the_loudness(library):
+    folder = song(library)
+    r = run_cli("prepare", folder)
+    assert r.code == 0, r.err
+    assert r.out.splitlines() == ["s: no key or tempo change: its stems play as recorded",
+                                  "s: loudness: -15.8 LUFS, true peak -12.0 dBTP, gain -0.2 dB"]
+    assert (folder / "loudness.toml").is_file()
+
+
+def test_check_says_each_song_whose_variants_are_missing_in_one_line(library):
+    for name, extra in (("slower", "tempo_factor = 0.9"), ("lower", "transpose = -2")):
+        song(library, extra, name=name, stem='\n[[stem]]\nfile = "b.wav"\n')
+        write_stem(library / "songs" / name, "b.wav", sine(SECONDS, 220.0), RATE)
+    r = run_cli("check", library)
+    assert r.code == 0, r.err
+    said = [line for line in r.err.splitlines() if "not prepared" in line]
+    assert said == [
+        f"{library / 'songs' / 'lower' / 'song.toml'}: warning: stems at transpose -2 are not "
+        "prepared yet: run backline prepare; it plays at its written key and tempo",
+        f"{library / 'songs' / 'slower' / 'song.toml'}: warning: stems at tempo 0.9 are not "
+        "prepared yet: run backline prepare; it plays at its written key and tempo"]

@@ -25,7 +25,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     config = config_of(args)
     if (args.tempo is not None or args.transpose is not None) and \
-            _prepare(song_dir(args.song, config), config, args.tempo, args.transpose) != 0:
+            _prepare(song_dir(args.song, config), config, args.tempo, args.transpose,
+                     then="nothing is rendered") != 0:
         return 1
     problems = Problems()
     loaded = load(song_dir(args.song, config), config, problems, block=RENDER_BLOCK,
@@ -81,10 +82,13 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def _prepare(folder: Path, config: Config, tempo: Fraction | None,
-             transpose: Fraction | None, say: Callable[[str], None] | None = None) -> int:
+             transpose: Fraction | None, say: Callable[[str], None] | None = None,
+             then: str | None = None) -> int:
     """Make the song's missing variants at its key and tempo (or those given), with a
-    progress bar on a terminal; 0, or 1 with what failed on stderr."""
-    from ..audio.disk.variants import asked, prepare_song
+    progress bar on a terminal; 0, or 1 with what failed on stderr, each problem ending
+    with `then` (None: what it means to the box, which plays the song at its written key
+    and tempo when song.toml asks the one that failed, and is untouched by any other)."""
+    from ..audio.disk.variants import AS_WRITTEN, asked, prepare_song
     from ..timeline.song import load_song
 
     problems = Problems()
@@ -92,14 +96,19 @@ def _prepare(folder: Path, config: Config, tempo: Fraction | None,
     report(problems)
     if song is None:
         return 1
+    own = song
     song = song.at(song.tempo.factor if tempo is None else tempo,
                    song.transpose if transpose is None else transpose)
+    if then is None:
+        then = AS_WRITTEN if (song.transpose, song.tempo.factor) == \
+            (own.transpose, own.tempo.factor) else ""
     if not asked(song):
         if say:
-            say(f"{song.title}: nothing to prepare: it plays at its written key and tempo")
+            say(f"{song.title}: no key or tempo change: its stems play as recorded")
         return 0
     bar = terminal_progress(f"preparing {song.title} at {asked(song)}", 1000)
-    failed = prepare_song(song, config, progress=lambda f: bar(round(f * 1000) - bar.done))
+    failed = prepare_song(song, config, progress=lambda f: bar(round(f * 1000) - bar.done),
+                          then=then)
     report(failed)
     if failed:
         return 1

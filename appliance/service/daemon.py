@@ -37,6 +37,7 @@ from .reload import busy, read_config
 from .resume import Resume
 from .startup import choose_targets, load_saved, open_first, open_player, restore
 from .status import journal_fields, log_fault, status_text
+from .sync_status import show_sync
 from .wakeup import Wakeup
 
 READY_WAIT_S = 10.0      # for the first period to reach the device before READY anyway
@@ -281,6 +282,7 @@ class Daemon(Lifetime):
                 beat = engine.heartbeat
                 self.notifier.watchdog()
             self.notifier.status(status_text(s))
+            show_sync(self.config.library, self.front)
             now = (s.transport, s.song_name, s.health, s.problem, s.refusals, s.record.running,
                    s.record.problem)
             if s.health == Health.FAULTED and engine.fault is not logged:

@@ -101,6 +101,7 @@ class Display(threading.Thread):
         self.draws = 0
         self.failed = False
         self.wanted_brightness: int | None = None     # set by any thread, applied here
+        self.sync = ""     # a sync's progress line (service/sync_status.py), set by any thread
 
     def step(self) -> bool:
         """Look once; draw if the picture changed. True when it drew."""
@@ -108,6 +109,9 @@ class Display(threading.Thread):
         refusal = self._refusal.see(s)
         if refusal != s.rejected:                        # an old refusal: its line is free
             s = dataclasses.replace(s, rejected=refusal)
+        sync = self.sync
+        if sync:                                         # not the engine's: the service's
+            s = dataclasses.replace(s, sync=sync)
         if self._lights is not None:
             self._lights.show(s)
         menu = self._menu(s)

@@ -16,7 +16,7 @@ from typing import Callable
 from ..vocab import commands as c
 from ..vocab.names import every_name, parse_command
 from ..vocab.state import KeyTempo, State, TransportState
-from .status import clock, time_left
+from .status import clock, level_text, time_left
 
 SONGS, SETLISTS, MIXER, KEY_TEMPO, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN = (
     "Songs", "Setlists", "Mixer", "Key/Tempo", "Record", "MIDI learn", "Settings", "Status",
@@ -308,7 +308,7 @@ class Menu:
     def _status_keys(self) -> list[str]:
         rec = ["rec", "dropped"] if self._state.record.inputs else []
         return ["audio", "xruns", "disk", *(f"limited:{o}" for o in self._outputs), "stems",
-                *rec]
+                "loudness", *rec]
 
     def _status_label(self, key: str) -> str:
         s = self._state
@@ -318,6 +318,7 @@ class Menu:
                 "disk": f"Disk late {s.disk_underruns}",
                 "stems": ("Failed: " + ", ".join(s.failed_stems)) if s.failed_stems
                 else "Stems all playing",
+                "loudness": "Level " + (level_text(s.loudness) or s.loudness.note or "-"),
                 "rec": f"Rec: {s.record.problem or 'ok'}",
                 "dropped": f"Rec dropped {s.record.dropped}"}[key]
 

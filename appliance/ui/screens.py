@@ -3,10 +3,13 @@
 The performance screen is read from standing height: bar.beat big, the section and
 tempo beside it, the song and its key on top (as played: "Bb -2"; a changed tempo in
 percent beside the BPM), then a line for a jump waiting or pending, a vamp, a key or
-tempo being prepared ("preparing Bb -2 ... 40 %") or the next song, a line for the last refusal, and at the bottom an
-inverted banner for trouble (a fault held a few seconds, see trouble.py, or a trouble
-that lasts): each has its own place, so none hides another. `screen_key` is what the
-picture depends on, so the display thread redraws only when it changes.
+tempo being prepared ("preparing Bb -2 ... 40 %"), a sync's progress or the next song, a
+line for the last refusal (while none is said: the song's loudness and the gain it plays
+at, "-14.2 LUFS -1.8 dB", as `backline check` says), and at the bottom an inverted banner
+for trouble (a fault held a few seconds, see trouble.py, or a trouble that lasts): each
+has its own place, so none hides another (a refusal is said for a few seconds only).
+`screen_key` is what the picture depends on, so the display thread redraws only when it
+changes.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from PIL import ImageDraw, ImageFont
 
 from ..vocab.state import State, TransportState
 from .menu import MenuView
+from .status import level_text
 from .trouble import lasting
 
 SHARPS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -82,13 +86,14 @@ def screen_key(s: State, menu: MenuView | None, banner: str) -> tuple:
     if menu is not None:
         return ("menu", menu)
     return (s.transport, s.song or s.song_name, s.key, s.key_tempo, s.index, s.count, s.section, s.bar,
-            s.beat, round(s.bpm, 1), s.meter, coming(s), s.rejected, banner or lasting(s),
-            record_badge(s))
+            s.beat, round(s.bpm, 1), s.meter, coming(s), s.rejected or level_text(s.loudness),
+            banner or lasting(s), record_badge(s))
 
 
 def coming(s: State) -> str:
-    """What happens next: a jump waiting for its audio, a pending jump, a vamp, the next song."""
-    return s.waiting or s.pending or s.vamp or key_line(s) or \
+    """What happens next: a jump waiting for its audio, a pending jump, a vamp, a key or tempo
+    being prepared, a sync copying into the library, the next song."""
+    return s.waiting or s.pending or s.vamp or key_line(s) or s.sync or \
         (f"next: {s.next_song}" if s.next_song else "")
 
 
@@ -119,7 +124,7 @@ def draw_perform(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State,
     tempo = f"{s.bpm:g}{factor} {s.meter}" if s.bpm else ""
     draw.text((70, 19), f"{SYMBOL.get(s.transport, '[]')} {tempo}", font=font(10), fill=1)
     draw.text((0, 29), coming(s), font=font(10), fill=1)
-    draw.text((0, 40), s.rejected, font=font(9), fill=1)
+    draw.text((0, 40), s.rejected or level_text(s.loudness), font=font(9), fill=1)
     trouble = banner or lasting(s)
     if trouble:
         draw.rectangle((0, h - 11, w - 1, h - 1), fill=1)

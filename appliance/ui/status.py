@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..vocab.state import Health, RecordState, State, TransportState, clock
+from ..vocab.state import Health, Loudness, RecordState, State, TransportState, clock
 
 METER_DB = 48           # a meter shows the top 48 dB
 METER_WIDTH = 10
@@ -18,6 +18,15 @@ def time_left(seconds: float) -> str:
     if seconds >= 3600:
         return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
     return f"{int(seconds // 60)} min" if seconds >= 60 else f"{int(seconds)} s"
+
+
+def level_text(level: Loudness) -> str:
+    """The song's measured loudness and the gain it plays at, "-14.2 LUFS -1.8 dB" (as
+    `backline check` says it, shorter), or "" when no gain applies."""
+    if level.lufs is None:
+        return ""
+    shown = "silent" if level.lufs == -math.inf else f"{level.lufs:.1f} LUFS"
+    return f"{shown} {level.gain_db:+.1f} dB"
 
 
 def status_line(s: State, rate: int) -> str:

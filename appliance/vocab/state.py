@@ -81,6 +81,15 @@ class KeyTempo:
 
 
 @dataclass(frozen=True)
+class Loudness:
+    """The song's measured front-of-house loudness and the gain the box plays it at (as
+    `backline check` says it): what a soundcheck wants to see on the song page."""
+    lufs: float | None = None      # integrated, as measured (-inf: silent); None: no gain applies
+    gain_db: float = 0.0           # on the front-of-house outputs
+    note: str = ""                 # why no gain applies ("loudness not measured ..."), or ""
+
+
+@dataclass(frozen=True)
 class State:
     transport: TransportState = TransportState.STOPPED
     song: str = ""                 # title
@@ -120,3 +129,6 @@ class State:
     problem: str = ""              # the device or song trouble, in words
     record: RecordState = RecordState()
     key_tempo: KeyTempo = KeyTempo()
+    loudness: Loudness = Loudness()
+    sync: str = ""                 # `backline sync`'s progress line while it copies into the
+                                   # library: set by the service for the display, not the engine

@@ -129,7 +129,8 @@ class Preparer:
         song = song.at(job.tempo, job.transpose)
         failed = prepare_song(song, self.config,
                               progress=lambda f: self._publish(job, f),
-                              cancelled=lambda: self._cancelled(job))
+                              cancelled=lambda: self._cancelled(job),
+                              then="")          # the song stays as it plays (key_switch.py)
         if failed:
             log.error("%s", "; ".join(map(str, failed)))
         self._publish(job, 1.0, "; ".join(map(str, failed)))

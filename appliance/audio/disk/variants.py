@@ -102,21 +102,24 @@ def unprepared(song: Song, stems: list[StemInfo], config: Config, *,
 
 
 def prepare_song(song: Song, config: Config, *, progress: Callable[[float], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> Problems:
+                 cancelled: Callable[[], bool] | None = None, then: str = AS_WRITTEN) -> Problems:
     """Make every missing variant of `song` at its key and tempo; ready ones are kept.
 
     `progress(fraction)` over the whole song, weighted by stem frames. What failed comes
-    back as problems naming the song's file and the stem (the song then plays as written);
-    nothing is raised but StretchCancelled, when `cancelled()` says stop."""
+    back as problems naming the song's file and the stem, each ending with `then`: what the
+    failure means to the caller (by default, what it means to a box whose song.toml asks
+    this key and tempo; "" says only what failed); nothing is raised but StretchCancelled,
+    when `cancelled()` says stop."""
     problems = Problems()
     song_file = song.folder / SONG_FILE
+    then = f"; {then}" if then else ""
     stems = inspect_stems(song, config.rate, Problems())    # their problems: the loader's
     try:
         todo = [(info, path) for info in stems
                 if (path := variant_path(song, info, config)) is not None
                 and not _ready(path, info, song.tempo.factor)]
     except StretchError as exc:
-        problems.error(song_file, "", f"stems at {asked(song)}: {exc}; {AS_WRITTEN}")
+        problems.error(song_file, "", f"stems at {asked(song)}: {exc}{then}")
         return problems
     total = sum(info.frames for info, _ in todo)
     done = 0
@@ -126,7 +129,7 @@ def prepare_song(song: Song, config: Config, *, progress: Callable[[float], None
             _make(song, info, target, config, tick, cancelled)
         except (ResampleError, CacheFull, StretchError, OSError) as exc:
             problems.error(song_file, f"{info.field}.file", f"{info.spec.file.name!r} at "
-                           f"{asked(song)}: {exc}; {AS_WRITTEN}")
+                           f"{asked(song)}: {exc}{then}")
         done += info.frames
     if progress:
         progress(1.0)

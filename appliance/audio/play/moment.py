@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ...vocab.state import State, StemLevel, TransportState
+from ...vocab.state import Loudness, State, StemLevel, TransportState
 from ..mix.mixer import COUNT_IN_INPUT
 
 if TYPE_CHECKING:
+    from ...timeline.loudness import Level
     from ..disk.loaded import LoadedSong
     from ..disk.show import Show
     from ..mix.mixer import Mixer
@@ -114,7 +115,17 @@ def snapshot(m: Moment, show: Show, rate: int, **engine_fields) -> State:
         waiting=f"waiting for {m.waiting}" if m.waiting else "",
         mix=m.mix, output_gain_db=m.gains, disk_underruns=song.underruns,
         failed_stems=tuple(song.failed_stems()),
-        stem_problems=tuple(song.stem_problems()), **common)
+        stem_problems=tuple(song.stem_problems()), loudness=loudness(song.level), **common)
+
+
+def loudness(level: Level | None) -> Loudness:
+    """The song's `Level` as the State carries it: the measurement only when its gain
+    applies (one made for another mix is not what plays)."""
+    if level is None:
+        return Loudness()
+    m = level.measured
+    return Loudness(m.integrated_lufs if m is not None and not level.note else None,
+                    level.gain_db, level.note)
 
 
 def _phase(pos: int, start: int, end: int) -> float:
