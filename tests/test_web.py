@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
 from starlette.testclient import TestClient
 
@@ -191,6 +188,76 @@ def test_takes_listed_and_a_file_downloaded(box, tmp_path):
         assert rate == 48000 and np.array_equal(got, samples)
         assert client.get("/api/takes/2024-05-01-one-take1/take.toml").status_code == 404
         assert client.get("/api/takes/..%2F..%2Fetc/passwd").status_code == 404
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_kill_9_of_the_web_server_while_flooded_leaves_the_daemon_playing(box, tmp_path):
+    """`backline web` as its own process on loopback, its API and WebSocket flooded, then
+    killed with SIGKILL: the daemon plays on, and counts no xrun the JACK double does not
+    count on its own in as long a quiet time."""
+    import httpx
+    from websockets.sync.client import connect
+
+    port = _free_port()
+    state = tmp_path / "web"
+    proc = subprocess.Popen([sys.executable, "-m", "appliance", "web", "--listen",
+                             f"127.0.0.1:{port}", "--socket", str(box.remote.path),
+                             "--state", str(state)], stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    origin = {"Origin": base}
+    try:
+        line = proc.stderr.readline()
+        assert "pairing code" in line, line
+        code = line.split("pairing code ")[1].split()[0]
+        with httpx.Client(base_url=base, timeout=10) as http:
+            assert wait_for(lambda: _answers(http), 20)
+            assert http.post("/api/pair", json={"code": code}, headers=origin).status_code == 200
+            assert http.post("/api/command", json={"command": "play"},
+                             headers=origin).json() == {"ok": True}
+            wait_for(lambda: http.get("/api/state").json()["transport"] == "playing", 10)
+            before = box.player.state.xruns
+            time.sleep(2)
+            quiet = box.player.state.xruns == before      # the double alone, as long a time
+            xruns = box.player.state.xruns
+            cookie = f"backline_token={http.cookies['backline_token']}"
+            sockets = [connect(f"ws://127.0.0.1:{port}/api/events", open_timeout=10,
+                               additional_headers={"Cookie": cookie, "Origin": base})
+                       for _ in range(10)]
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline:            # a bounded flood on loopback
+                http.get("/api/songs")
+                http.post("/api/pair", json={"code": "00000000"}, headers=origin)
+                for ws in sockets:
+                    ws.recv(timeout=5)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            for ws in sockets:
+                ws.close_socket()
+        periods = box.player.engine.periods
+        assert wait_for(lambda: box.player.engine.periods > periods + 100, 10)
+        assert box.player.state.transport.value == "playing"
+        assert box.remote.is_alive()
+        if quiet:
+            assert box.player.state.xruns == xruns
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stderr.close()
+
+
+def _answers(http) -> bool:
+    """The server is up (and refuses us: not paired yet)."""
+    import httpx
+    try:
+        return http.get("/api/state").status_code == 401
+    except httpx.TransportError:
+        return False
 
 
 def test_the_web_server_follows_the_daemon_away_and_back(tmp_path):
