@@ -6,6 +6,7 @@ data: stems are described, and opened by appliance.audio.disk.stems.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from ..errors import Problems
 from ..tomlfields import Table, a_path, in_range, load_toml
+from .chart import CHART_FILE, Chart, chart_from_text, load_chart
 from .meter import Meter, MeterMap
 from .midi_import import read_midi_events
 from .midi_import import read_midi_timing
@@ -76,6 +78,7 @@ class Song:
     midi: tuple = ()               # mido Messages sent when the song is selected
     midi_events: tuple = ()        # (quarter note, Message) of the song's MIDI file
     loudness: bool = True          # False: played as mixed, not at the box's target loudness
+    chart: Chart | None = None     # a chord chart: its tempo, meters and sections are the song's
 
     @property
     def name(self) -> str:
@@ -117,7 +120,9 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
             events = read_midi_events(folder / midi_file)
         except ValueError as exc:      # a lights track that cannot be read: the song plays
             top.warn("midi_file", f"{midi_file}: {exc}; not sent")
-    timing = _read_timing(top, folder, problems)
+    has_chart = top.has("chart") or os.path.lexists(folder / CHART_FILE)
+    chart = _read_chart(top, folder, problems) if has_chart else None
+    timing = _chart_timing(top, chart) if has_chart else _read_timing(top, folder, problems)
     click = _read_click(top.table("click"))
     stems = _read_stems(top, folder)
     section_tables = top.tables("section")
@@ -130,8 +135,12 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     key_tempo = Problems()
     transpose, factor = _read_key_tempo(Table(data, file=path, where="", problems=key_tempo),
                                         tempo)
-    sections = _read_sections(section_tables, meters, tempo, channel) if section_tables else \
-        _read_markers(top, markers, meters)
+    if chart is not None:
+        sections = _chart_sections(top, chart, section_tables)
+    elif section_tables:
+        sections = _read_sections(section_tables, meters, tempo, channel)
+    else:
+        sections = _read_markers(top, markers, meters)
     _warn_same_names(top, sections)
     end_qn = meters.bar_qn(length_bars + 1) if length_bars else midi_end
     if length_bars and tempo.seconds_at(end_qn) > MAX_SECONDS:
@@ -144,12 +153,13 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     problems.extend(key_tempo)
     if fatal:       # stem problems alone do not stop the show: the rest of the song plays
         return None
-    return Song(folder=folder, title=title or folder.name, key=key, transpose=transpose,
+    return Song(folder=folder, title=title or folder.name,
+                key=key or (chart.key if chart else None), transpose=transpose,
                 tempo=tempo.at_factor(factor), meters=meters,
                 sections=sections, count_in_bars=count_in or 0,
                 count_in_voice=count_in_voice, end_qn=end_qn, click=click,
                 stems=[s for s in stems if s is not None], midi=song_midi,
-                midi_events=tuple(events), loudness=loudness)
+                midi_events=tuple(events), loudness=loudness, chart=chart)
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,32 @@ def _read_key_tempo(t: Table, tempo: TempoMap) -> tuple[Fraction, Fraction]:
                       check=in_range(float(MIN_FACTOR), float(MAX_FACTOR)))
         factor = Fraction(str(value)) if value is not None else Fraction(1)
     return Fraction(str(semitones)), factor
+
+
+def _read_chart(top: Table, folder: Path, problems: Problems) -> Chart | None:
+    """The song's chord chart: `chart = "..."` in song.toml, else chart.txt beside it."""
+    if not top.has("chart"):
+        return load_chart(folder / CHART_FILE, problems)
+    text = top.get("chart", str, None)
+    return None if text is None else chart_from_text(text, top.file, problems, "chart")
+
+
+def _chart_timing(top: Table, chart: Chart | None):
+    """A chart song's tempo and meters are its chart's: [[tempo]] or tempo_map beside it
+    would be a second, conflicting map. None when the chart could not be read."""
+    for key in ("tempo", "tempo_map"):
+        if top.has(key) and not isinstance(top.data.get(key), (int, float)):
+            top.error(key, "a chart song's tempo and meter come from its chart; "
+                           f"remove {key} (or the chart)")
+    top.read_elsewhere("tempo", "tempo_map")
+    return None if chart is None else (chart.tempo, chart.meters, [], chart.end_qn)
+
+
+def _chart_sections(top: Table, chart: Chart, tables: list[Table]) -> list[Section]:
+    if tables:
+        top.error("section", "a chart song's sections come from its chart; remove the "
+                             "[[section]] entries (or the chart)")
+    return [Section(s.name, s.qn, s.bar, field=f"chart line {s.line}") for s in chart.sections]
 
 
 def _read_timing(top: Table, folder: Path, problems: Problems):
