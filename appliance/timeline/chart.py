@@ -23,7 +23,7 @@ STYLES = ("rock", "pop", "shuffle", "ballad", "halftime", "bossa", "6/8", "12/8"
 MAX_REPEAT = 99
 MAX_BARS = 9999
 PUSH = Fraction(1, 2)          # a pushed chord comes an eighth note early
-HOLD, REPEAT_BAR, PUSH_MARK = ".", "%", ">"
+HOLD_BEAT, REPEAT_BAR, PUSH_MARK = ".", "%", ">"
 REST = ("N.C.", "NC")
 
 _SETTING = re.compile(r"^\s*([A-Za-z]+)\s*:\s*(.*?)\s*$")
@@ -324,18 +324,18 @@ def _chords(bars: list[_Bar], meters: MeterMap, end_qn: Fraction) -> list[ChartC
                 raise ChartError(bar.line, tokens[beats][1],
                                  f"{where} has {len(tokens)} beats of chords; a bar of "
                                  f"{bar.meter} has {beats}")
-            holds = any(t == HOLD for t, _ in tokens)
+            holds = any(t == HOLD_BEAT for t, _ in tokens)
             if len(tokens) < beats and (holds or beats % len(tokens)):
                 raise ChartError(bar.line, tokens[0][1],
                                  f"{where}: {len(tokens)} chords do not share {beats} beats "
-                                 f"evenly: write every beat, '{HOLD}' holding a chord "
+                                 f"evenly: write every beat, '{HOLD_BEAT}' holding a chord "
                                  f"(like 'C . F G')")
             step = beat_qn * beats / len(tokens)
             cells = []
             for i, (token, col) in enumerate(tokens):
-                if token == HOLD:
+                if token == HOLD_BEAT:
                     if not starts and not cells:
-                        raise ChartError(bar.line, col, f"{where}: '{HOLD}' holds the chord "
+                        raise ChartError(bar.line, col, f"{where}: '{HOLD_BEAT}' holds the chord "
                                                         "before, and there is none")
                     continue
                 pushed = token.startswith(PUSH_MARK)
