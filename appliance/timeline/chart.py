@@ -195,8 +195,8 @@ def _read_lines(text: str) -> tuple[list[_Written], str | None]:
             name = header.group(1).strip()
             if not name:
                 raise ChartError(number, column, "a section needs a name, like [Verse]")
-            sections.append(_Written(name, _repeat(header.group(2), number, line),
-                                     number, column, []))
+            repeat = _repeat(header.group(2), number, header.start(2) + 1)
+            sections.append(_Written(name, repeat, number, column, []))
         else:
             if not sections:
                 raise ChartError(number, column, "bars need a section first, like [Verse]")
@@ -218,8 +218,7 @@ def _tempo(value: str, line: int, column: int) -> Fraction:
     return Fraction(value)
 
 
-def _repeat(text: str, line: int, whole: str) -> int:
-    column = whole.rindex("]") + 2
+def _repeat(text: str, line: int, column: int) -> int:
     if not text:
         return 1
     m = _REPEAT.match(text)
