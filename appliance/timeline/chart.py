@@ -54,7 +54,7 @@ class ChordSymbol:
     @classmethod
     def parse(cls, text: str) -> "ChordSymbol":
         """ValueError saying what is wrong (pychord's own reason)."""
-        if not text[:1] in "ABCDEFG" or not text:
+        if not text or text[0] not in "ABCDEFG":
             raise ValueError(f"{text!r} is no chord: a chord starts with its root, A to G")
         try:
             chord = Chord(text)
