@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Make the bundled demo library (appliance/demo): a short song of synthesised
-stems, so a new box plays something at once. Run again only to change the demo."""
+stems and a chart song, so a new box plays something at once. Run again only to change the demo."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -73,14 +73,48 @@ def keys(rate: int) -> np.ndarray:
     return out
 
 
+# A chart song (docs/chart.md): no stems, its parts made from the chords. Until Backline
+# sounds the parts (issue 19's FluidSynth step) it plays its click and sections;
+# `backline chart demo-chart --midi demo.mid` writes the parts for a DAW.
+CHART_SONG = """# The demo chart song that ships with Backline (made by deploy/make-demo.py).
+title = "Backline Demo Chart"
+count_in = 1
+"""
+CHART = """# The chords of the demo chart song (docs/chart.md).
+tempo: 104
+key: E minor
+style: rock
+
+[Intro]
+| Em7 | Cmaj7 | G/B | D |
+
+[Verse] x2
+| Em7 . . >C | % | G/B | Am7 D7 |
+
+[Chorus]
+| C | D | Bm7b5 E7 | Am7 |
+| C | D | Em7 | N.C. |
+
+[Bridge]
+style: halftime
+| Am7 | D7sus4 D7 | Gmaj7 | B7 |
+
+[Chorus] x2
+"""
+
+
 def main() -> None:
     song = ROOT / "songs" / "demo"
     song.mkdir(parents=True, exist_ok=True)
     sf.write(song / "drums.flac", drums(22050), 22050, subtype="PCM_16")
     sf.write(song / "bass.flac", bass(16000), 16000, subtype="PCM_16")
     sf.write(song / "keys.flac", keys(12000), 12000, subtype="PCM_16")
-    for f in sorted(song.iterdir()):
-        print(f"{f.name}: {f.stat().st_size // 1024} kB")
+    chart = ROOT / "songs" / "demo-chart"
+    chart.mkdir(parents=True, exist_ok=True)
+    (chart / "song.toml").write_text(CHART_SONG)
+    (chart / "chart.txt").write_text(CHART)
+    for f in sorted(song.iterdir()) + sorted(chart.iterdir()):
+        print(f"{f.parent.name}/{f.name}: {f.stat().st_size // 1024} kB")
 
 
 if __name__ == "__main__":

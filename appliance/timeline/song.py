@@ -9,6 +9,7 @@ song_timing ([[tempo]] or tempo_map); a top-level field is read here.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -16,7 +17,9 @@ from pathlib import Path
 from ..errors import Problems
 from ..tomlfields import Table, in_range, load_toml
 from .meter import MeterMap
+from .chart import CHART_FILE, Chart
 from .midi_import import read_midi_events
+from .song_chart import chart_sections, chart_timing, read_chart
 from .song_key_tempo import KEY_TEMPO_KEYS, read_key_tempo
 from .song_sections import Section, read_markers, read_midi_list, read_sections, warn_same_names
 from .song_stems import ClickSpec, StemSpec, read_click, read_stems
@@ -44,6 +47,7 @@ class Song:
     midi: tuple = ()               # mido Messages sent when the song is selected
     midi_events: tuple = ()        # (quarter note, Message) of the song's MIDI file
     loudness: bool = True          # False: played as mixed, not at the box's target loudness
+    chart: Chart | None = None     # a chord chart: its tempo, meters and sections are the song's
 
     @property
     def name(self) -> str:
@@ -85,7 +89,9 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
             events = read_midi_events(folder / midi_file)
         except ValueError as exc:      # a lights track that cannot be read: the song plays
             top.warn("midi_file", f"{midi_file}: {exc}; not sent")
-    timing = read_timing(top, folder, problems)
+    has_chart = top.has("chart") or os.path.lexists(folder / CHART_FILE)
+    chart = read_chart(top, folder, problems) if has_chart else None
+    timing = chart_timing(top, chart) if has_chart else read_timing(top, folder, problems)
     click = read_click(top.table("click"))
     stems = read_stems(top, folder)
     section_tables = top.tables("section")
@@ -98,8 +104,12 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     key_tempo = Problems()
     transpose, factor = read_key_tempo(Table(data, file=path, where="", problems=key_tempo),
                                        tempo)
-    sections = read_sections(section_tables, meters, tempo, channel) if section_tables else \
-        read_markers(top, markers, meters)
+    if chart is not None:
+        sections = chart_sections(top, chart, section_tables)
+    elif section_tables:
+        sections = read_sections(section_tables, meters, tempo, channel)
+    else:
+        sections = read_markers(top, markers, meters)
     warn_same_names(top, sections)
     end_qn = meters.bar_qn(length_bars + 1) if length_bars else midi_end
     if length_bars and tempo.seconds_at(end_qn) > MAX_SECONDS:
@@ -112,9 +122,10 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     problems.extend(key_tempo)
     if fatal:       # stem problems alone do not stop the show: the rest of the song plays
         return None
-    return Song(folder=folder, title=title or folder.name, key=key, transpose=transpose,
+    return Song(folder=folder, title=title or folder.name,
+                key=key or (chart.key if chart else None), transpose=transpose,
                 tempo=tempo.at_factor(factor), meters=meters,
                 sections=sections, count_in_bars=count_in or 0,
                 count_in_voice=count_in_voice, end_qn=end_qn, click=click,
                 stems=[s for s in stems if s is not None], midi=song_midi,
-                midi_events=tuple(events), loudness=loudness)
+                midi_events=tuple(events), loudness=loudness, chart=chart)
