@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
     ("cli",),
     ("sim",),
+    ("web",),                           # the web remote: a process of its own, via the socket
     ("service",),
     ("control", "ui", "songs"),        # songs: import, loudness, sync
     ("audio",),                         # engine, player, render, inbox

@@ -6,14 +6,14 @@ import argparse
 import sys
 
 from ..errors import BacklineError
-from . import box, check, library, songs
+from . import box, check, library, songs, web
 from .common import with_config
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="backline", description="Backline backing-track appliance")
     sub = p.add_subparsers(dest="command", required=True)
-    for commands in (songs, box, check, library):
+    for commands in (songs, box, check, library, web):
         commands.add_commands(sub, with_config)
     return p
 

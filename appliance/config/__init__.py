@@ -99,6 +99,7 @@ class Config:
     ceiling_db: float = -1.0              # its ceiling, dBTP
     loudness_target: float = -16.0        # every song's FOH mix played at this, LUFS
     learned: Path = LEARNED               # what MIDI learn and calibrate keep, read after this
+    web_upload_mb: int = 2048             # the web remote's largest upload ([web] upload_limit_mb)
     warnings: tuple = ()                  # Problems that left a part out (the daemon logs them)
 
 
@@ -248,6 +249,9 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     box = top.table("box")
     learned = box.get("learned", str, None, check=a_path)
     box.finish()
+    web = top.table("web")
+    web_upload_mb = web.get("upload_limit_mb", int, d.web_upload_mb, check=in_range(1, 65536))
+    web.finish()
     if not out_table.data:
         outputs = default_outputs(channels)
         if "click" not in outputs:
@@ -273,5 +277,5 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency,
                   midi=midi, count_in_voice=count_in_voice, limiter=limiter, ceiling_db=ceiling_db,
                   loudness_target=loudness_target,
-                  learned=(base / learned) if learned else d.learned,
+                  learned=(base / learned) if learned else d.learned, web_upload_mb=web_upload_mb,
                   warnings=tuple(p for p in problems if p.warning))

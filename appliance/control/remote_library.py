@@ -11,6 +11,7 @@ from ..config import Config
 from ..errors import Problems
 from ..files import replace_file
 from ..timeline.library import Library
+from ..timeline.loudness import Level
 from ..timeline.setlist import parse_setlist, parse_transition, setlist_text
 from .remote_messages import Refused
 
@@ -34,8 +35,17 @@ def songs(config: Config) -> list[dict]:
         listing.append({"name": name, "title": song.title,
                         "seconds": round(playable.frames / config.rate, 3),
                         "bpm": round(float(song.tempo.bpm_at(0)), 3), "key": song.key,
-                        "stems": len(song.stems), "sections": [s.name for s in song.sections]})
+                        "stems": len(song.stems), "sections": [s.name for s in song.sections],
+                        "loudness": _loudness(playable.level)})
     return listing
+
+
+def _loudness(level: Level | None) -> dict | None:
+    """The measured loudness and the FOH gain it plays at; null when never measured
+    (a silent song's -inf LUFS goes out as null, as every number JSON cannot hold)."""
+    if level is None or level.measured is None:
+        return None
+    return {"lufs": level.measured.integrated_lufs, "gain_db": level.gain_db}
 
 
 def setlists(config: Config) -> list[str]:
