@@ -139,8 +139,8 @@ function connect() {
   };
   ws.onclose = async () => {
     socket = null;
-    if (!opened) {         // refused at connect: unpaired (401), or the box is away
-      try { await api("GET", "/api/state"); } catch (e) { return; }
+    if (!opened) {         // refused at connect: unpaired (401: the form), or the server is away
+      try { await api("GET", "/api/state"); } catch (e) { if (e instanceof Unpaired) return; }
     }
     link(`connection lost: reconnecting in ${Math.round(retry / 100) / 10} s`, true);
     setTimeout(connect, retry);
@@ -458,8 +458,10 @@ $("u-form").addEventListener("submit", (ev) => {
   const file = $("u-file").files[0];
   const name = $("u-name").value.trim();
   if (!file) { uploadStatus("Pick a zip first.", 0, true); return; }
+  const query = new URLSearchParams({ name: name || file.name.replace(/\.zip$/i, "") });
+  if ($("u-bpm").value) query.set("bpm", $("u-bpm").value);
   const xhr = new XMLHttpRequest();
-  xhr.open("POST", `/api/upload?name=${encodeURIComponent(name || file.name.replace(/\.zip$/i, ""))}`);
+  xhr.open("POST", `/api/upload?${query}`);
   xhr.setRequestHeader("Content-Type", "application/zip");
   xhr.upload.onprogress = (e) => {
     if (e.lengthComputable) uploadStatus(`uploading ${Math.round(100 * e.loaded / e.total)}%`, 0.5 * e.loaded / e.total);
@@ -524,8 +526,10 @@ function renderMixer(s) {
       level(s.output_gain_db[o],
             (v) => command("SetOutputGain", { output: o, db: v }),
             (d) => command("NudgeOutputGain", { output: o, db: d })))));
+  // a column per output some stem has its own level in (sends)
+  const sent = outputs.filter((o) => (s.mix || []).some((m) => m.sends && o in m.sends));
   $("m-head").replaceChildren(el("tr", {}, el("th", { text: "stem" }), el("th", { text: "mute" }),
-    el("th", { text: "level" }), ...outputs.map((o) => el("th", { text: `in ${o}` }))));
+    el("th", { text: "level" }), ...sent.map((o) => el("th", { text: `in ${o}` }))));
   const stems = [...(s.mix || [])].sort((a, b) => (b.name === "click") - (a.name === "click"));
   $("m-stems").replaceChildren(...stems.map((m) => {
     const sends = m.sends || {};
@@ -536,7 +540,7 @@ function renderMixer(s) {
       el("td", {}, level(m.gain_db,
                          (v) => command("SetGain", { stem: m.name, db: v }),
                          (d) => command("NudgeGain", { stem: m.name, db: d }))),
-      ...outputs.map((o) => el("td", {}, o in sends
+      ...sent.map((o) => el("td", {}, o in sends
         ? level(sends[o],
                 (v) => command("SetGain", { stem: m.name, db: v, output: o }),
                 (d) => command("NudgeGain", { stem: m.name, db: d, output: o }))
