@@ -94,12 +94,13 @@ boot_config() {
 
 if [ "$action" = uninstall ]; then
     if [ "$live" = yes ]; then
-        systemctl disable --now backline.service 2>/dev/null || true
+        systemctl disable --now backline.service backline-web.service 2>/dev/null || true
     fi
     if [ "$live" = yes ]; then
         systemctl disable --now var-lib-backline.mount 2>/dev/null || true
     fi
     rm -f "$root/etc/systemd/system/backline.service" "$root/etc/polkit-1/rules.d/50-backline.rules" \
+          "$root/etc/systemd/system/backline-web.service" \
           "$root/etc/systemd/system/var-lib-backline.mount" \
           "$root/etc/udev/rules.d/99-backline-usb.rules" "$root/etc/systemd/system/backline-sync@.service"
     rm -rf "$root/opt/backline"
@@ -124,6 +125,10 @@ if [ "$live" = yes ]; then
             changed=1
         fi
     done
+    # backline-web: the web remote's own user; the socket's group, and the library's
+    # group for uploads and the trash (docs/remote.md)
+    id backline-web >/dev/null 2>&1 || { useradd --system --home /var/lib/backline-web \
+        --shell /usr/sbin/nologin --groups backline-remote,backline backline-web; changed=1; }
     if [ ! -x /opt/backline/venv/bin/backline ] || [ "$here/pyproject.toml" -nt /opt/backline/venv ]; then
         python3 -m venv /opt/backline/venv
         /opt/backline/venv/bin/pip install -q "$here"
@@ -202,6 +207,7 @@ if [ -n "$data" ]; then
 fi
 
 put_file "$here/systemd/backline.service" "$root/etc/systemd/system/backline.service" 0644
+put_file "$here/systemd/backline-web.service" "$root/etc/systemd/system/backline-web.service" 0644
 put_file "$here/systemd/50-backline.rules" "$root/etc/polkit-1/rules.d/50-backline.rules" 0644
 # USB sticks: the udev rule starts backline-sync@DEVICE, which runs /opt/backline/usb-sync
 put_file "$here/systemd/99-backline-usb.rules" "$root/etc/udev/rules.d/99-backline-usb.rules" 0644
@@ -230,9 +236,12 @@ add_line "$root/etc/default/cpufrequtils" "GOVERNOR=performance"
 
 if [ "$live" = yes ]; then
     chown -R backline:backline /var/lib/backline /var/cache/backline
+    # the web remote (group backline) adds songs and moves them to the trash
+    find /var/lib/backline/library -type d -exec chmod g+rwxs {} +
     systemctl daemon-reload
     udevadm control --reload
     systemctl enable --now backline.service >/dev/null 2>&1 || systemctl restart backline.service
+    systemctl enable --now backline-web.service >/dev/null 2>&1 || systemctl restart backline-web.service
     if [ "$overlay" = yes ] && command -v raspi-config >/dev/null; then
         raspi-config nonint enable_overlayfs
         say "read-only root overlay on after the next boot; /var/lib/backline stays writable on $data"

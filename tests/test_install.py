@@ -25,6 +25,8 @@ def test_install_writes_the_box_and_twice_changes_nothing(tmp_path):
     assert r.returncode == 0, r.stderr
     unit = root / "etc" / "systemd" / "system" / "backline.service"
     assert unit.read_text() == (REPO / "systemd" / "backline.service").read_text()
+    web = root / "etc" / "systemd" / "system" / "backline-web.service"
+    assert web.read_text() == (REPO / "systemd" / "backline-web.service").read_text()
     rule = root / "etc/polkit-1/rules.d/50-backline.rules"      # the menu may power off
     assert rule.read_text() == (REPO / "systemd" / "50-backline.rules").read_text()
     assert 'subject.user == "backline"' in rule.read_text()
@@ -58,6 +60,7 @@ def test_unknown_profile_and_uninstall(tmp_path):
     assert r.returncode == 0
     assert not (root / "etc/systemd/system/backline.service").exists()
     assert not (root / "etc/polkit-1/rules.d/50-backline.rules").exists()
+    assert not (root / "etc/systemd/system/backline-web.service").exists()
     assert (root / "var/lib/backline/library").is_dir()        # the musician's files stay
 
 
@@ -165,3 +168,22 @@ def test_the_sync_unit_verifies(tmp_path):
     assert all("/opt/backline/usb-sync is not executable" in ln for ln in said), said
     assert "ExecStart=/opt/backline/usb-sync %I" in unit.read_text()
 
+
+
+def test_the_web_unit_is_hardened_unprivileged_and_runs_backline_web():
+    """Exposure at most 2.5 (`systemd-analyze security`), its own user in the socket's
+    group, the network only as IPv4, IPv6 and UNIX sockets, ExecStart `backline web`."""
+    import shutil
+    import pytest
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("no systemd-analyze")
+    path = REPO / "systemd" / "backline-web.service"
+    out = subprocess.run(["systemd-analyze", "security", "--offline=yes", str(path)],
+                         capture_output=True, text=True)
+    line = [ln for ln in out.stdout.splitlines() if "Overall exposure level" in ln][0]
+    assert float(line.split(":")[1].split()[0]) <= 2.5, line
+    unit = _unit(path.read_text())
+    assert unit["ExecStart"].split() == ["/opt/backline/venv/bin/backline", "web"]
+    assert unit["User"] == "backline-web" and "backline-remote" in unit["SupplementaryGroups"]
+    assert unit["RestrictAddressFamilies"].split() == ["AF_INET", "AF_INET6", "AF_UNIX"]
+    assert "PrivateNetwork" not in unit

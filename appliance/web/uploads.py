@@ -54,10 +54,10 @@ def check_zip(zf: zipfile.ZipFile, total_limit: int) -> list[zipfile.ZipInfo]:
             raise BadZip(f"{name!r}: an absolute path")
         if ".." in path.parts:
             raise BadZip(f"{name!r}: a path out of its folder (..)")
-        mode = info.external_attr >> 16
-        if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            kind = "a symlink" if stat.S_ISLNK(mode) else "a device file, pipe or socket"
-            raise BadZip(f"{name!r}: {kind}")
+        kind = stat.S_IFMT(info.external_attr >> 16)     # 0: no Unix type given, a file
+        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            what = "a symlink" if kind == stat.S_IFLNK else "a device file, pipe or socket"
+            raise BadZip(f"{name!r}: {what}")
         if info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise BadZip(f"{name!r}: inflates {info.file_size / max(info.compress_size, 1):.0f} "
                          f"times (at most {MAX_RATIO}): a zip bomb?")
