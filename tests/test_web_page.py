@@ -27,7 +27,7 @@ from transport_rig import position_song
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
     HAVE_SELENIUM = True
@@ -165,7 +165,9 @@ def page(rig):
 
 
 def see(d, ok, timeout: float = 15):
-    return WebDriverWait(d, timeout, poll_frequency=0.05).until(lambda _: ok())
+    """Wait until ok() (an element the page drew again meanwhile is asked again)."""
+    return WebDriverWait(d, timeout, poll_frequency=0.05,
+                         ignored_exceptions=[StaleElementReferenceException]).until(lambda _: ok())
 
 
 def visible(d, element_id: str) -> bool:
@@ -365,8 +367,14 @@ def test_the_page_says_when_the_link_drops_and_reconnects_by_itself(page, rig):
     see(d, lambda: text(d, "p-transport") == "playing")
 
 
+def songs_in(d, selector: str) -> list[str]:
+    """The data-song of each element (read in one go: the page redraws lists live)."""
+    return d.execute_script("return [...document.querySelectorAll(arguments[0])]"
+                            ".map(e => e.dataset.song)", selector)
+
+
 def rows(d) -> list[str]:
-    return [li.get_attribute("data-song") for li in d.find_elements(By.CSS_SELECTOR, "#s-list li")]
+    return songs_in(d, "#s-list li")
 
 
 def row(d, i: int):
@@ -374,7 +382,7 @@ def row(d, i: int):
 
 
 def library_rows(d) -> list[str]:
-    return [tr.get_attribute("data-song") for tr in d.find_elements(By.CSS_SELECTOR, "#l-songs tr")]
+    return songs_in(d, "#l-songs tr")
 
 
 def drag(d, source: int, target: int) -> None:

@@ -376,7 +376,7 @@ $("s-save").addEventListener("click", async () => {
                  transitions: entries.map((e) => e.transition) };
   let r;
   try { r = await api("PUT", `/api/setlists/${encodeURIComponent(name)}`, body); } catch (e) { return; }
-  if (r.ok) { msg(`Saved ${name}.`); loadSetlists(); $("s-open").value = name; }
+  if (r.ok) { msg(`Saved ${name}.`); await loadSetlists(); $("s-open").value = name; }
   else msg((r.data && r.data.error) || `not saved: HTTP ${r.status}`, true);
 });
 
