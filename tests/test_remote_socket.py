@@ -209,7 +209,8 @@ def test_the_song_listing(box, library):
         assert got["ok"]
         songs = {s["name"]: s for s in got["songs"]}
         assert songs["one"] == {"name": "one", "title": "one", "seconds": 80.0, "bpm": 120.0,
-                                "key": None, "stems": 1, "sections": ["A", "B", "C"]}
+                                "key": None, "stems": 1, "sections": ["A", "B", "C"],
+                                "loudness": None}
         assert songs["two"]["key"] == "Am" and songs["two"]["title"] == "Two"
         assert "song.toml" in songs["broken"]["problem"]
         assert c.ask({"request": "setlists"})["setlists"] == ["gig"]

@@ -266,3 +266,19 @@ def test_the_web_server_follows_the_daemon_away_and_back(tmp_path):
     with web(Config(library=tmp_path / "lib"), path, tmp_path / "web") as client:
         r = client.get("/api/songs")
         assert r.status_code == 503 and "the player is not running" in r.json()["error"]
+
+
+def test_songs_carry_their_measured_loudness_and_gain(tmp_path, library):
+    """The socket's songs reply (which /api/songs passes on) says a measured song's LUFS
+    and the FOH gain it plays at; null before `backline prepare`."""
+    from appliance.control.remote_library import songs
+    from appliance.songs.loudness import prepare
+    from transport_rig import CONFIG, position_song
+
+    folder = position_song(library, "one", bars=8)
+    config = Config(cache=tmp_path / "cache", library=library, **CONFIG)
+    assert songs(config)[0]["loudness"] is None
+    level = prepare(folder, config)
+    got = songs(config)[0]["loudness"]
+    assert got == {"lufs": level.measured.integrated_lufs, "gain_db": level.gain_db}
+    assert isinstance(got["lufs"], float) and got["lufs"] < 0

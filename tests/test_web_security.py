@@ -202,3 +202,23 @@ def test_the_upload_limit_is_read_from_the_config(tmp_path):
     cfg.write_text("[web]\nupload_limit_mb = nan\n")
     with pytest.raises(BacklineError, match=r"web.upload_limit_mb"):
         load_config(cfg)
+
+
+def test_backline_remote_pair_tokens_revoke(tmp_path):
+    from conftest import run_cli
+    state = tmp_path / "web"
+    r = run_cli("remote", "pair", "--state", state)
+    assert r.code == 0 and r.out.startswith("pairing code: ")
+    code = r.out.split()[2]
+    assert len(code) == access_mod.CODE_DIGITS and code.isdigit()
+    Access(state).pair(code, "client-a")                  # the server reads the same folder
+    r = run_cli("remote", "tokens", "--state", state)
+    [line] = r.out.splitlines()
+    ident = line.split()[0]
+    assert r.code == 0 and "from client-a" in line
+    assert run_cli("remote", "revoke", ident, "--state", state).code == 0
+    assert run_cli("remote", "tokens", "--state", state).out == "no paired browsers\n"
+    r = run_cli("remote", "revoke", ident, "--state", state)
+    assert r.code == 1 and f"no token {ident!r}" in r.err
+    r = run_cli("web", "--listen", "nowhere")
+    assert r.code == 2 and "HOST:PORT" in r.err
