@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 # libasound2-dev builds pyalsaaudio, libsystemd-dev systemd-python; jackd2 and libasound2-plugins (ALSA's jack plugin) give
 # the tests real-time pacing without a sound card; sox is the benches' peer; systemd gives
 # systemd-analyze, which scores the unit file; shellcheck checks the shell scripts;
-# rubberband-cli renders stems at another key and tempo.
+# rubberband-cli renders stems at another key and tempo; chromium and chromium-driver run the
+# web remote's page in the browser tests (Debian's build: nothing downloads a browser).
 APT_PACKAGES=(python3 python3-venv python3-dev build-essential pkg-config alsa-utils
               libasound2-dev libsystemd-dev libasound2-plugins jackd2 sox systemd shellcheck
-              rubberband-cli)
+              rubberband-cli chromium chromium-driver)
 
 need_apt=()
 for pkg in "${APT_PACKAGES[@]}"; do

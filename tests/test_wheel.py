@@ -62,6 +62,10 @@ def test_the_wheel_ships_the_builds_and_profiles_and_runs_from_its_venv(installe
     assert len(voice) == 30
     for f in voice:
         assert (package / "voice" / f.name).read_bytes() == f.read_bytes()
+    page = sorted((REPO / "appliance" / "web" / "static").iterdir())     # the web remote's page
+    assert {f.name for f in page} >= {"index.html", "app.css", "app.js"}
+    for f in page:
+        assert (package / "web" / "static" / f.name).read_bytes() == f.read_bytes()
     r = subprocess.run([str(installed / "backline"), "wiring", "--config", str(_config(tmp_path))],
                        capture_output=True, text=True, cwd=tmp_path, env=_env(tmp_path))
     assert r.returncode == 0, r.stderr
