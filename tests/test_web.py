@@ -196,6 +196,44 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _web_process(box, tmp_path):
+    """`backline web` as its own process on a free loopback port: (process, base URL, the
+    pairing code it printed)."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "appliance", "web", "--listen",
+                             f"127.0.0.1:{port}", "--socket", str(box.remote.path),
+                             "--state", str(tmp_path / "web")], stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    assert "pairing code" in line, line
+    return proc, f"http://127.0.0.1:{port}", line.split("pairing code ")[1].split()[0]
+
+
+def test_sigterm_stops_the_web_server_with_a_page_connected(box, tmp_path):
+    """systemd stops the unit with SIGTERM: an open WebSocket must not hold it until the
+    stop timeout's SIGKILL."""
+    import httpx
+    from websockets.sync.client import connect
+
+    proc, base, code = _web_process(box, tmp_path)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            assert wait_for(lambda: _answers(http), 20)
+            http.post("/api/pair", json={"code": code}, headers={"Origin": base})
+            cookie = f"backline_token={http.cookies['backline_token']}"
+        ws = connect(base.replace("http", "ws", 1) + "/api/events", open_timeout=10,
+                     additional_headers={"Cookie": cookie, "Origin": base})
+        ws.recv(timeout=5)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) is not None
+        assert time.monotonic() - started < 5
+        ws.close_socket()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_kill_9_of_the_web_server_while_flooded_leaves_the_daemon_playing(box, tmp_path):
     """`backline web` as its own process on loopback, its API and WebSocket flooded, then
     killed with SIGKILL: the daemon plays on, and counts no xrun the JACK double does not
@@ -203,17 +241,9 @@ def test_kill_9_of_the_web_server_while_flooded_leaves_the_daemon_playing(box, t
     import httpx
     from websockets.sync.client import connect
 
-    port = _free_port()
-    state = tmp_path / "web"
-    proc = subprocess.Popen([sys.executable, "-m", "appliance", "web", "--listen",
-                             f"127.0.0.1:{port}", "--socket", str(box.remote.path),
-                             "--state", str(state)], stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
+    proc, base, code = _web_process(box, tmp_path)
     origin = {"Origin": base}
     try:
-        line = proc.stderr.readline()
-        assert "pairing code" in line, line
-        code = line.split("pairing code ")[1].split()[0]
         with httpx.Client(base_url=base, timeout=10) as http:
             assert wait_for(lambda: _answers(http), 20)
             assert http.post("/api/pair", json={"code": code}, headers=origin).status_code == 200
@@ -225,7 +255,7 @@ def test_kill_9_of_the_web_server_while_flooded_leaves_the_daemon_playing(box, t
             quiet = box.player.state.xruns == before      # the double alone, as long a time
             xruns = box.player.state.xruns
             cookie = f"backline_token={http.cookies['backline_token']}"
-            sockets = [connect(f"ws://127.0.0.1:{port}/api/events", open_timeout=10,
+            sockets = [connect(base.replace("http", "ws", 1) + "/api/events", open_timeout=10,
                                additional_headers={"Cookie": cookie, "Origin": base})
                        for _ in range(10)]
             deadline = time.monotonic() + 2

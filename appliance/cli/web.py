@@ -31,6 +31,9 @@ def listen_address(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+GRACE_S = 2     # how long a stop waits for open requests and WebSockets
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -45,8 +48,10 @@ def cmd_web(args: argparse.Namespace) -> int:
         print(f"no browser paired yet: pairing code {access.new_code()} (valid 10 minutes; "
               "`backline remote pair` makes another)", file=sys.stderr, flush=True)
     app = make_app(config, access, DaemonLink(Path(args.socket)))
+    # A page's WebSocket waits on the state stream for ever: without a bound, SIGTERM would
+    # wait for it until systemd's stop timeout kills the unit.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
-                ws_max_size=64 * 1024)
+                ws_max_size=64 * 1024, timeout_graceful_shutdown=GRACE_S)
     return 0
 
 
