@@ -76,6 +76,16 @@ def work_figures(player, seconds: float, period: int) -> str:
             f"    cpu: {percentiles(player.engine.cpu_ns[idx], period)}")
 
 
+def control_server(work: Path, player, send=None) -> RemoteServer:
+    """The daemon's control socket over a bench player, started: no daemon behind it, so the
+    box's own commands do nothing and it is never busy."""
+    server = RemoteServer(work / "control.sock", send=send or player.send,
+                          state=lambda: player.state, config=lambda: player.config,
+                          box=lambda cmd: None, busy=lambda: "")
+    server.start()
+    return server
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--period", type=int, default=128)
@@ -93,10 +103,7 @@ def main() -> None:
             if isinstance(cmd, c.SetOutputGain):
                 arrived[cmd.db] = time.perf_counter_ns()
             player.send(cmd)
-        server = RemoteServer(work / "control.sock", send=send, state=lambda: player.state,
-                              config=lambda: player.config, box=lambda cmd: None,
-                              busy=lambda: "")
-        server.start()
+        server = control_server(work, player, send)
         try:
             player.start()
             time.sleep(1)

@@ -28,9 +28,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine import setup  # noqa: E402
-from remote import work_figures  # noqa: E402
+from remote import control_server, work_figures  # noqa: E402
 
-from appliance.control.remote import RemoteServer  # noqa: E402
 from appliance.vocab import commands as c  # noqa: E402
 from appliance.web.access import Access  # noqa: E402
 
@@ -88,10 +87,7 @@ def main() -> None:
         work = Path(tmp)
         jack, player = setup(work, period=args.period, stems=args.stems,
                              seconds=3 * args.seconds + 60)
-        server = RemoteServer(work / "control.sock", send=player.send,
-                              state=lambda: player.state, config=lambda: player.config,
-                              box=lambda cmd: None, busy=lambda: "")
-        server.start()
+        server = control_server(work, player)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
