@@ -7,6 +7,8 @@
 #                                       (DEVICE: /dev/..., UUID=..., LABEL=...) or a folder on
 #                                       one (PATH), mounted before the service; --overlay also
 #                                       makes the root read-only, and is refused without --data
+#   sudo deploy/install.sh --tls                           also serve the web remote over HTTPS with a
+#                                       self-signed certificate for backline.local, made once
 #   sudo deploy/install.sh --uninstall                     remove (the library and recordings stay)
 #   deploy/install.sh --root DIR [--profile NAME] [--data ...]   write the files into DIR only (tests)
 #
@@ -22,6 +24,7 @@ profile=usb
 overlay=no
 data=""
 format_data=no
+tls=no
 action=install
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -30,6 +33,7 @@ while [ $# -gt 0 ]; do
         --overlay) overlay=yes; shift ;;
         --data) data=$2; shift 2 ;;
         --format-data) format_data=yes; shift ;;
+        --tls) tls=yes; shift ;;
         --uninstall) action=uninstall; shift ;;
         *) echo "install.sh: unknown option $1 (see the top of this file)" >&2; exit 2 ;;
     esac
@@ -102,7 +106,8 @@ if [ "$action" = uninstall ]; then
     rm -f "$root/etc/systemd/system/backline.service" "$root/etc/polkit-1/rules.d/50-backline.rules" \
           "$root/etc/systemd/system/backline-web.service" \
           "$root/etc/systemd/system/var-lib-backline.mount" \
-          "$root/etc/udev/rules.d/99-backline-usb.rules" "$root/etc/systemd/system/backline-sync@.service"
+          "$root/etc/udev/rules.d/99-backline-usb.rules" "$root/etc/systemd/system/backline-sync@.service" \
+          "$root/etc/avahi/services/backline.service"
     rm -rf "$root/opt/backline"
     [ "$live" = yes ] && systemctl daemon-reload && udevadm control --reload
     say "removed; /etc/backline and the library in /var/lib/backline are kept"
@@ -228,6 +233,52 @@ if [ ! -d "$root/var/lib/backline/library/songs/demo" ]; then
     changed=1
 fi
 
+# web_tls: the web remote's self-signed certificate for backline.local and this host, made
+# once (running again keeps it, so browsers that trust it go on trusting it), its key
+# readable by the backline-web user only, and the config lines that serve HTTPS with it
+web_tls() {
+    local dir="$root/etc/backline/web" cfg="$root/etc/backline/config.toml" host
+    host=$(cat "$root/etc/hostname" 2>/dev/null || hostname)
+    host=${host%%.*}
+    if [ ! -f "$dir/web.key" ] || [ ! -f "$dir/web.crt" ]; then
+        command -v openssl >/dev/null || { echo "install.sh: --tls needs openssl (apt-get install openssl)" >&2; exit 2; }
+        mkdir -p "$dir"
+        (umask 077; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -days 3650 -subj /CN=backline.local \
+            -addext "subjectAltName=DNS:backline.local,DNS:$host.local,DNS:$host" \
+            -keyout "$dir/web.key" -out "$dir/web.crt" 2>/dev/null)
+        chmod 0644 "$dir/web.crt"
+        chmod 0600 "$dir/web.key"
+        [ "$live" = yes ] && chown backline-web:backline-web "$dir/web.key"
+        say "made a self-signed certificate for backline.local and $host in /etc/backline/web"
+        changed=1
+    fi
+    if ! grep -q '^tls_cert *=' "$cfg"; then
+        local lines='tls_cert = "/etc/backline/web/web.crt"\ntls_key = "/etc/backline/web/web.key"'
+        if grep -qx '\[web\]' "$cfg"; then
+            sed -i "/^\[web\]\$/a $lines" "$cfg"
+        else
+            printf '\n[web]\n%b\n' "$lines" >> "$cfg"
+        fi
+        say "added tls_cert and tls_key under [web] in /etc/backline/config.toml"
+        changed=1
+        web_restart=yes     # a running server reads the config only when it starts
+    fi
+}
+[ "$tls" = yes ] && web_tls
+
+# Avahi (when installed) announces the web remote: _https._tcp once the config serves TLS
+if [ -d "$root/etc/avahi" ]; then
+    avahi_text=$(mktemp)
+    trap 'rm -f "$avahi_text" "${unit_text:-}"' EXIT
+    if grep -q '^tls_cert *=' "$root/etc/backline/config.toml"; then
+        sed 's/<type>_http\._tcp</<type>_https._tcp</' "$here/deploy/avahi/backline.service" > "$avahi_text"
+    else
+        cp "$here/deploy/avahi/backline.service" "$avahi_text"
+    fi
+    put_file "$avahi_text" "$root/etc/avahi/services/backline.service" 0644
+fi
+
 overlay_name=$(sed -n 's/^# dtoverlay: *//p' "$profile_file")
 if [ -n "$overlay_name" ]; then
     add_line "$(boot_config)" "dtoverlay=$overlay_name"
@@ -242,6 +293,7 @@ if [ "$live" = yes ]; then
     udevadm control --reload
     systemctl enable --now backline.service >/dev/null 2>&1 || systemctl restart backline.service
     systemctl enable --now backline-web.service >/dev/null 2>&1 || systemctl restart backline-web.service
+    [ "${web_restart:-no}" = yes ] && systemctl restart backline-web.service
     if [ "$overlay" = yes ] && command -v raspi-config >/dev/null; then
         raspi-config nonint enable_overlayfs
         say "read-only root overlay on after the next boot; /var/lib/backline stays writable on $data"

@@ -187,3 +187,54 @@ def test_the_web_unit_is_hardened_unprivileged_and_runs_backline_web():
     assert unit["User"] == "backline-web" and "backline-remote" in unit["SupplementaryGroups"]
     assert unit["RestrictAddressFamilies"].split() == ["AF_INET", "AF_INET6", "AF_UNIX"]
     assert "PrivateNetwork" not in unit
+
+
+def _avahi_service(path: Path) -> tuple[str, int]:
+    import xml.etree.ElementTree as ET
+    service = ET.parse(path).getroot().find("service")
+    return service.findtext("type"), int(service.findtext("port"))
+
+
+def test_the_avahi_file_announces_the_web_remote_on_its_port():
+    from appliance.cli.web import DEFAULT_LISTEN
+    assert _avahi_service(REPO / "deploy/avahi/backline.service") == \
+        ("_http._tcp", int(DEFAULT_LISTEN.rsplit(":", 1)[1]))
+
+
+def test_tls_makes_a_certificate_once_serves_https_and_announces_it(tmp_path):
+    from appliance.config import load_config
+    root = tmp_path / "root"
+    (root / "etc/avahi/services").mkdir(parents=True)
+    (root / "etc/hostname").write_text("stagebox\n")
+    assert _install(root).returncode == 0
+    avahi = root / "etc/avahi/services/backline.service"
+    assert _avahi_service(avahi)[0] == "_http._tcp"
+    cfg = root / "etc/backline/config.toml"
+    cfg.write_text(cfg.read_text() + "\n[web]\nupload_limit_mb = 100\n")
+    r = _install(root, "--tls")
+    assert r.returncode == 0, r.stderr
+    cert, key = root / "etc/backline/web/web.crt", root / "etc/backline/web/web.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    text = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-subject", "-ext",
+                           "subjectAltName"], capture_output=True, text=True, check=True).stdout
+    assert "CN = backline.local" in text
+    assert "DNS:backline.local, DNS:stagebox.local, DNS:stagebox" in text
+    config = load_config(cfg)
+    assert (config.web_tls_cert, config.web_tls_key, config.web_upload_mb) == \
+        (Path("/etc/backline/web/web.crt"), Path("/etc/backline/web/web.key"), 100)
+    assert _avahi_service(avahi)[0] == "_https._tcp"
+    before = _tree(root), cert.read_bytes()
+    again = _install(root, "--tls")
+    assert again.returncode == 0 and "nothing to change" in again.stdout
+    assert (_tree(root), cert.read_bytes()) == before           # the same certificate
+    assert _install(root, "--uninstall").returncode == 0
+    assert not avahi.exists() and cert.is_file()                  # /etc/backline is kept
+
+
+def test_tls_on_a_config_without_a_web_table_adds_one(tmp_path):
+    from appliance.config import load_config
+    root = tmp_path / "root"
+    assert _install(root, "--tls").returncode == 0
+    assert not (root / "etc/avahi").exists()                      # no Avahi: none written
+    config = load_config(root / "etc/backline/config.toml")
+    assert config.web_tls_cert == Path("/etc/backline/web/web.crt")

@@ -34,6 +34,32 @@ def listen_address(text: str) -> tuple[str, int]:
 GRACE_S = 2     # how long a stop waits for open requests and WebSockets
 
 
+def tls_files(args: argparse.Namespace, cert: Path | None, key: Path | None
+              ) -> tuple[str, str] | None:
+    """The certificate and key to serve HTTPS with (the options, else [web] tls_cert and
+    tls_key), or None for plain HTTP; ValueError saying why they cannot be used, checked
+    here so that a bad file is one line naming it, not uvicorn's traceback."""
+    import ssl
+
+    cert = Path(args.tls_cert) if args.tls_cert else cert
+    key = Path(args.tls_key) if args.tls_key else key
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ValueError("TLS needs both --tls-cert and --tls-key")
+    for path in (cert, key):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise ValueError(f"{path}: {exc.strerror or exc}") from None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ValueError(f"{cert}, {key}: not a PEM certificate and its key ({exc})") from None
+    return str(cert), str(key)
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -42,6 +68,11 @@ def cmd_web(args: argparse.Namespace) -> int:
     from ..web.daemon_link import DaemonLink
 
     config = config_of(args)
+    try:
+        tls = tls_files(args, config.web_tls_cert, config.web_tls_key)
+    except ValueError as exc:
+        print(f"backline web: {exc}", file=sys.stderr)
+        return 2
     host, port = args.listen
     access = Access(state_dir(args))
     if not access.tokens():
@@ -51,7 +82,8 @@ def cmd_web(args: argparse.Namespace) -> int:
     # A page's WebSocket waits on the state stream for ever: without a bound, SIGTERM would
     # wait for it until systemd's stop timeout kills the unit.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
-                ws_max_size=64 * 1024, timeout_graceful_shutdown=GRACE_S)
+                ws_max_size=64 * 1024, timeout_graceful_shutdown=GRACE_S,
+                ssl_certfile=tls and tls[0], ssl_keyfile=tls and tls[1])
     return 0
 
 
@@ -93,6 +125,10 @@ def add_commands(sub: argparse._SubParsersAction, with_config: WithConfig) -> No
     we.add_argument("--socket", default=DEFAULT_SOCKET,
                     help=f"the daemon's control socket (default {DEFAULT_SOCKET})")
     we.add_argument("--state", help=f"tokens and codes (default {DEFAULT_STATE})")
+    we.add_argument("--tls-cert", metavar="FILE",
+                    help="serve HTTPS with this PEM certificate (default [web] tls_cert)")
+    we.add_argument("--tls-key", metavar="FILE",
+                    help="... and this PEM key (default [web] tls_key)")
     we.set_defaults(func=cmd_web)
 
     re_ = sub.add_parser("remote", help="who may use the web remote: pairing codes, tokens")

@@ -100,6 +100,8 @@ class Config:
     loudness_target: float = -16.0        # every song's FOH mix played at this, LUFS
     learned: Path = LEARNED               # what MIDI learn and calibrate keep, read after this
     web_upload_mb: int = 2048             # the web remote's largest upload ([web] upload_limit_mb)
+    web_tls_cert: Path | None = None      # the web remote's TLS certificate ([web] tls_cert)
+    web_tls_key: Path | None = None       # ... and its key ([web] tls_key); both or neither
     warnings: tuple = ()                  # Problems that left a part out (the daemon logs them)
 
 
@@ -251,6 +253,10 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     box.finish()
     web = top.table("web")
     web_upload_mb = web.get("upload_limit_mb", int, d.web_upload_mb, check=in_range(1, 65536))
+    tls = {key: web.get(key, str, None, check=a_path) for key in ("tls_cert", "tls_key")}
+    if (tls["tls_cert"] is None) != (tls["tls_key"] is None):
+        missing = "tls_key" if tls["tls_key"] is None else "tls_cert"
+        web.error(missing, "TLS needs both tls_cert and tls_key")
     web.finish()
     if not out_table.data:
         outputs = default_outputs(channels)
@@ -278,4 +284,6 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   midi=midi, count_in_voice=count_in_voice, limiter=limiter, ceiling_db=ceiling_db,
                   loudness_target=loudness_target,
                   learned=(base / learned) if learned else d.learned, web_upload_mb=web_upload_mb,
+                  web_tls_cert=base / tls["tls_cert"] if tls["tls_cert"] else None,
+                  web_tls_key=base / tls["tls_key"] if tls["tls_key"] else None,
                   warnings=tuple(p for p in problems if p.warning))
