@@ -190,10 +190,8 @@ class Daemon(Lifetime):
             self.midi.learning = cmd.command
         elif isinstance(cmd, c.SetBrightness) and self.front and self.front.display:
             self.front.display.wanted_brightness = cmd.percent
-        elif isinstance(cmd, c.NewPairingCode) and self.pairing is not None:
-            self.pairing.new_code()
-        elif isinstance(cmd, c.RevokeRemote) and self.pairing is not None:
-            self.pairing.revoke(cmd.token_id)
+        elif isinstance(cmd, (c.NewPairingCode, c.RevokeRemote)) and self.pairing is not None:
+            self.pairing.apply(cmd)
 
     def _learned(self, rule, command_text: str) -> None:
         """A pedal learned from the menu: kept (`keep_learned`), the menu back a page."""

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..files import replace_file
+from ..vocab import commands as c
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class PairingFiles:
         code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
         with self._locked():
             now = self.now()
-            codes = [c for c in self._read(CODES) if c.get("expires", 0) > now]
+            codes = [r for r in self._read(CODES) if r.get("expires", 0) > now]
             codes.append({"hash": hash_secret(code), "expires": now + CODE_TTL_S})
             self._write(CODES, codes)
         return code
@@ -109,6 +110,12 @@ class RemotePairing:
     def __init__(self, folder: Path, *, now: Clock = time.time) -> None:
         self.files = PairingFiles(folder, now=now)
         self.code = ""          # the last code made here, or why none could be
+
+    def apply(self, cmd: c.Command) -> None:
+        if isinstance(cmd, c.NewPairingCode):
+            self.new_code()
+        elif isinstance(cmd, c.RevokeRemote):
+            self.revoke(cmd.token_id)
 
     def new_code(self) -> None:
         try:
