@@ -11,11 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+from ..service.remote_pairing import DEFAULT_STATE
 from .common import WithConfig, config_of
 
 DEFAULT_LISTEN = "0.0.0.0:8080"
 DEFAULT_SOCKET = "/run/backline/control.sock"     # the daemon unit's RuntimeDirectory
-DEFAULT_STATE = "/var/lib/backline-web"
 
 
 def state_dir(args: argparse.Namespace) -> Path:

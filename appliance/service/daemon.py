@@ -34,6 +34,7 @@ from .midi_wiring import keep_learned, start_clock
 from .notify import Notifier
 from .place import resume_point, save_place
 from .reload import busy, read_config
+from .remote_pairing import DEFAULT_STATE, RemotePairing
 from .resume import Resume
 from .startup import choose_targets, load_saved, open_first, open_player, restore
 from .status import journal_fields, log_fault, status_text
@@ -55,9 +56,11 @@ class Daemon(Lifetime):
                  pin_factory=None, display=None,
                  power_off: Callable[[], None] | None = None,
                  reload: Callable[[], Config] | None = None,
-                 socket_path: Path | None = None) -> None:
+                 socket_path: Path | None = None,
+                 pairing_folder: Path = Path(DEFAULT_STATE)) -> None:
         """`reload`: reads the config again for SIGHUP (raises BacklineError when broken);
-        `socket_path`: the control socket's (docs/remote.md), None for none."""
+        `socket_path`: the control socket's (docs/remote.md), None for none; with it, the
+        menu pairs the web remote through `pairing_folder` (its server's state folder)."""
         self.config = config
         self.state_path = Path(state_path)
         self.target = target
@@ -69,6 +72,7 @@ class Daemon(Lifetime):
         self.clock = None
         self.remote = None
         self._socket_path = socket_path
+        self.pairing = RemotePairing(pairing_folder) if socket_path is not None else None
         self._pin_factory = pin_factory
         self._display = display
         self._power_off = power_off
@@ -144,7 +148,8 @@ class Daemon(Lifetime):
                                 pin_factory=self._pin_factory, display=self._display,
                                 midi_trigger=(lambda cmd: self.midi.map.trigger_of(cmd)
                                               if self.midi else "")
-                                if self.config.midi.inputs else None)
+                                if self.config.midi.inputs else None,
+                                pairing=self.pairing)
         if self.config.midi.inputs or self.config.midi.outputs:
             from ..control.midi import MidiPorts
             self.midi = MidiPorts(self.config.midi, send=lambda cmd: self.player.send(cmd),
@@ -185,6 +190,8 @@ class Daemon(Lifetime):
             self.midi.learning = cmd.command
         elif isinstance(cmd, c.SetBrightness) and self.front and self.front.display:
             self.front.display.wanted_brightness = cmd.percent
+        elif isinstance(cmd, (c.NewPairingCode, c.RevokeRemote)) and self.pairing is not None:
+            self.pairing.apply(cmd)
 
     def _learned(self, rule, command_text: str) -> None:
         """A pedal learned from the menu: kept (`keep_learned`), the menu back a page."""

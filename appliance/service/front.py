@@ -12,19 +12,22 @@ from ..vocab import commands as c
 from ..vocab.state import State
 from .logs import log
 from .panel import Panel
+from .remote_pairing import RemotePairing
 
 
 class FrontPanel:
     def __init__(self, config: Config, *, send: Callable[[c.Command], None],
                  box: Callable[[c.Command], None], state: Callable[[], State],
                  songs: Callable[[], list[str]], pin_factory=None, display=None,
-                 midi_trigger: Callable[[c.Command], str] | None = None) -> None:
+                 midi_trigger: Callable[[c.Command], str] | None = None,
+                 pairing: RemotePairing | None = None) -> None:
         """`pin_factory` and `display` (a PixelScreen or TextScreen) stand in for the
         header's pins and the configured display: the simulator's, a test's."""
         controls = config.controls
         self.panel = Panel(controls, send=send, box=box, songs=songs,
                            setlists=Library(config.library).setlist_paths,
-                           outputs=tuple(config.outputs), midi_trigger=midi_trigger)
+                           outputs=tuple(config.outputs), midi_trigger=midi_trigger,
+                           pairing=pairing)
         self.switches = self.lights = self.display = None
         where = config.path or "config"
         if controls.switches or controls.encoders:

@@ -4,7 +4,8 @@ commands, and each command goes where it belongs.
 Which command a gesture means depends on the mode: *menu* while the menu is open,
 else *perform*; a gesture the menu mode leaves unmapped keeps its perform meaning,
 so play/stop works from anywhere. Engine commands go to `send` (the engine's
-queue), menu commands to the menu, OpenShow, Shutdown and SetBrightness to `box` (the daemon).
+queue), menu commands to the menu, the box's own (c.BOX_COMMANDS: a show, the power,
+the display, MIDI learn, the web remote's pairing) to `box` (the daemon).
 Callers are the GPIO thread, the gesture timer, the keyboard and MIDI: a lock
 keeps the menu whole; nothing here blocks.
 """
@@ -19,6 +20,7 @@ from ..ui.menu import Menu, MenuView
 from ..vocab import commands as c
 from ..vocab import names
 from ..vocab.state import State
+from .remote_pairing import RemotePairing
 
 PERFORM, MENU = "perform", "menu"
 _MENU_COMMANDS = (c.OpenMenu, c.MenuMove, c.MenuSelect, c.MenuBack)
@@ -28,10 +30,14 @@ class Panel:
     def __init__(self, controls: Controls, *, send: Callable[[c.Command], None],
                  box: Callable[[c.Command], None], songs: Callable[[], list[str]],
                  setlists: Callable[[], list[Path]], outputs: tuple[str, ...],
-                 midi_trigger: Callable[[c.Command], str] | None = None) -> None:
+                 midi_trigger: Callable[[c.Command], str] | None = None,
+                 pairing: RemotePairing | None = None) -> None:
+        """`pairing`: the web remote's pairing files, for the menu's Remote page."""
         self.controls = controls
         self.menu = Menu(self.command, songs=songs, setlists=setlists, outputs=outputs,
-                         db_per_step=controls.db_per_step, midi_trigger=midi_trigger)
+                         db_per_step=controls.db_per_step, midi_trigger=midi_trigger,
+                         paired=pairing.paired if pairing else None,
+                         pairing_code=(lambda: pairing.code) if pairing else str)
         self._send = send
         self._box = box
         self._lock = threading.Lock()

@@ -1,6 +1,6 @@
 """The menu: choose a setlist or a song, set levels (each output's mix too), the song's
 key and tempo, arm inputs
-and record, teach a MIDI pedal any command, shut down.
+and record, teach a MIDI pedal any command, pair or unpair the web remote, shut down.
 
 Driven by the panel commands (OpenMenu, MenuMove, MenuSelect, MenuBack) from any
 footswitch, encoder, MIDI note or key; what it decides comes out as ordinary
@@ -9,6 +9,7 @@ the library and the state snapshot, never the engine. `view()` is what a screen 
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -18,10 +19,11 @@ from ..vocab.names import every_name, parse_command
 from ..vocab.state import KeyTempo, State, TransportState
 from .status import clock, level_text, time_left
 
-SONGS, SETLISTS, MIXER, KEY_TEMPO, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN = (
-    "Songs", "Setlists", "Mixer", "Key/Tempo", "Record", "MIDI learn", "Settings", "Status",
-    "Shut down")
-MAIN = (SONGS, SETLISTS, MIXER, KEY_TEMPO, RECORD, LEARN, SETTINGS, STATUS, SHUTDOWN)
+SONGS, SETLISTS, MIXER, KEY_TEMPO, RECORD, LEARN, REMOTE, SETTINGS, STATUS, SHUTDOWN = (
+    "Songs", "Setlists", "Mixer", "Key/Tempo", "Record", "MIDI learn", "Remote", "Settings",
+    "Status", "Shut down")
+MAIN = (SONGS, SETLISTS, MIXER, KEY_TEMPO, RECORD, LEARN, REMOTE, SETTINGS, STATUS, SHUTDOWN)
+PAIR, PAIRING_CODE = "Pair a device", "Pairing code"
 KEY_ITEMS = ("key", "tempo", "bpm", "own")    # the Key/Tempo page
 LISTENING = "Press a pedal"
 BRIGHTNESS_STEP = 10
@@ -33,6 +35,7 @@ class MenuView:
     items: tuple[str, ...]
     cursor: int
     editing: bool = False      # turning changes the item's level, not the cursor
+    big: str = ""              # drawn large under the title (a pairing code), items below
 
 
 @dataclass
@@ -46,16 +49,24 @@ class _Page:
     output: str = ""           # a Mixer output page: its levels are in this output's mix
     label: Callable[[str], str] | None = None   # how an item reads (None: as it is)
     leave: Callable[[], None] | None = None     # what leaving the page by Back says
+    big: Callable[[], str] | None = None        # what the page shows large (MenuView.big)
 
 
 class Menu:
     def __init__(self, emit: Callable[[c.Command], None], *,
                  songs: Callable[[], list[str]], setlists: Callable[[], list[Path]],
                  outputs: tuple[str, ...], db_per_step: float = 1.0,
-                 midi_trigger: Callable[[c.Command], str] | None = None) -> None:
-        """`midi_trigger`: how a command is reached over MIDI now (None: no MIDI in)."""
+                 midi_trigger: Callable[[c.Command], str] | None = None,
+                 paired: Callable[[], list[dict]] | None = None,
+                 pairing_code: Callable[[], str] = str) -> None:
+        """`midi_trigger`: how a command is reached over MIDI now (None: no MIDI in).
+        `paired`: the web remote's paired devices (id, created, client) as the daemon
+        reads them (None: no Remote page); `pairing_code`: the code NewPairingCode made."""
         self._emit = emit
         self._trigger = midi_trigger
+        self._paired = paired
+        self._pairing_code = pairing_code
+        self._devices: dict[str, dict] = {}     # the Remote page's devices, by token id
         self._songs = songs
         self._setlists = setlists
         self._outputs = outputs
@@ -79,7 +90,7 @@ class Menu:
         if isinstance(cmd, c.OpenMenu):
             if not self._pages:          # Record and MIDI learn only where there is the input
                 items = [m for m in MAIN if (m != RECORD or self._state.record.inputs)
-                         and (m != LEARN or self._trigger)]
+                         and (m != LEARN or self._trigger) and (m != REMOTE or self._paired)]
                 self._pages.append(_Page("Menu", items, self._main))
         elif not self._pages:
             return
@@ -116,7 +127,8 @@ class Menu:
             page.items = page.keys()
             page.cursor = max(0, min(page.cursor, len(page.items) - 1))
         items = tuple(self._label(page, i) for i in range(len(page.items)))
-        return MenuView(page.title, items, page.cursor, self._editing is not None)
+        return MenuView(page.title, items, page.cursor, self._editing is not None,
+                        page.big() if page.big else "")
 
     # -- pages ------------------------------------------------------------------
     def _main(self, i: int) -> None:
@@ -145,6 +157,9 @@ class Menu:
         elif item == LEARN:
             self._pages.append(_Page(LEARN, self._learn_keys(), self._learn,
                                      keys=self._learn_keys, label=self._learn_label))
+        elif item == REMOTE:
+            self._pages.append(_Page(REMOTE, self._remote_keys(), self._remote,
+                                     keys=self._remote_keys, label=self._remote_label))
         elif item == SETTINGS:
             self._pages.append(_Page(SETTINGS, ["brightness", "version"], self._setting,
                                      label=self._setting_label))
@@ -294,6 +309,35 @@ class Menu:
     def _learn_label(self, name: str) -> str:
         return f"{name}: {self._trigger(parse_command(name)) or '-'}"
 
+    # -- the web remote: pair a device, unpair one -----------------------------------
+    def _remote_keys(self) -> list[str]:
+        """"pair", then each paired device by its token id (read again at each redraw:
+        `backline remote revoke` may have changed them)."""
+        self._devices = {str(t["id"]): t for t in self._paired() if t.get("id")}
+        return ["pair"] + [f"tok:{ident}" for ident in self._devices]
+
+    def _remote(self, i: int) -> None:
+        key = self._pages[-1].items[i]
+        if key == "pair":
+            self._emit(c.NewPairingCode())
+            self._pages.append(_Page(PAIRING_CODE, ["valid 10 minutes, once"], self._back,
+                                     big=self._pairing_code))
+        else:
+            ident = key[4:]
+            self._pages.append(_Page(f"Revoke {ident}?", ["No", "Yes, revoke"],
+                                     lambda k: self._revoke(k, ident)))
+
+    def _revoke(self, i: int, ident: str) -> None:
+        if i == 1:
+            self._emit(c.RevokeRemote(ident))
+        self._back(i)
+
+    def _remote_label(self, key: str) -> str:
+        if key == "pair":
+            return PAIR
+        t = self._devices.get(key[4:], {})
+        return f"{key[4:]} {_when(t.get('created'))} {t.get('client') or ''}".rstrip()
+
     # -- settings -----------------------------------------------------------------
     def _setting(self, i: int) -> None:
         if self._pages[-1].items[i] == "brightness":
@@ -336,6 +380,17 @@ def key_status(k: KeyTempo) -> str:
     if k.preparing is not None and k.preparing < 1:
         return f"preparing {k.preparing * 100:.0f} %"
     return "at the next stop"
+
+
+def _when(created: object) -> str:
+    """When a device was paired, "12-02 16:05"; "?" for what a hand-edited file may hold
+    (text, NaN, inf, a year past 9999)."""
+    if isinstance(created, bool) or not isinstance(created, (int, float)):
+        return "?"
+    try:
+        return time.strftime("%m-%d %H:%M", time.localtime(created))
+    except (ValueError, OverflowError, OSError):
+        return "?"
 
 
 def _version() -> str:

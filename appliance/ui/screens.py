@@ -26,6 +26,7 @@ SHARPS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 FLATS = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 SYMBOL = {TransportState.PLAYING: ">", TransportState.PAUSED: "||", TransportState.COUNT_IN: "..."}
 MENU_ROWS = 4
+BIG_SIZE = 22      # a pairing code: 8 digits read at arm's length, across the 128 columns
 
 
 @cache
@@ -135,6 +136,9 @@ def draw_menu(draw: ImageDraw.ImageDraw, size: tuple[int, int], m: MenuView) -> 
     w, _ = size
     draw.rectangle((0, 0, w - 1, 11), fill=1)
     draw.text((2, 0), m.title + ("  (turn to set)" if m.editing else ""), font=font(10), fill=0)
+    if m.big:
+        draw_big(draw, size, m)
+        return
     first = max(0, min(m.cursor - MENU_ROWS + 1, len(m.items) - MENU_ROWS))
     for row, i in enumerate(range(first, min(first + MENU_ROWS, len(m.items)))):
         y = 13 + row * 13
@@ -142,6 +146,21 @@ def draw_menu(draw: ImageDraw.ImageDraw, size: tuple[int, int], m: MenuView) -> 
         if on:
             draw.rectangle((0, y, w - 1, y + 12), fill=1)
         draw.text((4, y), m.items[i], font=font(11), fill=0 if on else 1)
+
+
+def big_text(text: str) -> str:
+    """A code in two groups of four, as people read digits out: "1234 5678"."""
+    return f"{text[:4]} {text[4:]}" if text.isdigit() and len(text) == 8 else text
+
+
+def draw_big(draw: ImageDraw.ImageDraw, size: tuple[int, int], m: MenuView) -> None:
+    """The menu's big text centred under the title, its first item small below."""
+    w, _ = size
+    text = big_text(m.big)
+    draw.text(((w - draw.textlength(text, font=font(BIG_SIZE))) / 2, 16), text,
+              font=font(BIG_SIZE), fill=1)
+    if m.items:
+        draw.text((2, 50), m.items[0], font=font(10), fill=1)
 
 
 def draw_screen(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State,

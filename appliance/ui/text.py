@@ -49,4 +49,5 @@ def _menu(m: MenuView, rows: int) -> list[str]:
     first = max(0, min(m.cursor - shown + 1, len(m.items) - shown))
     items = [(">" if i == m.cursor else " ") + m.items[i]
              for i in range(first, min(first + shown, len(m.items)))]
-    return [m.title + (" (turn)" if m.editing else ""), *items]
+    title = f"Code {m.big}" if m.big else m.title + (" (turn)" if m.editing else "")
+    return [title, *items]

@@ -325,11 +325,25 @@ class SetBrightness(Command):
     percent: int = 100
 
 
+@dataclass(frozen=True)
+class NewPairingCode(Command):
+    """Make a fresh code for the web remote, for the menu to show (the box's own, as
+    `backline remote pair` prints one)."""
+
+
+@dataclass(frozen=True)
+class RevokeRemote(Command):
+    """Unpair the web remote's device with this token id."""
+    token_id: str = ""
+
+
 TRANSPORT = (Play, Stop, TogglePlay, Pause, Resume, Restart, Seek, Jump, NextSection, Vamp,
              ReleaseVamp, Cancel)
 SONGS = (NextSong, PreviousSong, SelectSong)
 MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain, NudgeOutputGain)
 KEY_AND_TEMPO = (SetKey, NudgeKey, SetTempo, NudgeTempo)
 RECORDING = (Arm, RecordArm, Record)
-PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown, SetBrightness, LearnMidi)
-BOX_COMMANDS = (OpenShow, Shutdown, SetBrightness, LearnMidi)   # for the box itself, not the engine
+PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown, SetBrightness, LearnMidi,
+         NewPairingCode, RevokeRemote)
+BOX_COMMANDS = (OpenShow, Shutdown, SetBrightness, LearnMidi,    # for the box itself,
+                NewPairingCode, RevokeRemote)                    # not the engine
