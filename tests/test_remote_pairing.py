@@ -133,3 +133,20 @@ def test_a_character_lcd_shows_the_code_on_its_top_line():
     menu = MenuView(PAIRING_CODE, ("valid 10 minutes, once",), 0, big="12345678")
     assert text_screen(State(), menu, "", cols=16, rows=2) == ["Code 12345678   ",
                                                                 ">valid 10 minute"]
+
+
+def test_the_pairing_files_are_the_remote_groups_and_nobody_elses(tmp_path):
+    """The web server and the daemon are two users in group backline-remote: both must
+    write the codes, the tokens and the lock; no one else may read them."""
+    import os
+    import stat
+
+    folder = tmp_path / "web"
+    old = os.umask(0o022)                    # a service's usual umask
+    try:
+        Access(folder).new_code()
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o770
+    assert modes and all(m == 0o660 for m in modes.values()), modes

@@ -96,7 +96,7 @@ def test_a_code_works_once_and_not_after_ten_minutes(tmp_path):
     with pytest.raises(Refused) as expired:
         a.pair(late, "client-a")
     assert expired.value.status == 401
-    assert stat.S_IMODE((tmp_path / "tokens.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "tokens.json").stat().st_mode) == 0o660   # the group's only
     assert token not in (tmp_path / "tokens.json").read_text()     # kept hashed
 
 

@@ -38,6 +38,11 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# The web server and the daemon (the menu's Remote page) both write here, as two users in
+# group backline-remote: files are the group's, nobody else's.
+SHARED_UMASK = 0o007
+
+
 class PairingFiles:
     """Codes and tokens as files: what `backline remote pair|tokens|revoke`, the menu
     and the web server share."""
@@ -48,8 +53,12 @@ class PairingFiles:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        old = os.umask(SHARED_UMASK)
+        try:
+            self.folder.mkdir(mode=0o770, parents=True, exist_ok=True)
+            fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o660)
+        finally:
+            os.umask(old)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -66,7 +75,7 @@ class PairingFiles:
         return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
 
     def _write(self, name: str, records: list[dict]) -> None:
-        old = os.umask(0o077)
+        old = os.umask(SHARED_UMASK)
         try:
             replace_file(self.folder / name, json.dumps(records, indent=1) + "\n")
         finally:
