@@ -9,6 +9,9 @@
 #                                       makes the root read-only, and is refused without --data
 #   sudo deploy/install.sh --tls                           also serve the web remote over HTTPS with a
 #                                       self-signed certificate for backline.local, made once
+#   sudo deploy/install.sh --hostname NAME                 the box answers as NAME.local (default:
+#                                       a Raspberry Pi OS default name, raspberrypi, becomes
+#                                       backline; a name someone chose is kept)
 #   sudo deploy/install.sh --uninstall                     remove (the library and recordings stay)
 #   deploy/install.sh --root DIR [--profile NAME] [--data ...]   write the files into DIR only (tests)
 #
@@ -25,6 +28,7 @@ overlay=no
 data=""
 format_data=no
 tls=no
+hostname_wanted=
 action=install
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -34,11 +38,17 @@ while [ $# -gt 0 ]; do
         --data) data=$2; shift 2 ;;
         --format-data) format_data=yes; shift ;;
         --tls) tls=yes; shift ;;
+        --hostname) hostname_wanted=$2; shift 2 ;;
         --uninstall) action=uninstall; shift ;;
         *) echo "install.sh: unknown option $1 (see the top of this file)" >&2; exit 2 ;;
     esac
 done
 root=${root%/}
+if [ -n "$hostname_wanted" ] && ! [[ "$hostname_wanted" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$ ]]; then
+    echo "install.sh: --hostname $hostname_wanted: a host name is lower-case letters, digits" \
+         "and inner hyphens, at most 63 (e.g. backline, stage-left)" >&2
+    exit 2
+fi
 live=no
 [ -z "$root" ] && live=yes
 
@@ -232,6 +242,31 @@ if [ ! -d "$root/var/lib/backline/library/songs/demo" ]; then
     cp -r "$here/appliance/demo/songs/demo" "$root/var/lib/backline/library/songs/demo"
     changed=1
 fi
+
+# box_name: the box answers as NAME.local through Avahi, so the web remote is
+# http://backline.local on the venue's network: a Raspberry Pi OS default name becomes
+# "backline", --hostname sets another, and a name someone chose stays
+box_name() {
+    local old new hosts="$root/etc/hosts"
+    old=$(cat "$root/etc/hostname" 2>/dev/null || hostname)
+    old=${old%%.*}
+    new=$hostname_wanted
+    [ -z "$new" ] && [ "$old" = raspberrypi ] && new=backline
+    if [ -z "$new" ] || [ "$new" = "$old" ]; then
+        return 0
+    fi
+    mkdir -p "$root/etc"
+    printf '%s\n' "$new" > "$root/etc/hostname"
+    if [ -f "$hosts" ] && grep -q '^127\.0\.1\.1[[:space:]]' "$hosts"; then
+        sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1\t$new/" "$hosts"
+    else
+        printf '127.0.1.1\t%s\n' "$new" >> "$hosts"
+    fi
+    [ "$live" = yes ] && hostnamectl set-hostname "$new"
+    say "the box is $new.local now (it was $old)"
+    changed=1
+}
+box_name
 
 # web_tls: the web remote's self-signed certificate for backline.local and this host, made
 # once (running again keeps it, so browsers that trust it go on trusting it), its key

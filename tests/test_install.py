@@ -238,3 +238,32 @@ def test_tls_on_a_config_without_a_web_table_adds_one(tmp_path):
     assert not (root / "etc/avahi").exists()                      # no Avahi: none written
     config = load_config(root / "etc/backline/config.toml")
     assert config.web_tls_cert == Path("/etc/backline/web/web.crt")
+
+
+def test_a_pi_named_raspberrypi_becomes_backline_local_and_a_chosen_name_stays(tmp_path):
+    """The web remote is http://backline.local: Avahi announces the host name, so the
+    installer renames Raspberry Pi OS's default host, keeps a name someone chose, and sets
+    the one asked for."""
+    pi = tmp_path / "pi"
+    (pi / "etc").mkdir(parents=True)
+    (pi / "etc/hostname").write_text("raspberrypi\n")
+    (pi / "etc/hosts").write_text("127.0.0.1\tlocalhost\n127.0.1.1\traspberrypi\n")
+    r = _install(pi)
+    assert r.returncode == 0, r.stderr
+    assert (pi / "etc/hostname").read_text() == "backline\n"
+    assert (pi / "etc/hosts").read_text() == "127.0.0.1\tlocalhost\n127.0.1.1\tbackline\n"
+    assert "the box is backline.local now (it was raspberrypi)" in r.stdout
+    assert "backline.local" not in _install(pi).stdout            # once
+
+    studio = tmp_path / "studio"
+    (studio / "etc").mkdir(parents=True)
+    (studio / "etc/hostname").write_text("studio\n")
+    assert _install(studio).returncode == 0
+    assert (studio / "etc/hostname").read_text() == "studio\n"
+    assert _install(studio, "--hostname", "stage-left").returncode == 0
+    assert (studio / "etc/hostname").read_text() == "stage-left\n"
+    assert (studio / "etc/hosts").read_text() == "127.0.1.1\tstage-left\n"
+
+    bad = _install(studio, "--hostname", "Stage_Left")
+    assert bad.returncode == 2 and "--hostname Stage_Left" in bad.stderr
+    assert (studio / "etc/hostname").read_text() == "stage-left\n"
