@@ -78,7 +78,10 @@ def test_a_take_follows_playback_and_lines_up_with_the_song(rig, tmp_path):
     click, _ = sf.read(str(take / "click.wav"), dtype="float32")
     song, _ = sf.read(str(take / "song.wav"), dtype="float32")
     # every sample where the render has it: the first click transient on the same frame
-    assert np.array_equal(click, ref[:, 1]) and np.array_equal(song, ref[:, 0])
+    late = p.state.xruns, p.state.disk_underruns, p.state.record.dropped
+    assert np.array_equal(click, ref[:, 1]) and np.array_equal(song, ref[:, 0]), \
+        f"xruns, disk underruns, dropped: {late}; first differing frames: " \
+        f"{np.flatnonzero(click != ref[:, 1])[:3]}, {np.flatnonzero(song != ref[:, 0])[:3]}"
     assert np.flatnonzero(click)[0] == np.flatnonzero(ref[:, 1])[0] == 0
 
 
