@@ -6,10 +6,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ..audio.disk.cache import MB
 from ..config import Config
 
 RECORDER_MARGIN_S = 30 * 60   # a set's worth of takes with every input armed stays free
-_MB = 1 << 20
 
 
 def recorder_margin(config: Config) -> int:
@@ -20,7 +20,7 @@ def recorder_margin(config: Config) -> int:
 
 
 def mb(n: int) -> str:
-    return f"{n / _MB:.1f} MB"
+    return f"{n / MB:.1f} MB"
 
 
 def room_problem(folder: Path, needed: int, margin: int) -> str | None:

@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from ..audio.disk.cache import MB
 from ..config import Config
+from .room import mb
 
 RECORD_MARGIN_S = 3600       # an hour of takes
 MIN_MARGIN = 256 << 20       # bytes: the margin when the box records few or no inputs
@@ -53,11 +53,7 @@ def shortfall(needs: dict[Path, int], config: Config, free: Free = disk_free) ->
         margin = recorder_margin(config) if disk == rec_disk else 0
         have = free(folder)
         if n + margin > have:
-            kept = f" + {_mb(margin)} kept for the recorder" if margin else ""
-            return (f"not enough room on the disk of {folder}: needs {_mb(n)}{kept}, "
-                    f"{_mb(have)} free")
+            kept = f" + {mb(margin)} kept for the recorder" if margin else ""
+            return (f"not enough room on the disk of {folder}: needs {mb(n)}{kept}, "
+                    f"{mb(have)} free")
     return None
-
-
-def _mb(n: int) -> str:
-    return f"{n / MB:.1f} MB"
