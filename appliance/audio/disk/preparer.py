@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ...config import Config
 from ...errors import Problems
+from ...lifetime import Lifetime
 from ...timeline.song import load_song
 from .stems import inspect_stems
 from .stretch import StretchCancelled
@@ -52,7 +53,7 @@ class _Job:
     tempo: Fraction
 
 
-class Preparer:
+class Preparer(Lifetime):
     """Prepares the variants the box asks for, one song at a time, newest request first."""
 
     def __init__(self, config: Config) -> None:
@@ -89,12 +90,6 @@ class Preparer:
             self._stopping = True
             self._cond.notify()
         self._thread.join()
-
-    def __enter__(self) -> "Preparer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _cancelled(self, job: _Job) -> bool:
         return self._stopping or (self._pending is not None and self._pending != job)
