@@ -170,6 +170,12 @@ def see(d, ok, timeout: float = 15):
                          ignored_exceptions=[StaleElementReferenceException]).until(lambda _: ok())
 
 
+def press(d, css: str) -> None:
+    """Click what `css` finds; found again when a live redraw replaced it between finding
+    and clicking (a stale element)."""
+    see(d, lambda: d.find_element(By.CSS_SELECTOR, css).click() or True)
+
+
 def visible(d, element_id: str) -> bool:
     return d.find_element(By.ID, element_id).is_displayed()
 
@@ -277,7 +283,7 @@ def test_a_setlist_reordered_by_button_and_drag_is_saved_on_disk(page, rig):
     saved = rig.lib / "setlists" / "tonight.setlist"
     assert saved.read_text().splitlines() == ["three | crossfade 1500 ms", "two | gapless", "one"]
     # a song from the library added at the end, saved over the same setlist
-    d.find_element(By.CSS_SELECTOR, '#s-pick li[data-song="one"] button.add').click()
+    press(d, '#s-pick li[data-song="one"] button.add')     # the list may redraw meanwhile
     d.find_element(By.ID, "s-save").click()
     see(d, lambda: saved.read_text().splitlines()[-1:] == ["one"]
         and len(saved.read_text().splitlines()) == 4)
