@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("audio",),                         # engine, player, render, inbox
     ("audio.play", "audio.record"),     # the transport; takes
     ("audio.disk",),                    # a song made ready: stems, read-ahead, loader
+    ("audio.synth",),                   # a chart's parts made sound (FluidSynth), live plan
     ("audio.mix", "audio.threads"),     # mixer, click, limiter; priorities, wake-ups
     ("config",),
     ("audio.backends", "timeline"),
