@@ -27,8 +27,8 @@ import math
 from dataclasses import dataclass
 
 from ...timeline.tempo import TempoMap
+from ...vocab.commands import KEY_RANGE
 
-TRANSPOSE_RANGE = (-12, 12)      # semitones
 DEFAULT_INTENSITY = 0.6
 
 
@@ -39,7 +39,7 @@ class Settings:
     intensity: float = DEFAULT_INTENSITY
 
     def __post_init__(self) -> None:
-        low, high = TRANSPOSE_RANGE
+        low, high = KEY_RANGE
         if not isinstance(self.transpose, int) or isinstance(self.transpose, bool):
             raise TypeError(f"transpose must be a whole number of semitones, not {self.transpose!r}")
         if not low <= self.transpose <= high:
