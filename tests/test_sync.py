@@ -164,17 +164,19 @@ def test_a_full_disk_is_refused_with_the_numbers(tmp_path, tiny_disk):
     stick = stick_with(tmp_path, "a", "b", "c")         # 3 x 375 KB of stems
     r = sync(stick, library, CONFIG, margin=1 << 20)
     [problem] = r.problems.errors
-    assert str(problem).startswith(f"{library}: not enough space: 1.1 MB needed, ")
-    assert "MB free, and 1.0 MB is kept free for recording" in str(problem)
+    assert str(problem).startswith(f"{library}: not enough room on the disk of {library}: "
+                                   "needs 1.1 MB + 1.0 MB kept for the recorder, ")
+    assert str(problem).endswith(" MB free")
     assert tree(library) == before and r.said == []
     assert not sync(stick, library, CONFIG, margin=0).problems       # without the margin: fits
 
 
 def test_the_recorder_margin_follows_the_inputs_and_format():
-    from appliance.songs.room import RECORDER_MARGIN_S, recorder_margin
-    assert recorder_margin(Config()) == RECORDER_MARGIN_S * 2 * 48000 * 3
+    from appliance.songs.space import RECORD_MARGIN_S, recorder_margin
+    assert RECORD_MARGIN_S == 3600
+    assert recorder_margin(Config()) == 3600 * 2 * 48000 * 3
     cfg = Config(inputs={f"in{i}": i for i in range(1, 9)}, record_format="FLOAT")
-    assert recorder_margin(cfg) == RECORDER_MARGIN_S * 8 * 48000 * 4
+    assert recorder_margin(cfg) == 3600 * 8 * 48000 * 4
 
 
 @pytest.mark.parametrize("text, field, says", [

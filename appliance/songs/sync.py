@@ -25,7 +25,7 @@ from ..files import replace_file
 from ..timeline.library import Library
 from ..timeline.setlist import SUFFIX, load_setlist
 from .export import export_takes
-from .room import mb, recorder_margin, room_problem
+from .space import mb, shortfall
 from .staging import CopyError, copy_verified, remove, stage_folder, swap_in, sync_folder, \
     unchanged
 from .sync_settings import SyncSettings, read_settings
@@ -72,7 +72,7 @@ def sync(source: Path, library: Path, config: Config, *, dry_run: bool = False,
          margin: int | None = None,
          progress: Callable[[Progress], None] = lambda p: None) -> SyncResult:
     """Sync `source/backline/` into `library` (see the module's docstring). `margin`: bytes
-    kept free on the library's disk (default: `room.recorder_margin`)."""
+    kept free on the library's disk (default: the recorder's, on the recordings' disk)."""
     result = SyncResult()
     stick = Path(source) / STICK_DIR
     if not stick.is_dir():
@@ -105,7 +105,7 @@ def _run(stick: Path, lib: Library, config: Config, settings: SyncSettings, resu
     items = songs + setlists
     needed = sum(_to_copy(i) for i in items)
     if items and not dry_run:
-        why = room_problem(lib.path, needed, recorder_margin(config) if margin is None else margin)
+        why = shortfall({lib.path: needed}, config, margin=margin)
         if why:
             result.problems.error(lib.path, "", why)
             return
