@@ -10,7 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from appliance.audio.disk.streaming import CAPACITY as LAG
 from appliance.audio.synth.errors import SynthError
 from appliance.audio.synth.fluid import BLOCK, Fluid
 from appliance.audio.synth.notes import PartNotes
@@ -219,3 +222,31 @@ def test_without_fluidsynth_the_message_says_what_to_install(tmp_path):
     assert done.returncode == 3, done.stderr
     assert done.stdout.strip() == ("libfluidsynth: FluidSynth cannot be loaded (Couldn't find "
                                    "the FluidSynth library.): apt install libfluidsynth3")
+
+
+# -- any chunking, the same samples -------------------------------------------------------
+SHORT = chart("| A | D7 | E | A |", tempo=200, style="rock")
+SEQUENTIAL = read_all(synth(SHORT, intensity=0.9), -2000, bar_frame(SHORT, 5) + 3 * RATE,
+                      chunk=1 << 14)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(steps=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 40000)), min_size=1,
+                      max_size=60))
+def test_any_chunking_of_a_run_reads_the_same_samples(steps):
+    """The parts read in any order and any sizes (each in sequence, none more than a stream's
+    ring ahead of the others) give the samples of one sequential read."""
+    s = synth(SHORT, intensity=0.9)
+    start, total = -2000, SEQUENTIAL[0].shape[0]
+    done = [0, 0, 0]
+    for part, size in steps:
+        n = min(size, total - done[part], min(done) + LAG - done[part])
+        if n <= 0:
+            part = done.index(min(done))          # the stream reads the part furthest behind
+            n = min(size, total - done[part])
+        if n == 0:
+            continue
+        out = read(s, part, start + done[part], n)
+        assert not np.isnan(out).any()
+        assert np.array_equal(out, SEQUENTIAL[part][done[part]:done[part] + n])
+        done[part] += n

@@ -20,8 +20,8 @@ from .fluid import BLOCK, Fluid
 from .notes import Notes, shift
 from .plan import PartsPlan, Switch
 
-WINDOW = 1 << 15          # frames a context keeps (two disk chunks): the parts read in step
-STEP = WINDOW // 2        # frames rendered at most per FluidSynth call
+WINDOW = 1 << 17          # frames a context keeps: a part may read up to a stream's ring
+STEP = 1 << 14            # (1 << 16) behind another, plus a chunk; rendered per FluidSynth call
 
 
 @dataclass(frozen=True)
