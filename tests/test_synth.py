@@ -17,6 +17,8 @@ from appliance.audio.disk.streaming import CAPACITY as LAG
 from appliance.audio.synth.errors import SynthError
 from appliance.audio.synth.fluid import BLOCK, Fluid
 from appliance.audio.synth.notes import PartNotes
+from appliance.audio.synth.parts import PartsSynth
+from appliance.audio.synth.plan import PartsPlan, Settings
 from appliance.timeline.tempo import TempoMap, TempoPoint
 
 from synth_rig import (BASS, DRUMS, KEYS, RATE, TIMGM, bar_frame, chart, first_sound, peak_hz,
@@ -88,6 +90,20 @@ def test_a_transposition_at_bar_5_moves_bass_and_keys_from_its_frame_on():
     assert pitch_class(peak_hz(moved[BASS][five + 2400: five + bar - 2400])) == 11     # B
 
 
+def test_louder_at_bar_5_plays_more_notes_from_its_frame_on():
+    ch = chart("| A | D | E | A | A | D | E | A |", style="rock")
+    five, end = bar_frame(ch, 5), bar_frame(ch, 9)
+    plain = read_all(synth(ch, intensity=0.2), 0, end)
+    playing = synth(ch, intensity=0.2)
+    first = read_all(playing, 0, 1 << 14)
+    playing.plan.change(five, intensity=0.9)
+    rest = read_all(playing, 1 << 14, end - (1 << 14))
+    for part, (a, b) in enumerate(zip(plain, rest)):
+        louder = np.concatenate([first[part], b])
+        assert np.array_equal(louder[:five], a[:five])
+        assert rms(louder[five:]) > 1.3 * rms(a[five:])
+
+
 def test_a_context_started_after_a_switch_has_the_new_key_from_its_first_frame():
     ch = chart(A_CHART)
     s = synth(ch, intensity=0.2)
@@ -119,6 +135,18 @@ def test_softer_plays_fewer_notes_and_quieter():
     quiet = sum(read_all(synth(ch, intensity=0.2), 0, n))
     strong = sum(read_all(synth(ch, intensity=0.9), 0, n))
     assert rms(quiet) < 0.7 * rms(strong)
+
+
+def test_between_tenths_the_notes_stay_and_the_velocity_follows():
+    ch = chart("| A | D | E | A |", style="rock")
+    notes = PartNotes(ch, 0, 0.6)
+    assert notes.at(0.57) is notes.at(0.63)                  # no new chart for a small move
+    keys = notes.at(0.6)[KEYS]
+    assert [keys.velocity(0, v) for v in (0.56, 0.6, 0.64)] == \
+        [round(keys.velocities[0] * x / 1.6) for x in (1.56, 1.6, 1.64)]
+    n = bar_frame(ch, 5)
+    assert rms(read_all(synth(ch, intensity=0.56), 0, n)[KEYS]) < \
+        rms(read_all(synth(ch, intensity=0.64), 0, n)[KEYS])
 
 
 def test_a_new_tempo_map_times_a_new_context_and_leaves_the_running_one():
@@ -250,3 +278,18 @@ def test_any_chunking_of_a_run_reads_the_same_samples(steps):
         assert not np.isnan(out).any()
         assert np.array_equal(out, SEQUENTIAL[part][done[part]:done[part] + n])
         done[part] += n
+
+
+def test_programs_choose_each_parts_sound_and_are_checked():
+    ch = chart("| A | A |")
+    organ = PartsSynth(ch, PartsPlan(Settings(ch.tempo, 0, 0.2)), RATE, soundfont=TIMGM,
+                       programs={"keys": 19})             # church organ: it holds, no decay
+    piano = synth(ch, intensity=0.2)
+    held = read_all(organ, 0, bar_frame(ch, 2))[KEYS]
+    assert not np.array_equal(held, read_all(piano, 0, bar_frame(ch, 2))[KEYS])
+    for programs, error, says in (({"guitar": 3}, ValueError, "no part is called 'guitar'"),
+                                  ({"bass": 128}, ValueError, "0 to 127, not 128"),
+                                  ({"bass": "33"}, TypeError, "whole number, not '33'")):
+        with pytest.raises(error, match=says):
+            PartsSynth(ch, PartsPlan(Settings(ch.tempo)), RATE, soundfont=TIMGM,
+                       programs=programs)

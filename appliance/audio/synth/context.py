@@ -83,10 +83,8 @@ class Context:
 
     def _take(self, transpose: int, intensity: float) -> None:
         """These settings from `self.end` on: the next note of each part is found again."""
-        self.transpose = transpose
-        if intensity != self.intensity or not self._notes:
-            self.intensity = intensity
-            self._notes = self._notes_at(intensity)
+        self.transpose, self.intensity = transpose, intensity
+        self._notes = self._notes_at(intensity)
         self._next, self._next_frame = [], []
         for notes in self._notes:
             i = notes.first_from(self._qn_at(self.end - 1))
@@ -142,7 +140,7 @@ class Context:
         notes, voice = self._notes[part], self.voices[part]
         key = notes.keys[i] + (shift(self.transpose) if voice.pitched else 0)
         if 0 <= key <= 127:
-            self.fluid.note_on(voice.channel, key, notes.velocities[i])
+            self.fluid.note_on(voice.channel, key, notes.velocity(i, self.intensity))
             self._order += 1
             heapq.heappush(self._offs, (self.frame(notes.ends[i]), self._order, voice.channel, key))
 

@@ -33,6 +33,18 @@ GAIN = 0.5            # FluidSynth's master gain: the three parts peak near -8 d
 log = logging.getLogger("backline")
 
 
+def _programs(programs: Mapping[str, int], names: list[str]) -> dict[str, int]:
+    """The programs asked for, checked: a part's name, a General MIDI program 0..127."""
+    for name, program in programs.items():
+        if name not in names:
+            raise ValueError(f"programs: no part is called {name!r} (the parts: {', '.join(names)})")
+        if not isinstance(program, int) or isinstance(program, bool):
+            raise TypeError(f"programs.{name} must be a whole number, not {program!r}")
+        if not 0 <= program <= 127:
+            raise ValueError(f"programs.{name} must be a General MIDI program 0 to 127, not {program}")
+    return dict(programs)
+
+
 class PartReader:
     """One part, read as a stem is (`audio/disk/stems.py`'s `StemReader`): song frames into a
     caller's (n, 2) float32 buffer; silence before bar 1, after the end, and once failed."""
@@ -65,13 +77,17 @@ class PartsSynth:
 
     def __init__(self, chart: Chart, plan: PartsPlan, rate: int, *, soundfont: Path,
                  seed: int = 0, programs: Mapping[str, int] | None = None) -> None:
-        if not isinstance(rate, int) or rate <= 0:
-            raise ValueError(f"rate must be a positive whole number of frames a second, not {rate!r}")
+        if not isinstance(rate, int) or isinstance(rate, bool):
+            raise TypeError(f"rate must be a whole number of frames a second, not {rate!r}")
+        if not 8000 <= rate <= 192000:
+            raise ValueError(f"rate must be 8000 to 192000 frames a second, not {rate}")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise TypeError(f"seed must be a whole number, not {seed!r}")
         self.plan, self.rate = plan, rate
         soundfont = check(Path(soundfont))
         notes = PartNotes(chart, seed, plan.settings.intensity)
         parts = notes.parts
-        programs = dict(programs or {})
+        programs = _programs(programs or {}, [p.name for p in parts])
         self.readers = [PartReader(self, i, p.name) for i, p in enumerate(parts)]
         voices = [Voice(i, p.channel != DRUM_CHANNEL) for i, p in enumerate(parts)]
         self._lock = threading.Lock()
