@@ -19,6 +19,7 @@ from appliance.audio.synth.fluid import BLOCK, Fluid
 from appliance.audio.synth.notes import PartNotes
 from appliance.audio.synth.parts import PartsSynth
 from appliance.audio.synth.plan import PartsPlan, Settings
+from appliance.audio.synth.soundfont import choose
 from appliance.timeline.tempo import TempoMap, TempoPoint
 
 from synth_rig import (BASS, DRUMS, KEYS, RATE, TIMGM, bar_frame, chart, first_sound, peak_hz,
@@ -293,3 +294,15 @@ def test_programs_choose_each_parts_sound_and_are_checked():
         with pytest.raises(error, match=says):
             PartsSynth(ch, PartsPlan(Settings(ch.tempo)), RATE, soundfont=TIMGM,
                        programs=programs)
+
+
+def test_the_soundfont_is_the_musicians_else_fluidr3_else_timgm6mb(tmp_path):
+    mine = tmp_path / "mine.sf2"
+    mine.write_bytes(TIMGM.read_bytes())
+    gone = tmp_path / "FluidR3_GM.sf2"
+    assert choose(mine, installed=(gone, TIMGM)) == mine
+    assert choose(None, installed=(gone, TIMGM)) == TIMGM
+    assert choose(None, installed=(mine, TIMGM)) == mine
+    with pytest.raises(SynthError, match="no General MIDI SoundFont is installed: "
+                                         "apt install timgm6mb-soundfont$"):
+        choose(None, installed=(gone, tmp_path / "TimGM6mb.sf2"))

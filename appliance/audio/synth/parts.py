@@ -28,7 +28,7 @@ from .soundfont import check
 
 CONTEXTS = 3          # the ring playing, one cued at a jump target, one the LRU can reset
 TAIL_S = 2            # seconds the parts ring on after the chart's last bar
-POLYPHONY = 96        # voices per context: FluidR3's stereo layers, a held chord, cymbals
+POLYPHONY = 64        # voices per context: twice the most the demo chart sounds at once (bench/synth.py)
 GAIN = 0.5            # FluidSynth's master gain: the three parts peak near -8 dBFS (bench/synth.py)
 log = logging.getLogger("backline")
 
