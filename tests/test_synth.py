@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from appliance.audio.disk.streaming import CAPACITY as LAG
+from appliance.audio.disk.streaming import SongStream
 from appliance.audio.synth.errors import SynthError
 from appliance.audio.synth.fluid import BLOCK, Fluid
 from appliance.audio.synth.notes import PartNotes
@@ -306,3 +307,46 @@ def test_the_soundfont_is_the_musicians_else_fluidr3_else_timgm6mb(tmp_path):
     with pytest.raises(SynthError, match="no General MIDI SoundFont is installed: "
                                          "apt install timgm6mb-soundfont$"):
         choose(None, installed=(gone, tmp_path / "TimGM6mb.sf2"))
+
+
+# -- read through a stem stream, as a song's parts will be ---------------------------------
+def stream_play(stream: SongStream, start: int, n: int, period: int = 1024) -> np.ndarray:
+    """The mixer's side: `n` frames from `start`, a period at a time, the disk thread's fill
+    run between periods (rows: drums L R, bass L R, keys L R)."""
+    out = np.zeros((stream.channels, n), dtype=np.float32)
+    for at in range(0, n, period):
+        while stream.fill():
+            pass
+        stream.read_into(start + at, out[:, at:at + period])
+    return out
+
+
+def test_a_stream_plays_the_parts_from_one_run_and_a_cued_jump_from_a_second():
+    ch = chart(A_CHART)
+    s = synth(ch)
+    stream = SongStream(s.readers)
+    stream.blocking = True
+    stream.prepare(0)
+    played = stream_play(stream, 0, 1 << 17)
+    assert s.starts == 1 and s.plan.head >= 1 << 17
+    direct = read_all(synth(ch), 0, 1 << 17)
+    assert np.array_equal(played, np.concatenate(direct, axis=1).T)
+    target = bar_frame(ch, 6)
+    stream.cue(target)
+    while stream.fill():
+        pass
+    stream_play(stream, target, 1 << 15)
+    assert s.starts == 2
+
+
+def test_a_ring_cued_again_after_a_switch_starts_anew_with_it():
+    """A vamp's loop start was cued before a transposition; cued again after it (plan.py),
+    the loop sounds in the new key from its first frame."""
+    ch = chart(A_CHART)
+    s = synth(ch, intensity=0.2)
+    read_all(s, 0, 1 << 14)                              # the run playing
+    three = bar_frame(ch, 3)
+    before = read(s, BASS, three, 24000)                 # the loop start, cued
+    s.plan.change(1 << 14, transpose=2)
+    again = read(s, BASS, three, 24000)                  # ... cued again
+    assert pitch_class(peak_hz(before[2400:])) == 9 and pitch_class(peak_hz(again[2400:])) == 11

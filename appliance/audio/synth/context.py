@@ -43,6 +43,7 @@ class Context:
         self.start = self.end = 0      # the run: frames [start, end) rendered
         self.last = 0                  # the frame the parts fall silent from (end + tail)
         self.used = -1                 # when it was last read (-1: never started)
+        self.expect = [0] * len(voices)  # per part: the frame its next read continues from
         self.epoch = -1
         self.tempo: TempoMap | None = None
         self.transpose = 0
@@ -58,9 +59,12 @@ class Context:
     def frame(self, qn: Fraction) -> int:
         return self.tempo.frame_at(qn, self.rate)
 
-    def holds(self, frame: int) -> bool:
-        """Whether a read from `frame` is served by this run (kept, or its next frame)."""
-        return self.used >= 0 and max(self.start, self.end - WINDOW) <= frame <= self.end
+    def holds(self, part: int, frame: int) -> bool:
+        """Whether `part` reading from `frame` continues this run: the frame it read up to
+        here, still kept or next to render. Any other read is a jump, even to frames kept
+        (a ring cued again after a switch must hear it from its first frame)."""
+        return (self.used >= 0 and self.expect[part] == frame
+                and max(self.start, self.end - WINDOW) <= frame <= self.end)
 
     # -- starting ----------------------------------------------------------------
     def restart(self, frame: int, now: Switch) -> None:
@@ -70,6 +74,7 @@ class Context:
         settings = now.settings
         self.tempo, self.epoch = settings.tempo, now.epoch
         self.start = self.end = frame
+        self.expect = [frame] * len(self.voices)
         self.last = self.frame(self.end_qn) + self.tail
         self._offs.clear()
         self._take(settings.transpose, settings.intensity)

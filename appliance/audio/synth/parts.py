@@ -107,6 +107,7 @@ class PartsSynth:
             raise
         self._clock = 0
         self._open = len(self.readers)
+        self.starts = 0          # runs started afresh: the first read, then each jump
 
     @property
     def peak_voices(self) -> int:
@@ -121,8 +122,11 @@ class PartsSynth:
             if reader.failed or not self._contexts:
                 out.fill(0.0)
                 return
+            if start + n <= 0:                  # before bar 1: silence, no run started
+                out.fill(0.0)
+                return
             try:
-                self._read(reader.index, lo, start + n, out[lo - start:] if lo < start + n else out[:0])
+                self._read(reader.index, lo, start + n, out[lo - start:])
             except Exception as exc:        # this part goes quiet, the others and the song go on
                 out.fill(0.0)
                 reader.fail(lo, f"cannot be synthesised ({exc})")
@@ -131,12 +135,13 @@ class PartsSynth:
         out[:max(0, min(n, lo - start))].fill(0.0)
 
     def _read(self, part: int, lo: int, hi: int, out: np.ndarray) -> None:
-        ctx = self._context_at(lo)
+        ctx = self._context_at(part, lo)
         if ctx is None:
             out.fill(0.0)
             return
         self._clock += 1
         ctx.used = self._clock
+        ctx.expect[part] = hi
         last = min(hi, ctx.last)
         pos = lo
         while pos < last:
@@ -148,10 +153,11 @@ class PartsSynth:
         out[max(0, last - lo):].fill(0.0)
         self._publish()
 
-    def _context_at(self, frame: int) -> Context | None:
-        """The context that serves a read from `frame`: one holding it, else the least
-        recently used started afresh there; None past the chart's end (silence, no work)."""
-        holding = [c for c in self._contexts if c.holds(frame)]
+    def _context_at(self, part: int, frame: int) -> Context | None:
+        """The context that serves `part` reading from `frame`: the one this continues, else
+        the least recently used started afresh there; None past the chart's end (silence,
+        no work)."""
+        holding = [c for c in self._contexts if c.holds(part, frame)]
         if holding:
             return max(holding, key=lambda c: c.used)
         now = self.plan.now
@@ -159,6 +165,7 @@ class PartsSynth:
         if frame >= now.settings.tempo.frame_at(ctx.end_qn, self.rate) + ctx.tail:
             return None
         ctx.restart(frame, now)
+        self.starts += 1
         return ctx
 
     def _publish(self) -> None:
