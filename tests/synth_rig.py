@@ -71,3 +71,9 @@ def first_sound(block: np.ndarray, floor: float = 1e-6) -> int:
 
 def rms(block: np.ndarray) -> float:
     return float(np.sqrt(np.mean(block.astype(np.float64) ** 2)))
+
+
+def envelope(block: np.ndarray, size: int = 1024) -> np.ndarray:
+    """The RMS of each `size` frames (both channels)."""
+    n = block.shape[0] // size * size
+    return np.sqrt(np.mean(block[:n].astype(np.float64).reshape(-1, size, 2) ** 2, axis=(1, 2)))

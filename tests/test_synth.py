@@ -17,14 +17,14 @@ from appliance.audio.disk.streaming import CAPACITY as LAG
 from appliance.audio.disk.streaming import SongStream
 from appliance.audio.synth.errors import SynthError
 from appliance.audio.synth.fluid import BLOCK, Fluid
-from appliance.audio.synth.notes import PartNotes
+from appliance.audio.synth.notes import PartNotes, shift
 from appliance.audio.synth.parts import PartsSynth
 from appliance.audio.synth.plan import PartsPlan, Settings
 from appliance.audio.synth.soundfont import choose
 from appliance.timeline.tempo import TempoMap, TempoPoint
 
-from synth_rig import (BASS, DRUMS, KEYS, RATE, TIMGM, bar_frame, chart, first_sound, peak_hz,
-                       pitch_class, read, read_all, rms, synth)
+from synth_rig import (BASS, DRUMS, KEYS, RATE, TIMGM, bar_frame, chart, envelope, first_sound,
+                       peak_hz, pitch_class, read, read_all, rms, synth)
 
 A_CHART = "| N.C. | A | A | A | A | A | A | A |"
 
@@ -350,3 +350,29 @@ def test_a_ring_cued_again_after_a_switch_starts_anew_with_it():
     s.plan.change(1 << 14, transpose=2)
     again = read(s, BASS, three, 24000)                  # ... cued again
     assert pitch_class(peak_hz(before[2400:])) == 9 and pitch_class(peak_hz(again[2400:])) == 11
+
+
+def test_a_context_used_again_sounds_as_a_new_one():
+    """More jumps than contexts: each reused FluidSynth is silenced and its block grid started
+    again, so a jump sounds as the same jump on a synth never used: the same notes at the same
+    frames, within 2 dB every 1024 frames (FluidSynth starts a voice from the state its slot
+    was left in: the first moments of an attack are a little apart)."""
+    ch = chart("| A | D | E | A | F#m | D | E7 | A |", style="rock")
+    s = synth(ch, intensity=0.9)
+    read_all(s, 0, 30000)
+    beat = bar_frame(ch, 2) // 4
+    for target in (bar_frame(ch, 5) + 777, bar_frame(ch, 2) + beat // 3, bar_frame(ch, 7) - 5,
+                   bar_frame(ch, 3) + 2 * beat + 1, bar_frame(ch, 6)):
+        again = read_all(s, target, 20000, chunk=7000)
+        fresh = read_all(synth(ch, intensity=0.9), target, 20000, chunk=7000)
+        for a, b in zip(again, fresh):
+            heard, expected = envelope(a), envelope(b)
+            loud = expected > 1e-3
+            assert np.array_equal(heard > 1e-3, loud)       # sound and silence where they were
+            assert np.abs(20 * np.log10(heard[loud] / expected[loud])).max() < 2.0
+    assert s.starts == 6
+
+
+def test_a_transposition_keeps_each_part_within_a_tritone_of_where_it_was_written():
+    assert [shift(t) for t in (-12, -7, -6, -1, 0, 5, 6, 7, 11, 12)] == \
+        [0, 5, -6, -1, 0, 5, 6, -5, -1, 0]

@@ -22,6 +22,7 @@ from .plan import PartsPlan, Switch
 
 WINDOW = 1 << 17          # frames a context keeps: a part may read up to a stream's ring
 STEP = 1 << 14            # (1 << 16) behind another, plus a chunk; rendered per FluidSynth call
+RESOUND_S = 0.05          # a note held across a jump sounds again if this much of it is left
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ class Context:
             if voice.pitched:
                 notes = self._notes[p]
                 for i in notes.held_at(qn):
-                    if self.frame(notes.starts[i]) < frame < self.frame(notes.ends[i]):
+                    if self.frame(notes.starts[i]) < frame <= self.frame(notes.ends[i]) - \
+                            round(self.rate * RESOUND_S):
                         self._note_on(p, i)
 
     def _take(self, transpose: int, intensity: float) -> None:

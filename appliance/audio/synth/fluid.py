@@ -30,6 +30,7 @@ DRUM_TYPE = 1              # CHANNEL_TYPE_DRUM
 DRUM_BANK = 128            # the SoundFont bank of drum kits
 _LOG_LEVELS = range(5)     # FLUID_PANIC .. FLUID_DBG
 _ERROR_LEVELS = (0, 1)     # panic, error: what a musician's message quotes
+_GLIB_ALL_LEVELS = 0xFF    # G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION
 _FloatP = POINTER(c_float)
 _LogFunction = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 _GLogFunction = ctypes.CFUNCTYPE(None, c_char_p, c_int, c_char_p, c_void_p)
@@ -85,12 +86,13 @@ def _quiet(_domain, _level, _message, _data) -> None:
 
 
 def _quiet_glib() -> None:
+    """Only GLib's messages without a domain (libinstpatch's): others keep their handlers."""
     name = ctypes.util.find_library("glib-2.0")
     if name:
         glib = ctypes.CDLL(name)
-        glib.g_log_set_default_handler.restype = c_void_p
-        glib.g_log_set_default_handler.argtypes = [_GLogFunction, c_void_p]
-        glib.g_log_set_default_handler(_quiet, None)
+        glib.g_log_set_handler.restype = ctypes.c_uint
+        glib.g_log_set_handler.argtypes = [c_char_p, c_int, _GLogFunction, c_void_p]
+        glib.g_log_set_handler(None, _GLIB_ALL_LEVELS, _quiet, None)
 
 
 def library():
@@ -179,11 +181,15 @@ class Fluid:
 
     def silence(self, scratch: np.ndarray) -> None:
         """All sounds off at once, and the block grid started afresh: what is rendered next
-        begins a block (`scratch`: (2 * groups, >= BLOCK) float32 for the discarded rest)."""
+        begins a block (`scratch`: (2 * groups, >= BLOCK) float32 for the discarded rest).
+        Not quite a new synth: FluidSynth ramps a voice's level over its first block from
+        the last level of the voice slot it reuses (fluid_rvoice_mixer.c), so a note's
+        first 64 frames may differ slightly from a fresh synth's."""
         self._lib.fluid_synth_all_sounds_off(self._synth, -1)
         rest = -self._delivered % BLOCK
         if rest:
             self.render(scratch, 0, rest)
+
 
     def close(self) -> None:
         if self._synth:
