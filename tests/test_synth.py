@@ -376,3 +376,13 @@ def test_a_context_used_again_sounds_as_a_new_one():
 def test_a_transposition_keeps_each_part_within_a_tritone_of_where_it_was_written():
     assert [shift(t) for t in (-12, -7, -6, -1, 0, 5, 6, 7, 11, 12)] == \
         [0, 5, -6, -1, 0, 5, 6, -5, -1, 0]
+
+
+def test_a_program_the_soundfont_lacks_silences_that_part_alone():
+    ch = chart("| A | A |")
+    s = PartsSynth(ch, PartsPlan(Settings(ch.tempo)), RATE, soundfont=TIMGM,
+                   programs={"drums": 127})
+    assert s.readers[DRUMS].failed == "drums: TimGM6mb.sf2 has no drum kit 127 (bank 128)"
+    assert s.readers[DRUMS].failed_at == 0
+    drums, bass, keys = read_all(s, 0, bar_frame(ch, 3))
+    assert not drums.any() and bass.any() and keys.any()

@@ -123,7 +123,7 @@ class Fluid:
     def __init__(self, rate: int, soundfont: Path, *, groups: int, polyphony: int,
                  gain: float) -> None:
         self._lib = lib = library()
-        self.groups = groups
+        self.groups, self.soundfont = groups, soundfont
         self._settings = lib.new_fluid_settings()
         for name, value in (("synth.audio-groups", groups), ("synth.audio-channels", groups),
                             ("synth.reverb.active", 0), ("synth.chorus.active", 0),
@@ -151,11 +151,11 @@ class Fluid:
         lib = self._lib
         if drums:
             lib.fluid_synth_set_channel_type(self._synth, channel, DRUM_TYPE)
-        last_error.clear()
         bank = DRUM_BANK if drums else 0
         if lib.fluid_synth_program_select(self._synth, channel, self._sfont, bank, program) != 0:
+            last_error.clear()
             kind = "drum kit" if drums else "program"
-            return fluid_reason(f"the SoundFont has no {kind} {program} (bank {bank})")
+            return f"{self.soundfont.name} has no {kind} {program} (bank {bank})"
         return None
 
     def note_on(self, channel: int, key: int, velocity: int) -> None:
