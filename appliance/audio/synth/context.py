@@ -20,8 +20,9 @@ from .fluid import BLOCK, Fluid
 from .notes import Notes, shift
 from .plan import PartsPlan, Switch
 
-WINDOW = 1 << 17          # frames a context keeps: a part may read up to a stream's ring
-STEP = 1 << 14            # (1 << 16) behind another, plus a chunk; rendered per FluidSynth call
+WINDOW = 1 << 17          # frames a context keeps: a stream's ring (1 << 16) and a chunk, so a
+                          # part that far behind the others still reads its run
+STEP = 1 << 14            # frames rendered at most per FluidSynth call
 RESOUND_S = 0.05          # a note held across a jump sounds again if this much of it is left
 
 

@@ -2,11 +2,12 @@
 thread that reads them (a disk-style thread, never the audio thread), and offers one reader
 per part with the interface a `SongStream` reads stems through.
 
-A few render *contexts* each continue one run of song frames: a read at a context's next
-frame (or of frames it still keeps) is served by it; any other read starts the least recently
-used one afresh at that frame. The three parts of a run are rendered together, once, and
-each part's reader copies its own rows. Memory is the same for any chart length: the notes
-are kept per part, the audio only as each context's short window.
+A few render *contexts* each continue one run of song frames: a part's read from the frame
+it read up to in a context is served by it (from the frames it keeps, rendering on as
+needed); any other read is a jump, and starts the least recently used context afresh at that
+frame. The three parts of a run are rendered together, once, and each part's reader copies
+its own rows. Memory does not grow with the chart's length beyond its notes (kept per part):
+the audio is only each context's short window.
 """
 from __future__ import annotations
 
