@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Chart parts made sound: what FluidSynth costs to render drums+bass+keys of the demo chart
 song, as a fraction of real time, with each SoundFont at three intensities; the most voices
-sounding, the mix's peak, a jump's fresh start, the memory of a PartsSynth, and how long
-generating a chart's notes at a new tenth of intensity takes (demo and 200 bars).
+sounding, the mix's peak, a jump's fresh start, the memory of a PartsSynth (the demo and a
+200-bar chart), and how long generating a chart's notes at a new tenth of intensity takes.
 
     .venv/bin/python bench/synth.py [--rate 48000]
 
@@ -74,6 +74,12 @@ def one_soundfont(soundfont: Path, rate: int) -> None:
               f"+{rss_mb() - before:.0f} MB played")
         for reader in s.readers:
             reader.close()
+    big = parse_chart(BIG)
+    seconds = float(big.tempo.seconds_at(big.end_qn)) + 2
+    s = PartsSynth(big, PartsPlan(Settings(big.tempo, 0, 0.9)), rate, soundfont=soundfont)
+    cpu, _, _ = play_through(s, int(seconds * rate), rate)
+    print(f"  200 bars ({seconds:.0f} s) at intensity 0.9: {cpu / seconds * 100:.2f} % of real "
+          f"time, RSS +{rss_mb() - before:.0f} MB played (memory does not follow the length)")
     print(f"  peak RSS {peak_rss_mb():.0f} MB (Python, numpy, the chart and FluidSynth)")
 
 
