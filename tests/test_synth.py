@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,11 +18,15 @@ from appliance.audio.disk.streaming import CAPACITY as LAG
 from appliance.audio.disk.streaming import SongStream
 from appliance.audio.synth.errors import SynthError
 from appliance.audio.synth.fluid import BLOCK, Fluid
-from appliance.audio.synth.notes import PartNotes, shift
+from appliance.audio.synth.levels import PartNotes
+from appliance.audio.synth.notes import shift
 from appliance.audio.synth.parts import PartsSynth
 from appliance.audio.synth.plan import PartsPlan, Settings
 from appliance.audio.synth.soundfont import choose
+from appliance.timeline.parts import generate
 from appliance.timeline.tempo import TempoMap, TempoPoint
+
+from conftest import wait_for
 
 from synth_rig import (BASS, DRUMS, KEYS, RATE, TIMGM, bar_frame, chart, envelope, first_sound,
                        peak_hz, pitch_class, read, read_all, rms, synth)
@@ -97,6 +102,7 @@ def test_louder_at_bar_5_plays_more_notes_from_its_frame_on():
     five, end = bar_frame(ch, 5), bar_frame(ch, 9)
     plain = read_all(synth(ch, intensity=0.2), 0, end)
     playing = synth(ch, intensity=0.2)
+    playing.blocking = True                              # exact: the notes made in place
     first = read_all(playing, 0, 1 << 14)
     playing.plan.change(five, intensity=0.9)
     rest = read_all(playing, 1 << 14, end - (1 << 14))
@@ -130,8 +136,9 @@ def test_a_jump_into_a_held_chord_sounds_it_and_waits_for_the_drums_next_hit():
 
 def test_softer_plays_fewer_notes_and_quieter():
     ch = chart("| A | D | E | A | F#m | D | E7 | A |", style="rock")
-    notes = PartNotes(ch, 0, 0.2)
-    soft, loud = notes.at(0.2), notes.at(0.9)
+    with PartNotes(ch, 0, 0.2) as notes:
+        notes.blocking = True
+        soft, loud = notes.at(0.2), notes.at(0.9)
     assert sum(len(n.starts) for n in soft) < sum(len(n.starts) for n in loud)
     n = bar_frame(ch, 9)
     quiet = sum(read_all(synth(ch, intensity=0.2), 0, n))
@@ -141,14 +148,33 @@ def test_softer_plays_fewer_notes_and_quieter():
 
 def test_between_tenths_the_notes_stay_and_the_velocity_follows():
     ch = chart("| A | D | E | A |", style="rock")
-    notes = PartNotes(ch, 0, 0.6)
-    assert notes.at(0.57) is notes.at(0.63)                  # no new chart for a small move
-    keys = notes.at(0.6)[KEYS]
+    with PartNotes(ch, 0, 0.6) as notes:
+        assert notes.at(0.57) is notes.at(0.63)              # no new chart for a small move
+        keys = notes.at(0.6)[KEYS]
     assert [keys.velocity(0, v) for v in (0.56, 0.6, 0.64)] == \
         [round(keys.velocities[0] * x / 1.6) for x in (1.56, 1.6, 1.64)]
     n = bar_frame(ch, 5)
     assert rms(read_all(synth(ch, intensity=0.56), 0, n)[KEYS]) < \
         rms(read_all(synth(ch, intensity=0.64), 0, n)[KEYS])
+
+
+def test_a_new_tenths_notes_are_made_by_a_helper_while_the_nearest_play():
+    ch = chart("| A | D | E | A |", style="rock")
+    gate = threading.Event()
+
+    def slow(chart, seed, intensity):
+        if intensity != 0.2:
+            gate.wait(10)
+        return generate(chart, seed, intensity)
+
+    with PartNotes(ch, 0, 0.2, make=slow) as notes:
+        soft = notes.at(0.2)
+        assert notes.at(0.87) is soft and not notes.ready(0.9)   # asked, not waited for
+        assert soft[KEYS].velocity(0, 0.87) > soft[KEYS].velocities[0]   # ... yet louder
+        gate.set()
+        assert wait_for(lambda: notes.ready(0.9))
+        loud = notes.at(0.87)
+        assert loud[0].level == 0.9 and len(loud[DRUMS].starts) > len(soft[DRUMS].starts)
 
 
 def test_a_new_tempo_map_times_a_new_context_and_leaves_the_running_one():

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...timeline.tempo import TempoMap
 from .fluid import BLOCK, Fluid
-from .notes import Notes, shift
+from .notes import Notes, shift, tenth
 from .plan import PartsPlan, Switch
 
 WINDOW = 1 << 17          # frames a context keeps: a stream's ring (1 << 16) and a chunk, so a
@@ -90,9 +90,13 @@ class Context:
                         self._note_on(p, i)
 
     def _take(self, transpose: int, intensity: float) -> None:
-        """These settings from `self.end` on: the next note of each part is found again."""
+        """These settings from `self.end` on."""
         self.transpose, self.intensity = transpose, intensity
-        self._notes = self._notes_at(intensity)
+        self._follow(self._notes_at(intensity))
+
+    def _follow(self, notes: list[Notes]) -> None:
+        """These notes from `self.end` on: the next note of each part is found again."""
+        self._notes = notes
         self._next, self._next_frame = [], []
         for notes in self._notes:
             i = notes.first_from(self._qn_at(self.end - 1))
@@ -125,6 +129,11 @@ class Context:
             if due <= self.end:
                 self._play_due()
                 continue
+            if self._notes[0].level != tenth(self.intensity):     # generated since?
+                notes = self._notes_at(self.intensity)
+                if notes is not self._notes:
+                    self._follow(notes)
+                    continue
             col = self.end % WINDOW
             n = min(stop, due, self.end + STEP) - self.end
             n = min(n, WINDOW - col)

@@ -1,20 +1,16 @@
 """A part's notes as the synth thread plays them: each note whole (start, end, key, velocity),
 sorted by start, so a context can find the note at any song position and the notes held
-across it. Built once per intensity level (a few kept), never per render."""
+across it. Built once per tenth of intensity (levels.py), never per render."""
 from __future__ import annotations
 
 import bisect
-from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
-from ...timeline.chart import Chart
-from ...timeline.parts import Part, generate
+from ...timeline.parts import Part
 
 FOLD = 6          # a transposition beyond ±6 semitones moves the other way by an octave less
 STEPS = 10        # the notes change at tenths of intensity; the velocity follows it exactly
-LEVELS_KEPT = 4   # tenths whose notes are kept (a pedal rocked back and forth)
 
 
 def shift(transpose: int) -> int:
@@ -75,30 +71,3 @@ class Notes:
 def tenth(intensity: float) -> float:
     """The level whose notes play at `intensity`: the nearest tenth."""
     return round(intensity * STEPS) / STEPS
-
-
-class PartNotes:
-    """Every part's notes at each tenth of intensity, generated on first use (the whole chart:
-    bench/synth.py measures it) and a few kept; `parts` (names, channels, programs) as
-    generated at the first level."""
-
-    def __init__(self, chart: Chart, seed: int, intensity: float,
-                 make: Callable[[Chart, int, float], list[Part]] = generate) -> None:
-        self._chart, self._seed, self._make = chart, seed, make
-        level = tenth(intensity)
-        self.parts = make(chart, seed, level)
-        self._levels: OrderedDict[float, list[Notes]] = OrderedDict(
-            [(level, [Notes.of(p, level) for p in self.parts])])
-
-    def at(self, intensity: float) -> list[Notes]:
-        """The parts' notes played at `intensity` (0..1), in the generator's order."""
-        level = tenth(intensity)
-        notes = self._levels.get(level)
-        if notes is None:
-            notes = [Notes.of(p, level) for p in self._make(self._chart, self._seed, level)]
-            self._levels[level] = notes
-            while len(self._levels) > LEVELS_KEPT:
-                self._levels.popitem(last=False)
-        else:
-            self._levels.move_to_end(level)
-        return notes

@@ -23,7 +23,7 @@ from ...timeline.parts.drums import DRUM_CHANNEL
 from ...vocab.state import clock
 from .context import STEP, Context, Voice
 from .fluid import Fluid
-from .notes import PartNotes
+from .levels import PartNotes
 from .plan import PartsPlan
 from .soundfont import check
 
@@ -86,7 +86,7 @@ class PartsSynth:
             raise TypeError(f"seed must be a whole number, not {seed!r}")
         self.plan, self.rate = plan, rate
         soundfont = check(Path(soundfont))
-        notes = PartNotes(chart, seed, plan.settings.intensity)
+        self.notes = notes = PartNotes(chart, seed, plan.settings.intensity)
         parts = notes.parts
         programs = _programs(programs or {}, [p.name for p in parts])
         self.readers = [PartReader(self, i, p.name) for i, p in enumerate(parts)]
@@ -109,6 +109,16 @@ class PartsSynth:
         self._clock = 0
         self._open = len(self.readers)
         self.starts = 0          # runs started afresh: the first read, then each jump
+
+    @property
+    def blocking(self) -> bool:
+        """An offline render's: a new intensity's notes are generated in place (exact), not
+        by the helper while the nearest play."""
+        return self.notes.blocking
+
+    @blocking.setter
+    def blocking(self, value: bool) -> None:
+        self.notes.blocking = value
 
     @property
     def peak_voices(self) -> int:
@@ -186,6 +196,7 @@ class PartsSynth:
                 self._free()
 
     def _free(self) -> None:
+        self.notes.close()
         for ctx in self._contexts:
             ctx.fluid.close()
         self._contexts = []
