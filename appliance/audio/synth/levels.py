@@ -16,6 +16,7 @@ from typing import Callable
 from ...lifetime import Lifetime
 from ...timeline.chart import Chart
 from ...timeline.parts import Part, generate
+from ..threads.priority import BOX, realtime
 from .notes import Notes, tenth
 
 LEVELS_KEPT = 4     # tenths whose notes are kept (a pedal rocked back and forth)
@@ -68,6 +69,7 @@ class PartNotes(Lifetime, ends="close"):
         self._wake.set()
 
     def _run(self) -> None:
+        realtime(BOX)     # below the threads feeding the audio, above any other process
         while not self._closed:
             self._wake.wait(IDLE_S)
             self._wake.clear()
