@@ -6,10 +6,13 @@ pyfluidsynth opened, one stereo pair of rows per *audio group* (one group per pa
 rows of a preallocated planar buffer.
 
 Timing: FluidSynth renders in blocks of `BLOCK` (64) frames and takes a note sent between two
-renders at the start of its next block. `align` makes that block grid start at a context's
+renders at the start of its next block. `silence` starts that block grid at a context's
 first frame, so a note sent when the frames before it are rendered sounds at the first block
-boundary at or after its frame: 0 to 63 frames late (1.3 ms at 48 kHz), the same however the
-frames are asked for. FluidSynth's own log goes to `last_error` (the box's log stays clean; the
+boundary at or after its frame: 0 to 63 frames late (1.3 ms at 48 kHz; tests/test_synth.py
+finds it exactly there), the same however the frames are asked for.
+
+Reverb and chorus are off: the parts go to the desk dry, like stems, for the sound engineer
+to place in the room; and a reverb's tail could not follow a jump (a context starts silent). FluidSynth's own log goes to `last_error` (the box's log stays clean; the
 reason still reaches the musician's message).
 """
 from __future__ import annotations
