@@ -257,11 +257,18 @@ def test_a_missing_soundfont_is_named(tmp_path):
         synth(chart("| A |"), soundfont=tmp_path / "gone.sf2")
 
 
-def test_without_fluidsynth_the_message_says_what_to_install(tmp_path):
-    """A child process where pyfluidsynth cannot find the library: its own module is shadowed
-    by one that raises what pyfluidsynth raises then."""
-    (tmp_path / "fluidsynth.py").write_text(
-        'raise ImportError("Couldn\'t find the FluidSynth library.")\n')
+@pytest.mark.parametrize("raises, says", [
+    ('ImportError("Couldn\'t find the FluidSynth library.")',
+     "FluidSynth cannot be loaded (Couldn't find the FluidSynth library.): "
+     "apt install libfluidsynth3"),
+    ('OSError("libfluidsynth.so.3: wrong ELF class: ELFCLASS32")',
+     "FluidSynth cannot be loaded (libfluidsynth.so.3: wrong ELF class: ELFCLASS32): "
+     "apt install --reinstall libfluidsynth3"),
+])
+def test_without_fluidsynth_the_message_says_what_to_install(tmp_path, raises, says):
+    """A child process where pyfluidsynth cannot load the library: its own module is
+    shadowed by one that raises what pyfluidsynth (or ctypes under it) raises then."""
+    (tmp_path / "fluidsynth.py").write_text(f"raise {raises}\n")
     code = ("import sys\n"
             "from pathlib import Path\n"
             "from appliance.audio.synth.errors import SynthError\n"
@@ -276,8 +283,7 @@ def test_without_fluidsynth_the_message_says_what_to_install(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 3, done.stderr
-    assert done.stdout.strip() == ("libfluidsynth: FluidSynth cannot be loaded (Couldn't find "
-                                   "the FluidSynth library.): apt install libfluidsynth3")
+    assert done.stdout.strip() == f"libfluidsynth: {says}"
 
 
 # -- any chunking, the same samples -------------------------------------------------------
