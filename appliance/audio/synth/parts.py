@@ -157,7 +157,9 @@ class PartsSynth:
         pos = lo
         while pos < last:
             if pos >= ctx.end:
-                ctx.extend(min(last, pos + STEP))
+                to = min(last, pos + STEP)
+                self._publish(ctx, to)           # before: a change is put after what renders
+                ctx.extend(to)
             k = min(last, ctx.end) - pos
             ctx.copy(part, pos, out[pos - lo: pos - lo + k])
             pos += k
@@ -179,14 +181,15 @@ class PartsSynth:
         self.starts += 1
         return ctx
 
-    def _publish(self) -> None:
-        """`plan.head`: how far the run in progress is rendered — the context holding the
-        frame the transport plays from (`plan.playing`), else the one read last."""
+    def _publish(self, extending: Context | None = None, to: int = 0) -> None:
+        """`plan.head`: how far the run in progress is rendered, or about to be (`extending`
+        renders up to `to`) — the context holding the frame the transport plays from
+        (`plan.playing`), else the one read last."""
         started = [c for c in self._contexts if c.used >= 0]
         at = self.plan.playing
         holding = [c for c in started if at is not None and c.start <= at <= c.end]
         ctx = max(holding, key=lambda c: c.start) if holding else max(started, key=lambda c: c.used)
-        self.plan.rendered(ctx.end)
+        self.plan.rendered(max(ctx.end, to) if ctx is extending else ctx.end)
 
     def close(self) -> None:
         """Free FluidSynth once every reader is closed (the stream closes each)."""
