@@ -112,6 +112,20 @@ def test_louder_at_bar_5_plays_more_notes_from_its_frame_on():
         assert rms(louder[five:]) > 1.3 * rms(a[five:])
 
 
+def test_a_ring_cued_ahead_takes_a_switch_from_its_next_frame():
+    ch = chart(A_CHART)
+    s = synth(ch, intensity=0.2)
+    read_all(s, 0, 1 << 14)                              # the run playing
+    six = bar_frame(ch, 6)
+    cued = read(s, BASS, six, 24000)                     # a jump target, cued ahead
+    s.plan.change(bar_frame(ch, 3), transpose=2)         # ... then a change at bar 3
+    seven = bar_frame(ch, 7)
+    on = read(s, BASS, six + 24000, seven + 48000 - six - 24000)
+    assert pitch_class(peak_hz(cued[2400:])) == 9
+    assert pitch_class(peak_hz(on[:seven - six - 24000])) == 9     # bar 6's note holds
+    assert pitch_class(peak_hz(on[seven - six - 24000 + 2400:])) == 11   # bar 7's is moved
+
+
 def test_a_context_started_after_a_switch_has_the_new_key_from_its_first_frame():
     ch = chart(A_CHART)
     s = synth(ch, intensity=0.2)
