@@ -22,7 +22,7 @@ from appliance.audio.synth.levels import PartNotes
 from appliance.audio.synth.notes import shift
 from appliance.audio.synth.parts import PartsSynth
 from appliance.audio.synth.plan import PartsPlan, Settings
-from appliance.audio.synth.soundfont import choose
+from appliance.audio.synth.soundfont import check, choose
 from appliance.timeline.parts import generate
 from appliance.timeline.tempo import TempoMap, TempoPoint
 
@@ -432,3 +432,19 @@ def test_a_program_the_soundfont_lacks_silences_that_part_alone():
     assert s.readers[DRUMS].failed_at == 0
     drums, bass, keys = read_all(s, 0, bar_frame(ch, 3))
     assert not drums.any() and bass.any() and keys.any()
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(head=st.sampled_from([b"", b"RIFF", b"RIFX", b"sfbk"]),
+       size=st.integers(0, (1 << 32) - 1), form=st.sampled_from([b"sfbk", b"WAVE", b"sfb"]),
+       rest=st.binary(max_size=64))
+def test_any_file_given_as_a_soundfont_is_taken_whole_or_refused_by_name(tmp_path_factory,
+                                                                          head, size, form, rest):
+    path = tmp_path_factory.mktemp("sf") / "any.sf2"
+    data = head + size.to_bytes(4, "little") + form + rest
+    path.write_bytes(data)
+    whole = head == b"RIFF" and form == b"sfbk" and size + 8 <= len(data)
+    try:
+        assert check(path) == path and whole
+    except SynthError as exc:
+        assert not whole and str(exc).startswith(f"{path}: ")
