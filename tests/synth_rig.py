@@ -15,6 +15,7 @@ RATE = 48000
 TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 DRUMS, BASS, KEYS = 0, 1, 2
+A_CHART = "| N.C. | A | A | A | A | A | A | A |"   # bar 1 rests, then A held
 
 
 def chart(bars: str, *, tempo: int = 120, style: str = "ballad") -> Chart:
