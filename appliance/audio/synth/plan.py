@@ -10,7 +10,8 @@ each *context* (one run of consecutive song frames: the playing ring, or a ring 
 jump or vamp target) with the settings it had, and
 
 - a context rendering across a switch's frame takes the new transposition and intensity
-  from that frame on (notes already sounding keep their pitch);
+  from that frame on (notes already sounding keep their pitch); one already past it (a ring
+  cued ahead) takes them from the next frame it renders;
 - a context started after a switch has the newest settings from its first frame;
 - a new tempo map never changes a context already rendering: the transport moves to the
   same beat in the new map (a cued jump), so the old context plays on only while it fades
@@ -64,6 +65,7 @@ class PartsPlan:
     def __init__(self, settings: Settings) -> None:
         self.now = Switch(0, settings, 0)
         self._head = 0
+        self.playing: int | None = None
 
     @property
     def settings(self) -> Settings:
@@ -77,6 +79,11 @@ class PartsPlan:
         settings = dataclasses.replace(self.now.settings, **fields)
         self.now = Switch(frame, settings, self.now.epoch + 1)
         return self.now
+
+    def play_from(self, frame: int) -> None:
+        """The transport plays on from song `frame` (a start, a jump taken): `head` follows
+        the context rendering that run. Without it, `head` follows the context read last."""
+        self.playing = frame
 
     # -- the synth thread's side -------------------------------------------------
     @property
