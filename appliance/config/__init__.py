@@ -69,6 +69,7 @@ def click_in_front(outputs: dict[str, tuple[int, ...]], click: str) -> list[str]
 CEILING_DB = (-24.0, 0.0)         # the safety limiter's ceiling, dBTP
 CACHE_MB = (1, 1 << 20)            # the resampling cache's cap, MB
 LOUDNESS_TARGET = (-40.0, -5.0)    # the FOH loudness songs are played at, LUFS
+EXPRESSION_DB = (0.0, 40.0)        # how much quieter a chart's parts are at intensity 0
 PANEL_KEYS = ("hat", "controls", "switch", "combo", "encoder", "led", "display", "midi")
 
 
@@ -102,6 +103,7 @@ class Config:
     web_upload_mb: int = 2048             # the web remote's largest upload ([web] upload_limit_mb)
     web_tls_cert: Path | None = None      # the web remote's TLS certificate ([web] tls_cert)
     web_tls_key: Path | None = None       # ... and its key ([web] tls_key); both or neither
+    expression_db: float = 12.0           # the parts at intensity 0 this much below 1 ([parts])
     warnings: tuple = ()                  # Problems that left a part out (the daemon logs them)
 
 
@@ -248,6 +250,10 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     loud = top.table("loudness")
     loudness_target = loud.get("target", float, d.loudness_target, check=in_range(*LOUDNESS_TARGET))
     loud.finish()
+    parts = top.table("parts")
+    expression_db = parts.get("expression_db", float, d.expression_db,
+                              check=in_range(*EXPRESSION_DB))
+    parts.finish()
     box = top.table("box")
     learned = box.get("learned", str, None, check=a_path)
     box.finish()
@@ -286,4 +292,4 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   learned=(base / learned) if learned else d.learned, web_upload_mb=web_upload_mb,
                   web_tls_cert=base / tls["tls_cert"] if tls["tls_cert"] else None,
                   web_tls_key=base / tls["tls_key"] if tls["tls_key"] else None,
-                  warnings=tuple(p for p in problems if p.warning))
+                  expression_db=expression_db, warnings=tuple(p for p in problems if p.warning))

@@ -21,7 +21,9 @@ from ...vocab.state import clock
 from ..mix.click import ClickTrack, click_sounds
 from ..mix.cue_track import CueTrack
 from ..mix.mixer import CLICK_INPUT, COUNT_IN_INPUT, CUE_INPUT, Mixer, MixerInput, input_routes
+from ..synth.plan import PartsPlan, Settings
 from .resample import ResampleError, playable_path
+from .retime import Timing
 from .stems import StemInfo, StemReader, inspect_stems
 from .streaming import DiskThread, SongStream
 from .variants import AS_WRITTEN, ready_variants, unprepared, variant_frames
@@ -58,10 +60,28 @@ class LoadedSong(Lifetime, ends="close"):
     disks: tuple[DiskThread, ...] = ()
     level: Level | None = None     # the FOH gain that plays it at the box's target loudness
     _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
+    plan: PartsPlan | None = None  # a chart song's parts: what they play, as changed live
 
     @property
     def rate(self) -> int:
         return self.config.rate
+
+    @property
+    def live(self) -> bool:
+        """No stems: its tempo can change as it plays (the click, the voice and the parts
+        follow at once); a song with stems changes at a stop, to prepared variants."""
+        return not self.stems
+
+    def retime(self, timing: Timing) -> None:
+        """The audio thread, at a beat: the song at the tempo `timing` was made for (its
+        click and voice sources swapped in the mixer; reference assignments only)."""
+        for inp in self.mixer.inputs:
+            if inp.source is self.click:
+                inp.source = timing.click
+            elif inp.source is self.cues:
+                inp.source = timing.cues
+        self.song, self.frames, self.positions = timing.song, timing.frames, timing.positions
+        self.click, self.cues, self._count_ins = timing.click, timing.cues, timing.count_ins
 
     def count_in(self, start_qn: Fraction = Fraction(0)) -> tuple[grid.CountIn, ClickTrack]:
         """The count-in before `start_qn`, built once: bar 1's by the loader (`prepare`), so
@@ -321,5 +341,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
                   config.rate)                          # warnings: made by validate_song
     mixer.trim_db = dict.fromkeys(front_outputs(config), checked.level.gain_db)
     mixer.update(glide=False)
+    plan = PartsPlan(Settings(song.tempo)) if song.chart is not None else None
     return LoadedSong(song, config, stems, frames, click, mixer, stream,
-                      Positions.of(song, config.rate, frames), voice, level=checked.level)
+                      Positions.of(song, config.rate, frames), voice, level=checked.level,
+                      plan=plan)

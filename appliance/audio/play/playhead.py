@@ -18,10 +18,11 @@ import numpy as np
 from ...vocab.segments import KIND_COUNT_IN, KIND_PLAYING, SegmentLog
 from ...vocab.state import TransportState
 from .fade import add_faded
-from .stage import WAIT_FOR_AUDIO, Stage
+from .live import LiveSong
+from .stage import WAIT_FOR_AUDIO
 
 
-class Playhead(Stage):
+class Playhead(LiveSong):
     """The transport's part that renders: a period at a time, cut at each event."""
 
     def render(self, out: np.ndarray, log: SegmentLog | None = None, out_frame: int = 0) -> None:
@@ -30,11 +31,13 @@ class Playhead(Stage):
         self._take_ready()
         if self.state == TransportState.STOPPED:
             self._take_variant()
+        self._take_retime()
         n = out.shape[0]
         i = 0
         guard = 0
         while i < n and guard < 64:
             state, timeline, silent = self.state, self.timeline_frame, self._silent
+            self._out = out_frame + i
             k = self._step(out[i: i + min(n - i, self.block)])
             if log is not None and k > 0 and state in (TransportState.PLAYING, TransportState.COUNT_IN) and not silent:
                 log.add(out_frame + i, timeline, k, KIND_COUNT_IN if state == TransportState.COUNT_IN else
@@ -102,6 +105,8 @@ class Playhead(Stage):
             event = min(event, self.loop.end)
         if self.pending is not None and self.pending.frame >= self.pos:
             event = min(event, self.pending.frame)
+        if self.retiming is not None and self.retiming.frame >= self.pos:
+            event = min(event, self.retiming.frame)
         return max(event, self.pos)
 
     def _sound(self, seg: np.ndarray, k: int) -> None:
@@ -125,6 +130,7 @@ class Playhead(Stage):
         else:
             song.mixer.mix_into(seg, self.pos)
             self.pos += k
+        self._out += k
         out = self.setlist.out
         if out is not None:
             add_faded(seg, self._tmp, out, self.setlist.out_pos, self.setlist.out_fade.gains(k, False))
@@ -141,6 +147,11 @@ class Playhead(Stage):
             self._select(select)
 
     def _event(self) -> None:
+        r = self.retiming
+        if r is not None and r.frame == self.pos:     # a new tempo: the same beat in its map
+            to = self._retime_here()
+            self._jump(to, f"bar {self._bar_at(to)}")
+            return
         p = self.pending
         if p is not None and p.frame == self.pos:
             self.pending = None

@@ -1,0 +1,263 @@
+"""A chart song played live (issue 19): tap tempo and BPM nudges at the next beat (the click
+and MIDI clock follow, vamps and jumps keep their beats), the parts' key and dynamics at
+the next bar, and a song with stems saying its tempo changes at the next stop."""
+from __future__ import annotations
+
+import threading
+from fractions import Fraction
+
+import mido
+import numpy as np
+import pytest
+
+from appliance.audio.disk.show import Show, SongBank
+from appliance.audio.play.taps import Taps
+from appliance.audio.play.transport import Transport
+from appliance.config import Config
+from appliance.config.midi_map import MidiMap, MidiRule, MidiSpec
+from appliance.control.midi_out import TICKS, ClockPlanner
+from appliance.vocab import commands as c
+from appliance.vocab.names import command_name, parse_command, turn_command
+from appliance.vocab.segments import SegmentLog
+from appliance.vocab.state import TransportState
+
+from transport_rig import CONFIG, RATE, onsets, position_song
+
+BEAT_120 = RATE // 2          # a beat at 120 BPM
+BEAT_100 = RATE * 6 // 10     # and at 100: 28800 frames, 225 periods of 128
+PERIOD = 128
+CHART = """tempo: 120
+meter: 4/4
+key: C major
+[Intro]
+| C | G |
+[Verse] x2
+| Am | F | C | G |
+[Bridge]
+| Dm | G |
+[Outro]
+| C | C | C | C |
+"""   # bars: Intro 1-2, Verse 3-10, Bridge 11-12, Outro 13-16
+
+
+def chart_song(library, name: str = "live", extra: str = "") -> object:
+    folder = library / "songs" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "song.toml").write_text(f'title = "Live"\ncount_in = 0\n{extra}')
+    (folder / "chart.txt").write_text(CHART)
+    return folder
+
+
+def live_rig(folder, tmp) -> Transport:
+    """A transport over a loaded bank whose retimer thread runs (as the daemon's does)."""
+    bank = SongBank(Show.of_song(folder), Config(cache=tmp / "cache", **CONFIG), PERIOD,
+                    blocking=True)
+    assert bank.load_now(0) is not None, bank.problems
+    bank.retimer.start()
+    return Transport(bank, rate=RATE, channels=2, block=PERIOD)
+
+
+def settle(t: Transport) -> None:
+    """Wait until the retimer has answered the newest request (the daemon's audio thread
+    would take the answer a few periods later; here the next period takes it)."""
+    r = t.bank.retimer
+    done = threading.Event()
+    for _ in range(2000):
+        if r.answered == r.asks:
+            return
+        done.wait(0.005)
+    raise AssertionError("the retimer did not answer")
+
+
+def drive(t: Transport, frames: int, script: dict[int, list[c.Command]] | None = None,
+          log: SegmentLog | None = None) -> np.ndarray:
+    """Render `frames` a period at a time; the commands in `script` are taken at the period
+    starting at that output frame (the engine's clock), the retimer's answer waited for."""
+    out = np.zeros((frames, 2), dtype=np.float32)
+    script = dict(script or {})
+    for start in range(0, frames, PERIOD):
+        t.clock = start
+        cmds = script.pop(start, [])
+        for cmd in cmds:
+            t.apply(cmd)
+        if cmds:
+            settle(t)
+        t.render(out[start: start + PERIOD], log, start)
+    assert not script, f"script frames not on a period boundary: {sorted(script)}"
+    return out
+
+
+def taps(first: int, interval: int, n: int = 4) -> dict[int, list[c.Command]]:
+    return {first + k * interval: [c.TapTempo()] for k in range(n)}
+
+
+# -- the vocabulary --------------------------------------------------------------------
+@pytest.mark.parametrize("text, cmd", [
+    ("tap", c.TapTempo()), ("bpm 96", c.SetBpm(96)), ("bpm +1", c.NudgeBpm(1)),
+    ("bpm-up", c.NudgeBpm(1)), ("bpm-down", c.NudgeBpm(-1)), ("bpm -2.5", c.NudgeBpm(-2.5)),
+    ("intensity 0.8", c.SetIntensity(0.8)), ("intensity -0.2", c.NudgeIntensity(-0.2)),
+    ("softer", c.NudgeIntensity(-0.1)), ("louder", c.NudgeIntensity(0.1))])
+def test_live_commands_parse_and_spell_back(text, cmd):
+    assert parse_command(text) == cmd
+    assert parse_command(command_name(cmd)) == cmd
+
+
+@pytest.mark.parametrize("make, error, says", [
+    (lambda: c.SetBpm(5), ValueError, "SetBpm.bpm must be 10 to 999, not 5"),
+    (lambda: c.SetBpm(float("nan")), ValueError, "SetBpm.bpm must be a finite number"),
+    (lambda: c.SetBpm("fast"), TypeError, "SetBpm.bpm must be a number"),
+    (lambda: c.SetIntensity(1.5), ValueError, "SetIntensity.level must be 0 to 1, not 1.5"),
+    (lambda: c.NudgeIntensity(True), TypeError, "NudgeIntensity.step must be a number"),
+    (lambda: parse_command("bpm fast"), ValueError, "'bpm' needs a number, not 'fast'"),
+    (lambda: parse_command("bpm inf"), ValueError, "SetBpm.bpm must be a finite number"),
+    (lambda: parse_command("intensity"), ValueError, "'intensity' needs an argument"),
+    (lambda: parse_command("tap 3"), ValueError, "'tap' takes no argument"),
+])
+def test_bad_live_commands_say_what_is_allowed(make, error, says):
+    with pytest.raises(error, match=says):
+        make()
+
+
+def test_ccs_and_encoders_set_the_bpm_and_the_intensity_and_a_note_taps():
+    m = MidiMap(MidiSpec(rules=(MidiRule("cc", 11, target="intensity"),
+                                MidiRule("cc", 12, target="bpm"),
+                                MidiRule("note", 60, command=parse_command("tap")))))
+    cc = lambda n, v: mido.Message("control_change", control=n, value=v)  # noqa: E731
+    assert m.commands(cc(11, 0)) == [c.SetIntensity(0.0)]
+    assert m.commands(cc(11, 127)) == [c.SetIntensity(1.0)]
+    assert m.commands(cc(11, 64)) == [c.SetIntensity(64 / 127)]
+    assert m.commands(cc(12, 40)) == [c.SetBpm(100)]
+    assert m.commands(mido.Message("note_on", note=60, velocity=90)) == [c.TapTempo()]
+    assert turn_command("bpm", -2) == [c.NudgeBpm(-2)]
+    assert turn_command("intensity", 3) == [c.NudgeIntensity(0.15)]
+    assert turn_command("intensity", 40) == [c.NudgeIntensity(1.0)]
+
+
+# -- taps --------------------------------------------------------------------------
+def test_taps_give_the_mean_interval_from_the_fourth_and_a_pause_starts_again():
+    taps_ = Taps(RATE)
+    assert [taps_.tap(f) for f in (0, 28800, 57600)] == [None, None, None]
+    assert taps_.tap(86400) == 28800
+    assert taps_.tap(86400 + 28000) == Fraction(86400 + 28000, 4)   # refined by the fifth
+    later = 86400 + 28000 + 2 * RATE + 1                            # over 2 s: a new run
+    assert [taps_.tap(later + k * 24000) for k in range(4)] == [None, None, None, 24000]
+
+
+def test_four_taps_at_100_bpm_play_100_from_the_next_beat_and_the_click_follows(
+        library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    try:
+        first = 4 * BEAT_120 + 3 * PERIOD        # bar 3, a little after its first beat
+        fourth = first + 3 * BEAT_100
+        out = drive(t, fourth + 10 * BEAT_100, {0: [c.Play()], **taps(first, BEAT_100)})
+        clicks = np.diff(onsets(out))
+        change = int(onsets(out)[np.argmax(clicks != BEAT_120)])   # the first 100-BPM beat
+        assert set(clicks) == {BEAT_120, BEAT_100}                  # nothing skipped, doubled
+        assert np.all(clicks[np.flatnonzero(clicks == BEAT_100)[0]:] == BEAT_100)
+        next_beat = -(-fourth // BEAT_120) * BEAT_120                # at or after the 4th tap
+        assert change == next_beat
+        s = t.snapshot()
+        assert abs(s.bpm - 100) <= 0.5 and s.key_tempo.tempo == pytest.approx(100 / 120)
+        assert s.rejected == ""
+    finally:
+        t.bank.stop()
+
+
+def test_three_taps_change_nothing(library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    try:
+        out = drive(t, 12 * BEAT_120, {0: [c.Play()], **taps(2 * BEAT_120, BEAT_100, 3)})
+        assert set(np.diff(onsets(out))) == {BEAT_120}
+        assert t.snapshot().bpm == 120
+    finally:
+        t.bank.stop()
+
+
+def test_a_bpm_nudge_and_a_set_bpm_take_effect_at_the_next_beat(library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    try:
+        at = 2 * BEAT_120 + 5 * PERIOD
+        out = drive(t, 8 * BEAT_120, {0: [c.Play()], at: [c.NudgeBpm(1), c.NudgeBpm(1)]})
+        beat_122 = round(RATE * 60 / 122)
+        clicks = np.diff(onsets(out))
+        assert list(clicks[:3]) == [BEAT_120] * 3
+        assert all(abs(d - beat_122) <= 1 for d in clicks[3:])     # 122: two nudges add up
+        assert t.snapshot().bpm == pytest.approx(122)
+        drive(t, PERIOD, {0: [c.SetBpm(90)]})
+        drive(t, RATE)
+        assert t.snapshot().bpm == pytest.approx(90)
+        drive(t, PERIOD, {0: [c.SetBpm(250)]})
+        assert "250.0 BPM is out of range" in t.snapshot().rejected
+        assert "50% to 200% of the written 120" in t.snapshot().rejected
+    finally:
+        t.bank.stop()
+
+
+def test_stopped_the_new_tempo_is_there_at_once_and_the_song_starts_at_it(library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    try:
+        drive(t, PERIOD, {0: [c.SetBpm(100)]})
+        assert t.state == TransportState.STOPPED and t.snapshot().bpm == 100
+        assert t.song.frames == 16 * 4 * BEAT_100          # the song's length follows
+        out = drive(t, 4 * BEAT_100, {0: [c.Play()]})
+        assert set(np.diff(onsets(out))) == {BEAT_100}
+    finally:
+        t.bank.stop()
+
+
+def test_a_vamp_keeps_its_section_in_the_new_tempo_and_a_pending_jump_its_target(
+        library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    try:
+        verse, bridge = 2 * 4 * BEAT_120, 10 * 4 * BEAT_120
+        drive(t, verse + BEAT_120, {0: [c.Play()]})
+        drive(t, PERIOD, {0: [c.Vamp()]})
+        assert t.loop.start == verse and t.loop.end == bridge
+        drive(t, PERIOD, {0: [c.SetBpm(100)]})
+        drive(t, BEAT_120)
+        new_verse, new_bridge = 2 * 4 * BEAT_100, 10 * 4 * BEAT_100
+        assert (t.loop.start, t.loop.end) == (new_verse, new_bridge)   # the Verse, exactly
+        assert t.pos < new_bridge
+        drive(t, PERIOD, {0: [c.Jump("Outro")]})
+        assert t.pending.to == 12 * 4 * BEAT_100
+    finally:
+        t.bank.stop()
+
+
+def test_a_song_with_stems_says_its_tempo_changes_at_the_next_stop(library, tmp_path):
+    folder = position_song(library, "stems", 4)
+    bank = SongBank(Show.of_song(folder), Config(cache=tmp_path / "cache", **CONFIG), PERIOD,
+                    blocking=True)
+    assert bank.load_now(0) is not None
+    t = Transport(bank, rate=RATE, channels=2, block=PERIOD)
+    try:
+        drive(t, 2 * PERIOD, {0: [c.Play()], PERIOD: [c.NudgeBpm(-12)]})
+        s = t.snapshot()
+        assert s.rejected == "NudgeBpm: this song has stems: its tempo changes at the next stop"
+        assert (s.key_tempo.tempo, s.key_tempo.wanted_tempo) == (1.0, 0.9)   # 108 of 120
+        assert bank.keys.wanted == {0: (Fraction(0), Fraction(9, 10))}
+        assert bank.retimer.asks == 0
+    finally:
+        bank.stop()
+
+
+def test_midi_clock_ticks_follow_the_new_tempo_from_its_beat_with_no_stop(library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    log = SegmentLog(capacity=1 << 16)
+    try:
+        at = 4 * BEAT_120 - 3 * PERIOD
+        drive(t, 10 * BEAT_120, {0: [c.Play()], at: [c.SetBpm(100)]}, log)
+        planner = ClockPlanner(lambda i: None, RATE, live=t.live_song)
+        _, rows = log.rows(0)
+        msgs = [m for row in rows for m in planner.plan(row)]
+        kinds = [m.type for _, m in msgs]
+        assert kinds[0] == "start" and "stop" not in kinds and "songpos" not in kinds
+        ticks = np.array([f for f, m in msgs if m.type == "clock"])
+        change = 4 * BEAT_120                              # the next beat after the SetBpm
+        before, after = ticks[ticks < change], ticks[ticks >= change]
+        assert len(before) == 4 * TICKS                    # four beats of 24 ticks
+        assert after[0] == change                          # the beat itself ticks once
+        assert set(np.diff(before)) == {BEAT_120 // TICKS}
+        assert set(np.diff(after)) == {BEAT_100 // TICKS}
+    finally:
+        t.bank.stop()
