@@ -261,3 +261,70 @@ def test_midi_clock_ticks_follow_the_new_tempo_from_its_beat_with_no_stop(librar
         assert set(np.diff(after)) == {BEAT_100 // TICKS}
     finally:
         t.bank.stop()
+
+
+# -- the parts' key and dynamics: the plan, at the next bar -----------------------------
+BAR_120 = 4 * BEAT_120
+
+
+def test_a_key_asked_during_bar_4_switches_the_parts_at_bar_5_and_shows_at_once(
+        library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    try:
+        drive(t, 3 * BAR_120 + 10 * PERIOD, {0: [c.Play()]})       # in bar 4
+        epoch = t.song.plan.now.epoch
+        drive(t, PERIOD, {0: [c.SetKey(3)]})
+        plan = t.song.plan
+        assert (plan.now.frame, plan.now.settings.transpose) == (4 * BAR_120, 3)
+        assert plan.now.epoch == epoch + 1
+        assert t.snapshot().key_tempo.transpose == 3.0              # the display: at once
+        assert t.bank.keys.wanted == {}                             # no variant asked
+        t.song.plan.rendered(5 * BAR_120 + 100)                    # the synth is ahead
+        drive(t, PERIOD, {0: [c.NudgeKey(-5)]})
+        assert (plan.now.frame, plan.now.settings.transpose) == (6 * BAR_120, -2)
+        drive(t, PERIOD, {0: [c.NudgeKey(-24)]})
+        assert plan.settings.transpose == -12                      # kept within -12..12
+        drive(t, PERIOD, {0: [c.SetKey(-12)]})
+        assert t.snapshot().rejected == "SetKey: already there"
+    finally:
+        t.bank.stop()
+
+
+def test_stopped_a_key_or_an_intensity_is_the_plans_from_here(library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    try:
+        drive(t, PERIOD, {0: [c.SetKey(-2), c.SetIntensity(0.25)]})
+        s = t.song.plan.now
+        assert (s.frame, s.settings.transpose, s.settings.intensity) == (0, -2, 0.25)
+        assert t.snapshot().key_tempo.intensity == 0.25
+    finally:
+        t.bank.stop()
+
+
+def test_intensity_sets_the_parts_level_at_once_and_their_notes_at_the_next_bar(
+        library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    try:
+        drive(t, BAR_120 + 3 * PERIOD, {0: [c.Play()]})
+        drive(t, PERIOD, {0: [c.SetIntensity(0.0)]})
+        assert t.song.mixer.expression_db == -12.0                 # [parts] expression_db
+        assert t.song.plan.now.frame == 2 * BAR_120
+        drive(t, PERIOD, {0: [c.NudgeIntensity(0.25), c.NudgeIntensity(0.25)]})
+        assert t.song.plan.settings.intensity == 0.5
+        assert t.song.mixer.expression_db == -6.0
+        assert t.snapshot().key_tempo.intensity == 0.5
+        drive(t, 2 * PERIOD, {0: [c.NudgeIntensity(1.0)], PERIOD: [c.NudgeIntensity(1.0)]})
+        assert t.snapshot().rejected == "NudgeIntensity: already there"
+    finally:
+        t.bank.stop()
+
+
+def test_a_song_without_parts_says_so(library, tmp_path):
+    t = live_rig(position_song(library, "stems", 2), tmp_path)
+    try:
+        drive(t, PERIOD, {0: [c.SetIntensity(0.3)]})
+        assert t.snapshot().rejected == \
+            "SetIntensity: this song has no parts to play softer or louder"
+        assert t.snapshot().key_tempo.intensity is None
+    finally:
+        t.bank.stop()
