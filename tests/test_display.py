@@ -414,3 +414,15 @@ def test_a_sync_in_progress_shows_where_the_next_song_does():
     assert changed[:, 0].min() >= 29 and changed[:, 0].max() < 41
     assert text_screen(with_(syncing, vamp="vamp Chorus (bars 17-24)"), None, "")[3] == \
         "vamp Chorus (bars 17"                             # what the band does comes first
+
+
+def test_a_chart_songs_dynamics_show_on_the_song_page_and_the_lcd():
+    from appliance.ui.status import song_line
+    from appliance.vocab.state import KeyTempo
+    chart = with_(SONG, key_tempo=KeyTempo(intensity=0.6), loudness=Loudness(-14.23, -1.79))
+    assert song_line(chart) == "dyn 60% -14.2 LUFS -1.8 dB"
+    assert song_line(with_(chart, rejected="tap: no song loaded")) == "tap: no song loaded"
+    changed = np.argwhere(pixels(draw(with_(SONG, loudness=chart.loudness))) != pixels(draw(chart)))
+    assert len(changed) > 20 and changed[:, 0].min() >= 40 and changed[:, 0].max() < 53
+    assert text_screen(chart, None, "")[2] == "> 128 4/4 dyn 60%   "
+    assert text_screen(SONG, None, "")[2] == "> 128 4/4           "     # no parts: not said
