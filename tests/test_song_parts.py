@@ -80,6 +80,14 @@ def test_a_broken_part_table_leaves_that_part_silent_and_the_others_as_they_were
     assert bass.muted and not drums.muted and not keys.muted
 
 
+def test_a_stem_named_as_a_part_is_left_out_naming_both(tmp_path):
+    (tmp_path / "bass.wav").write_bytes(b"")
+    s, problems = song(tmp_path, '[[stem]]\nfile = "bass.wav"\n')
+    assert s is not None and s.stems == []
+    assert problems == [f"{tmp_path / SONG_FILE}: stem[1].name: 'bass' is the name of the "
+                        "chart's bass part; give the stem another name"]
+
+
 @pytest.mark.parametrize("text, field", [('[[part]]\nname = "bass"\n', "part"),
                                          ('[parts]\nseed = 3\n', "parts"),
                                          ('parts = false\n', "parts")])

@@ -22,7 +22,7 @@ from .chart import CHART_FILE, Chart
 from .midi_import import read_midi_events
 from .song_chart import chart_sections, chart_timing, read_chart
 from .song_key_tempo import KEY_TEMPO_KEYS, read_key_tempo
-from .song_parts import PartsSpec, read_parts
+from .song_parts import PartsSpec, read_parts, without_part_names
 from .song_sections import Section, read_markers, read_midi_list, read_sections, warn_same_names
 from .song_stems import ClickSpec, StemSpec, read_click, read_stems
 from .song_timing import LENGTH_LIMIT, hours, read_timing
@@ -98,6 +98,7 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     click = read_click(top.table("click"))
     stems = read_stems(top, folder)
     parts = read_parts(top, has_chart)
+    stems = without_part_names(top, stems, parts)
     section_tables = top.tables("section")
     top.read_elsewhere(*KEY_TEMPO_KEYS)
     top.finish()

@@ -62,6 +62,20 @@ def read_parts(top: Table, has_chart: bool) -> PartsSpec | None:
                      enabled, seed, intensity)
 
 
+def without_part_names(top: Table, stems: list, parts: PartsSpec | None) -> list:
+    """The stems, less any named as a part is (the mix and its commands name inputs by
+    name, so two `bass` would be one): that stem is an error and left out."""
+    if parts is None or not parts.enabled:
+        return stems
+    kept = list(stems)
+    for i, stem in enumerate(stems):
+        if stem is not None and stem.name in PART_NAMES:
+            top.error(f"stem[{i + 1}].name", f"{stem.name!r} is the name of the chart's "
+                                             f"{stem.name} part; give the stem another name")
+            kept[i] = None
+    return kept
+
+
 def _read_settings(top: Table) -> tuple[bool, int, float | None]:
     """`parts = false` (or true), else the `[parts]` table: (enabled, seed, intensity)."""
     if isinstance(top.data.get("parts"), bool):

@@ -22,7 +22,7 @@ from ..mix.click import ClickTrack, click_sounds
 from ..mix.cue_track import CueTrack
 from ..mix.mixer import CLICK_INPUT, COUNT_IN_INPUT, CUE_INPUT, Mixer, MixerInput, input_routes
 from ..synth.plan import PartsPlan
-from .parts import SynthThread, load_parts, part_inputs, plays_parts
+from .parts import SynthThread, check_sound, load_parts, part_inputs
 from .resample import ResampleError, playable_path
 from .song_streams import SongStreams
 from .stems import StemInfo, StemReader, inspect_stems
@@ -138,6 +138,7 @@ class Playable:
     words: dict = field(default_factory=dict)    # the voice's words it says: key -> sound
     level: Level | None = None    # its FOH loudness gain on this box
     variants: dict[int, Path] = field(default_factory=dict)   # stem index -> its variant
+    parts: bool = False       # a chart song's parts can sound on this box
 
 
 def validate_song(folder: Path, config: Config, problems: Problems, *,
@@ -169,12 +170,13 @@ def validate_song(folder: Path, config: Config, problems: Problems, *,
                        f"the song has no length: {reason}")
         return None
     song = _sections_within(song, frames, config.rate, problems)
-    check_routing(song, stems, config, problems)
+    parts = check_sound(song, config, problems)
+    check_routing(song, stems, config, problems, parts=parts)
     words = load_words(spoken_words(song, config), config.library, config.rate,
                        song.folder / SONG_FILE, problems)
     level = song_level(song, front_outputs(config), config.loudness_target, config.ceiling_db,
                        problems)
-    return Playable(song, stems, frames, words, level, variants)
+    return Playable(song, stems, frames, words, level, variants, parts)
 
 
 def counts_in_aloud(song: Song, config: Config) -> bool:
@@ -268,11 +270,12 @@ def mixer_inputs(song: Song, stems: list[StemInfo], click: ClickTrack | None,
     return inputs
 
 
-def check_routing(song: Song, stems: list[StemInfo], config: Config, problems: Problems) -> None:
+def check_routing(song: Song, stems: list[StemInfo], config: Config, problems: Problems, *,
+                  parts: bool = False) -> None:
     """What `song`'s routing does on this box (the mixer's own code says it), and a click
     the song itself sends where the audience hears it. Part of `validate_song`."""
     where = str(song.folder / SONG_FILE)
-    for inp in mixer_inputs(song, stems, None, parts=plays_parts(song)):
+    for inp in mixer_inputs(song, stems, None, parts=parts):
         input_routes(inp, config.outputs, config.channels, problems, where)
     if song.click.output != ClickSpec.output:     # the config's click output: checked once
         for front in click_in_front(config.outputs, song.click.output)[:1]:
@@ -330,7 +333,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     lengths = {k: len(v) for k, v in words.items()}
     voice = CueTrack(words, cues.guide_cues(song, config.rate, lengths),
                      counts_in_aloud(song, config))
-    parts = load_parts(song, config, problems)
+    parts = load_parts(song, config, problems) if checked.parts else None
     inputs = mixer_inputs(song, playable, click, voice, cue_output(song, config.outputs),
                           parts=parts is not None)
     stream = SongStreams(SongStream(readers), parts and parts.stream)

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from ...config import Config
 from ...errors import Problems
-from ...timeline.song import SONG_FILE, Song
+from ...timeline.song import Song
 from ..mix.mixer import MixerInput
 from ..synth.plan import DEFAULT_INTENSITY, PartsPlan, Settings
-from ..synth.parts import PartsSynth, SynthError
-from ..synth.soundfont import choose_soundfont
+from ..synth.errors import SynthError
+from ..synth.fluid import library
+from ..synth.parts import PartsSynth
+from ..synth.soundfont import choose
 from .streaming import DiskThread, SongStream
 
 CAPACITY = 8192        # frames per ring: what is ahead of the ear when a change comes
@@ -55,20 +57,43 @@ def plays_parts(song: Song) -> bool:
     return song.chart is not None and song.parts is not None and song.parts.enabled
 
 
-def load_parts(song: Song, config: Config, problems: Problems) -> Parts | None:
-    """The song's parts ready to play, or None: a song without them, or (warned, naming the
-    SoundFont) no FluidSynth or a SoundFont it cannot use, when the song plays without."""
+def sound(config: Config) -> Path:
+    """The SoundFont this box plays parts with, FluidSynth found; SynthError naming the
+    file (the SoundFont, or the library) when the parts cannot sound."""
+    library()
+    return choose(config.soundfont)
+
+
+def check_sound(song: Song, config: Config, problems: Problems) -> bool:
+    """Whether `song`'s parts can sound on this box: False when it has none, or (warned,
+    naming the file) when FluidSynth or the SoundFont is missing or unusable."""
     if not plays_parts(song):
-        return None
+        return False
+    try:
+        sound(config)
+    except SynthError as exc:
+        _without_parts(song, exc, problems)
+        return False
+    return True
+
+
+def _without_parts(song: Song, exc: SynthError, problems: Problems) -> None:
+    p = exc.problem
+    problems.warn(p.file, p.field, f"{p.message}; {song.name} plays without its parts")
+
+
+def load_parts(song: Song, config: Config, problems: Problems) -> Parts | None:
+    """The song's parts ready to play (`check_sound` found they can), or None when the
+    synthesiser cannot start (warned, naming the file): the song plays without them."""
     spec = song.parts
     intensity = DEFAULT_INTENSITY if spec.intensity is None else spec.intensity
     plan = PartsPlan(Settings(song.tempo, transpose=round(song.transpose), intensity=intensity))
     programs = {p.name: p.program for p in spec.parts if p.program is not None}
     try:
-        synth = PartsSynth(song.chart, plan, config.rate, soundfont=choose_soundfont(config.soundfont),
+        synth = PartsSynth(song.chart, plan, config.rate, soundfont=sound(config),
                            seed=spec.seed, programs=programs)
     except SynthError as exc:
-        problems.warn(song.folder / SONG_FILE, "parts", f"{exc}; the song plays without its parts")
+        _without_parts(song, exc, problems)
         return None
     by_name = {r.name: r for r in synth.readers}
     readers = [by_name[p.name] for p in spec.parts]
