@@ -123,7 +123,7 @@ def test_a_broken_soundfont_is_one_warning_naming_it_and_the_song_plays_its_stem
     r = run_cli("render", library / "songs" / "s", "-o", out, "--no-count-in", "--config", cfg)
     assert r.code == 0, r.err
     warned = [line for line in r.err.splitlines() if str(broken) in line]
-    assert warned == [f"{broken}: is not a SoundFont (.sf2); s plays without its parts"], r.err
+    assert warned == [f"{broken}: warning: is not a SoundFont (.sf2); s plays without its parts"], r.err
     audio = sf.read(str(out), dtype="float32", always_2d=True)[0]
     assert audio[:, FOH].any() and audio[:, CLICK].any()
     assert not audio[:, [EARS, BASS, KEYS]].any()
