@@ -59,7 +59,7 @@ def box(tmp_path: Path, monkeypatch, library, systemd):  # noqa: F811
         t = threading.Thread(target=d.run)
         t.start()
         with d:
-            assert systemd.wait_for("READY=1")
+            assert systemd.wait_for("READY=1\nSTATUS")   # the daemon's (jackd says READY=1 too)
             yield d, raw
         t.join(10)
 
