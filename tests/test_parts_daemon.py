@@ -4,20 +4,24 @@ chart section plays the parts of its target."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
-from appliance.config import Config
+from appliance.config import DEMO_LIBRARY, Config
 from appliance.service.daemon import Daemon
 from appliance.vocab import commands as c
 from appliance.vocab.state import TransportState
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
-from conftest import RATE, make_song, wait_for
+from conftest import RATE, make_song, wait_for, write_config
 from test_daemon import systemd  # noqa: F401 (fixture)
 
 # at 240 BPM a bar is a second: [A] E then G, [Bridge] C C, [Out] E
@@ -114,3 +118,35 @@ def test_a_vamp_on_a_chart_section_plays_its_first_bar_again(box):
     assert pitch_class(heard(raw)) == E
     assert at_bar(d, 2)
     assert pitch_class(heard(raw)) == G
+
+
+def test_the_demo_setlist_plays_the_demo_chart_song_and_the_sim_plays_its_band(tmp_path):
+    """What the README's first command runs (deploy/dev.sh): the demo setlist goes on to
+    the chart song by itself, and `run --sim` plays its parts on JACK's dummy driver."""
+    setlist = (DEMO_LIBRARY / "setlists" / "demo.setlist").read_text()
+    assert [line.split("|")[0].strip() for line in setlist.splitlines()
+            if line and not line.startswith("#")] == ["demo", "demo-chart"]
+    assert "demo | continue" in setlist
+    cfg = write_config(tmp_path / "c.toml", f'[library]\ncache = "{tmp_path / "cache"}"\n')
+    sim = tmp_path / "sim"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance", "run", "--sim", "--sim-wav", "--sim-dir", str(sim),
+         "--config", str(cfg), str(DEMO_LIBRARY / "songs" / "demo-chart")],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=os.environ)
+    log = sim / "backline.log"
+    try:
+        assert wait_for(lambda: log.exists() and "ready" in log.read_text(), timeout=30)
+        proc.stdin.write("1")                            # the play switch
+        proc.stdin.flush()
+        assert wait_for(lambda: "playing: Backline Demo Chart" in log.read_text(), timeout=10)
+        time.sleep(4.0)                                  # the count-in, then the band
+        proc.stdin.write("q")
+        proc.stdin.flush()
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, log.read_text()
+    assert "without its parts" not in log.read_text()
+    audio, _ = sf.read(str(sim / "output.wav"), dtype="float32", always_2d=True)
+    foh = audio[:, 0]                                    # the default box: foh on 1, click on 2
+    assert float(np.sqrt(np.mean(np.square(foh[-RATE:], dtype=np.float64)))) > 0.01
