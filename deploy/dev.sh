@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # web remote's page in the browser tests (Debian's build: nothing downloads a browser).
 APT_PACKAGES=(python3 python3-venv python3-dev build-essential pkg-config alsa-utils
               libasound2-dev libsystemd-dev libasound2-plugins jackd2 sox systemd shellcheck
-              rubberband-cli chromium chromium-driver)
+              rubberband-cli chromium chromium-driver libfluidsynth3 timgm6mb-soundfont)
 
 need_apt=()
 for pkg in "${APT_PACKAGES[@]}"; do
