@@ -3,7 +3,7 @@
 box's own card (`--device`), where the figures that count are taken.
 
     .venv/bin/python bench/engine.py work     [--period 128] [--stems 16] [--seconds 60]
-                                              [--display FPS] [--device NAME]
+                                              [--display FPS] [--device NAME] [--chart]
     .venv/bin/python bench/engine.py bare     [--period 128] [--spin]
     .venv/bin/python bench/engine.py cost     [--period 128] [--stems 16] [--seconds 60]
     .venv/bin/python bench/engine.py latency  [--period 128]
@@ -17,6 +17,9 @@ work:    per-period engine work (commands + mix) as a fraction of the period: wa
          loop in a fresh process, no other thread, doing the same mix in three numpy
          calls, which shows what this machine allows any Python audio loop.
          `--display 30` adds a display thread drawing the state at 30 fps, as the daemon.
+         `--chart`: the demo chart song instead, its drums, bass and keys synthesised as
+         it plays (and `--stems` stems beside them; 0: none); the synth thread's CPU share
+         (its CPU time over the time played) is printed too.
 bare:    the peer (`work` runs it on its server). `bare --spin` needs no device: it spins
          through each period instead of waiting on one, so the CPU never idles: the
          work's cost with warm caches, which tells how much of the tail is waking up.
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,12 +49,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from common import make_stems, peak_rss_mb, write_song  # noqa: E402
+from common import make_stems, peak_rss_mb, stem_tables, write_song  # noqa: E402
 from alsa_doubles import Jack, file_pcm, jack_pcm  # noqa: E402
 
 from appliance.audio.player import Player  # noqa: E402
 from appliance.audio.threads.priority import AUDIO, BOX, realtime  # noqa: E402
-from appliance.config import Config  # noqa: E402
+from appliance.config import DEMO_LIBRARY, Config  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
 from appliance.vocab import commands as c  # noqa: E402
 from appliance.vocab.state import TransportState  # noqa: E402
@@ -64,22 +68,28 @@ class _NoJack:
 
 
 def song_and_config(work: Path, *, period: int, stems: int, seconds: float,
-                    shared: bool = False) -> tuple[Path, Config]:
-    """The bench's song of `stems` stereo stems, and the box's config at `period` frames."""
+                    shared: bool = False, chart: bool = False) -> tuple[Path, Config]:
+    """The bench's song of `stems` stereo stems (`chart`: the demo chart song's, with them),
+    and the box's config at `period` frames."""
     song = work / "song"
-    write_song(song, make_stems(song, stems, seconds, shared=shared))
+    if chart:
+        shutil.copytree(DEMO_LIBRARY / "songs" / "demo-chart", song)
+        with open(song / "song.toml", "a") as f:
+            f.write(stem_tables(make_stems(song, stems, seconds, shared=shared)))
+    else:
+        write_song(song, make_stems(song, stems, seconds, shared=shared))
     return song, Config(rate=48000, channels=8, period=period, periods=3, format="FLOAT_LE",
                         outputs=OUTPUTS, cache=work / "cache")
 
 
 def setup(work: Path, *, period: int, stems: int, seconds: float, shared: bool = False,
-          tee: Path | None = None, null: bool = False,
+          tee: Path | None = None, null: bool = False, chart: bool = False,
           device: str = "") -> tuple[Jack | _NoJack, Player]:
     """A player on JACK's dummy backend (paced), on ALSA's null device (`null`: unpaced,
     for memory figures without the JACK client's own ~100 MB of shared memory), or on
     `device`, a real one: the box's own card, where the figures that count are taken."""
     song, config = song_and_config(work, period=period, stems=stems, seconds=seconds,
-                                   shared=shared)
+                                   shared=shared, chart=chart)
     conf = work / "asoundrc"
     if device:
         jack, text = _NoJack(), ""
@@ -164,19 +174,25 @@ def start_display(player: Player, fps: float) -> None:
 
 def cmd_work(args, work: Path) -> None:
     jack, player = setup(work, period=args.period, stems=args.stems, seconds=args.seconds + 10,
-                         device=args.device)
+                         chart=args.chart, device=args.device)
     run_peer(args, args.stems, args.seconds)
     try:
         player.start()
         start_display(player, args.display)
         time.sleep(1)                               # the song's first second read ahead
         player.send(c.Play())
+        synth = thread_cpu_s("backline-synth")
         time.sleep(args.seconds)
+        synth = thread_cpu_s("backline-synth") - synth
         s = player.state
         n = min(player.engine.periods, len(player.engine.work_ns))
         ns = player.engine.work_ns[:n][5:]          # skip the first periods (warm-up)
-        print(f"{args.stems} stereo stems + click -> 8 ch, {args.period}-frame periods, "
+        parts = " + the demo chart song's drums, bass and keys" if args.chart else ""
+        print(f"{args.stems} stereo stems{parts} + click -> 8 ch, {args.period}-frame periods, "
               f"{args.seconds:g} s paced")
+        if args.chart:
+            print(f"synth thread: {synth:.2f} s of CPU in {args.seconds:g} s played: "
+                  f"{100 * synth / args.seconds:.1f} % of a core")
         print("per-period engine work:", percentiles(ns, args.period))
         print("  cpu:", percentiles(player.engine.cpu_ns[:n][5:], args.period))
         print("audio thread:", player.engine.realtime)
@@ -184,6 +200,18 @@ def cmd_work(args, work: Path) -> None:
     finally:
         player.stop()
         jack.stop()
+
+
+def thread_cpu_s(prefix: str) -> float:
+    """CPU seconds (user + system) the threads named `prefix`... of this process have used."""
+    import threading
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for t in threading.enumerate():
+        if t.name.startswith(prefix) and t.native_id is not None:
+            fields = Path(f"/proc/self/task/{t.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick    # utime, stime
+    return total
 
 
 def cmd_cost(args, work: Path) -> None:
@@ -361,6 +389,8 @@ def main() -> None:
                          "fewer than 8 channels); default: JACK's dummy server, started here")
     ap.add_argument("--spin", action="store_true",
                     help="bare: no device; spin through each period, so the CPU never idles")
+    ap.add_argument("--chart", action="store_true",
+                    help="work: the demo chart song, its parts synthesised as it plays")
     ap.add_argument("--null", action="store_true", help="memory: ALSA null device, not JACK")
     args = ap.parse_args()
     work = Path(tempfile.gettempdir()) / f"backline-engine-{args.what}"

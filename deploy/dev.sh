@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Backline on a development machine (Debian 12 / Raspberry Pi OS Bookworm).
 #   deploy/dev.sh          set up (apt packages + .venv) and run the box, simulated, on the
-#                          demo song (on the sound card; with none, into backline-sim/output.wav)
+#                          demo setlist (on the sound card; with none, into backline-sim/output.wav)
 #   deploy/dev.sh test     set up, then run the tests (extra arguments go to pytest)
 # Safe to run again: what is already installed is left alone.
 set -euo pipefail
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # web remote's page in the browser tests (Debian's build: nothing downloads a browser).
 APT_PACKAGES=(python3 python3-venv python3-dev build-essential pkg-config alsa-utils
               libasound2-dev libsystemd-dev libasound2-plugins jackd2 sox systemd shellcheck
-              rubberband-cli chromium chromium-driver)
+              rubberband-cli chromium chromium-driver libfluidsynth3 timgm6mb-soundfont)
 
 need_apt=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -44,7 +44,7 @@ case "${1:-run}" in
         ;;
     run)
         .venv/bin/backline check appliance/demo
-        exec .venv/bin/backline run --sim demo      # keys: 1 play/stop, q quit
+        exec .venv/bin/backline run --sim appliance/demo/setlists/demo.setlist   # keys: 1 play/stop, q quit
         ;;
     *)
         echo "usage: deploy/dev.sh [run|test [pytest args]]" >&2

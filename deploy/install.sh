@@ -127,10 +127,11 @@ fi
 if [ "$live" = yes ]; then
     apt-get update -qq
     # liblgpio-dev and swig: gpiozero's pin library (lgpio) is built from source on the Pi;
-    # rubberband-cli renders a song's stems at another key and tempo (issue 16)
+    # rubberband-cli renders a song's stems at another key and tempo (issue 16);
+    # libfluidsynth3 and timgm6mb-soundfont sound a chart's parts (issue 19)
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-dev \
         build-essential pkg-config libasound2-dev libsystemd-dev alsa-utils cpufrequtils \
-        liblgpio-dev swig rubberband-cli >/dev/null
+        liblgpio-dev swig rubberband-cli libfluidsynth3 timgm6mb-soundfont >/dev/null
     id backline >/dev/null 2>&1 || { useradd --system --home /var/lib/backline --shell /usr/sbin/nologin backline; changed=1; }
     # backline-remote: who may use the daemon's control socket (docs/remote.md)
     getent group backline-remote >/dev/null || { groupadd --system backline-remote; changed=1; }

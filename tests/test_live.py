@@ -40,10 +40,12 @@ key: C major
 """   # bars: Intro 1-2, Verse 3-10, Bridge 11-12, Outro 13-16
 
 
-def chart_song(library, name: str = "live", extra: str = "") -> object:
+def chart_song(library, name: str = "live", *, parts: bool = False) -> object:
+    """The chart as a song; without `parts`, its click alone (`parts = false`)."""
     folder = library / "songs" / name
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "song.toml").write_text(f'title = "Live"\ncount_in = 0\n{extra}')
+    (folder / "song.toml").write_text('title = "Live"\ncount_in = 0\n' +
+                                      ("" if parts else "parts = false\n"))
     (folder / "chart.txt").write_text(CHART)
     return folder
 
@@ -269,7 +271,7 @@ BAR_120 = 4 * BEAT_120
 
 def test_a_key_asked_during_bar_4_switches_the_parts_at_bar_5_and_shows_at_once(
         library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
+    t = live_rig(chart_song(library, parts=True), tmp_path)
     try:
         drive(t, 3 * BAR_120 + 10 * PERIOD, {0: [c.Play()]})       # in bar 4
         epoch = t.song.plan.now.epoch
@@ -291,7 +293,7 @@ def test_a_key_asked_during_bar_4_switches_the_parts_at_bar_5_and_shows_at_once(
 
 
 def test_stopped_a_key_or_an_intensity_is_the_plans_from_here(library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
+    t = live_rig(chart_song(library, parts=True), tmp_path)
     try:
         drive(t, PERIOD, {0: [c.SetKey(-2), c.SetIntensity(0.25)]})
         s = t.song.plan.now
@@ -303,7 +305,7 @@ def test_stopped_a_key_or_an_intensity_is_the_plans_from_here(library, tmp_path)
 
 def test_intensity_sets_the_parts_level_at_once_and_their_notes_at_the_next_bar(
         library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
+    t = live_rig(chart_song(library, parts=True), tmp_path)
     try:
         drive(t, BAR_120 + 3 * PERIOD, {0: [c.Play()]})
         drive(t, PERIOD, {0: [c.SetIntensity(0.0)]})

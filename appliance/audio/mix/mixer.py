@@ -44,6 +44,12 @@ class MixerInput:
     matrix: np.ndarray = field(init=False, repr=False)
 
 
+def expression_db(intensity: float, span_db: float) -> float:
+    """A chart's parts' level at `intensity`: 0 dB when loud (1), `span_db` below when soft
+    (0), even in dB between (a pedal's travel sounds even)."""
+    return -(1.0 - intensity) * span_db
+
+
 def db_to_gain(db: float) -> float:
     return 0.0 if db <= -120 else 10.0 ** (db / 20.0)
 

@@ -107,6 +107,8 @@ class Playhead(LiveSong):
             event = min(event, self.pending.frame)
         if self.retiming is not None and self.retiming.frame >= self.pos:
             event = min(event, self.retiming.frame)
+        if self.plan_switch is not None and self.plan_switch >= self.pos:
+            event = min(event, self.plan_switch)
         return max(event, self.pos)
 
     def _sound(self, seg: np.ndarray, k: int) -> None:
@@ -127,6 +129,8 @@ class Playhead(LiveSong):
                 self._in_from = None
                 if self.loop is not None:
                     song.cue(self.loop.start)
+                elif self.pending is not None and self.pending.kind == "jump":
+                    song.cue(self.pending.to)     # a target a tempo change moved
         else:
             song.mixer.mix_into(seg, self.pos)
             self.pos += k
@@ -147,6 +151,11 @@ class Playhead(LiveSong):
             self._select(select)
 
     def _event(self) -> None:
+        if self.plan_switch == self.pos:     # the parts changed here: a cued target anew
+            self.plan_switch = None
+            if self.loop is not None or (self.pending is not None and self.pending.kind == "jump"):
+                self.song.recue()
+            return                           # the next step takes any other event here
         r = self.retiming
         if r is not None and r.frame == self.pos:     # a new tempo: the same beat in its map
             to = self._retime_here()

@@ -19,6 +19,7 @@ import numpy as np
 from ...vocab import commands as c
 from ...vocab.state import State, TransportState
 from ..disk.key_switch import Key, key_of
+from ..mix.mixer import expression_db
 from .moment import Loop, Moment, Pending, snapshot
 from .playhead import Playhead
 
@@ -340,8 +341,3 @@ class Transport(Playhead):
         engine_fields.setdefault("key_tempo", key)
         return snapshot(m, self.bank.show, self.rate, **engine_fields)
 
-
-def expression_db(intensity: float, span_db: float) -> float:
-    """The parts' level at `intensity`: 0 dB when loud (1), `span_db` below when soft (0),
-    even in dB between (a pedal's travel sounds even)."""
-    return -(1.0 - intensity) * span_db

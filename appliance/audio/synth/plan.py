@@ -64,6 +64,7 @@ class PartsPlan:
     def __init__(self, settings: Settings) -> None:
         self.now = Switch(0, settings, 0)
         self._head = 0
+        self.playing: int | None = None
 
     @property
     def settings(self) -> Settings:
@@ -77,6 +78,11 @@ class PartsPlan:
         settings = dataclasses.replace(self.now.settings, **fields)
         self.now = Switch(frame, settings, self.now.epoch + 1)
         return self.now
+
+    def play_from(self, frame: int) -> None:
+        """The transport plays on from song `frame` (a start, a jump taken): `head` follows
+        the context rendering that run. Without it, `head` follows the context read last."""
+        self.playing = frame
 
     # -- the synth thread's side -------------------------------------------------
     @property

@@ -1,0 +1,106 @@
+"""A chart song's parts made ready: the live plan they follow, the synthesiser's readers in
+their own shallow ring, the synth thread that fills it, and a mixer input per part.
+
+The ring is shallow on purpose (`CAPACITY` frames, `CHUNK` at a time: about 170 ms at
+48 kHz): what is synthesised ahead was made with the settings of its moment, so the less is
+ahead, the sooner a new key or intensity is heard. The synth thread runs at the disk
+threads' priority and publishes how far it has rendered the playing context (`plan.head`),
+so the transport can put a change exactly where it is still to come.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...config import Config
+from ...errors import Problems
+from ...timeline.song import Song
+from ..mix.mixer import MixerInput
+from ..synth.plan import DEFAULT_INTENSITY, PartsPlan, Settings
+from ..synth.errors import SynthError
+from ..synth.fluid import library
+from ..synth.parts import PartsSynth
+from ..synth.soundfont import choose
+from .streaming import DiskThread, SongStream
+
+CAPACITY = 8192        # frames per ring: what is ahead of the ear when a change comes
+CHUNK = 2048           # frames synthesised at a time
+IDLE_S = 0.02          # the ring holds 170 ms: a missed wake-up must cost far less
+log = logging.getLogger("backline")
+
+
+@dataclass
+class Parts:
+    """What a chart song's parts play with: the plan they follow, the stream they fill."""
+
+    plan: PartsPlan
+    stream: SongStream
+
+
+class SynthThread(DiskThread):
+    """Keeps the parts' rings full, and tells the plan how far the playing one is made."""
+
+    def __init__(self, stream: SongStream, plan: PartsPlan) -> None:
+        super().__init__([stream], name="backline-synth", idle_s=IDLE_S)
+        self.plan = plan
+        self.stream = stream
+
+    def turn(self) -> bool:
+        busy = super().turn()
+        self.plan.rendered(self.stream.head())
+        return busy
+
+
+def plays_parts(song: Song) -> bool:
+    """Whether `song` has parts to sound: a chart song whose song.toml does not silence them."""
+    return song.chart is not None and song.parts is not None and song.parts.enabled
+
+
+def sound(config: Config) -> Path:
+    """The SoundFont this box plays parts with, FluidSynth found; SynthError naming the
+    file (the SoundFont, or the library) when the parts cannot sound."""
+    library()
+    return choose(config.soundfont)
+
+
+def check_sound(song: Song, config: Config, problems: Problems) -> bool:
+    """Whether `song`'s parts can sound on this box: False when it has none, or (warned,
+    naming the file) when FluidSynth or the SoundFont is missing or unusable."""
+    if not plays_parts(song):
+        return False
+    try:
+        sound(config)
+    except SynthError as exc:
+        _without_parts(song, exc, problems)
+        return False
+    return True
+
+
+def _without_parts(song: Song, exc: SynthError, problems: Problems) -> None:
+    p = exc.problem
+    problems.warn(p.file, p.field, f"{p.message}; {song.name} plays without its parts")
+
+
+def load_parts(song: Song, config: Config, problems: Problems) -> Parts | None:
+    """The song's parts ready to play (`check_sound` found they can), or None when the
+    synthesiser cannot start (warned, naming the file): the song plays without them."""
+    spec = song.parts
+    intensity = DEFAULT_INTENSITY if spec.intensity is None else spec.intensity
+    plan = PartsPlan(Settings(song.tempo, transpose=round(song.transpose), intensity=intensity))
+    programs = {p.name: p.program for p in spec.parts if p.program is not None}
+    try:
+        synth = PartsSynth(song.chart, plan, config.rate, soundfont=sound(config),
+                           seed=spec.seed, programs=programs)
+    except SynthError as exc:
+        _without_parts(song, exc, problems)
+        return None
+    by_name = {r.name: r for r in synth.readers}
+    readers = [by_name[p.name] for p in spec.parts]
+    return Parts(plan, SongStream(readers, CAPACITY, chunk=CHUNK))
+
+
+def part_inputs(song: Song) -> list[MixerInput]:
+    """Each part's mixer input, in song order: stereo, routed and levelled like a stem."""
+    return [MixerInput(p.name, 2, p.route, p.gain_db, p.muted, explicit_route=p.explicit_route,
+                       expression=True) for p in song.parts.parts]

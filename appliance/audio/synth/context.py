@@ -1,0 +1,157 @@
+"""A render context: one FluidSynth continuing one run of consecutive song frames (the ring
+playing, or one cued at a jump target), every part at once, its newest frames kept in a
+small window for the parts that read them next.
+
+A context keeps the tempo map it started with; it takes a new transposition and intensity
+at the frame of a switch it renders across (plan.py). Notes are sent to FluidSynth when the
+frames before them are rendered, so each sounds at its own frame (to FluidSynth's block).
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
+
+import numpy as np
+
+from ...timeline.tempo import TempoMap
+from .fluid import BLOCK, Fluid
+from .notes import Notes, shift
+from .plan import PartsPlan, Switch
+
+WINDOW = 1 << 15          # frames a context keeps (two disk chunks): the parts read in step
+STEP = WINDOW // 2        # frames rendered at most per FluidSynth call
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How a part sounds: its FluidSynth channel, and whether transposition moves it."""
+
+    channel: int
+    pitched: bool         # bass and keys; drums are not transposed nor re-sounded
+
+
+class Context:
+    def __init__(self, fluid: Fluid, voices: list[Voice], plan: PartsPlan, rate: int,
+                 notes_at: Callable[[float], list[Notes]], end_qn: Fraction,
+                 tail: int) -> None:
+        self.fluid, self.voices, self.plan, self.rate = fluid, voices, plan, rate
+        self._notes_at, self.end_qn, self.tail = notes_at, end_qn, tail
+        self.rows = np.zeros((2 * len(voices), WINDOW), dtype=np.float32)
+        self._scratch = np.zeros((2 * len(voices), BLOCK), dtype=np.float32)
+        self.start = self.end = 0      # the run: frames [start, end) rendered
+        self.last = 0                  # the frame the parts fall silent from (end + tail)
+        self.used = -1                 # when it was last read (-1: never started)
+        self.epoch = -1
+        self.tempo: TempoMap | None = None
+        self.transpose = 0
+        self.intensity = 0.0
+        self.peak_voices = 0
+        self._notes: list[Notes] = []
+        self._next: list[int] = []             # per part: the index of its next note
+        self._next_frame: list[int] = []       # ... and that note's frame
+        self._offs: list[tuple[int, int, int, int]] = []   # heap: (frame, order, channel, key)
+        self._order = 0
+
+    # -- where frames fall -------------------------------------------------------
+    def frame(self, qn: Fraction) -> int:
+        return self.tempo.frame_at(qn, self.rate)
+
+    def holds(self, frame: int) -> bool:
+        """Whether a read from `frame` is served by this run (kept, or its next frame)."""
+        return self.used >= 0 and max(self.start, self.end - WINDOW) <= frame <= self.end
+
+    # -- starting ----------------------------------------------------------------
+    def restart(self, frame: int, now: Switch) -> None:
+        """A fresh run from `frame` with the newest settings: everything sounding stops, the
+        bass and keys notes held across `frame` sound again from it."""
+        self.fluid.silence(self._scratch)
+        settings = now.settings
+        self.tempo, self.epoch = settings.tempo, now.epoch
+        self.start = self.end = frame
+        self.last = self.frame(self.end_qn) + self.tail
+        self._offs.clear()
+        self._take(settings.transpose, settings.intensity)
+        qn = self._qn_at(frame)
+        for p, voice in enumerate(self.voices):
+            if voice.pitched:
+                notes = self._notes[p]
+                for i in notes.held_at(qn):
+                    if self.frame(notes.starts[i]) < frame < self.frame(notes.ends[i]):
+                        self._note_on(p, i)
+
+    def _take(self, transpose: int, intensity: float) -> None:
+        """These settings from `self.end` on: the next note of each part is found again."""
+        self.transpose = transpose
+        if intensity != self.intensity or not self._notes:
+            self.intensity = intensity
+            self._notes = self._notes_at(intensity)
+        self._next, self._next_frame = [], []
+        for notes in self._notes:
+            i = notes.first_from(self._qn_at(self.end - 1))
+            while i < len(notes.starts) and self.frame(notes.starts[i]) < self.end:
+                i += 1
+            self._next.append(i)
+            self._next_frame.append(self._frame_of(notes, i))
+
+    def _qn_at(self, frame: int) -> Fraction:
+        return self.tempo.qn_at_seconds(Fraction(frame, self.rate))
+
+    def _frame_of(self, notes: Notes, i: int) -> int:
+        return self.frame(notes.starts[i]) if i < len(notes.starts) else self.last
+
+    # -- rendering ---------------------------------------------------------------
+    def extend(self, to: int) -> None:
+        """Render frames [end, to): notes at their frames, a switch at its frame."""
+        to = min(to, self.last)
+        while self.end < to:
+            now = self.plan.now
+            stop = to
+            if now.epoch != self.epoch:
+                if now.frame <= self.end:
+                    self.epoch = now.epoch
+                    self._take(now.settings.transpose, now.settings.intensity)
+                    continue
+                stop = min(stop, now.frame)
+            due = min(min(self._next_frame, default=self.last),
+                      self._offs[0][0] if self._offs else self.last)
+            if due <= self.end:
+                self._play_due()
+                continue
+            col = self.end % WINDOW
+            n = min(stop, due, self.end + STEP) - self.end
+            n = min(n, WINDOW - col)
+            self.fluid.render(self.rows, col, n)
+            self.end += n
+            self.peak_voices = max(self.peak_voices, self.fluid.voices)
+
+    def _play_due(self) -> None:
+        """The notes ending at `end`, then the ones starting there."""
+        offs, frame = self._offs, self.end
+        while offs and offs[0][0] <= frame:
+            _, _, channel, key = heapq.heappop(offs)
+            self.fluid.note_off(channel, key)
+        for p, notes in enumerate(self._notes):
+            while self._next_frame[p] <= frame and self._next[p] < len(notes.starts):
+                self._note_on(p, self._next[p])
+                self._next[p] += 1
+                self._next_frame[p] = self._frame_of(notes, self._next[p])
+
+    def _note_on(self, part: int, i: int) -> None:
+        notes, voice = self._notes[part], self.voices[part]
+        key = notes.keys[i] + (shift(self.transpose) if voice.pitched else 0)
+        if 0 <= key <= 127:
+            self.fluid.note_on(voice.channel, key, notes.velocities[i])
+            self._order += 1
+            heapq.heappush(self._offs, (self.frame(notes.ends[i]), self._order, voice.channel, key))
+
+    def copy(self, part: int, frame: int, out: np.ndarray) -> None:
+        """Frames [frame, frame + len(out)) of `part`, all kept, into `out` ((n, 2) rows)."""
+        n = out.shape[0]
+        col = frame % WINDOW
+        k = min(n, WINDOW - col)
+        rows = self.rows[2 * part: 2 * part + 2]
+        out[:k] = rows[:, col:col + k].T
+        if k < n:
+            out[k:] = rows[:, :n - k].T

@@ -1,0 +1,167 @@
+"""A chart's parts made sound: `PartsSynth` renders drums, bass and keys with FluidSynth on the
+thread that reads them (a disk-style thread, never the audio thread), and offers one reader
+per part with the interface a `SongStream` reads stems through.
+
+A few render *contexts* each continue one run of song frames: a read at a context's next
+frame (or of frames it still keeps) is served by it; any other read starts the least recently
+used one afresh at that frame. The three parts of a run are rendered together, once, and
+each part's reader copies its own rows. Memory is the same for any chart length: the notes
+are kept per part, the audio only as each context's short window.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from ...timeline.chart import Chart
+from ...timeline.parts.drums import DRUM_CHANNEL
+from ...vocab.state import clock
+from .context import STEP, Context, Voice
+from .fluid import Fluid
+from .notes import PartNotes
+from .plan import PartsPlan
+from .soundfont import check
+
+CONTEXTS = 3          # the ring playing, one cued at a jump target, one the LRU can reset
+TAIL_S = 2            # seconds the parts ring on after the chart's last bar
+POLYPHONY = 96        # voices per context: FluidR3's stereo layers, a held chord, cymbals
+GAIN = 0.5            # FluidSynth's master gain: the three parts peak near -8 dBFS (bench/synth.py)
+log = logging.getLogger("backline")
+
+
+class PartReader:
+    """One part, read as a stem is (`audio/disk/stems.py`'s `StemReader`): song frames into a
+    caller's (n, 2) float32 buffer; silence before bar 1, after the end, and once failed."""
+
+    channels = 2
+
+    def __init__(self, synth: PartsSynth, index: int, name: str) -> None:
+        self._synth, self.index, self.name = synth, index, name
+        self.failed: str | None = None      # "bass: why"
+        self.why = ""
+        self.failed_at: int | None = None
+
+    def read_into(self, start: int, out: np.ndarray) -> None:
+        self._synth.read(self, start, out)
+
+    def fail(self, frame: int, why: str) -> None:
+        if self.failed is None:
+            self.failed, self.why, self.failed_at = f"{self.name}: {why}", why, frame
+
+    def close(self) -> None:
+        self._synth.close()
+
+
+class PartsSynth:
+    """The parts of `chart` played by FluidSynth with `soundfont`, following `plan`.
+
+    `programs` overrides a part's General MIDI program by name (the drums' is the kit).
+    SynthError when FluidSynth or the SoundFont cannot be used at all; a part whose program
+    the SoundFont lacks fails alone (its reader's `failed`), the others play."""
+
+    def __init__(self, chart: Chart, plan: PartsPlan, rate: int, *, soundfont: Path,
+                 seed: int = 0, programs: Mapping[str, int] | None = None) -> None:
+        if not isinstance(rate, int) or rate <= 0:
+            raise ValueError(f"rate must be a positive whole number of frames a second, not {rate!r}")
+        self.plan, self.rate = plan, rate
+        soundfont = check(Path(soundfont))
+        notes = PartNotes(chart, seed, plan.settings.intensity)
+        parts = notes.parts
+        programs = dict(programs or {})
+        self.readers = [PartReader(self, i, p.name) for i, p in enumerate(parts)]
+        voices = [Voice(i, p.channel != DRUM_CHANNEL) for i, p in enumerate(parts)]
+        self._lock = threading.Lock()
+        self._contexts: list[Context] = []
+        try:
+            for _ in range(CONTEXTS):
+                fluid = Fluid(rate, soundfont, groups=len(parts), polyphony=POLYPHONY, gain=GAIN)
+                self._contexts.append(Context(fluid, voices, plan, rate, notes.at, chart.end_qn,
+                                              TAIL_S * rate))
+                for reader, part, voice in zip(self.readers, parts, voices):
+                    program = programs.get(part.name, part.program or 0)
+                    why = fluid.select(voice.channel, program, drums=not voice.pitched)
+                    if why is not None:
+                        reader.fail(0, why)
+        except BaseException:
+            self._free()
+            raise
+        self._clock = 0
+        self._open = len(self.readers)
+
+    @property
+    def peak_voices(self) -> int:
+        """The most voices any context has sounded at once (bench/synth.py)."""
+        return max(c.peak_voices for c in self._contexts)
+
+    def read(self, reader: PartReader, start: int, out: np.ndarray) -> None:
+        """Song frames [start, start + n) of `reader`'s part into `out`."""
+        n = out.shape[0]
+        lo = max(start, 0)
+        with self._lock:
+            if reader.failed or not self._contexts:
+                out.fill(0.0)
+                return
+            try:
+                self._read(reader.index, lo, start + n, out[lo - start:] if lo < start + n else out[:0])
+            except Exception as exc:        # this part goes quiet, the others and the song go on
+                out.fill(0.0)
+                reader.fail(lo, f"cannot be synthesised ({exc})")
+                log.warning("%s from %s on", reader.failed, clock(lo / self.rate))
+                return
+        out[:max(0, min(n, lo - start))].fill(0.0)
+
+    def _read(self, part: int, lo: int, hi: int, out: np.ndarray) -> None:
+        ctx = self._context_at(lo)
+        if ctx is None:
+            out.fill(0.0)
+            return
+        self._clock += 1
+        ctx.used = self._clock
+        last = min(hi, ctx.last)
+        pos = lo
+        while pos < last:
+            if pos >= ctx.end:
+                ctx.extend(min(last, pos + STEP))
+            k = min(last, ctx.end) - pos
+            ctx.copy(part, pos, out[pos - lo: pos - lo + k])
+            pos += k
+        out[max(0, last - lo):].fill(0.0)
+        self._publish()
+
+    def _context_at(self, frame: int) -> Context | None:
+        """The context that serves a read from `frame`: one holding it, else the least
+        recently used started afresh there; None past the chart's end (silence, no work)."""
+        holding = [c for c in self._contexts if c.holds(frame)]
+        if holding:
+            return max(holding, key=lambda c: c.used)
+        now = self.plan.now
+        ctx = min(self._contexts, key=lambda c: c.used)
+        if frame >= now.settings.tempo.frame_at(ctx.end_qn, self.rate) + ctx.tail:
+            return None
+        ctx.restart(frame, now)
+        return ctx
+
+    def _publish(self) -> None:
+        """`plan.head`: how far the run in progress is rendered — the context holding the
+        frame the transport plays from (`plan.playing`), else the one read last."""
+        started = [c for c in self._contexts if c.used >= 0]
+        at = self.plan.playing
+        holding = [c for c in started if at is not None and c.start <= at <= c.end]
+        ctx = max(holding, key=lambda c: c.start) if holding else max(started, key=lambda c: c.used)
+        self.plan.rendered(ctx.end)
+
+    def close(self) -> None:
+        """Free FluidSynth once every reader is closed (the stream closes each)."""
+        with self._lock:
+            self._open -= 1
+            if self._open <= 0:
+                self._free()
+
+    def _free(self) -> None:
+        for ctx in self._contexts:
+            ctx.fluid.close()
+        self._contexts = []
