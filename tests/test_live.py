@@ -330,3 +330,100 @@ def test_a_song_without_parts_says_so(library, tmp_path):
         assert t.snapshot().key_tempo.intensity is None
     finally:
         t.bank.stop()
+
+
+# -- with sound: the parts synthesised by FluidSynth, through the transport's mixer --------
+BASS_CHART = '''title = "Bass"
+count_in = 0
+loudness = false
+chart = """
+tempo: 240
+[A] x2
+| E | E | E | E |
+"""
+[[part]]
+name = "bass"
+route = ["bass"]
+[[part]]
+name = "drums"
+route = ["bass"]
+muted = %s
+[[part]]
+name = "keys"
+muted = true
+'''
+SECOND = RATE                 # a bar at 240 BPM
+SOUND = dict(rate=RATE, channels=3, period=PERIOD,
+             outputs={"foh": (1,), "click": (2,), "bass": (3,)})
+
+
+def sound_rig(library, tmp, *, drums: bool = False) -> Transport:
+    folder = library / "songs" / "bass"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "song.toml").write_text(BASS_CHART % ("false" if drums else "true"))
+    bank = SongBank(Show.of_song(folder), Config(cache=tmp / "cache", **SOUND), PERIOD,
+                    blocking=True)
+    assert bank.load_now(0) is not None, bank.problems
+    assert bank.get(0).plan is not None, "FluidSynth and a SoundFont play the parts"
+    return Transport(bank, rate=RATE, channels=3, block=PERIOD)
+
+
+def play(t: Transport, frames: int, script: dict[int, list[c.Command]]) -> np.ndarray:
+    out = np.zeros((frames, 3), dtype=np.float32)
+    for start in range(0, frames, PERIOD):
+        t.clock = start
+        for cmd in script.get(start, []):
+            t.apply(cmd)
+        t.render(out[start: start + PERIOD], None, start)
+    return out
+
+
+def pitch_class(x: np.ndarray) -> int:
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+    band = (freqs >= 25) & (freqs <= 400)
+    return round(12 * np.log2(freqs[band][np.argmax(spectrum[band])] / 440) + 69) % 12
+
+
+def test_a_transpose_asked_during_bar_4_moves_the_bass_at_bar_5s_frame_not_before(
+        library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 3 * SECOND + 300 * PERIOD               # 0.8 s into bar 4
+        out = play(t, 6 * SECOND, {0: [c.Play()], asked: [c.SetKey(3)]})[:, 2]
+        assert t.song.plan.now.frame == 4 * SECOND       # the switch: bar 5's frame
+        window = SECOND // 4
+        assert pitch_class(out[3 * SECOND + window: 3 * SECOND + 2 * window]) == 4   # E
+        assert pitch_class(out[4 * SECOND - window: 4 * SECOND]) == 4      # to the end of bar 4
+        assert pitch_class(out[4 * SECOND + 600: 4 * SECOND + window]) == 7   # G from bar 5
+        assert pitch_class(out[5 * SECOND: 5 * SECOND + window]) == 7
+    finally:
+        t.bank.stop()
+
+
+def test_intensity_0_lowers_the_parts_by_expression_db_and_plays_fewer_notes(library, tmp_path):
+    t = sound_rig(library, tmp_path, drums=True)
+    try:
+        drums = t.song.mixer.input("drums")
+        first = play(t, 2 * SECOND + 10 * PERIOD, {0: [c.Play(), c.SetIntensity(1.0)]})
+        loud = drums.matrix.copy()
+        rest = play(t, 5 * SECOND - 10 * PERIOD, {0: [c.SetIntensity(0.0)]})
+        soft = drums.matrix
+        out = np.concatenate([first, rest])[:, 2]
+        assert t.song.mixer.expression_db == -12.0
+        level = 20 * np.log10(np.abs(soft).sum() / np.abs(loud).sum())
+        assert level == pytest.approx(-12.0, abs=1e-4)            # the mixer's part, exactly
+
+        def rms(bar: int) -> float:
+            x = out[bar * SECOND: (bar + 1) * SECOND].astype(np.float64)
+            return float(np.sqrt(np.mean(x * x)))
+
+        def onsets_in(bar: int) -> int:
+            x = np.abs(out[bar * SECOND: (bar + 1) * SECOND])
+            env = np.maximum.reduceat(x, np.arange(0, len(x), 480))     # 10 ms blocks
+            return int(np.sum(env[1:] > 2.5 * env[:-1] + 1e-4))
+        drop = 20 * np.log10(rms(4) / rms(1))
+        assert drop <= -12.0 + 1.0                       # the level, and fewer notes besides
+        assert onsets_in(4) < onsets_in(1)
+    finally:
+        t.bank.stop()
