@@ -10,17 +10,27 @@ import mido
 import numpy as np
 import pytest
 
+from gpiozero.pins.mock import MockFactory
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from appliance.audio.disk.show import Show, SongBank
 from appliance.audio.play.taps import Taps
 from appliance.audio.play.transport import Transport
-from appliance.config import Config
+from appliance.config import Config, load_config
 from appliance.config.midi_map import MidiMap, MidiRule, MidiSpec
+from appliance.control.gestures import Gestures
+from appliance.control.gpio import Footswitches
 from appliance.control.midi_out import TICKS, ClockPlanner
+from appliance.errors import BacklineError
+from appliance.service.panel import Panel
+from appliance.sim.hands import Hands
 from appliance.vocab import commands as c
 from appliance.vocab.names import command_name, parse_command, turn_command
 from appliance.vocab.segments import SegmentLog
 from appliance.vocab.state import TransportState
 
+from conftest import wait_for, write_config
 from transport_rig import CONFIG, RATE, onsets, position_song
 
 BEAT_120 = RATE // 2          # a beat at 120 BPM
@@ -133,6 +143,79 @@ def test_ccs_and_encoders_set_the_bpm_and_the_intensity_and_a_note_taps():
     assert turn_command("bpm", -2) == [c.NudgeBpm(-2)]
     assert turn_command("intensity", 3) == [c.NudgeIntensity(0.15)]
     assert turn_command("intensity", 40) == [c.NudgeIntensity(1.0)]
+
+
+TAP_PANEL = """
+[[switch]]
+name = "tap"
+pin = 17
+perform = { press = "tap" }
+
+[[encoder]]
+name = "tempo"
+a = 16
+b = 26
+perform = { turn = "bpm" }
+
+[[encoder]]
+name = "pedal"
+a = 5
+b = 6
+perform = { turn = "intensity" }
+"""
+
+
+def test_a_footswitch_taps_on_its_down_edge_and_encoders_turn_bpm_and_intensity(tmp_path):
+    factory = MockFactory()
+    config = load_config(write_config(tmp_path / "config.toml", TAP_PANEL))
+    sent: list[c.Command] = []
+    panel = Panel(config.controls, send=sent.append, box=lambda cmd: None, songs=lambda: [],
+                  setlists=lambda: [], outputs=tuple(config.outputs))
+    switches = Footswitches(config.controls, on_gesture=panel.gesture, on_turn=panel.turn,
+                            pin_factory=factory)
+    try:
+        Hands(factory).tap(17)
+        assert wait_for(lambda: sent == [c.TapTempo()], 2)
+        Hands(factory).turn(16, 26, 2)
+        Hands(factory).turn(5, 6, -1)
+        assert wait_for(lambda: sent[1:] == [c.NudgeBpm(1), c.NudgeBpm(1),
+                                             c.NudgeIntensity(-0.05)], 2), sent
+    finally:
+        switches.close()
+        factory.reset()
+    g = Gestures({"tap": {"press"}})             # press alone: the tap is the down edge
+    assert g.edge("tap", True, 10.0) == [("tap", "press")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=12))
+def test_any_bpm_or_intensity_argument_is_a_command_in_range_or_a_value_error(arg):
+    for word in ("bpm", "intensity"):
+        try:
+            cmd = parse_command(f"{word} {arg}")
+        except ValueError:
+            continue
+        if isinstance(cmd, c.SetBpm):
+            assert c.MIN_BPM <= cmd.bpm <= c.MAX_BPM
+        elif isinstance(cmd, c.SetIntensity):
+            assert 0 <= cmd.level <= 1
+        else:
+            value = cmd.bpm if isinstance(cmd, c.NudgeBpm) else cmd.step
+            assert np.isfinite(value)
+        assert parse_command(command_name(cmd)) == cmd
+
+
+@pytest.mark.parametrize("value, says", [
+    ("nan", "parts.expression_db: must be a finite number"),
+    ("41", "parts.expression_db: must be at most 40"),
+    ("-1", "parts.expression_db: must be at least 0"),
+    ('"loud"', "parts.expression_db: must be")])
+def test_a_bad_expression_db_names_the_file_and_field(tmp_path, value, says):
+    cfg = write_config(tmp_path / "config.toml", f"[parts]\nexpression_db = {value}\n")
+    with pytest.raises(BacklineError, match=says):
+        load_config(cfg)
+    ok = write_config(tmp_path / "ok.toml", "[parts]\nexpression_db = 20\n")
+    assert load_config(ok).expression_db == 20.0
 
 
 # -- taps --------------------------------------------------------------------------
