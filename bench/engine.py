@@ -7,6 +7,7 @@ box's own card (`--device`), where the figures that count are taken.
     .venv/bin/python bench/engine.py bare     [--period 128] [--spin]
     .venv/bin/python bench/engine.py cost     [--period 128] [--stems 16] [--seconds 60]
     .venv/bin/python bench/engine.py latency  [--period 128]
+    .venv/bin/python bench/engine.py live     [--period 128] [--runs 10]
     .venv/bin/python bench/engine.py memory   [--stems 16] [--minutes 30] [--seconds 60] [--null]
     .venv/bin/python bench/engine.py soak     [--period 256] [--minutes 30] [--peer 60]
                                               [--display FPS] [--device NAME]
@@ -28,6 +29,12 @@ cost:    the CPU the period's code costs, hot: no device, no sleep; steadier tha
          song and on a +18 dB copy (acting every period), and, when pedalboard is
          installed, its Limiter and BrickwallLimiter on the same copy.
 latency: frames from a Play command to its first sound reaching ALSA.
+live:    the demo chart song at 100 BPM, its parts playing: from a tap (the fourth of a run)
+         or a BPM nudge entering the inbox to the first output frame at the new tempo, and
+         from a key change to the first frame of the parts in the new key, in ms. Split
+         into the engine's own part (the retimer's timing and the period that takes it;
+         for a key, up to what the synth has rendered ahead) and the wait for the beat
+         (the bar), which a musician asked for.
 memory:  peak RSS while playing a long many-stem song, sampled as it plays; the issue's
          figure is `--stems 32 --minutes 60 --null` (without JACK's own shared memory).
 soak:    xruns and disk underruns with a CPU-heavy neighbour and heavy disk reads;
@@ -307,6 +314,80 @@ def cmd_latency(args, work: Path) -> None:
           f"{(max(delays) + buffer) / 48:.1f} ms")
 
 
+def _until(done, limit_s: float = 5.0) -> None:
+    """Poll the player's published state (this is the bench, not the box: it may sleep)."""
+    end = time.monotonic() + limit_s
+    while not done():
+        if time.monotonic() > end:
+            raise SystemExit("the box did not change in time")
+        time.sleep(0.0005)
+
+
+def cmd_live(args, work: Path) -> None:
+    jack, player = setup(work, period=args.period, stems=0, seconds=0, chart=True)
+    ms = lambda frames: frames / 48.0        # noqa: E731
+    try:
+        player.start()
+        t, engine = player.transport, player.engine
+        retimer = t.bank.retimer
+        _until(lambda: t.song is not None and t.song.plan is not None, 10)
+        player.send(c.SetBpm(100))
+        _until(lambda: abs(player.state.bpm - 100) < 1e-6)
+        player.send(c.Play())
+        _until(lambda: player.state.bar >= 2, 10)
+        tempo: list[tuple[str, int, int]] = []          # (what, engine's frames, beat wait)
+        for run in range(args.runs):
+            time.sleep(0.25)
+            if run % 2 == 0:                            # a run of four taps, 0.6 s apart
+                for _ in range(3):
+                    player.send(c.TapTempo())
+                    time.sleep(0.6)
+                what, cmd = "tap", c.TapTempo()
+            else:
+                what, cmd = "nudge", c.NudgeBpm(1 if run % 4 == 1 else -1)
+            known, asks = len(t.timings) and t.timings[-1], retimer.asks
+            sent = engine.output_frame
+            player.send(cmd)
+            _until(lambda: retimer.asks > asks)
+            _until(lambda: t.retiming is not None or (t.timings and t.timings[-1] != known))
+            taken = engine.output_frame
+            _until(lambda: t.timings and t.timings[-1] != known)
+            heard = t.timings[-1][0] - engine.delay
+            tempo.append((what, taken - sent, heard - taken))
+        keys = []
+        for run in range(args.runs):
+            time.sleep(0.3)
+            s = player.state
+            epoch = t.song.plan.now.epoch
+            player.send(c.NudgeKey(1 if run % 2 == 0 else -1))
+            _until(lambda: t.song.plan.now.epoch > epoch)
+            head = t.song.plan.head
+            switch = t.song.plan.now.frame
+            keys.append((head - s.frame, switch - head))
+        buffer = engine.device.buffer_frames
+        xruns = player.state.xruns
+    finally:
+        player.stop()
+        jack.stop()
+    print(f"{args.period}-frame periods, ALSA buffer {buffer} frames, xruns {xruns}; "
+          f"a beat at 100 BPM is 600 ms")
+    for what in ("tap", "nudge"):
+        own = [ms(a) for w, a, _ in tempo if w == what]
+        wait = [ms(b) for w, _, b in tempo if w == what]
+        total = [x + y for x, y in zip(own, wait)]
+        print(f"{what:5s} -> new tempo: total ms median {np.median(total):.0f} max "
+              f"{max(total):.0f}; engine's own (retime, taken) median {np.median(own):.1f} max "
+              f"{max(own):.1f}; the wait for the next beat median {np.median(wait):.0f} max "
+              f"{max(wait):.0f}")
+    ahead = [ms(a) for a, _ in keys]
+    bar = [ms(b) for _, b in keys]
+    total = [x + y for x, y in zip(ahead, bar)]
+    print(f"key   -> new key: total ms median {np.median(total):.0f} max {max(total):.0f}; "
+          f"the parts rendered ahead median {np.median(ahead):.0f} max {max(ahead):.0f}; "
+          f"the wait for the next bar median {np.median(bar):.0f} max {max(bar):.0f}")
+    print(f"+ the device buffer to playout: up to {ms(buffer):.1f} ms")
+
+
 def cmd_memory(args, work: Path) -> None:
     jack, player = setup(work, period=256, stems=args.stems, seconds=args.minutes * 60,
                          shared=True, null=args.null)
@@ -372,7 +453,7 @@ def cmd_soak(args, work: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=("work", "bare", "cost", "latency", "memory", "soak"))
+    ap.add_argument("what", choices=("work", "bare", "cost", "latency", "live", "memory", "soak"))
     ap.add_argument("--period", type=int, default=128)
     ap.add_argument("--stems", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=60.0)
@@ -396,7 +477,7 @@ def main() -> None:
     work = Path(tempfile.gettempdir()) / f"backline-engine-{args.what}"
     work.mkdir(exist_ok=True)
     {"work": cmd_work, "bare": cmd_bare, "cost": cmd_cost, "latency": cmd_latency,
-     "memory": cmd_memory, "soak": cmd_soak}[args.what](args, work)
+     "live": cmd_live, "memory": cmd_memory, "soak": cmd_soak}[args.what](args, work)
 
 
 if __name__ == "__main__":
