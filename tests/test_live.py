@@ -510,3 +510,68 @@ def test_intensity_0_lowers_the_parts_by_expression_db_and_plays_fewer_notes(lib
         assert onsets_in(4) < onsets_in(1)
     finally:
         t.bank.stop()
+
+
+# -- structure: vamp, jump and "last time" (releasing the vamp) on chart sections ---------
+def timeline(log: SegmentLog) -> np.ndarray:
+    """The song frame heard at each logged stretch's start, in order: where play went."""
+    from appliance.vocab.segments import LENGTH, TIMELINE
+    _, rows = log.rows(0)
+    return rows[:, [TIMELINE, LENGTH]]
+
+
+def jumps(log: SegmentLog) -> list[tuple[int, int]]:
+    """(from, to) song frames of every discontinuity in what was played."""
+    rows = timeline(log)
+    ends = rows[:-1, 0] + rows[:-1, 1]
+    return [(int(a), int(b)) for a, b in zip(ends, rows[1:, 0]) if a != b]
+
+
+def test_a_vamp_of_the_verse_plays_its_bars_again_until_released_then_goes_on(
+        library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    log = SegmentLog(capacity=1 << 16)
+    try:
+        verse, bridge = 2 * BAR_120, 10 * BAR_120
+        vamp_at = verse + 2 * BEAT_120
+        release = vamp_at + 2 * (bridge - verse)       # in the third time round
+        frames = release + (bridge - verse) + BAR_120
+        drive(t, frames, {0: [c.Play()], vamp_at: [c.Vamp()], release: [c.ReleaseVamp()]}, log)
+        assert jumps(log) == [(bridge, verse), (bridge, verse)]    # twice more, bar for bar
+        end = timeline(log)[-1].sum()
+        assert end == frames - 2 * (bridge - verse) and end > bridge   # then into the Bridge
+    finally:
+        t.bank.stop()
+
+
+def test_a_jump_to_the_bridge_lands_on_its_first_beat(library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    log = SegmentLog(capacity=1 << 16)
+    try:
+        at = BAR_120 + 5 * PERIOD
+        out = drive(t, 3 * BAR_120, {0: [c.Play()], at: [c.Jump("Bridge")]}, log)
+        assert jumps(log) == [(2 * BAR_120, 10 * BAR_120)]        # at the next bar
+        assert 2 * BAR_120 in onsets(out)                          # the Bridge's beat 1 clicks
+        assert set(np.diff(onsets(out))) == {BEAT_120}            # and the click goes on
+    finally:
+        t.bank.stop()
+
+
+def test_after_a_tempo_change_the_vamp_loops_exactly_its_section_in_the_new_map(
+        library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    log = SegmentLog(capacity=1 << 16)
+    try:
+        verse = 2 * BAR_120
+        vamp_at, bpm_at = verse + 2 * BEAT_120, verse + 2 * BAR_120 + 3 * PERIOD
+        frames = bpm_at + 10 * BAR_120
+        out = drive(t, frames, {0: [c.Play()], vamp_at: [c.Vamp()],
+                                bpm_at: [c.SetBpm(100)]}, log)
+        change = bpm_at + BEAT_120 - bpm_at % BEAT_120 if bpm_at % BEAT_120 else bpm_at
+        moved = jumps(log)
+        beat = change // BEAT_120                        # the beat the tempo changed on
+        assert moved[0] == (change, beat * BEAT_100)     # the same beat in the new map
+        assert moved[1] == (10 * 4 * BEAT_100, 2 * 4 * BEAT_100)   # the Verse, in the new map
+        assert set(np.diff(onsets(out))) == {BEAT_120, BEAT_100}
+    finally:
+        t.bank.stop()
