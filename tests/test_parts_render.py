@@ -147,3 +147,30 @@ def test_without_fluidsynth_a_chart_only_song_renders_its_click(config, library,
     assert "FluidSynth cannot be loaded" in r.stderr and "s plays without its parts" in r.stderr
     audio = sf.read(str(out), dtype="float32", always_2d=True)[0]
     assert audio[:, CLICK].any() and not audio[:, [FOH, EARS, BASS, KEYS]].any()
+
+
+def test_a_part_that_fails_mid_song_goes_silent_and_the_rest_plays(config, library):
+    from appliance.audio.disk.loaded import load
+    from appliance.audio.render import mixed
+    from appliance.config import load_config
+    from appliance.errors import Problems
+
+    folder = make_song(library, "s", CHART + '[[part]]\nname = "bass"\nroute = ["bass"]\n'
+                                             '[[part]]\nname = "keys"\nroute = ["keys"]\n'
+                                             '[[part]]\nname = "drums"\nroute = ["foh"]\n')
+    song = load(folder, load_config(config), Problems(), block=512)
+    bass = song.stream.parts.readers[1]
+    blocks = []
+    try:
+        for buf in mixed(song):
+            blocks.append(buf.copy())
+            if len(blocks) * 512 >= BAR and not bass.failed:   # bar 2: the bass gives up
+                bass.fail(BAR, "FluidSynth stopped")
+        problems = song.stem_problems()
+    finally:
+        song.close()
+    out = np.concatenate(blocks)
+    late = BAR + 512 + 8192                         # what the ring held still plays
+    assert out[:BAR, BASS].any() and not out[late:, BASS].any()
+    assert out[late:, KEYS].any() and out[late:, FOH].any() and out[late:, CLICK].any()
+    assert problems == ["bass silent from 0:02.0: FluidSynth stopped"]

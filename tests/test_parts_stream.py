@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from appliance.audio.disk.parts import SynthThread
+from appliance.audio.disk.parts import synth_thread
 from appliance.audio.disk.song_streams import SongStreams
 from appliance.audio.disk.stems import StemReader
 from appliance.audio.disk.streaming import SongStream
@@ -34,7 +34,8 @@ def counting(path, scale: float) -> StemReader:
 def streams(tmp_path):
     stems = SongStream([counting(tmp_path / "stem.wav", 1.0)])
     parts = SongStream([counting(tmp_path / "bass.wav", 0.5)], 8192, chunk=2048)
-    both = SongStreams(stems, parts)
+    both = SongStreams(stems, parts, PartsPlan(Settings(TempoMap([TempoPoint(Fraction(0),
+                                                                              Fraction(120))]))))
     yield both
     both.close()
 
@@ -59,16 +60,35 @@ def test_the_stems_and_the_parts_play_the_same_frames_into_their_rows(streams):
     assert [r.name for r in streams.readers] == ["stem.wav", "bass.wav"]
 
 
-def test_the_parts_ring_reads_its_own_chunk_and_says_how_far_it_holds(streams):
+def test_the_parts_ring_reads_its_own_chunk_at_a_time(streams):
     parts = streams.parts
     parts.prepare(0)
-    assert parts.fill() and parts.head() == 2048
-    fill(parts)
-    assert parts.head() == 8192                        # full: the ring holds 170 ms
-    out = np.zeros((2, 2048), np.float32)
+    assert parts.fill() and parts.ready_at(0)          # a chunk: enough to start
+    reads = 1
+    while parts.fill():
+        reads += 1
+    assert reads == 4                                  # full: 8192 frames, 170 ms
+    out = np.zeros((2, 2047), np.float32)
     parts.read_into(0, out)
-    assert parts.wake_due                              # a chunk is free to synthesise
-    assert parts.fill() and parts.head() == 8192 + 2048
+    assert not parts.wake_due and not parts.fill()     # less than a chunk free: no dribble
+    parts.read_into(2047, out[:, :1])
+    assert parts.wake_due and parts.fill()             # a chunk is free to synthesise
+
+
+def test_the_plan_is_told_where_each_run_played_starts(streams):
+    streams.prepare(0)
+    streams.cue(40000)
+    fill(streams.stems)
+    fill(streams.parts)
+    out = np.zeros((4, 128), np.float32)
+    streams.read_into(0, out)
+    assert streams.plan.playing == 0
+    streams.read_into(128, out)
+    streams.plan.playing = None
+    streams.read_into(256, out)
+    assert streams.plan.playing is None                # the same run: nothing to say
+    streams.read_into(40000, out)                      # a jump taken
+    assert streams.plan.playing == 40000
 
 
 def test_recue_makes_the_cued_ring_again_from_its_frame(streams):
@@ -92,13 +112,12 @@ def test_a_chunk_larger_than_its_ring_is_refused(tmp_path):
         SongStream([], 4096, chunk=8192)
 
 
-def test_the_synth_thread_publishes_how_far_the_playing_context_is_made(streams):
-    plan = PartsPlan(Settings(TempoMap([TempoPoint(Fraction(0), Fraction(120))])))
+def test_the_synth_thread_fills_the_parts_ring_when_woken(streams):
     streams.prepare(5000)
-    thread = SynthThread(streams.parts, plan)
+    thread = synth_thread(streams.parts)
     thread.start()
     try:
-        assert wait_for(lambda: plan.head == 5000 + 8192)
+        assert wait_for(lambda: streams.parts.ready_at(5000))
         assert thread.name == "backline-synth0"
     finally:
         thread.stop()

@@ -23,7 +23,7 @@ from ..mix.cue_track import CueTrack
 from ..mix.mixer import (CLICK_INPUT, COUNT_IN_INPUT, CUE_INPUT, Mixer, MixerInput,
                          expression_db, input_routes)
 from ..synth.plan import PartsPlan
-from .parts import SynthThread, check_sound, load_parts, part_inputs
+from .parts import check_sound, load_parts, part_inputs, synth_thread
 from .resample import ResampleError, playable_path
 from .retime import Timing
 from .song_streams import SongStreams
@@ -131,7 +131,7 @@ class LoadedSong(Lifetime, ends="close"):
         parts = 2 if blocking else 1
         disks = [DiskThread([self.stream.stems], i, parts) for i in range(parts)]
         if self.stream.parts is not None:
-            disks.append(SynthThread(self.stream.parts, self.plan))
+            disks.append(synth_thread(self.stream.parts))
         self.disks = tuple(disks)
         for d in self.disks:
             d.start()
@@ -355,7 +355,7 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     parts = load_parts(song, config, problems) if checked.parts else None
     inputs = mixer_inputs(song, playable, click, voice, cue_output(song, config.outputs),
                           parts=parts is not None)
-    stream = SongStreams(SongStream(readers), parts and parts.stream)
+    stream = SongStreams(SongStream(readers), parts and parts.stream, parts and parts.plan)
     mixer = Mixer(inputs, stream, config.outputs, config.channels, block,   # its routing
                   config.rate)                          # warnings: made by validate_song
     mixer.trim_db = dict.fromkeys(front_outputs(config), checked.level.gain_db)

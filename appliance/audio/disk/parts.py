@@ -1,15 +1,15 @@
 """A chart song's parts made ready: the live plan they follow, the synthesiser's readers in
 their own shallow ring, the synth thread that fills it, and a mixer input per part.
 
-The ring is shallow on purpose (`CAPACITY` frames, `CHUNK` at a time: about 170 ms at
+The ring is shallow on purpose (`RING_FRAMES` frames, `SYNTH_CHUNK` at a time: about 170 ms at
 48 kHz): what is synthesised ahead was made with the settings of its moment, so the less is
 ahead, the sooner a new key or intensity is heard. The synth thread runs at the disk
-threads' priority and publishes how far it has rendered the playing context (`plan.head`),
-so the transport can put a change exactly where it is still to come.
+threads' priority; the synthesiser publishes how far it has rendered the run playing
+(`plan.head`, told where that run starts by `SongStreams`), so the transport can put a
+change exactly where it is still to come.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,10 +24,9 @@ from ..synth.parts import PartsSynth
 from ..synth.soundfont import choose
 from .streaming import DiskThread, SongStream
 
-CAPACITY = 8192        # frames per ring: what is ahead of the ear when a change comes
-CHUNK = 2048           # frames synthesised at a time
+RING_FRAMES = 8192     # frames per ring: what is ahead of the ear when a change comes
+SYNTH_CHUNK = 2048     # frames synthesised at a time
 IDLE_S = 0.02          # the ring holds 170 ms: a missed wake-up must cost far less
-log = logging.getLogger("backline")
 
 
 @dataclass
@@ -38,18 +37,10 @@ class Parts:
     stream: SongStream
 
 
-class SynthThread(DiskThread):
-    """Keeps the parts' rings full, and tells the plan how far the playing one is made."""
-
-    def __init__(self, stream: SongStream, plan: PartsPlan) -> None:
-        super().__init__([stream], name="backline-synth", idle_s=IDLE_S)
-        self.plan = plan
-        self.stream = stream
-
-    def turn(self) -> bool:
-        busy = super().turn()
-        self.plan.rendered(self.stream.head())
-        return busy
+def synth_thread(stream: SongStream) -> DiskThread:
+    """The thread that synthesises the parts into their ring: a disk thread's loop at its
+    priority, woken sooner when idle since the ring is shallow."""
+    return DiskThread([stream], name="backline-synth", idle_s=IDLE_S)
 
 
 def plays_parts(song: Song) -> bool:
@@ -97,7 +88,7 @@ def load_parts(song: Song, config: Config, problems: Problems) -> Parts | None:
         return None
     by_name = {r.name: r for r in synth.readers}
     readers = [by_name[p.name] for p in spec.parts]
-    return Parts(plan, SongStream(readers, CAPACITY, chunk=CHUNK))
+    return Parts(plan, SongStream(readers, RING_FRAMES, chunk=SYNTH_CHUNK))
 
 
 def part_inputs(song: Song) -> list[MixerInput]:

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..synth.plan import PartsPlan
 from .streaming import SongStream
 
 
 class SongStreams:
-    def __init__(self, stems: SongStream, parts: SongStream | None = None) -> None:
+    """`plan` (with `parts`) is told where each run of frames played starts, so its `head`
+    follows the run playing, not a jump target read ahead."""
+
+    def __init__(self, stems: SongStream, parts: SongStream | None = None,
+                 plan: PartsPlan | None = None) -> None:
         self.stems = stems
         self.parts = parts
+        self.plan = plan
+        self._next = -1                 # the frame that continues the run playing
         self.all = (stems,) if parts is None else (stems, parts)
         self.readers = [r for s in self.all for r in s.readers]   # mixer order: stems, parts
         self._split = stems.channels
@@ -57,6 +64,9 @@ class SongStreams:
         """Song frames of every stem channel, then every part channel, into `out` (rows × n)."""
         self.stems.read_into(start, out[: self._split])
         if self.parts is not None:
+            if start != self._next and self.plan is not None:
+                self.plan.play_from(start)      # a start or a jump: a new run plays
+            self._next = start + out.shape[1]
             self.parts.read_into(start, out[self._split:])
 
     def wake_if_due(self) -> None:

@@ -181,12 +181,6 @@ class SongStream:
                 out[a:b].fill(0.0)
                 self.underruns += 1
 
-    def head(self) -> int:
-        """The furthest song frame read ahead into the playing ring, by every reader."""
-        ring = self._rings[self._active]
-        gen, written = ring.ready
-        return ring.want[1] + (written if gen == ring.want[0] else ring.consumed)
-
     # -- the disk thread's side --------------------------------------------
     def fill(self, part: int = 0, parts: int = 1) -> bool:
         """Read one chunk ahead into the playing ring, else the cued one; True if it read.

@@ -134,12 +134,16 @@ class PartsSynth:
 
     def _context_at(self, frame: int) -> Context | None:
         """The context that serves a read from `frame`: one holding it, else the least
-        recently used started afresh there; None past the chart's end (silence, no work)."""
+        recently used started afresh there (or the one whose run starts at `frame` but was
+        made before the newest change); None past the chart's end (silence, no work)."""
+        now = self.plan.now
         holding = [c for c in self._contexts if c.holds(frame)]
+        # a run read from its start again after a change (the transport's recue): made anew
+        stale = [c for c in holding if c.start == frame and c.epoch != now.epoch]
+        holding = [c for c in holding if c not in stale]
         if holding:
             return max(holding, key=lambda c: c.used)
-        now = self.plan.now
-        ctx = min(self._contexts, key=lambda c: c.used)
+        ctx = stale[0] if stale else min(self._contexts, key=lambda c: c.used)
         if frame >= now.settings.tempo.frame_at(ctx.end_qn, self.rate) + ctx.tail:
             return None
         ctx.restart(frame, now)
