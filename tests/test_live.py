@@ -331,13 +331,20 @@ def test_midi_clock_ticks_follow_the_new_tempo_from_its_beat_with_no_stop(librar
     log = SegmentLog(capacity=1 << 16)
     try:
         at = 4 * BEAT_120 - 3 * PERIOD
-        drive(t, 10 * BEAT_120, {0: [c.Play()], at: [c.SetBpm(100)]}, log)
+        jump = 4 * BEAT_120 + 6 * BEAT_100 + PERIOD        # in bar 3, at the new tempo
+        drive(t, jump + 4 * BEAT_100, {0: [c.Play()], at: [c.SetBpm(100)],
+                                        jump: [c.Jump("Bridge")]}, log)
         planner = ClockPlanner(lambda i: None, RATE, live=t.live_song)
         _, rows = log.rows(0)
         msgs = [m for row in rows for m in planner.plan(row)]
         kinds = [m.type for _, m in msgs]
-        assert kinds[0] == "start" and "stop" not in kinds and "songpos" not in kinds
-        ticks = np.array([f for f, m in msgs if m.type == "clock"])
+        assert kinds[0] == "start"
+        moved = [(f, m) for f, m in msgs if m.type in ("stop", "songpos", "continue")]
+        bar_4 = 4 * BEAT_120 + 8 * BEAT_100                # where the jump happens
+        assert [m.type for _, m in moved] == ["stop", "songpos", "continue"]   # the jump only
+        assert {f for f, _ in moved} == {bar_4}
+        assert moved[1][1].pos == 10 * 4 * 4               # the Bridge, bar 11: sixteenths
+        ticks = np.array([f for f, m in msgs if m.type == "clock" and f < bar_4])
         change = 4 * BEAT_120                              # the next beat after the SetBpm
         before, after = ticks[ticks < change], ticks[ticks >= change]
         assert len(before) == 4 * TICKS                    # four beats of 24 ticks
