@@ -75,7 +75,7 @@ def key_line(s: State) -> str:
         parts.append(shifted_key(s.key, k.wanted_transpose) if s.key
                      else f"{k.wanted_transpose:+g}")
     if k.wanted_tempo != 1:
-        parts.append(f"{k.wanted_tempo * 100:g}%")
+        parts.append(f"{k.wanted_tempo * 100:.0f}%")
     what = " ".join(parts) or "as recorded"
     if k.preparing is not None and k.preparing < 1:
         return f"preparing {what} ... {k.preparing * 100:.0f} %"
@@ -121,7 +121,7 @@ def draw_perform(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State,
         _tag(draw, right, key, inverted=False)
     draw.text((0, 2), f"{s.bar}.{s.beat}", font=font(26), fill=1)
     draw.text((70, 8), s.section[:10], font=font(11), fill=1)
-    factor = f" {s.key_tempo.tempo * 100:g}%" if s.key_tempo.tempo != 1 else ""
+    factor = f" {s.key_tempo.tempo * 100:.0f}%" if s.key_tempo.tempo != 1 else ""
     tempo = f"{s.bpm:g}{factor} {s.meter}" if s.bpm else ""
     draw.text((70, 19), f"{SYMBOL.get(s.transport, '[]')} {tempo}", font=font(10), fill=1)
     draw.text((0, 29), coming(s), font=font(10), fill=1)
