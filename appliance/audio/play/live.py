@@ -1,5 +1,6 @@
-"""A song without stems played live: its tempo changed at the next beat, its parts' key and
-dynamics at the next bar (a chart song's `PartsPlan`).
+"""A song's key and tempo chosen as it plays. Without stems: its tempo changed at the next
+beat, its parts' key and dynamics at the next bar (a chart song's `PartsPlan`). With stems:
+wanted now, prepared by the loader, switched at the next stop (`_want_key`).
 
 A tempo change is asked of the retimer thread (disk/retime.py), which makes the song's
 `Timing` at the new factor. Once it is ready the transport schedules it at the next beat
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Callable
 
 from ...vocab import commands as c
 from ...vocab.state import TransportState
+from ..disk.key_switch import Key, key_of
 from ..disk.retime import Timing
 from .moment import Loop, Pending
 from .stage import Stage
@@ -82,10 +85,23 @@ class LiveSong(Stage):
         next beat; a song with stems from the next stop, and it says so."""
         if not self.song.live:
             percent = max(c.TEMPO_PERCENT[0], min(c.TEMPO_PERCENT[1], round(factor * 100)))
-            why = self._want_key(lambda key: (key[0], Fraction(percent, 100)))  # Transport's
+            why = self._want_key(lambda key: (key[0], Fraction(percent, 100)))
             return why or "this song has stems: its tempo changes at the next stop"
         self._factor = factor
         self.bank.retimer.ask(self.song, factor)
+        return ""
+
+    def _want_key(self, change: Callable[[Key], Key]) -> str:
+        """The selected song's key and tempo from now on: the loader prepares them, and the
+        song switches at the next stop (see Playhead._take_variant)."""
+        if self.song is None:
+            return "no song loaded"
+        keys = self.bank.keys
+        old = keys.wanted.get(self.setlist.index) or key_of(self.song)
+        new = change(old)
+        if new == old:
+            return "already there"
+        keys.want(self.setlist.index, new)
         return ""
 
     def _plan_frame(self) -> int:

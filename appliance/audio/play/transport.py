@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 
 from ...vocab import commands as c
 from ...vocab.state import State, TransportState
-from ..disk.key_switch import Key, key_of
 from ..mix.mixer import expression_db
 from .moment import Loop, Moment, Pending, snapshot
 from .playhead import Playhead
@@ -312,19 +310,6 @@ class Transport(Playhead):
             return "already there"
         self.plan_switch = frame = self._plan_frame()
         plan.change(frame, transpose=semitones)
-        return ""
-
-    def _want_key(self, change: Callable[[Key], Key]) -> str:
-        """The selected song's key and tempo from now on: the loader prepares them, and the
-        song switches at the next stop (see Playhead._take_variant)."""
-        if self.song is None:
-            return "no song loaded"
-        keys = self.bank.keys
-        old = keys.wanted.get(self.index) or key_of(self.song)
-        new = change(old)
-        if new == old:
-            return "already there"
-        keys.want(self.index, new)
         return ""
 
     def snapshot(self, moment: Moment | None = None, **engine_fields) -> State:
