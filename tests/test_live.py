@@ -582,3 +582,19 @@ def test_after_a_tempo_change_the_vamp_loops_exactly_its_section_in_the_new_map(
         assert set(np.diff(onsets(out))) == {BEAT_120, BEAT_100}
     finally:
         t.bank.stop()
+
+
+def test_a_jump_before_the_tempo_changes_beat_lands_on_its_target_in_the_new_map(
+        library, tmp_path):
+    t = live_rig(chart_song(library), tmp_path)
+    log = SegmentLog(capacity=1 << 16)
+    try:
+        at = BAR_120 + 5 * PERIOD
+        out = drive(t, at + 6 * BEAT_100, {0: [c.Play()], at: [c.SetBpm(100)],
+                                          at + PERIOD: [c.Jump("Bridge", at=c.At.NOW)]}, log)
+        assert jumps(log) == [(at + PERIOD, 10 * 4 * BEAT_100)]     # the Bridge, new map
+        assert t.retiming is None and t.snapshot().bpm == 100
+        after = onsets(out)[onsets(out) > at + PERIOD]
+        assert set(np.diff(after)) == {BEAT_100}
+    finally:
+        t.bank.stop()

@@ -154,9 +154,10 @@ class LiveSong(Stage):
         self.timings = (self.timings + ((self._out, self.setlist.index, timing.song),))[
             -TIMINGS_KEPT:]
 
-    def _retime_here(self) -> int:
-        """At the retiming's beat: the loop, a pending command and the song in the new map;
-        the frame of the same beat there, to go on from."""
+    def _retime_at(self, frame: int) -> int:
+        """The retiming now, at song frame `frame` (its beat, or a jump's target reached
+        first): the loop, a pending command and the song in the new map; where `frame`
+        falls there, to go on from (the retiming's beat: the same beat in the new map)."""
         r, self.retiming = self.retiming, None
         song, t = self.song, r.timing
         before, end = song.positions, song.frames
@@ -166,8 +167,9 @@ class LiveSong(Stage):
         p = self.pending
         if p is not None:
             self.pending = Pending(convert(p.frame), p.kind, convert(p.to), p.text, p.what)
-        self._retime(t, r.to)
-        return r.to
+        to = r.to if frame == r.frame else convert(frame)
+        self._retime(t, to)
+        return to
 
     # -- where a retiming waits, and what ends it ----------------------------------------
     def _rest(self, state: str, pos: int) -> None:

@@ -158,7 +158,7 @@ class Playhead(LiveSong):
             return                           # the next step takes any other event here
         r = self.retiming
         if r is not None and r.frame == self.pos:     # a new tempo: the same beat in its map
-            to = self._retime_here()
+            to = self._retime_at(self.pos)
             self._jump(to, f"bar {self._bar_at(to)}")
             return
         p = self.pending
@@ -182,7 +182,10 @@ class Playhead(LiveSong):
             self._crossfade()
 
     def _jump(self, to: int, what: str) -> None:
-        """Crossfade to `to`; if its audio is not in memory yet, fade out and wait for it."""
+        """Crossfade to `to`; if its audio is not in memory yet, fade out and wait for it.
+        A tempo change still waiting for its beat comes with the jump: `to` in its map."""
+        if self.retiming is not None:
+            to = self._retime_at(to)
         if self.song.stream.ready_at(to):
             self._fade_in(self.fade, from_frame=self.pos)
             self.pos = to
