@@ -598,3 +598,20 @@ def test_a_jump_before_the_tempo_changes_beat_lands_on_its_target_in_the_new_map
         assert set(np.diff(after)) == {BEAT_100}
     finally:
         t.bank.stop()
+
+
+def test_a_key_change_while_a_vamp_is_cued_plays_the_loop_again_in_the_new_key(
+        library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    try:
+        loop_at, asked = 2 * SECOND + 20 * PERIOD, 2 * SECOND + 100 * PERIOD
+        out = play(t, 5 * SECOND, {0: [c.Play()], loop_at: [c.Vamp(2)],   # bars 3-4
+                                   asked: [c.SetKey(3)]})[:, 2]
+        assert t.song.plan.now.frame == 3 * SECOND                    # bar 4
+        window = SECOND // 4
+        assert pitch_class(out[3 * SECOND - window: 3 * SECOND]) == 4        # bar 3: E
+        assert pitch_class(out[3 * SECOND + 600: 3 * SECOND + window]) == 7  # bar 4: G
+        # the loop's start, read ahead in E when the vamp began, sounds in G
+        assert pitch_class(out[4 * SECOND + 600: 4 * SECOND + window]) == 7
+    finally:
+        t.bank.stop()
