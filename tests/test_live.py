@@ -459,13 +459,25 @@ def sound_rig(library, tmp, *, drums: bool = False) -> Transport:
 
 
 def play(t: Transport, frames: int, script: dict[int, list[c.Command]]) -> np.ndarray:
+    """`drive` with the sound rig's three channels (the bass's on the third)."""
     out = np.zeros((frames, 3), dtype=np.float32)
     for start in range(0, frames, PERIOD):
         t.clock = start
-        for cmd in script.get(start, []):
+        cmds = script.get(start, [])
+        for cmd in cmds:
             t.apply(cmd)
+        if cmds:
+            settle(t)
         t.render(out[start: start + PERIOD], None, start)
     return out
+
+
+def note_onsets(x: np.ndarray, block: int = 480) -> np.ndarray:
+    """Frames (to a 10 ms block) where a part's level jumps: its notes' starts."""
+    env = np.maximum.reduceat(np.abs(x), np.arange(0, len(x), block))
+    rises = np.flatnonzero(env[1:] > 2.5 * env[:-1] + 1e-4) + 1
+    firsts = rises[np.concatenate([[True], np.diff(rises) > 3])]    # an attack over blocks: one
+    return firsts * block
 
 
 def pitch_class(x: np.ndarray) -> int:
@@ -509,9 +521,7 @@ def test_intensity_0_lowers_the_parts_by_expression_db_and_plays_fewer_notes(lib
             return float(np.sqrt(np.mean(x * x)))
 
         def onsets_in(bar: int) -> int:
-            x = np.abs(out[bar * SECOND: (bar + 1) * SECOND])
-            env = np.maximum.reduceat(x, np.arange(0, len(x), 480))     # 10 ms blocks
-            return int(np.sum(env[1:] > 2.5 * env[:-1] + 1e-4))
+            return len(note_onsets(out[bar * SECOND: (bar + 1) * SECOND]))
         drop = 20 * np.log10(rms(4) / rms(1))
         assert drop <= -12.0 + 1.0                       # the level, and fewer notes besides
         assert onsets_in(4) < onsets_in(1)
@@ -613,5 +623,22 @@ def test_a_key_change_while_a_vamp_is_cued_plays_the_loop_again_in_the_new_key(
         assert pitch_class(out[3 * SECOND + 600: 3 * SECOND + window]) == 7  # bar 4: G
         # the loop's start, read ahead in E when the vamp began, sounds in G
         assert pitch_class(out[4 * SECOND + 600: 4 * SECOND + window]) == 7
+    finally:
+        t.bank.stop()
+
+
+def test_the_parts_follow_a_new_tempo_from_its_beat(library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    t.bank.retimer.start()
+    try:
+        asked = SECOND + 10 * PERIOD                            # early in bar 2, at 240
+        out = play(t, 8 * SECOND, {0: [c.Play()], asked: [c.SetBpm(120)]})[:, 2]
+        change = t.timings[-1][0]                               # the beat it changed on
+        assert change % (SECOND // 4) == 0 and SECOND < change <= 2 * SECOND
+        notes = note_onsets(out)
+        before = notes[notes < SECOND]
+        later = notes[notes >= change + SECOND]                # the strong beats at 120
+        assert list(np.diff(before)) == [SECOND // 2]            # beats 1 and 3 at 240 BPM
+        assert len(later) >= 4 and np.all(np.abs(np.diff(later) - SECOND) <= 480)
     finally:
         t.bank.stop()
