@@ -50,11 +50,11 @@ key: C major
 """   # bars: Intro 1-2, Verse 3-10, Bridge 11-12, Outro 13-16
 
 
-def chart_song(library, name: str = "live", *, parts: bool = False) -> object:
+def chart_song(library, name: str = "live", *, parts: bool = False, count_in: int = 0) -> object:
     """The chart as a song; without `parts`, its click alone (`parts = false`)."""
     folder = library / "songs" / name
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "song.toml").write_text('title = "Live"\ncount_in = 0\n' +
+    (folder / "song.toml").write_text(f'title = "Live"\ncount_in = {count_in}\n' +
                                       ("" if parts else "parts = false\n"))
     (folder / "chart.txt").write_text(CHART)
     return folder
@@ -286,6 +286,17 @@ def test_stopped_the_new_tempo_is_there_at_once_and_the_song_starts_at_it(librar
         assert t.song.frames == 16 * 4 * BEAT_100          # the song's length follows
         out = drive(t, 4 * BEAT_100, {0: [c.Play()]})
         assert set(np.diff(onsets(out))) == {BEAT_100}
+    finally:
+        t.bank.stop()
+
+
+def test_a_tempo_set_while_stopped_counts_the_song_in_at_it(library, tmp_path):
+    t = live_rig(chart_song(library, count_in=1), tmp_path)
+    try:
+        out = drive(t, 8 * BEAT_100, {0: [c.SetBpm(100)], PERIOD: [c.Play()]})
+        clicks = onsets(out)
+        assert clicks[0] == PERIOD and set(np.diff(clicks)) == {BEAT_100}   # count-in too
+        assert (t.snapshot().bar, t.snapshot().beat) == (1, 4)    # a bar of count-in, then bar 1
     finally:
         t.bank.stop()
 
