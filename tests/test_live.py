@@ -653,3 +653,27 @@ def test_the_parts_follow_a_new_tempo_from_its_beat(library, tmp_path):
         assert len(later) >= 4 and np.all(np.abs(np.diff(later) - SECOND) <= 480)
     finally:
         t.bank.stop()
+
+
+def test_a_retiming_that_fails_is_logged_and_the_song_plays_on_at_its_tempo(
+        library, tmp_path, monkeypatch, caplog):
+    from appliance.audio.disk import retime
+    made = retime.timing
+    calls = []
+
+    def once_broken(song, factor, asked=0):
+        calls.append(factor)
+        if len(calls) == 1:
+            raise MemoryError("no room for the click map")
+        return made(song, factor, asked)
+    monkeypatch.setattr(retime, "timing", once_broken)
+    t = live_rig(chart_song(library), tmp_path)
+    try:
+        out = drive(t, 4 * BEAT_120, {0: [c.Play()], PERIOD: [c.SetBpm(100)]})
+        assert set(np.diff(onsets(out))) == {BEAT_120}            # on at 120
+        assert "tempo change of live to 83.3333%: no room for the click map; it plays on " \
+               "as it was" in caplog.text
+        drive(t, 2 * BEAT_120, {0: [c.NudgeBpm(1)]})
+        assert t.snapshot().bpm == 121 and t.bank.retimer.is_alive()   # 120 + 1, not 101
+    finally:
+        t.bank.stop()

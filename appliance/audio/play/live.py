@@ -122,8 +122,11 @@ class LiveSong(Stage):
         playing = self.state == TransportState.PLAYING and not self._silent and not self._quiet
         if not playing and self.state not in (TransportState.STOPPED, TransportState.PAUSED):
             return
-        timing = self.bank.retimer.take(song)
+        retimer = self.bank.retimer
+        timing = retimer.take(song)
         if timing is None:
+            if retimer.answered == retimer.asks:     # it failed (and said why): as it was
+                self._factor = None
             return
         self._factor = None
         if not playing:
