@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
+from ...timeline.song import Song
 from ...vocab import commands as c
 from ...vocab.state import TransportState
 from ..disk.key_switch import Key, key_of
@@ -154,8 +155,12 @@ class LiveSong(Stage):
         song.retime(timing)
         if song.plan is not None and song.plan.settings.tempo is not timing.song.tempo:
             song.plan.change(frame, tempo=timing.song.tempo)
-        self.timings = (self.timings + ((self._out, self.setlist.index, timing.song),))[
-            -TIMINGS_KEPT:]
+        self._plays_with(timing.song)
+
+    def _plays_with(self, song: Song) -> None:
+        """From the output frame here on, the song at this position plays with `song`'s
+        tempo map (one tuple swapped whole: MIDI out reads it on its own thread)."""
+        self.timings = (self.timings + ((self._out, self.setlist.index, song),))[-TIMINGS_KEPT:]
 
     def _retime_at(self, frame: int) -> int:
         """The retiming now, at song frame `frame` (its beat, or a jump's target reached
@@ -187,10 +192,9 @@ class LiveSong(Stage):
     def _switch(self, song) -> None:
         self.retiming = self._factor = self.plan_switch = None
         super()._switch(song)
-        self.timings = (self.timings + ((self._out, self.setlist.index, song.song),))[
-            -TIMINGS_KEPT:]
+        self._plays_with(song.song)
 
-    def live_song(self, index: int, out_frame: int):
+    def live_song(self, index: int, out_frame: int) -> Song | None:
         """The Song (its tempo map) setlist position `index` played with at output frame
         `out_frame`, as far back as TIMINGS_KEPT changes; None when not known. Any thread."""
         found = None
