@@ -24,11 +24,13 @@ from ...vocab import commands as c
 from ...vocab.state import TransportState
 from ..disk.key_switch import Key, key_of
 from ..disk.retime import Timing
+from ..mix.mixer import expression_db
 from .moment import Loop, Pending
 from .stage import Stage
 from .taps import Taps
 
 TIMINGS_KEPT = 16     # the songs' tempo maps MIDI out may still have to plan with
+NO_PARTS = "this song has no parts to play softer or louder"
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,35 @@ class LiveSong(Stage):
         if self.state != TransportState.PLAYING:
             return self.pos
         return self.song.positions.beats.next_bar(max(self.pos, plan.head))
+
+    # -- a chart song's parts: key and dynamics at the next bar --------------------
+    def _parts_intensity(self, level: float) -> str:
+        """The parts' dynamics: their level at once (a glide), their notes from the next bar."""
+        song = self.song
+        if song is None or song.plan is None:
+            return NO_PARTS
+        if level == song.plan.settings.intensity:
+            return "already there"
+        song.mixer.expression_db = expression_db(level, song.config.expression_db)
+        song.mixer.update()
+        self.plan_switch = frame = self._plan_frame()
+        song.plan.change(frame, intensity=level)
+        return ""
+
+    def _live_tempo(self, factor: Fraction) -> str:
+        return "already there" if factor == self._live_factor() else self._want_factor(factor)
+
+    def _parts_live(self) -> bool:
+        """A chart song without stems: its parts change key and dynamics as they play."""
+        return self.song is not None and self.song.live and self.song.plan is not None
+
+    def _parts_key(self, semitones: int) -> str:
+        plan = self.song.plan
+        if semitones == plan.settings.transpose:
+            return "already there"
+        self.plan_switch = frame = self._plan_frame()
+        plan.change(frame, transpose=semitones)
+        return ""
 
     # -- taking a timing, at the next beat --------------------------------------------
     def _take_retime(self) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...vocab import commands as c
 from ...vocab.state import State, TransportState
-from ..mix.mixer import expression_db
+from .live import NO_PARTS
 from .moment import Loop, Moment, Pending, snapshot
 from .playhead import Playhead
 
@@ -280,37 +280,9 @@ class Transport(Playhead):
 
     def _cmd_NudgeIntensity(self, cmd: c.NudgeIntensity) -> str:
         if self.song is None or self.song.plan is None:
-            return self._parts_intensity(0.0)
+            return NO_PARTS
         level = self.song.plan.settings.intensity + cmd.step
         return self._parts_intensity(round(min(1.0, max(0.0, level)), 6))
-
-    def _parts_intensity(self, level: float) -> str:
-        """The parts' dynamics: their level at once (a glide), their notes from the next bar."""
-        song = self.song
-        if song is None or song.plan is None:
-            return "this song has no parts to play softer or louder"
-        if level == song.plan.settings.intensity:
-            return "already there"
-        song.mixer.expression_db = expression_db(level, song.config.expression_db)
-        song.mixer.update()
-        self.plan_switch = frame = self._plan_frame()
-        song.plan.change(frame, intensity=level)
-        return ""
-
-    def _live_tempo(self, factor: Fraction) -> str:
-        return "already there" if factor == self._live_factor() else self._want_factor(factor)
-
-    def _parts_live(self) -> bool:
-        """A chart song without stems: its parts change key and dynamics as they play."""
-        return self.song is not None and self.song.live and self.song.plan is not None
-
-    def _parts_key(self, semitones: int) -> str:
-        plan = self.song.plan
-        if semitones == plan.settings.transpose:
-            return "already there"
-        self.plan_switch = frame = self._plan_frame()
-        plan.change(frame, transpose=semitones)
-        return ""
 
     def snapshot(self, moment: Moment | None = None, **engine_fields) -> State:
         """The State of a published moment (default: the last); any thread may call it."""
