@@ -79,11 +79,12 @@ def song_and_config(work: Path, *, period: int, stems: int, seconds: float,
     """The bench's song of `stems` stereo stems (`chart`: the demo chart song's, with them),
     and the box's config at `period` frames."""
     song = work / "song"
-    if chart:
-        shutil.copytree(DEMO_LIBRARY / "songs" / "demo-chart", song)
+    if chart:          # the work folder is kept between runs: its stems are made once
+        shutil.copytree(DEMO_LIBRARY / "songs" / "demo-chart", song, dirs_exist_ok=True)
         with open(song / "song.toml", "a") as f:
             f.write(stem_tables(make_stems(song, stems, seconds, shared=shared)))
     else:
+        (song / "chart.txt").unlink(missing_ok=True)
         write_song(song, make_stems(song, stems, seconds, shared=shared))
     return song, Config(rate=48000, channels=8, period=period, periods=3, format="FLOAT_LE",
                         outputs=OUTPUTS, cache=work / "cache")

@@ -174,3 +174,27 @@ def test_a_part_that_fails_mid_song_goes_silent_and_the_rest_plays(config, libra
     assert out[:BAR, BASS].any() and not out[late:, BASS].any()
     assert out[late:, KEYS].any() and out[late:, FOH].any() and out[late:, CLICK].any()
     assert problems == ["bass silent from 0:02.0: FluidSynth stopped"]
+
+
+def test_parts_that_cannot_sound_are_on_the_displays_trouble_line(config, library, tmp_path):
+    from appliance.audio.disk.loaded import load
+    from appliance.config import load_config
+    from appliance.errors import Problems
+    from appliance.ui.trouble import lasting
+    from appliance.vocab.state import State
+
+    broken = tmp_path / "broken.sf2"
+    broken.write_bytes(b"RIFF\x04\x00\x00\x00WAVE")
+    cfg = write_config(tmp_path / "b.toml", config.read_text() + f'[parts]\nsoundfont = "{broken}"\n')
+    problems = Problems()
+    song = load(make_song(library, "s", CHART), load_config(cfg), problems, block=512)
+    try:
+        assert song.plan is None and song.stream.parts is None
+        assert song.troubles() == ["parts silent: broken.sf2: is not a SoundFont (.sf2)"]
+        assert song.stem_problems() == []            # a render of what can play is whole
+        assert lasting(State(stem_problems=tuple(song.troubles()))) == \
+            "STEM FAILED: parts silent"
+    finally:
+        song.close()
+    assert [str(p) for p in problems] == [
+        f"{broken}: warning: is not a SoundFont (.sf2); s plays without its parts"]

@@ -23,7 +23,8 @@ from ..mix.cue_track import CueTrack
 from ..mix.mixer import (CLICK_INPUT, COUNT_IN_INPUT, CUE_INPUT, Mixer, MixerInput,
                          expression_db, input_routes)
 from ..synth.plan import PartsPlan
-from .parts import check_sound, load_parts, part_inputs, synth_thread
+from ..synth.errors import SynthError
+from .parts import check_sound, load_parts, part_inputs, synth_thread, without_parts
 from .resample import ResampleError, playable_path
 from .retime import Timing
 from .song_streams import SongStreams
@@ -63,6 +64,7 @@ class LoadedSong(Lifetime, ends="close"):
     cues: CueTrack | None = None      # the voice (count-in numbers, guide words)
     disks: tuple[DiskThread, ...] = ()     # the stems' disk threads, then the synth thread
     plan: PartsPlan | None = None    # what the parts follow live; None: a song without parts
+    parts_trouble: str = ""          # why a chart song's parts cannot sound here ("": they can)
     level: Level | None = None     # the FOH gain that plays it at the box's target loudness
     _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
 
@@ -124,6 +126,12 @@ class LoadedSong(Lifetime, ends="close"):
         return [f"{r.name} silent from {clock(r.failed_at / self.rate)}: {r.why}"
                 for r in self.stream.readers if r.failed_at is not None]
 
+    def troubles(self) -> list[str]:
+        """What of the song is silent, for the display: a failed stem or part, and a chart
+        song's parts that cannot sound on this box."""
+        return self.stem_problems() + ([f"parts silent: {self.parts_trouble}"]
+                                       if self.parts_trouble else [])
+
     def start(self, *, blocking: bool = False) -> None:
         """Start reading ahead. `blocking` (an offline render): the mixer waits for the disk,
         and two disk threads decode in parallel, nothing being real-time."""
@@ -157,7 +165,7 @@ class Playable:
     words: dict = field(default_factory=dict)    # the voice's words it says: key -> sound
     level: Level | None = None    # its FOH loudness gain on this box
     variants: dict[int, Path] = field(default_factory=dict)   # stem index -> its variant
-    parts: bool = False       # a chart song's parts can sound on this box
+    parts_trouble: str | None = None   # a chart song's parts: "" they sound, else why not
 
 
 def validate_song(folder: Path, config: Config, problems: Problems, *,
@@ -189,13 +197,13 @@ def validate_song(folder: Path, config: Config, problems: Problems, *,
                        f"the song has no length: {reason}")
         return None
     song = _sections_within(song, frames, config.rate, problems)
-    parts = check_sound(song, config, problems)
-    check_routing(song, stems, config, problems, parts=parts)
+    parts_trouble = check_sound(song, config, problems)
+    check_routing(song, stems, config, problems, parts=parts_trouble == "")
     words = load_words(spoken_words(song, config), config.library, config.rate,
                        song.folder / SONG_FILE, problems)
     level = song_level(song, front_outputs(config), config.loudness_target, config.ceiling_db,
                        problems)
-    return Playable(song, stems, frames, words, level, variants, parts)
+    return Playable(song, stems, frames, words, level, variants, parts_trouble)
 
 
 def counts_in_aloud(song: Song, config: Config) -> bool:
@@ -352,7 +360,12 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     lengths = {k: len(v) for k, v in words.items()}
     voice = CueTrack(words, cues.guide_cues(song, config.rate, lengths),
                      counts_in_aloud(song, config))
-    parts = load_parts(song, config, problems) if checked.parts else None
+    parts, trouble = None, checked.parts_trouble or ""
+    if checked.parts_trouble == "":
+        try:
+            parts = load_parts(song, config)
+        except SynthError as exc:
+            trouble = without_parts(song, exc, problems)
     inputs = mixer_inputs(song, playable, click, voice, cue_output(song, config.outputs),
                           parts=parts is not None)
     stream = SongStreams(SongStream(readers), parts and parts.stream, parts and parts.plan)
@@ -364,4 +377,4 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     mixer.update(glide=False)
     return LoadedSong(song, config, stems, frames, click, mixer, stream,
                       Positions.of(song, config.rate, frames), voice, level=checked.level,
-                      plan=parts and parts.plan)
+                      plan=parts and parts.plan, parts_trouble=trouble)

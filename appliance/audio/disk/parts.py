@@ -55,37 +55,34 @@ def sound(config: Config) -> Path:
     return choose(config.soundfont)
 
 
-def check_sound(song: Song, config: Config, problems: Problems) -> bool:
-    """Whether `song`'s parts can sound on this box: False when it has none, or (warned,
-    naming the file) when FluidSynth or the SoundFont is missing or unusable."""
+def check_sound(song: Song, config: Config, problems: Problems) -> str | None:
+    """Whether `song`'s parts can sound on this box: None when it has none, "" when they
+    can, else why not (warned, naming the file: FluidSynth or the SoundFont)."""
     if not plays_parts(song):
-        return False
+        return None
     try:
         sound(config)
     except SynthError as exc:
-        _without_parts(song, exc, problems)
-        return False
-    return True
+        return without_parts(song, exc, problems)
+    return ""
 
 
-def _without_parts(song: Song, exc: SynthError, problems: Problems) -> None:
+def without_parts(song: Song, exc: SynthError, problems: Problems) -> str:
+    """The warning that `song` plays without its parts, naming the file; its words."""
     p = exc.problem
     problems.warn(p.file, p.field, f"{p.message}; {song.name} plays without its parts")
+    return f"{p.file.name}: {p.message}"
 
 
-def load_parts(song: Song, config: Config, problems: Problems) -> Parts | None:
-    """The song's parts ready to play (`check_sound` found they can), or None when the
-    synthesiser cannot start (warned, naming the file): the song plays without them."""
+def load_parts(song: Song, config: Config) -> Parts:
+    """The song's parts ready to play (`check_sound` found they can); SynthError when the
+    synthesiser cannot start after all."""
     spec = song.parts
     intensity = DEFAULT_INTENSITY if spec.intensity is None else spec.intensity
     plan = PartsPlan(Settings(song.tempo, transpose=round(song.transpose), intensity=intensity))
     programs = {p.name: p.program for p in spec.parts if p.program is not None}
-    try:
-        synth = PartsSynth(song.chart, plan, config.rate, soundfont=sound(config),
-                           seed=spec.seed, programs=programs)
-    except SynthError as exc:
-        _without_parts(song, exc, problems)
-        return None
+    synth = PartsSynth(song.chart, plan, config.rate, soundfont=sound(config),
+                       seed=spec.seed, programs=programs)
     by_name = {r.name: r for r in synth.readers}
     readers = [by_name[p.name] for p in spec.parts]
     return Parts(plan, SongStream(readers, RING_FRAMES, chunk=SYNTH_CHUNK))
