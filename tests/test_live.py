@@ -458,10 +458,11 @@ SOUND = dict(rate=RATE, channels=3, period=PERIOD,
              outputs={"foh": (1,), "click": (2,), "bass": (3,)})
 
 
-def sound_rig(library, tmp, *, drums: bool = False) -> Transport:
+def sound_rig(library, tmp, *, drums: bool = False, bars: str = "| E | E | E | E |") -> Transport:
     folder = library / "songs" / "bass"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "song.toml").write_text(BASS_CHART % ("false" if drums else "true"))
+    (folder / "song.toml").write_text(BASS_CHART.replace("| E | E | E | E |", bars) %
+                                      ("false" if drums else "true"))
     bank = SongBank(Show.of_song(folder), Config(cache=tmp / "cache", **SOUND), PERIOD,
                     blocking=True)
     assert bank.load_now(0) is not None, bank.problems
@@ -675,5 +676,26 @@ def test_a_retiming_that_fails_is_logged_and_the_song_plays_on_at_its_tempo(
                "as it was" in caplog.text
         drive(t, 2 * BEAT_120, {0: [c.NudgeBpm(1)]})
         assert t.snapshot().bpm == 121 and t.bank.retimer.is_alive()   # 120 + 1, not 101
+    finally:
+        t.bank.stop()
+
+
+def test_faster_the_parts_play_on_from_the_same_beat_in_the_new_map(library, tmp_path):
+    """Speeding up puts the same beat at an earlier frame, which the old run has just
+    played: the parts must start a run in the new map there, not serve the old one."""
+    t = sound_rig(library, tmp_path, bars="| E | G | C | G |")
+    t.bank.retimer.start()
+    try:
+        out = play(t, 6 * SECOND, {0: [c.Play()], 2 * SECOND + 10 * PERIOD: [c.SetBpm(300)]})
+        change = t.timings[-1][0]
+        assert change == 2 * SECOND + SECOND // 4             # bar 3 beat 2, at 240
+        bar = SECOND * 240 // 300                              # a bar at 300: 0.8 s
+        bar_4 = change + 3 * bar // 4                          # 3 beats on
+
+        def heard(at: float, length: float = 0.2) -> int:
+            return pitch_class(out[int(bar_4 + at * bar): int(bar_4 + (at + length) * bar)][:, 2])
+        assert heard(0.2) == 7                                 # bar 4: G
+        assert heard(1.15) in (4, 11)                          # bar 5: E (at 240 still G)
+        assert heard(2.2) == 7                                 # bar 6: G (at 240: E)
     finally:
         t.bank.stop()
