@@ -699,3 +699,26 @@ def test_faster_the_parts_play_on_from_the_same_beat_in_the_new_map(library, tmp
         assert heard(2.2) == 7                                 # bar 6: G (at 240: E)
     finally:
         t.bank.stop()
+
+
+def test_taps_through_the_engine_are_timed_by_its_output_clock(library, tmp_path, monkeypatch):
+    """The real engine on JACK's dummy server (paced as a card): four taps a musician's 0.6 s
+    apart set about 100 BPM, timed by the frames the engine had written when it took them
+    (the transport's own tests time them exactly)."""
+    from alsa_doubles import Jack, jack_pcm, use_config
+    from appliance.audio.player import Player
+    from appliance.errors import Problems
+    folder = chart_song(library)
+    with Jack():
+        use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 2))
+        config = Config(cache=tmp_path / "cache", **{**CONFIG, "format": "FLOAT_LE"})
+        p = Player.open(folder, config, Problems(), device="jackhat")
+        p.send(c.Play())
+        with p:
+            assert wait_for(lambda: p.state.bar >= 2, 5)
+            hand = threading.Event()
+            for _ in range(4):
+                p.send(c.TapTempo())
+                hand.wait(0.6)                     # the musician's hand, not the box's clock
+            assert wait_for(lambda: abs(p.state.bpm - 100) < 3, 3), p.state.bpm
+            assert p.state.key_tempo.tempo == pytest.approx(p.state.bpm / 120)
