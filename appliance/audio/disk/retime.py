@@ -88,7 +88,8 @@ class Retimer(threading.Thread, Lifetime, ends="close"):
         self._asked: tuple[int, LoadedSong, Fraction] | None = None
         self.asks = 0                      # requests made (the audio thread counts them)
         self.ready: Timing | None = None   # the newest answer, swapped in whole
-        self.answered = 0                  # the last request answered (or failed)
+        self.answered = 0                  # the last request answered (or failed): set after
+                                           # `ready`, so a reader who sees it finds `ready` set
         self._halt = threading.Event()
         self._wake = Wake()
 

@@ -155,9 +155,10 @@ class LiveSong(Stage):
         if not playing and self.state not in (TransportState.STOPPED, TransportState.PAUSED):
             return
         retimer = self.bank.retimer
+        answered = retimer.answered == retimer.asks   # read first: it is set after `ready`
         timing = retimer.take(song)
         if timing is None:
-            if retimer.answered == retimer.asks:     # it failed (and said why): as it was
+            if answered:                 # it failed (and said why): the song stays as it was
                 self._factor = None
             return
         self._factor = None
