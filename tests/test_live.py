@@ -69,6 +69,14 @@ def live_rig(folder, tmp) -> Transport:
     return Transport(bank, rate=RATE, channels=2, block=PERIOD)
 
 
+@pytest.fixture
+def live(library, tmp_path):
+    """A transport on the chart song's click alone, its retimer running."""
+    t = live_rig(chart_song(library), tmp_path)
+    yield t
+    t.bank.stop()
+
+
 def settle(t: Transport) -> None:
     """Wait until the retimer has answered the newest request (the daemon's audio thread
     would take the answer a few periods later; here the next period takes it)."""
@@ -85,7 +93,7 @@ def drive(t: Transport, frames: int, script: dict[int, list[c.Command]] | None =
           log: SegmentLog | None = None) -> np.ndarray:
     """Render `frames` a period at a time; the commands in `script` are taken at the period
     starting at that output frame (the engine's clock), the retimer's answer waited for."""
-    out = np.zeros((frames, 2), dtype=np.float32)
+    out = np.zeros((frames, t.channels), dtype=np.float32)
     script = dict(script or {})
     for start in range(0, frames, PERIOD):
         t.clock = start
@@ -228,66 +236,53 @@ def test_taps_give_the_mean_interval_from_the_fourth_and_a_pause_starts_again():
     assert [taps_.tap(later + k * 24000) for k in range(4)] == [None, None, None, 24000]
 
 
-def test_four_taps_at_100_bpm_play_100_from_the_next_beat_and_the_click_follows(
-        library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
-    try:
-        first = 4 * BEAT_120 + 3 * PERIOD        # bar 3, a little after its first beat
-        fourth = first + 3 * BEAT_100
-        out = drive(t, fourth + 10 * BEAT_100, {0: [c.Play()], **taps(first, BEAT_100)})
-        clicks = np.diff(onsets(out))
-        change = int(onsets(out)[np.argmax(clicks != BEAT_120)])   # the first 100-BPM beat
-        assert set(clicks) == {BEAT_120, BEAT_100}                  # nothing skipped, doubled
-        assert np.all(clicks[np.flatnonzero(clicks == BEAT_100)[0]:] == BEAT_100)
-        next_beat = -(-fourth // BEAT_120) * BEAT_120                # at or after the 4th tap
-        assert change == next_beat
-        s = t.snapshot()
-        assert abs(s.bpm - 100) <= 0.5 and s.key_tempo.tempo == pytest.approx(100 / 120)
-        assert s.rejected == ""
-    finally:
-        t.bank.stop()
+def test_four_taps_at_100_bpm_play_100_from_the_next_beat_and_the_click_follows(live):
+    t = live
+    first = 4 * BEAT_120 + 3 * PERIOD        # bar 3, a little after its first beat
+    fourth = first + 3 * BEAT_100
+    out = drive(t, fourth + 10 * BEAT_100, {0: [c.Play()], **taps(first, BEAT_100)})
+    clicks = np.diff(onsets(out))
+    change = int(onsets(out)[np.argmax(clicks != BEAT_120)])   # the first 100-BPM beat
+    assert set(clicks) == {BEAT_120, BEAT_100}                  # nothing skipped, doubled
+    assert np.all(clicks[np.flatnonzero(clicks == BEAT_100)[0]:] == BEAT_100)
+    next_beat = -(-fourth // BEAT_120) * BEAT_120                # at or after the 4th tap
+    assert change == next_beat
+    s = t.snapshot()
+    assert abs(s.bpm - 100) <= 0.5 and s.key_tempo.tempo == pytest.approx(100 / 120)
+    assert s.rejected == ""
 
 
-def test_three_taps_change_nothing(library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
-    try:
-        out = drive(t, 12 * BEAT_120, {0: [c.Play()], **taps(2 * BEAT_120, BEAT_100, 3)})
-        assert set(np.diff(onsets(out))) == {BEAT_120}
-        assert t.snapshot().bpm == 120
-    finally:
-        t.bank.stop()
+def test_three_taps_change_nothing(live):
+    t = live
+    out = drive(t, 12 * BEAT_120, {0: [c.Play()], **taps(2 * BEAT_120, BEAT_100, 3)})
+    assert set(np.diff(onsets(out))) == {BEAT_120}
+    assert t.snapshot().bpm == 120
 
 
-def test_a_bpm_nudge_and_a_set_bpm_take_effect_at_the_next_beat(library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
-    try:
-        at = 2 * BEAT_120 + 5 * PERIOD
-        out = drive(t, 8 * BEAT_120, {0: [c.Play()], at: [c.NudgeBpm(1), c.NudgeBpm(1)]})
-        beat_122 = round(RATE * 60 / 122)
-        clicks = np.diff(onsets(out))
-        assert list(clicks[:3]) == [BEAT_120] * 3
-        assert all(abs(d - beat_122) <= 1 for d in clicks[3:])     # 122: two nudges add up
-        assert t.snapshot().bpm == pytest.approx(122)
-        drive(t, PERIOD, {0: [c.SetBpm(90)]})
-        drive(t, RATE)
-        assert t.snapshot().bpm == pytest.approx(90)
-        drive(t, PERIOD, {0: [c.SetBpm(250)]})
-        assert "250.0 BPM is out of range" in t.snapshot().rejected
-        assert "50% to 200% of the written 120" in t.snapshot().rejected
-    finally:
-        t.bank.stop()
+def test_a_bpm_nudge_and_a_set_bpm_take_effect_at_the_next_beat(live):
+    t = live
+    at = 2 * BEAT_120 + 5 * PERIOD
+    out = drive(t, 8 * BEAT_120, {0: [c.Play()], at: [c.NudgeBpm(1), c.NudgeBpm(1)]})
+    beat_122 = round(RATE * 60 / 122)
+    clicks = np.diff(onsets(out))
+    assert list(clicks[:3]) == [BEAT_120] * 3
+    assert all(abs(d - beat_122) <= 1 for d in clicks[3:])     # 122: two nudges add up
+    assert t.snapshot().bpm == pytest.approx(122)
+    drive(t, PERIOD, {0: [c.SetBpm(90)]})
+    drive(t, RATE)
+    assert t.snapshot().bpm == pytest.approx(90)
+    drive(t, PERIOD, {0: [c.SetBpm(250)]})
+    assert "250.0 BPM is out of range" in t.snapshot().rejected
+    assert "50% to 200% of the written 120" in t.snapshot().rejected
 
 
-def test_stopped_the_new_tempo_is_there_at_once_and_the_song_starts_at_it(library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
-    try:
-        drive(t, PERIOD, {0: [c.SetBpm(100)]})
-        assert t.state == TransportState.STOPPED and t.snapshot().bpm == 100
-        assert t.song.frames == 16 * 4 * BEAT_100          # the song's length follows
-        out = drive(t, 4 * BEAT_100, {0: [c.Play()]})
-        assert set(np.diff(onsets(out))) == {BEAT_100}
-    finally:
-        t.bank.stop()
+def test_stopped_the_new_tempo_is_there_at_once_and_the_song_starts_at_it(live):
+    t = live
+    drive(t, PERIOD, {0: [c.SetBpm(100)]})
+    assert t.state == TransportState.STOPPED and t.snapshot().bpm == 100
+    assert t.song.frames == 16 * 4 * BEAT_100          # the song's length follows
+    out = drive(t, 4 * BEAT_100, {0: [c.Play()]})
+    assert set(np.diff(onsets(out))) == {BEAT_100}
 
 
 def test_a_tempo_set_while_stopped_counts_the_song_in_at_it(library, tmp_path):
@@ -301,23 +296,19 @@ def test_a_tempo_set_while_stopped_counts_the_song_in_at_it(library, tmp_path):
         t.bank.stop()
 
 
-def test_a_vamp_keeps_its_section_in_the_new_tempo_and_a_pending_jump_its_target(
-        library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
-    try:
-        verse, bridge = 2 * 4 * BEAT_120, 10 * 4 * BEAT_120
-        drive(t, verse + BEAT_120, {0: [c.Play()]})
-        drive(t, PERIOD, {0: [c.Vamp()]})
-        assert t.loop.start == verse and t.loop.end == bridge
-        drive(t, PERIOD, {0: [c.SetBpm(100)]})
-        drive(t, BEAT_120)
-        new_verse, new_bridge = 2 * 4 * BEAT_100, 10 * 4 * BEAT_100
-        assert (t.loop.start, t.loop.end) == (new_verse, new_bridge)   # the Verse, exactly
-        assert t.pos < new_bridge
-        drive(t, PERIOD, {0: [c.Jump("Outro")]})
-        assert t.pending.to == 12 * 4 * BEAT_100
-    finally:
-        t.bank.stop()
+def test_a_vamp_keeps_its_section_in_the_new_tempo_and_a_pending_jump_its_target(live):
+    t = live
+    verse, bridge = 2 * 4 * BEAT_120, 10 * 4 * BEAT_120
+    drive(t, verse + BEAT_120, {0: [c.Play()]})
+    drive(t, PERIOD, {0: [c.Vamp()]})
+    assert t.loop.start == verse and t.loop.end == bridge
+    drive(t, PERIOD, {0: [c.SetBpm(100)]})
+    drive(t, BEAT_120)
+    new_verse, new_bridge = 2 * 4 * BEAT_100, 10 * 4 * BEAT_100
+    assert (t.loop.start, t.loop.end) == (new_verse, new_bridge)   # the Verse, exactly
+    assert t.pos < new_bridge
+    drive(t, PERIOD, {0: [c.Jump("Outro")]})
+    assert t.pending.to == 12 * 4 * BEAT_100
 
 
 def test_a_song_with_stems_says_its_tempo_changes_at_the_next_stop(library, tmp_path):
@@ -337,33 +328,30 @@ def test_a_song_with_stems_says_its_tempo_changes_at_the_next_stop(library, tmp_
         bank.stop()
 
 
-def test_midi_clock_ticks_follow_the_new_tempo_from_its_beat_with_no_stop(library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
+def test_midi_clock_ticks_follow_the_new_tempo_from_its_beat_with_no_stop(live):
+    t = live
     log = SegmentLog(capacity=1 << 16)
-    try:
-        at = 4 * BEAT_120 - 3 * PERIOD
-        jump = 4 * BEAT_120 + 6 * BEAT_100 + PERIOD        # in bar 3, at the new tempo
-        drive(t, jump + 4 * BEAT_100, {0: [c.Play()], at: [c.SetBpm(100)],
-                                        jump: [c.Jump("Bridge")]}, log)
-        planner = ClockPlanner(lambda i: None, RATE, live=t.live_song)
-        _, rows = log.rows(0)
-        msgs = [m for row in rows for m in planner.plan(row)]
-        kinds = [m.type for _, m in msgs]
-        assert kinds[0] == "start"
-        moved = [(f, m) for f, m in msgs if m.type in ("stop", "songpos", "continue")]
-        bar_4 = 4 * BEAT_120 + 8 * BEAT_100                # where the jump happens
-        assert [m.type for _, m in moved] == ["stop", "songpos", "continue"]   # the jump only
-        assert {f for f, _ in moved} == {bar_4}
-        assert moved[1][1].pos == 10 * 4 * 4               # the Bridge, bar 11: sixteenths
-        ticks = np.array([f for f, m in msgs if m.type == "clock" and f < bar_4])
-        change = 4 * BEAT_120                              # the next beat after the SetBpm
-        before, after = ticks[ticks < change], ticks[ticks >= change]
-        assert len(before) == 4 * TICKS                    # four beats of 24 ticks
-        assert after[0] == change                          # the beat itself ticks once
-        assert set(np.diff(before)) == {BEAT_120 // TICKS}
-        assert set(np.diff(after)) == {BEAT_100 // TICKS}
-    finally:
-        t.bank.stop()
+    at = 4 * BEAT_120 - 3 * PERIOD
+    jump = 4 * BEAT_120 + 6 * BEAT_100 + PERIOD        # in bar 3, at the new tempo
+    drive(t, jump + 4 * BEAT_100, {0: [c.Play()], at: [c.SetBpm(100)],
+                                    jump: [c.Jump("Bridge")]}, log)
+    planner = ClockPlanner(lambda i: None, RATE, live=t.live_song)
+    _, rows = log.rows(0)
+    msgs = [m for row in rows for m in planner.plan(row)]
+    kinds = [m.type for _, m in msgs]
+    assert kinds[0] == "start"
+    moved = [(f, m) for f, m in msgs if m.type in ("stop", "songpos", "continue")]
+    bar_4 = 4 * BEAT_120 + 8 * BEAT_100                # where the jump happens
+    assert [m.type for _, m in moved] == ["stop", "songpos", "continue"]   # the jump only
+    assert {f for f, _ in moved} == {bar_4}
+    assert moved[1][1].pos == 10 * 4 * 4               # the Bridge, bar 11: sixteenths
+    ticks = np.array([f for f, m in msgs if m.type == "clock" and f < bar_4])
+    change = 4 * BEAT_120                              # the next beat after the SetBpm
+    before, after = ticks[ticks < change], ticks[ticks >= change]
+    assert len(before) == 4 * TICKS                    # four beats of 24 ticks
+    assert after[0] == change                          # the beat itself ticks once
+    assert set(np.diff(before)) == {BEAT_120 // TICKS}
+    assert set(np.diff(after)) == {BEAT_100 // TICKS}
 
 
 # -- the parts' key and dynamics: the plan, at the next bar -----------------------------
@@ -470,20 +458,6 @@ def sound_rig(library, tmp, *, drums: bool = False, bars: str = "| E | E | E | E
     return Transport(bank, rate=RATE, channels=3, block=PERIOD)
 
 
-def play(t: Transport, frames: int, script: dict[int, list[c.Command]]) -> np.ndarray:
-    """`drive` with the sound rig's three channels (the bass's on the third)."""
-    out = np.zeros((frames, 3), dtype=np.float32)
-    for start in range(0, frames, PERIOD):
-        t.clock = start
-        cmds = script.get(start, [])
-        for cmd in cmds:
-            t.apply(cmd)
-        if cmds:
-            settle(t)
-        t.render(out[start: start + PERIOD], None, start)
-    return out
-
-
 def note_onsets(x: np.ndarray, block: int = 480) -> np.ndarray:
     """Frames (to a 10 ms block) where a part's level jumps: its notes' starts."""
     env = np.maximum.reduceat(np.abs(x), np.arange(0, len(x), block))
@@ -504,7 +478,7 @@ def test_a_transpose_asked_during_bar_4_moves_the_bass_at_bar_5s_frame_not_befor
     t = sound_rig(library, tmp_path)
     try:
         asked = 3 * SECOND + 300 * PERIOD               # 0.8 s into bar 4
-        out = play(t, 6 * SECOND, {0: [c.Play()], asked: [c.SetKey(3)]})[:, 2]
+        out = drive(t, 6 * SECOND, {0: [c.Play()], asked: [c.SetKey(3)]})[:, 2]
         assert t.song.plan.now.frame == 4 * SECOND       # the switch: bar 5's frame
         window = SECOND // 4
         assert pitch_class(out[3 * SECOND + window: 3 * SECOND + 2 * window]) == 4   # E
@@ -519,9 +493,9 @@ def test_intensity_0_lowers_the_parts_by_expression_db_and_plays_fewer_notes(lib
     t = sound_rig(library, tmp_path, drums=True)
     try:
         drums = t.song.mixer.input("drums")
-        first = play(t, 2 * SECOND + 10 * PERIOD, {0: [c.Play(), c.SetIntensity(1.0)]})
+        first = drive(t, 2 * SECOND + 10 * PERIOD, {0: [c.Play(), c.SetIntensity(1.0)]})
         loud = drums.matrix.copy()
-        rest = play(t, 5 * SECOND - 10 * PERIOD, {0: [c.SetIntensity(0.0)]})
+        rest = drive(t, 5 * SECOND - 10 * PERIOD, {0: [c.SetIntensity(0.0)]})
         soft = drums.matrix
         out = np.concatenate([first, rest])[:, 2]
         assert t.song.mixer.expression_db == -12.0
@@ -556,70 +530,55 @@ def jumps(log: SegmentLog) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(ends, rows[1:, 0]) if a != b]
 
 
-def test_a_vamp_of_the_verse_plays_its_bars_again_until_released_then_goes_on(
-        library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
+def test_a_vamp_of_the_verse_plays_its_bars_again_until_released_then_goes_on(live):
+    t = live
     log = SegmentLog(capacity=1 << 16)
-    try:
-        verse, bridge = 2 * BAR_120, 10 * BAR_120
-        vamp_at = verse + 2 * BEAT_120
-        release = vamp_at + 2 * (bridge - verse)       # in the third time round
-        frames = release + (bridge - verse) + BAR_120
-        drive(t, frames, {0: [c.Play()], vamp_at: [c.Vamp()], release: [c.ReleaseVamp()]}, log)
-        assert jumps(log) == [(bridge, verse), (bridge, verse)]    # twice more, bar for bar
-        end = timeline(log)[-1].sum()
-        assert end == frames - 2 * (bridge - verse) and end > bridge   # then into the Bridge
-    finally:
-        t.bank.stop()
+    verse, bridge = 2 * BAR_120, 10 * BAR_120
+    vamp_at = verse + 2 * BEAT_120
+    release = vamp_at + 2 * (bridge - verse)       # in the third time round
+    frames = release + (bridge - verse) + BAR_120
+    drive(t, frames, {0: [c.Play()], vamp_at: [c.Vamp()], release: [c.ReleaseVamp()]}, log)
+    assert jumps(log) == [(bridge, verse), (bridge, verse)]    # twice more, bar for bar
+    end = timeline(log)[-1].sum()
+    assert end == frames - 2 * (bridge - verse) and end > bridge   # then into the Bridge
 
 
-def test_a_jump_to_the_bridge_lands_on_its_first_beat(library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
+def test_a_jump_to_the_bridge_lands_on_its_first_beat(live):
+    t = live
     log = SegmentLog(capacity=1 << 16)
-    try:
-        at = BAR_120 + 5 * PERIOD
-        out = drive(t, 3 * BAR_120, {0: [c.Play()], at: [c.Jump("Bridge")]}, log)
-        assert jumps(log) == [(2 * BAR_120, 10 * BAR_120)]        # at the next bar
-        assert 2 * BAR_120 in onsets(out)                          # the Bridge's beat 1 clicks
-        assert set(np.diff(onsets(out))) == {BEAT_120}            # and the click goes on
-    finally:
-        t.bank.stop()
+    at = BAR_120 + 5 * PERIOD
+    out = drive(t, 3 * BAR_120, {0: [c.Play()], at: [c.Jump("Bridge")]}, log)
+    assert jumps(log) == [(2 * BAR_120, 10 * BAR_120)]        # at the next bar
+    assert 2 * BAR_120 in onsets(out)                          # the Bridge's beat 1 clicks
+    assert set(np.diff(onsets(out))) == {BEAT_120}            # and the click goes on
 
 
-def test_after_a_tempo_change_the_vamp_loops_exactly_its_section_in_the_new_map(
-        library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
+def test_after_a_tempo_change_the_vamp_loops_exactly_its_section_in_the_new_map(live):
+    t = live
     log = SegmentLog(capacity=1 << 16)
-    try:
-        verse = 2 * BAR_120
-        vamp_at, bpm_at = verse + 2 * BEAT_120, verse + 2 * BAR_120 + 3 * PERIOD
-        frames = bpm_at + 10 * BAR_120
-        out = drive(t, frames, {0: [c.Play()], vamp_at: [c.Vamp()],
-                                bpm_at: [c.SetBpm(100)]}, log)
-        change = bpm_at + BEAT_120 - bpm_at % BEAT_120 if bpm_at % BEAT_120 else bpm_at
-        moved = jumps(log)
-        beat = change // BEAT_120                        # the beat the tempo changed on
-        assert moved[0] == (change, beat * BEAT_100)     # the same beat in the new map
-        assert moved[1] == (10 * 4 * BEAT_100, 2 * 4 * BEAT_100)   # the Verse, in the new map
-        assert set(np.diff(onsets(out))) == {BEAT_120, BEAT_100}
-    finally:
-        t.bank.stop()
+    verse = 2 * BAR_120
+    vamp_at, bpm_at = verse + 2 * BEAT_120, verse + 2 * BAR_120 + 3 * PERIOD
+    frames = bpm_at + 10 * BAR_120
+    out = drive(t, frames, {0: [c.Play()], vamp_at: [c.Vamp()],
+                            bpm_at: [c.SetBpm(100)]}, log)
+    change = bpm_at + BEAT_120 - bpm_at % BEAT_120 if bpm_at % BEAT_120 else bpm_at
+    moved = jumps(log)
+    beat = change // BEAT_120                        # the beat the tempo changed on
+    assert moved[0] == (change, beat * BEAT_100)     # the same beat in the new map
+    assert moved[1] == (10 * 4 * BEAT_100, 2 * 4 * BEAT_100)   # the Verse, in the new map
+    assert set(np.diff(onsets(out))) == {BEAT_120, BEAT_100}
 
 
-def test_a_jump_before_the_tempo_changes_beat_lands_on_its_target_in_the_new_map(
-        library, tmp_path):
-    t = live_rig(chart_song(library), tmp_path)
+def test_a_jump_before_the_tempo_changes_beat_lands_on_its_target_in_the_new_map(live):
+    t = live
     log = SegmentLog(capacity=1 << 16)
-    try:
-        at = BAR_120 + 5 * PERIOD
-        out = drive(t, at + 6 * BEAT_100, {0: [c.Play()], at: [c.SetBpm(100)],
-                                          at + PERIOD: [c.Jump("Bridge", at=c.At.NOW)]}, log)
-        assert jumps(log) == [(at + PERIOD, 10 * 4 * BEAT_100)]     # the Bridge, new map
-        assert t.retiming is None and t.snapshot().bpm == 100
-        after = onsets(out)[onsets(out) > at + PERIOD]
-        assert set(np.diff(after)) == {BEAT_100}
-    finally:
-        t.bank.stop()
+    at = BAR_120 + 5 * PERIOD
+    out = drive(t, at + 6 * BEAT_100, {0: [c.Play()], at: [c.SetBpm(100)],
+                                      at + PERIOD: [c.Jump("Bridge", at=c.At.NOW)]}, log)
+    assert jumps(log) == [(at + PERIOD, 10 * 4 * BEAT_100)]     # the Bridge, new map
+    assert t.retiming is None and t.snapshot().bpm == 100
+    after = onsets(out)[onsets(out) > at + PERIOD]
+    assert set(np.diff(after)) == {BEAT_100}
 
 
 def test_a_key_change_while_a_vamp_is_cued_plays_the_loop_again_in_the_new_key(
@@ -627,7 +586,7 @@ def test_a_key_change_while_a_vamp_is_cued_plays_the_loop_again_in_the_new_key(
     t = sound_rig(library, tmp_path)
     try:
         loop_at, asked = 2 * SECOND + 20 * PERIOD, 2 * SECOND + 100 * PERIOD
-        out = play(t, 5 * SECOND, {0: [c.Play()], loop_at: [c.Vamp(2)],   # bars 3-4
+        out = drive(t, 5 * SECOND, {0: [c.Play()], loop_at: [c.Vamp(2)],   # bars 3-4
                                    asked: [c.SetKey(3)]})[:, 2]
         assert t.song.plan.now.frame == 3 * SECOND                    # bar 4
         window = SECOND // 4
@@ -644,7 +603,7 @@ def test_the_parts_follow_a_new_tempo_from_its_beat(library, tmp_path):
     t.bank.retimer.start()
     try:
         asked = SECOND + 10 * PERIOD                            # early in bar 2, at 240
-        out = play(t, 8 * SECOND, {0: [c.Play()], asked: [c.SetBpm(120)]})[:, 2]
+        out = drive(t, 8 * SECOND, {0: [c.Play()], asked: [c.SetBpm(120)]})[:, 2]
         change = t.timings[-1][0]                               # the beat it changed on
         assert change % (SECOND // 4) == 0 and SECOND < change <= 2 * SECOND
         notes = note_onsets(out)
@@ -657,7 +616,7 @@ def test_the_parts_follow_a_new_tempo_from_its_beat(library, tmp_path):
 
 
 def test_a_retiming_that_fails_is_logged_and_the_song_plays_on_at_its_tempo(
-        library, tmp_path, monkeypatch, caplog):
+        live, monkeypatch, caplog):
     from appliance.audio.disk import retime
     made = retime.timing
     calls = []
@@ -668,16 +627,13 @@ def test_a_retiming_that_fails_is_logged_and_the_song_plays_on_at_its_tempo(
             raise MemoryError("no room for the click map")
         return made(song, factor, asked)
     monkeypatch.setattr(retime, "timing", once_broken)
-    t = live_rig(chart_song(library), tmp_path)
-    try:
-        out = drive(t, 4 * BEAT_120, {0: [c.Play()], PERIOD: [c.SetBpm(100)]})
-        assert set(np.diff(onsets(out))) == {BEAT_120}            # on at 120
-        assert "tempo change of live to 83.3333%: no room for the click map; it plays on " \
-               "as it was" in caplog.text
-        drive(t, 2 * BEAT_120, {0: [c.NudgeBpm(1)]})
-        assert t.snapshot().bpm == 121 and t.bank.retimer.is_alive()   # 120 + 1, not 101
-    finally:
-        t.bank.stop()
+    t = live
+    out = drive(t, 4 * BEAT_120, {0: [c.Play()], PERIOD: [c.SetBpm(100)]})
+    assert set(np.diff(onsets(out))) == {BEAT_120}            # on at 120
+    assert "tempo change of live to 83.3333%: no room for the click map; it plays on " \
+           "as it was" in caplog.text
+    drive(t, 2 * BEAT_120, {0: [c.NudgeBpm(1)]})
+    assert t.snapshot().bpm == 121 and t.bank.retimer.is_alive()   # 120 + 1, not 101
 
 
 def test_faster_the_parts_play_on_from_the_same_beat_in_the_new_map(library, tmp_path):
@@ -686,7 +642,7 @@ def test_faster_the_parts_play_on_from_the_same_beat_in_the_new_map(library, tmp
     t = sound_rig(library, tmp_path, bars="| E | G | C | G |")
     t.bank.retimer.start()
     try:
-        out = play(t, 6 * SECOND, {0: [c.Play()], 2 * SECOND + 10 * PERIOD: [c.SetBpm(300)]})
+        out = drive(t, 6 * SECOND, {0: [c.Play()], 2 * SECOND + 10 * PERIOD: [c.SetBpm(300)]})
         change = t.timings[-1][0]
         assert change == 2 * SECOND + SECOND // 4             # bar 3 beat 2, at 240
         bar = SECOND * 240 // 300                              # a bar at 300: 0.8 s
