@@ -227,6 +227,24 @@ def test_a_bad_expression_db_names_the_file_and_field(tmp_path, value, says):
 
 
 # -- taps --------------------------------------------------------------------------
+def test_a_frame_moves_to_the_same_place_in_its_beat_in_the_new_map(live):
+    from appliance.audio.disk.retime import timing
+    before = live.song.positions
+    for factor in (Fraction(5, 6), Fraction(3, 2)):
+        t = timing(live.song, factor)
+
+        @settings(max_examples=200, deadline=None)
+        @given(st.integers(0, live.song.frames - 1), st.integers(0, live.song.frames - 1))
+        def moves(a: int, b: int) -> None:
+            a, b = min(a, b), max(a, b)
+            assert t.frame(before, a) <= t.frame(before, b)           # never out of order
+            i = before.beats.index_at(a)
+            assert t.frame(before, before.beats.frame(i)) == t.positions.beats.frame(i)
+            assert t.positions.beats.index_at(t.frame(before, a)) == i   # the same beat
+        moves()
+        assert t.frames == round(live.song.frames / factor)
+
+
 def test_taps_give_the_mean_interval_from_the_fourth_and_a_pause_starts_again():
     taps_ = Taps(RATE)
     assert [taps_.tap(f) for f in (0, 28800, 57600)] == [None, None, None]

@@ -24,6 +24,7 @@ from ...vocab import commands as c
 from ...vocab.state import TransportState
 from ..disk.key_switch import Key, key_of
 from ..disk.retime import Timing
+from ..disk.show import SongBank
 from ..mix.mixer import expression_db
 from .moment import Loop, Pending
 from .stage import Stage
@@ -42,7 +43,7 @@ class Retiming:
 
 
 class LiveSong(Stage):
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, bank: SongBank, *, rate: int, channels: int, block: int) -> None:
         self.retiming: Retiming | None = None
         self.clock = 0                   # the output frame the engine takes commands at
         self.plan_switch: int | None = None   # a parts change's frame: a cued target re-cued
@@ -50,7 +51,7 @@ class LiveSong(Stage):
         # (output frame from, setlist index, its Song): what MIDI out plans each row with
         self.timings: tuple = ()
         self._out = 0                    # the output frame of the frame at `pos`
-        super().__init__(*args, **kwargs)
+        super().__init__(bank, rate=rate, channels=channels, block=block)
         self.taps = Taps(self.rate)
 
     # -- asking ----------------------------------------------------------------------
