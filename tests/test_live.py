@@ -428,6 +428,13 @@ def test_intensity_sets_the_parts_level_at_once_and_their_notes_at_the_next_bar(
         t.bank.stop()
 
 
+def test_a_key_on_a_song_with_neither_stems_nor_parts_says_there_is_nothing_to_transpose(live):
+    drive(live, 2 * PERIOD, {0: [c.SetKey(2)], PERIOD: [c.NudgeKey(1)]})
+    assert live.snapshot().rejected == \
+        "NudgeKey: this song has no stems and no parts: there is nothing to transpose"
+    assert live.bank.keys.wanted == {} and live.snapshot().key_tempo.transpose == 0
+
+
 def test_a_song_without_parts_says_so(library, tmp_path):
     t = live_rig(position_song(library, "stems", 2), tmp_path)
     try:

@@ -32,6 +32,7 @@ from .taps import Taps
 
 TIMINGS_KEPT = 16     # the songs' tempo maps MIDI out may still have to plan with
 NO_PARTS = "this song has no parts to play softer or louder"
+NOTHING_TO_TRANSPOSE = "this song has no stems and no parts: there is nothing to transpose"
 
 
 @dataclass(frozen=True)

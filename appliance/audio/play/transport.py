@@ -17,7 +17,7 @@ import numpy as np
 
 from ...vocab import commands as c
 from ...vocab.state import State, TransportState
-from .live import NO_PARTS
+from .live import NO_PARTS, NOTHING_TO_TRANSPOSE
 from .moment import Loop, Moment, Pending, snapshot
 from .playhead import Playhead
 
@@ -233,6 +233,8 @@ class Transport(Playhead):
     def _cmd_SetKey(self, cmd: c.SetKey) -> str:
         if self._parts_live():
             return self._parts_key(cmd.semitones)
+        if self.song is not None and self.song.live:
+            return NOTHING_TO_TRANSPOSE
         return self._want_key(lambda key: (Fraction(cmd.semitones), key[1]))
 
     def _cmd_NudgeKey(self, cmd: c.NudgeKey) -> str:
@@ -240,6 +242,8 @@ class Transport(Playhead):
         if self._parts_live():
             return self._parts_key(min(high, max(low, self.song.plan.settings.transpose
                                                  + cmd.semitones)))
+        if self.song is not None and self.song.live:
+            return NOTHING_TO_TRANSPOSE
         return self._want_key(lambda key: (min(high, max(low, key[0] + cmd.semitones)), key[1]))
 
     def _cmd_SetTempo(self, cmd: c.SetTempo) -> str:
