@@ -198,3 +198,20 @@ def test_parts_that_cannot_sound_are_on_the_displays_trouble_line(config, librar
         song.close()
     assert [str(p) for p in problems] == [
         f"{broken}: warning: is not a SoundFont (.sf2); s plays without its parts"]
+
+
+def test_check_says_which_soundfont_the_box_uses_and_when_it_cannot(config, library, tmp_path):
+    from appliance.audio.synth.soundfont import INSTALLED
+
+    make_song(library, "s", CHART)
+    r = run_cli("check", library, "--config", config)
+    assert r.code == 0, r.err
+    used = next(p for p in INSTALLED if p.is_file())     # FluidR3_GM when installed
+    assert f"parts: FluidSynth, SoundFont {used}" in r.out.splitlines()
+    broken = tmp_path / "broken.sf2"
+    broken.write_bytes(b"not a soundfont")
+    cfg = write_config(tmp_path / "b.toml", config.read_text() + f'[parts]\nsoundfont = "{broken}"\n')
+    r = run_cli("check", library, "--config", cfg)
+    assert r.code == 0, r.err                            # a warning: the song plays
+    assert f"parts: cannot sound: {broken}: is not a SoundFont (.sf2)" in r.out.splitlines()
+    assert f"{broken}: warning: is not a SoundFont (.sf2); s plays without its parts" in r.err
