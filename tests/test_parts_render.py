@@ -17,6 +17,7 @@ import soundfile as sf
 from appliance.config import DEMO_LIBRARY
 
 from conftest import RATE, make_song, run_cli, tone, write_config
+from parts_rig import ONLY_BASS, pitch_class
 
 CONFIG = """
 [audio]
@@ -51,19 +52,6 @@ def render(config: Path, library: Path, toml: str, name: str = "s", *args) -> np
 
 def rms_db(x: np.ndarray) -> float:
     return 20 * math.log10(float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))))
-
-
-def pitch_class(x: np.ndarray, low: float = 25.0, high: float = 400.0) -> int:
-    """The pitch class of the strongest frequency between `low` and `high` Hz."""
-    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
-    band = (freqs >= low) & (freqs <= high)
-    peak = freqs[band][np.argmax(spectrum[band])]
-    return round(12 * math.log2(peak / 440) + 69) % 12
-
-
-ONLY_BASS = '[[part]]\nname = "bass"\nroute = ["bass"]\n' \
-            '[[part]]\nname = "drums"\nmuted = true\n[[part]]\nname = "keys"\nmuted = true\n'
 
 
 def test_the_bass_plays_the_chords_root_in_bar_one(config, library):
