@@ -15,6 +15,7 @@ RATE = 48000
 TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 DRUMS, BASS, KEYS = 0, 1, 2
+A_CHART = "| N.C. | A | A | A | A | A | A | A |"   # bar 1 rests, then A held
 
 
 def chart(bars: str, *, tempo: int = 120, style: str = "ballad") -> Chart:
@@ -71,3 +72,9 @@ def first_sound(block: np.ndarray, floor: float = 1e-6) -> int:
 
 def rms(block: np.ndarray) -> float:
     return float(np.sqrt(np.mean(block.astype(np.float64) ** 2)))
+
+
+def envelope(block: np.ndarray, size: int = 1024) -> np.ndarray:
+    """The RMS of each `size` frames (both channels)."""
+    n = block.shape[0] // size * size
+    return np.sqrt(np.mean(block[:n].astype(np.float64).reshape(-1, size, 2) ** 2, axis=(1, 2)))

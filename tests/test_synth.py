@@ -5,21 +5,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from appliance.audio.disk.streaming import CAPACITY as LAG
+from appliance.audio.disk.streaming import SongStream
 from appliance.audio.synth.errors import SynthError
 from appliance.audio.synth.fluid import BLOCK, Fluid
-from appliance.audio.synth.notes import PartNotes
-from appliance.timeline.tempo import TempoMap, TempoPoint
+from appliance.audio.synth.parts import PartsSynth
+from appliance.audio.synth.plan import PartsPlan, Settings
+from appliance.audio.synth.soundfont import check, choose
 
-from synth_rig import (BASS, DRUMS, KEYS, RATE, TIMGM, bar_frame, chart, first_sound, peak_hz,
-                       pitch_class, read, read_all, rms, synth)
-
-A_CHART = "| N.C. | A | A | A | A | A | A | A |"
+from synth_rig import (A_CHART, BASS, DRUMS, KEYS, RATE, TIMGM, bar_frame, chart, envelope,
+                       first_sound, peak_hz, pitch_class, read, read_all, synth)
 
 
 def test_a4_on_the_keys_sounds_at_440_hz():
@@ -66,35 +68,6 @@ def test_the_same_seed_gives_the_same_samples():
         assert a.any() and np.array_equal(a, b)
 
 
-def test_a_transposition_at_bar_5_moves_bass_and_keys_from_its_frame_on():
-    ch = chart(A_CHART)
-    five = bar_frame(ch, 5)
-    plain = read_all(synth(ch, intensity=0.2), 0, bar_frame(ch, 7))
-    playing = synth(ch, intensity=0.2)
-    first = read_all(playing, 0, 1 << 14)             # the run has begun: then the change
-    playing.plan.change(five, transpose=2)
-    rest = read_all(playing, 1 << 14, bar_frame(ch, 7) - (1 << 14))
-    moved = [np.concatenate(pair) for pair in zip(first, rest)]
-    assert np.array_equal(moved[DRUMS], plain[DRUMS])             # drums never move
-    for part in (BASS, KEYS):
-        assert np.array_equal(moved[part][:five], plain[part][:five])
-        changed = np.flatnonzero(np.abs(moved[part] - plain[part]).max(axis=1) > 0)
-        assert five <= changed[0] < five + BLOCK
-    bar = bar_frame(ch, 2) - bar_frame(ch, 1)
-    assert pitch_class(peak_hz(moved[BASS][five - bar + 2400: five - 2400])) == 9      # A
-    assert pitch_class(peak_hz(moved[BASS][five + 2400: five + bar - 2400])) == 11     # B
-
-
-def test_a_context_started_after_a_switch_has_the_new_key_from_its_first_frame():
-    ch = chart(A_CHART)
-    s = synth(ch, intensity=0.2)
-    s.plan.change(bar_frame(ch, 5), transpose=-4)       # a jump back to bar 3 comes after it
-    three = bar_frame(ch, 3)
-    bass = read(s, BASS, three, bar_frame(ch, 4) - three)
-    assert first_sound(bass) < BLOCK
-    assert pitch_class(peak_hz(bass[2400:-2400])) == 5                                # F
-
-
 def test_a_jump_into_a_held_chord_sounds_it_and_waits_for_the_drums_next_hit():
     ch = chart("| A | A | A | A |")
     s = synth(ch, intensity=0.2)
@@ -107,28 +80,6 @@ def test_a_jump_into_a_held_chord_sounds_it_and_waits_for_the_drums_next_hit():
     assert first_sound(drums) >= beat // 2 - 1                    # beat 4: no drum re-struck
 
 
-def test_softer_plays_fewer_notes_and_quieter():
-    ch = chart("| A | D | E | A | F#m | D | E7 | A |", style="rock")
-    notes = PartNotes(ch, 0, 0.2)
-    soft, loud = notes.at(0.2), notes.at(0.9)
-    assert sum(len(n.starts) for n in soft) < sum(len(n.starts) for n in loud)
-    n = bar_frame(ch, 9)
-    quiet = sum(read_all(synth(ch, intensity=0.2), 0, n))
-    strong = sum(read_all(synth(ch, intensity=0.9), 0, n))
-    assert rms(quiet) < 0.7 * rms(strong)
-
-
-def test_a_new_tempo_map_times_a_new_context_and_leaves_the_running_one():
-    ch = chart("| N.C. | A | A | A |")
-    s = synth(ch, intensity=0.2)
-    running = read(s, BASS, 0, 48000)                   # the context playing, at 120 BPM
-    s.plan.change(48000, tempo=TempoMap([TempoPoint(Fraction(0), Fraction(60))]))
-    running = read(s, BASS, 48000, 96000 + 4800)
-    assert 48000 <= first_sound(running) < 48000 + 2 * BLOCK      # bar 2 at 120 BPM: 2 s
-    fresh = read(s, BASS, 150000, 96000)                 # a jump: a new context, at 60 BPM
-    assert 42000 <= first_sound(fresh) < 42000 + 2 * BLOCK       # bar 2 at 60 BPM: 4 s
-
-
 def test_before_bar_1_and_after_the_end_is_silence():
     ch = chart("| A | A |")
     s = synth(ch)
@@ -138,19 +89,6 @@ def test_before_bar_1_and_after_the_end_is_silence():
     tail = read(s, KEYS, end - 4800, 9600)
     assert not tail[4800:].any() and not np.isnan(tail).any()
     assert not read(s, DRUMS, end + RATE * 60, 4800).any()
-
-
-def test_head_follows_the_run_the_transport_plays():
-    ch = chart(A_CHART)
-    s = synth(ch)
-    read_all(s, 0, 40000, chunk=10000)
-    assert s.plan.head == 40000
-    s.plan.play_from(0)
-    read_all(s, bar_frame(ch, 6), 20000)                # a jump target cued far ahead
-    assert s.plan.head == 40000                         # ... is not the run playing
-    s.plan.play_from(bar_frame(ch, 6))
-    read_all(s, bar_frame(ch, 6) + 20000, 1000)
-    assert s.plan.head == bar_frame(ch, 6) + 21000
 
 
 def test_a_failing_render_silences_that_part_from_its_frame_and_the_rest_play(monkeypatch):
@@ -198,11 +136,18 @@ def test_a_missing_soundfont_is_named(tmp_path):
         synth(chart("| A |"), soundfont=tmp_path / "gone.sf2")
 
 
-def test_without_fluidsynth_the_message_says_what_to_install(tmp_path):
-    """A child process where pyfluidsynth cannot find the library: its own module is shadowed
-    by one that raises what pyfluidsynth raises then."""
-    (tmp_path / "fluidsynth.py").write_text(
-        'raise ImportError("Couldn\'t find the FluidSynth library.")\n')
+@pytest.mark.parametrize("raises, says", [
+    ('ImportError("Couldn\'t find the FluidSynth library.")',
+     "FluidSynth cannot be loaded (Couldn't find the FluidSynth library.): "
+     "apt install libfluidsynth3"),
+    ('OSError("libfluidsynth.so.3: wrong ELF class: ELFCLASS32")',
+     "FluidSynth cannot be loaded (libfluidsynth.so.3: wrong ELF class: ELFCLASS32): "
+     "apt install --reinstall libfluidsynth3"),
+])
+def test_without_fluidsynth_the_message_says_what_to_install(tmp_path, raises, says):
+    """A child process where pyfluidsynth cannot load the library: its own module is
+    shadowed by one that raises what pyfluidsynth (or ctypes under it) raises then."""
+    (tmp_path / "fluidsynth.py").write_text(f"raise {raises}\n")
     code = ("import sys\n"
             "from pathlib import Path\n"
             "from appliance.audio.synth.errors import SynthError\n"
@@ -217,5 +162,136 @@ def test_without_fluidsynth_the_message_says_what_to_install(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 3, done.stderr
-    assert done.stdout.strip() == ("libfluidsynth: FluidSynth cannot be loaded (Couldn't find "
-                                   "the FluidSynth library.): apt install libfluidsynth3")
+    assert done.stdout.strip() == f"libfluidsynth: {says}"
+
+
+# -- any chunking, the same samples -------------------------------------------------------
+SHORT = chart("| A | D7 | E | A |", tempo=200, style="rock")
+SEQUENTIAL = read_all(synth(SHORT, intensity=0.9), -2000, bar_frame(SHORT, 5) + 3 * RATE,
+                      chunk=1 << 14)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(steps=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 40000)), min_size=1,
+                      max_size=60))
+def test_any_chunking_of_a_run_reads_the_same_samples(steps):
+    """The parts read in any order and any sizes (each in sequence, none more than a stream's
+    ring ahead of the others) give the samples of one sequential read."""
+    s = synth(SHORT, intensity=0.9)
+    start, total = -2000, SEQUENTIAL[0].shape[0]
+    done = [0, 0, 0]
+    for part, size in steps:
+        n = min(size, total - done[part], min(done) + LAG - done[part])
+        if n <= 0:
+            part = done.index(min(done))          # the stream reads the part furthest behind
+            n = min(size, total - done[part])
+        if n == 0:
+            continue
+        out = read(s, part, start + done[part], n)
+        assert not np.isnan(out).any()
+        assert np.array_equal(out, SEQUENTIAL[part][done[part]:done[part] + n])
+        done[part] += n
+
+
+def test_programs_choose_each_parts_sound_and_are_checked():
+    ch = chart("| A | A |")
+    organ = PartsSynth(ch, PartsPlan(Settings(ch.tempo, 0, 0.2)), RATE, soundfont=TIMGM,
+                       programs={"keys": 19})             # church organ: it holds, no decay
+    piano = synth(ch, intensity=0.2)
+    held = read_all(organ, 0, bar_frame(ch, 2))[KEYS]
+    assert not np.array_equal(held, read_all(piano, 0, bar_frame(ch, 2))[KEYS])
+    for programs, error, says in (({"guitar": 3}, ValueError, "no part is called 'guitar'"),
+                                  ({"bass": 128}, ValueError, "0 to 127, not 128"),
+                                  ({"bass": "33"}, TypeError, "whole number, not '33'")):
+        with pytest.raises(error, match=says):
+            PartsSynth(ch, PartsPlan(Settings(ch.tempo)), RATE, soundfont=TIMGM,
+                       programs=programs)
+
+
+def test_the_soundfont_is_the_musicians_else_fluidr3_else_timgm6mb(tmp_path):
+    mine = tmp_path / "mine.sf2"
+    mine.write_bytes(TIMGM.read_bytes())
+    gone = tmp_path / "FluidR3_GM.sf2"
+    assert choose(mine, installed=(gone, TIMGM)) == mine
+    assert choose(None, installed=(gone, TIMGM)) == TIMGM
+    assert choose(None, installed=(mine, TIMGM)) == mine
+    with pytest.raises(SynthError, match="no General MIDI SoundFont is installed: "
+                                         "apt install timgm6mb-soundfont$"):
+        choose(None, installed=(gone, tmp_path / "TimGM6mb.sf2"))
+
+
+# -- read through a stem stream, as a song's parts will be ---------------------------------
+def stream_play(stream: SongStream, start: int, n: int, period: int = 1024) -> np.ndarray:
+    """The mixer's side: `n` frames from `start`, a period at a time, the disk thread's fill
+    run between periods (rows: drums L R, bass L R, keys L R)."""
+    out = np.zeros((stream.channels, n), dtype=np.float32)
+    for at in range(0, n, period):
+        while stream.fill():
+            pass
+        stream.read_into(start + at, out[:, at:at + period])
+    return out
+
+
+def test_a_stream_plays_the_parts_from_one_run_and_a_cued_jump_from_a_second():
+    ch = chart(A_CHART)
+    s = synth(ch)
+    stream = SongStream(s.readers)
+    stream.blocking = True
+    stream.prepare(0)
+    played = stream_play(stream, 0, 1 << 17)
+    assert s.starts == 1 and s.plan.head >= 1 << 17
+    direct = read_all(synth(ch), 0, 1 << 17)
+    assert np.array_equal(played, np.concatenate(direct, axis=1).T)
+    target = bar_frame(ch, 6)
+    stream.cue(target)
+    while stream.fill():
+        pass
+    stream_play(stream, target, 1 << 15)
+    assert s.starts == 2
+
+
+def test_a_context_used_again_sounds_as_a_new_one():
+    """More jumps than contexts: each reused FluidSynth is silenced and its block grid started
+    again, so a jump sounds as the same jump on a synth never used: the same notes at the same
+    frames, within 2 dB every 1024 frames (FluidSynth starts a voice from the state its slot
+    was left in: the first moments of an attack are a little apart)."""
+    ch = chart("| A | D | E | A | F#m | D | E7 | A |", style="rock")
+    s = synth(ch, intensity=0.9)
+    read_all(s, 0, 30000)
+    beat = bar_frame(ch, 2) // 4
+    for target in (bar_frame(ch, 5) + 777, bar_frame(ch, 2) + beat // 3, bar_frame(ch, 7) - 5,
+                   bar_frame(ch, 3) + 2 * beat + 1, bar_frame(ch, 6)):
+        again = read_all(s, target, 20000, chunk=7000)
+        fresh = read_all(synth(ch, intensity=0.9), target, 20000, chunk=7000)
+        for a, b in zip(again, fresh):
+            heard, expected = envelope(a), envelope(b)
+            loud = expected > 1e-3
+            assert np.array_equal(heard > 1e-3, loud)       # sound and silence where they were
+            assert np.abs(20 * np.log10(heard[loud] / expected[loud])).max() < 2.0
+    assert s.starts == 6
+
+
+def test_a_program_the_soundfont_lacks_silences_that_part_alone():
+    ch = chart("| A | A |")
+    s = PartsSynth(ch, PartsPlan(Settings(ch.tempo)), RATE, soundfont=TIMGM,
+                   programs={"drums": 127})
+    assert s.readers[DRUMS].failed == "drums: TimGM6mb.sf2 has no drum kit 127 (bank 128)"
+    assert s.readers[DRUMS].failed_at == 0
+    drums, bass, keys = read_all(s, 0, bar_frame(ch, 3))
+    assert not drums.any() and bass.any() and keys.any()
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(head=st.sampled_from([b"", b"RIFF", b"RIFX", b"sfbk"]),
+       size=st.integers(0, (1 << 32) - 1), form=st.sampled_from([b"sfbk", b"WAVE", b"sfb"]),
+       rest=st.binary(max_size=64))
+def test_any_file_given_as_a_soundfont_is_taken_whole_or_refused_by_name(tmp_path_factory,
+                                                                          head, size, form, rest):
+    path = tmp_path_factory.mktemp("sf") / "any.sf2"
+    data = head + size.to_bytes(4, "little") + form + rest
+    path.write_bytes(data)
+    whole = head == b"RIFF" and form == b"sfbk" and size + 8 <= len(data)
+    try:
+        assert check(path) == path and whole
+    except SynthError as exc:
+        assert not whole and str(exc).startswith(f"{path}: ")

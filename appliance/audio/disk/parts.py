@@ -26,7 +26,7 @@ from .streaming import DiskThread, SongStream
 
 RING_FRAMES = 8192     # frames per ring: what is ahead of the ear when a change comes
 SYNTH_CHUNK = 2048     # frames synthesised at a time
-IDLE_S = 0.02          # the ring holds 170 ms: a missed wake-up must cost far less
+SYNTH_IDLE_S = 0.02    # the ring holds 170 ms: a missed wake-up must cost far less
 
 
 @dataclass
@@ -35,12 +35,13 @@ class Parts:
 
     plan: PartsPlan
     stream: SongStream
+    synth: PartsSynth
 
 
 def synth_thread(stream: SongStream) -> DiskThread:
     """The thread that synthesises the parts into their ring: a disk thread's loop at its
     priority, woken sooner when idle since the ring is shallow."""
-    return DiskThread([stream], name="backline-synth", idle_s=IDLE_S)
+    return DiskThread([stream], name="backline-synth", idle_s=SYNTH_IDLE_S)
 
 
 def plays_parts(song: Song) -> bool:
@@ -85,7 +86,7 @@ def load_parts(song: Song, config: Config) -> Parts:
                        seed=spec.seed, programs=programs)
     by_name = {r.name: r for r in synth.readers}
     readers = [by_name[p.name] for p in spec.parts]
-    return Parts(plan, SongStream(readers, RING_FRAMES, chunk=SYNTH_CHUNK))
+    return Parts(plan, SongStream(readers, RING_FRAMES, chunk=SYNTH_CHUNK), synth)
 
 
 def part_inputs(song: Song) -> list[MixerInput]:

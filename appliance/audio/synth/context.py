@@ -17,11 +17,13 @@ import numpy as np
 
 from ...timeline.tempo import TempoMap
 from .fluid import BLOCK, Fluid
-from .notes import Notes, shift
+from .notes import Notes, shift, tenth
 from .plan import PartsPlan, Switch
 
-WINDOW = 1 << 15          # frames a context keeps (two disk chunks): the parts read in step
-STEP = WINDOW // 2        # frames rendered at most per FluidSynth call
+WINDOW = 1 << 17          # frames a context keeps: a stream's ring (1 << 16) and a chunk, so a
+                          # part that far behind the others still reads its run
+STEP = 1 << 14            # frames rendered at most per FluidSynth call
+RESOUND_S = 0.05          # a note held across a jump sounds again if this much of it is left
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Context:
         self.start = self.end = 0      # the run: frames [start, end) rendered
         self.last = 0                  # the frame the parts fall silent from (end + tail)
         self.used = -1                 # when it was last read (-1: never started)
+        self.expect = [0] * len(voices)  # per part: the frame its next read continues from
         self.epoch = -1
         self.tempo: TempoMap | None = None
         self.transpose = 0
@@ -58,9 +61,12 @@ class Context:
     def frame(self, qn: Fraction) -> int:
         return self.tempo.frame_at(qn, self.rate)
 
-    def holds(self, frame: int) -> bool:
-        """Whether a read from `frame` is served by this run (kept, or its next frame)."""
-        return self.used >= 0 and max(self.start, self.end - WINDOW) <= frame <= self.end
+    def holds(self, part: int, frame: int) -> bool:
+        """Whether `part` reading from `frame` continues this run: the frame it read up to
+        here, still kept or next to render. Any other read is a jump, even to frames kept
+        (a ring cued again after a switch must hear it from its first frame)."""
+        return (self.used >= 0 and self.expect[part] == frame
+                and max(self.start, self.end - WINDOW) <= frame <= self.end)
 
     # -- starting ----------------------------------------------------------------
     def restart(self, frame: int, now: Switch) -> None:
@@ -70,6 +76,7 @@ class Context:
         settings = now.settings
         self.tempo, self.epoch = settings.tempo, now.epoch
         self.start = self.end = frame
+        self.expect = [frame] * len(self.voices)
         self.last = self.frame(self.end_qn) + self.tail
         self._offs.clear()
         self._take(settings.transpose, settings.intensity)
@@ -78,15 +85,18 @@ class Context:
             if voice.pitched:
                 notes = self._notes[p]
                 for i in notes.held_at(qn):
-                    if self.frame(notes.starts[i]) < frame < self.frame(notes.ends[i]):
+                    if self.frame(notes.starts[i]) < frame <= self.frame(notes.ends[i]) - \
+                            round(self.rate * RESOUND_S):
                         self._note_on(p, i)
 
     def _take(self, transpose: int, intensity: float) -> None:
-        """These settings from `self.end` on: the next note of each part is found again."""
-        self.transpose = transpose
-        if intensity != self.intensity or not self._notes:
-            self.intensity = intensity
-            self._notes = self._notes_at(intensity)
+        """These settings from `self.end` on."""
+        self.transpose, self.intensity = transpose, intensity
+        self._follow(self._notes_at(intensity))
+
+    def _follow(self, notes: list[Notes]) -> None:
+        """These notes from `self.end` on: the next note of each part is found again."""
+        self._notes = notes
         self._next, self._next_frame = [], []
         for notes in self._notes:
             i = notes.first_from(self._qn_at(self.end - 1))
@@ -119,6 +129,11 @@ class Context:
             if due <= self.end:
                 self._play_due()
                 continue
+            if self._notes[0].level != tenth(self.intensity):     # generated since?
+                notes = self._notes_at(self.intensity)
+                if notes is not self._notes:
+                    self._follow(notes)
+                    continue
             col = self.end % WINDOW
             n = min(stop, due, self.end + STEP) - self.end
             n = min(n, WINDOW - col)
@@ -142,7 +157,7 @@ class Context:
         notes, voice = self._notes[part], self.voices[part]
         key = notes.keys[i] + (shift(self.transpose) if voice.pitched else 0)
         if 0 <= key <= 127:
-            self.fluid.note_on(voice.channel, key, notes.velocities[i])
+            self.fluid.note_on(voice.channel, key, notes.velocity(i, self.intensity))
             self._order += 1
             heapq.heappush(self._offs, (self.frame(notes.ends[i]), self._order, voice.channel, key))
 

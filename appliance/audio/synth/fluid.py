@@ -6,10 +6,13 @@ pyfluidsynth opened, one stereo pair of rows per *audio group* (one group per pa
 rows of a preallocated planar buffer.
 
 Timing: FluidSynth renders in blocks of `BLOCK` (64) frames and takes a note sent between two
-renders at the start of its next block. `align` makes that block grid start at a context's
+renders at the start of its next block. `silence` starts that block grid at a context's
 first frame, so a note sent when the frames before it are rendered sounds at the first block
-boundary at or after its frame: 0 to 63 frames late (1.3 ms at 48 kHz), the same however the
-frames are asked for. FluidSynth's own log goes to `last_error` (the box's log stays clean; the
+boundary at or after its frame: 0 to 63 frames late (1.3 ms at 48 kHz; tests/test_synth.py
+finds it exactly there), the same however the frames are asked for.
+
+Reverb and chorus are off: the parts go to the desk dry, like stems, for the sound engineer
+to place in the room; and a reverb's tail could not follow a jump (a context starts silent). FluidSynth's own log goes to `last_error` (the box's log stays clean; the
 reason still reaches the musician's message).
 """
 from __future__ import annotations
@@ -30,6 +33,7 @@ DRUM_TYPE = 1              # CHANNEL_TYPE_DRUM
 DRUM_BANK = 128            # the SoundFont bank of drum kits
 _LOG_LEVELS = range(5)     # FLUID_PANIC .. FLUID_DBG
 _ERROR_LEVELS = (0, 1)     # panic, error: what a musician's message quotes
+_GLIB_ALL_LEVELS = 0xFF    # G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION
 _FloatP = POINTER(c_float)
 _LogFunction = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 _GLogFunction = ctypes.CFUNCTYPE(None, c_char_p, c_int, c_char_p, c_void_p)
@@ -85,12 +89,13 @@ def _quiet(_domain, _level, _message, _data) -> None:
 
 
 def _quiet_glib() -> None:
+    """Only GLib's messages without a domain (libinstpatch's): others keep their handlers."""
     name = ctypes.util.find_library("glib-2.0")
     if name:
         glib = ctypes.CDLL(name)
-        glib.g_log_set_default_handler.restype = c_void_p
-        glib.g_log_set_default_handler.argtypes = [_GLogFunction, c_void_p]
-        glib.g_log_set_default_handler(_quiet, None)
+        glib.g_log_set_handler.restype = ctypes.c_uint
+        glib.g_log_set_handler.argtypes = [c_char_p, c_int, _GLogFunction, c_void_p]
+        glib.g_log_set_handler(None, _GLIB_ALL_LEVELS, _quiet, None)
 
 
 def library():
@@ -121,7 +126,7 @@ class Fluid:
     def __init__(self, rate: int, soundfont: Path, *, groups: int, polyphony: int,
                  gain: float) -> None:
         self._lib = lib = library()
-        self.groups = groups
+        self.groups, self.soundfont = groups, soundfont
         self._settings = lib.new_fluid_settings()
         for name, value in (("synth.audio-groups", groups), ("synth.audio-channels", groups),
                             ("synth.reverb.active", 0), ("synth.chorus.active", 0),
@@ -149,11 +154,11 @@ class Fluid:
         lib = self._lib
         if drums:
             lib.fluid_synth_set_channel_type(self._synth, channel, DRUM_TYPE)
-        last_error.clear()
         bank = DRUM_BANK if drums else 0
         if lib.fluid_synth_program_select(self._synth, channel, self._sfont, bank, program) != 0:
+            last_error.clear()
             kind = "drum kit" if drums else "program"
-            return fluid_reason(f"the SoundFont has no {kind} {program} (bank {bank})")
+            return f"{self.soundfont.name} has no {kind} {program} (bank {bank})"
         return None
 
     def note_on(self, channel: int, key: int, velocity: int) -> None:
@@ -179,11 +184,15 @@ class Fluid:
 
     def silence(self, scratch: np.ndarray) -> None:
         """All sounds off at once, and the block grid started afresh: what is rendered next
-        begins a block (`scratch`: (2 * groups, >= BLOCK) float32 for the discarded rest)."""
+        begins a block (`scratch`: (2 * groups, >= BLOCK) float32 for the discarded rest).
+        Not quite a new synth: FluidSynth ramps a voice's level over its first block from
+        the last level of the voice slot it reuses (fluid_rvoice_mixer.c), so a note's
+        first 64 frames may differ slightly from a fresh synth's."""
         self._lib.fluid_synth_all_sounds_off(self._synth, -1)
         rest = -self._delivered % BLOCK
         if rest:
             self.render(scratch, 0, rest)
+
 
     def close(self) -> None:
         if self._synth:

@@ -1,19 +1,16 @@
 """A part's notes as the synth thread plays them: each note whole (start, end, key, velocity),
 sorted by start, so a context can find the note at any song position and the notes held
-across it. Built once per intensity level (a few kept), never per render."""
+across it. Built once per tenth of intensity (levels.py), never per render."""
 from __future__ import annotations
 
 import bisect
-from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
-from ...timeline.chart import Chart
-from ...timeline.parts import Part, generate
+from ...timeline.parts import Part
 
 FOLD = 6          # a transposition beyond ±6 semitones moves the other way by an octave less
-LEVELS_KEPT = 4   # intensity levels whose notes are kept (a pedal sweeping back and forth)
+STEPS = 10        # the notes change at tenths of intensity; the velocity follows it exactly
 
 
 def shift(transpose: int) -> int:
@@ -36,9 +33,10 @@ class Notes:
     keys: tuple[int, ...]
     velocities: tuple[int, ...]
     longest: Fraction             # the longest note: how far back a held note can begin
+    level: float                  # the intensity the part was generated at
 
     @classmethod
-    def of(cls, part: Part) -> "Notes":
+    def of(cls, part: Part, level: float) -> "Notes":
         """The part's note-on/note-off pairs (an off closes the oldest open note of its key)."""
         open_: dict[int, list[tuple[Fraction, int]]] = {}
         notes: list[tuple[Fraction, Fraction, int, int]] = []
@@ -51,7 +49,13 @@ class Notes:
         notes.sort(key=lambda n: (n[0], n[2]))
         longest = max((end - start for start, end, _, _ in notes), default=Fraction(0))
         return cls(tuple(n[0] for n in notes), tuple(n[1] for n in notes),
-                   tuple(n[2] for n in notes), tuple(n[3] for n in notes), longest)
+                   tuple(n[2] for n in notes), tuple(n[3] for n in notes), longest, level)
+
+    def velocity(self, i: int, intensity: float) -> int:
+        """Note `i`'s velocity at `intensity`: the generators scale a velocity by
+        (1 + intensity) / 2 (parts/events.py), so a level between tenths is played by
+        scaling the nearest tenth's, without generating the chart again."""
+        return max(1, min(127, round(self.velocities[i] * (1 + intensity) / (1 + self.level))))
 
     def first_from(self, qn: Fraction) -> int:
         """The index of the first note starting at or after `qn`."""
@@ -64,25 +68,6 @@ class Notes:
         return [i for i in range(lo, hi) if self.ends[i] > qn]
 
 
-class PartNotes:
-    """Every part's notes at an intensity level, generated on first use and a few kept;
-    `parts` (names, channels, programs) as generated at the first level."""
-
-    def __init__(self, chart: Chart, seed: int, intensity: float,
-                 make: Callable[[Chart, int, float], list[Part]] = generate) -> None:
-        self._chart, self._seed, self._make = chart, seed, make
-        self.parts = make(chart, seed, intensity)
-        self._levels: OrderedDict[float, list[Notes]] = OrderedDict(
-            [(intensity, [Notes.of(p) for p in self.parts])])
-
-    def at(self, intensity: float) -> list[Notes]:
-        """The parts' notes at `intensity` (0..1), in the order the generator gives them."""
-        notes = self._levels.get(intensity)
-        if notes is None:
-            notes = [Notes.of(p) for p in self._make(self._chart, self._seed, intensity)]
-            self._levels[intensity] = notes
-            while len(self._levels) > LEVELS_KEPT:
-                self._levels.popitem(last=False)
-        else:
-            self._levels.move_to_end(intensity)
-        return notes
+def tenth(intensity: float) -> float:
+    """The level whose notes play at `intensity`: the nearest tenth."""
+    return round(intensity * STEPS) / STEPS

@@ -10,7 +10,8 @@ each *context* (one run of consecutive song frames: the playing ring, or a ring 
 jump or vamp target) with the settings it had, and
 
 - a context rendering across a switch's frame takes the new transposition and intensity
-  from that frame on (notes already sounding keep their pitch);
+  from that frame on (notes already sounding keep their pitch); one already past it (a ring
+  cued ahead) takes them from the next frame it renders;
 - a context started after a switch has the newest settings from its first frame;
 - a new tempo map never changes a context already rendering: the transport moves to the
   same beat in the new map (a cued jump), so the old context plays on only while it fades
