@@ -151,6 +151,7 @@ def test_a_part_that_fails_mid_song_goes_silent_and_the_rest_plays(config, libra
     blocks = []
     try:
         for buf in mixed(song):
+            assert song.synth.blocking                  # offline: exact, never a guess
             blocks.append(buf.copy())
             if len(blocks) * 512 >= BAR and not bass.failed:   # bar 2: the bass gives up
                 bass.fail(BAR, "FluidSynth stopped")
