@@ -3,7 +3,6 @@ keeping what the box played: the bass sounds its chords' roots, and a jump or a 
 chart section plays the parts of its target."""
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from appliance.vocab.state import TransportState
 
 from alsa_doubles import Jack, file_pcm, jack_pcm, read_raw, use_config
 from conftest import RATE, make_song, wait_for, write_config
+from parts_rig import ONLY_BASS, pitch_class
 from test_daemon import systemd  # noqa: F401 (fixture)
 
 # at 240 BPM a bar is a second: [A] E then G, [Bridge] C C, [Out] E
@@ -36,16 +36,7 @@ tempo: 240
 [Out]
 | E |
 """
-[[part]]
-name = "bass"
-route = ["bass"]
-[[part]]
-name = "drums"
-muted = true
-[[part]]
-name = "keys"
-muted = true
-'''
+''' + ONLY_BASS
 E, G, C = 4, 7, 0
 BASS = 2                       # the bass's output channel, 0-based
 
@@ -66,13 +57,6 @@ def box(tmp_path: Path, monkeypatch, library, systemd):  # noqa: F811
             assert systemd.wait_for("READY=1\nSTATUS")   # the daemon's (jackd says READY=1 too)
             yield d, raw
         t.join(10)
-
-
-def pitch_class(x: np.ndarray) -> int:
-    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
-    band = (freqs >= 25) & (freqs <= 400)
-    return round(12 * math.log2(freqs[band][np.argmax(spectrum[band])] / 440) + 69) % 12
 
 
 def heard(raw: Path, seconds: float = 0.3) -> np.ndarray:

@@ -2,8 +2,6 @@
 calls `LoadedSong.recue()` and the cued ring is made again with the new settings."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from appliance.audio.disk.loaded import load
@@ -11,6 +9,7 @@ from appliance.config import Config
 from appliance.errors import Problems
 
 from conftest import RATE, make_song
+from parts_rig import ONLY_BASS, pitch_class
 
 CHART = '''loudness = false
 chart = """
@@ -20,21 +19,8 @@ tempo: 120
 [B]
 | C | C |
 """
-[[part]]
-name = "drums"
-muted = true
-[[part]]
-name = "keys"
-muted = true
-'''
+''' + ONLY_BASS
 BAR = 2 * RATE
-
-
-def pitch_class(x: np.ndarray) -> int:
-    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
-    band = (freqs >= 30) & (freqs <= 130)      # the bass's fundamentals
-    return round(12 * math.log2(freqs[band][np.argmax(spectrum[band])] / 440) + 69) % 12
 
 
 def fill(song) -> None:

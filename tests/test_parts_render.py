@@ -17,6 +17,7 @@ import soundfile as sf
 from appliance.config import DEMO_LIBRARY
 
 from conftest import RATE, make_song, run_cli, tone, write_config
+from parts_rig import ONLY_BASS, pitch_class
 
 CONFIG = """
 [audio]
@@ -51,19 +52,6 @@ def render(config: Path, library: Path, toml: str, name: str = "s", *args) -> np
 
 def rms_db(x: np.ndarray) -> float:
     return 20 * math.log10(float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))))
-
-
-def pitch_class(x: np.ndarray, low: float = 25.0, high: float = 400.0) -> int:
-    """The pitch class of the strongest frequency between `low` and `high` Hz."""
-    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
-    band = (freqs >= low) & (freqs <= high)
-    peak = freqs[band][np.argmax(spectrum[band])]
-    return round(12 * math.log2(peak / 440) + 69) % 12
-
-
-ONLY_BASS = '[[part]]\nname = "bass"\nroute = ["bass"]\n' \
-            '[[part]]\nname = "drums"\nmuted = true\n[[part]]\nname = "keys"\nmuted = true\n'
 
 
 def test_the_bass_plays_the_chords_root_in_bar_one(config, library):
@@ -163,6 +151,7 @@ def test_a_part_that_fails_mid_song_goes_silent_and_the_rest_plays(config, libra
     blocks = []
     try:
         for buf in mixed(song):
+            assert song.synth.blocking                  # offline: exact, never a guess
             blocks.append(buf.copy())
             if len(blocks) * 512 >= BAR and not bass.failed:   # bar 2: the bass gives up
                 bass.fail(BAR, "FluidSynth stopped")
@@ -198,3 +187,20 @@ def test_parts_that_cannot_sound_are_on_the_displays_trouble_line(config, librar
         song.close()
     assert [str(p) for p in problems] == [
         f"{broken}: warning: is not a SoundFont (.sf2); s plays without its parts"]
+
+
+def test_check_says_which_soundfont_the_box_uses_and_when_it_cannot(config, library, tmp_path):
+    from appliance.audio.synth.soundfont import INSTALLED
+
+    make_song(library, "s", CHART)
+    r = run_cli("check", library, "--config", config)
+    assert r.code == 0, r.err
+    used = next(p for p in INSTALLED if p.is_file())     # FluidR3_GM when installed
+    assert f"parts: FluidSynth, SoundFont {used}" in r.out.splitlines()
+    broken = tmp_path / "broken.sf2"
+    broken.write_bytes(b"not a soundfont")
+    cfg = write_config(tmp_path / "b.toml", config.read_text() + f'[parts]\nsoundfont = "{broken}"\n')
+    r = run_cli("check", library, "--config", cfg)
+    assert r.code == 0, r.err                            # a warning: the song plays
+    assert f"parts: cannot sound: {broken}: is not a SoundFont (.sf2)" in r.out.splitlines()
+    assert f"{broken}: warning: is not a SoundFont (.sf2); s plays without its parts" in r.err

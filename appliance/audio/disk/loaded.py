@@ -24,6 +24,7 @@ from ..mix.mixer import (CLICK_INPUT, COUNT_IN_INPUT, CUE_INPUT, Mixer, MixerInp
                          expression_db, input_routes)
 from ..synth.plan import PartsPlan
 from ..synth.errors import SynthError
+from ..synth.parts import PartsSynth
 from .parts import check_sound, load_parts, part_inputs, synth_thread, without_parts
 from .resample import ResampleError, playable_path
 from .retime import Timing
@@ -65,6 +66,7 @@ class LoadedSong(Lifetime, ends="close"):
     disks: tuple[DiskThread, ...] = ()     # the stems' disk threads, then the synth thread
     plan: PartsPlan | None = None    # what the parts follow live; None: a song without parts
     parts_trouble: str = ""          # why a chart song's parts cannot sound here ("": they can)
+    synth: PartsSynth | None = None  # what plays the parts (blocking in an offline render)
     level: Level | None = None     # the FOH gain that plays it at the box's target loudness
     _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
 
@@ -136,6 +138,8 @@ class LoadedSong(Lifetime, ends="close"):
         """Start reading ahead. `blocking` (an offline render): the mixer waits for the disk,
         and two disk threads decode in parallel, nothing being real-time."""
         self.stream.blocking = blocking
+        if self.synth is not None:
+            self.synth.blocking = blocking       # a new intensity's notes: waited for, exact
         parts = 2 if blocking else 1
         disks = [DiskThread([self.stream.stems], i, parts) for i in range(parts)]
         if self.stream.parts is not None:
@@ -377,4 +381,5 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     mixer.update(glide=False)
     return LoadedSong(song, config, stems, frames, click, mixer, stream,
                       Positions.of(song, config.rate, frames), voice, level=checked.level,
-                      plan=parts and parts.plan, parts_trouble=trouble)
+                      plan=parts and parts.plan, parts_trouble=trouble,
+                      synth=parts and parts.synth)

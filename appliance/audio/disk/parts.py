@@ -35,6 +35,7 @@ class Parts:
 
     plan: PartsPlan
     stream: SongStream
+    synth: PartsSynth
 
 
 def synth_thread(stream: SongStream) -> DiskThread:
@@ -85,7 +86,7 @@ def load_parts(song: Song, config: Config) -> Parts:
                        seed=spec.seed, programs=programs)
     by_name = {r.name: r for r in synth.readers}
     readers = [by_name[p.name] for p in spec.parts]
-    return Parts(plan, SongStream(readers, RING_FRAMES, chunk=SYNTH_CHUNK))
+    return Parts(plan, SongStream(readers, RING_FRAMES, chunk=SYNTH_CHUNK), synth)
 
 
 def part_inputs(song: Song) -> list[MixerInput]:
