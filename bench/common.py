@@ -39,12 +39,16 @@ def make_stems(folder: Path, count: int, seconds: float, *, rate: int = 48000,
 
 
 def write_song(folder: Path, files: list[str]) -> None:
-    stems = "".join(
-        f'\n[[stem]]\nname = "s{i}"\nfile = "{f}"\nroute = ["foh", "ears", "cue"]\ngain_db = -12\n'
-        for i, f in enumerate(files))
     (folder / "song.toml").write_text(
         'title = "Bench"\n[[tempo]]\nbar = 1\nbpm = 123\nmeter = "4/4"\n'
-        '[click]\nsubdivision = 2\n' + stems)
+        '[click]\nsubdivision = 2\n' + stem_tables(files))
+
+
+def stem_tables(files: list[str]) -> str:
+    """song.toml's [[stem]] tables for the bench's stems."""
+    return "".join(
+        f'\n[[stem]]\nname = "s{i}"\nfile = "{f}"\nroute = ["foh", "ears", "cue"]\ngain_db = -12\n'
+        for i, f in enumerate(files))
 
 
 def peak_rss_mb() -> float:

@@ -3,10 +3,11 @@
 box's own card (`--device`), where the figures that count are taken.
 
     .venv/bin/python bench/engine.py work     [--period 128] [--stems 16] [--seconds 60]
-                                              [--display FPS] [--device NAME]
+                                              [--display FPS] [--device NAME] [--chart]
     .venv/bin/python bench/engine.py bare     [--period 128] [--spin]
     .venv/bin/python bench/engine.py cost     [--period 128] [--stems 16] [--seconds 60]
     .venv/bin/python bench/engine.py latency  [--period 128]
+    .venv/bin/python bench/engine.py live     [--period 128] [--runs 10]
     .venv/bin/python bench/engine.py memory   [--stems 16] [--minutes 30] [--seconds 60] [--null]
     .venv/bin/python bench/engine.py soak     [--period 256] [--minutes 30] [--peer 60]
                                               [--display FPS] [--device NAME]
@@ -17,6 +18,9 @@ work:    per-period engine work (commands + mix) as a fraction of the period: wa
          loop in a fresh process, no other thread, doing the same mix in three numpy
          calls, which shows what this machine allows any Python audio loop.
          `--display 30` adds a display thread drawing the state at 30 fps, as the daemon.
+         `--chart`: the demo chart song instead, its drums, bass and keys synthesised as
+         it plays (and `--stems` stems beside them; 0: none); the synth thread's CPU share
+         (its CPU time over the time played) is printed too.
 bare:    the peer (`work` runs it on its server). `bare --spin` needs no device: it spins
          through each period instead of waiting on one, so the CPU never idles: the
          work's cost with warm caches, which tells how much of the tail is waking up.
@@ -25,6 +29,12 @@ cost:    the CPU the period's code costs, hot: no device, no sleep; steadier tha
          song and on a +18 dB copy (acting every period), and, when pedalboard is
          installed, its Limiter and BrickwallLimiter on the same copy.
 latency: frames from a Play command to its first sound reaching ALSA.
+live:    the demo chart song at 100 BPM, its parts playing: from a tap (the fourth of a run)
+         or a BPM nudge entering the inbox to the first output frame at the new tempo, and
+         from a key change to the first frame of the parts in the new key, in ms. Split
+         into the engine's own part (the retimer's timing and the period that takes it;
+         for a key, up to what the synth has rendered ahead) and the wait for the beat
+         (the bar), which a musician asked for.
 memory:  peak RSS while playing a long many-stem song, sampled as it plays; the issue's
          figure is `--stems 32 --minutes 60 --null` (without JACK's own shared memory).
 soak:    xruns and disk underruns with a CPU-heavy neighbour and heavy disk reads;
@@ -35,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,12 +56,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from common import make_stems, peak_rss_mb, write_song  # noqa: E402
+from common import make_stems, peak_rss_mb, stem_tables, write_song  # noqa: E402
 from alsa_doubles import Jack, file_pcm, jack_pcm  # noqa: E402
 
 from appliance.audio.player import Player  # noqa: E402
 from appliance.audio.threads.priority import AUDIO, BOX, realtime  # noqa: E402
-from appliance.config import Config  # noqa: E402
+from appliance.config import DEMO_LIBRARY, Config  # noqa: E402
 from appliance.errors import Problems  # noqa: E402
 from appliance.vocab import commands as c  # noqa: E402
 from appliance.vocab.state import TransportState  # noqa: E402
@@ -64,22 +75,29 @@ class _NoJack:
 
 
 def song_and_config(work: Path, *, period: int, stems: int, seconds: float,
-                    shared: bool = False) -> tuple[Path, Config]:
-    """The bench's song of `stems` stereo stems, and the box's config at `period` frames."""
+                    shared: bool = False, chart: bool = False) -> tuple[Path, Config]:
+    """The bench's song of `stems` stereo stems (`chart`: the demo chart song's, with them),
+    and the box's config at `period` frames."""
     song = work / "song"
-    write_song(song, make_stems(song, stems, seconds, shared=shared))
+    if chart:          # the work folder is kept between runs: its stems are made once
+        shutil.copytree(DEMO_LIBRARY / "songs" / "demo-chart", song, dirs_exist_ok=True)
+        with open(song / "song.toml", "a") as f:
+            f.write(stem_tables(make_stems(song, stems, seconds, shared=shared)))
+    else:
+        (song / "chart.txt").unlink(missing_ok=True)
+        write_song(song, make_stems(song, stems, seconds, shared=shared))
     return song, Config(rate=48000, channels=8, period=period, periods=3, format="FLOAT_LE",
                         outputs=OUTPUTS, cache=work / "cache")
 
 
 def setup(work: Path, *, period: int, stems: int, seconds: float, shared: bool = False,
-          tee: Path | None = None, null: bool = False,
+          tee: Path | None = None, null: bool = False, chart: bool = False,
           device: str = "") -> tuple[Jack | _NoJack, Player]:
     """A player on JACK's dummy backend (paced), on ALSA's null device (`null`: unpaced,
     for memory figures without the JACK client's own ~100 MB of shared memory), or on
     `device`, a real one: the box's own card, where the figures that count are taken."""
     song, config = song_and_config(work, period=period, stems=stems, seconds=seconds,
-                                   shared=shared)
+                                   shared=shared, chart=chart)
     conf = work / "asoundrc"
     if device:
         jack, text = _NoJack(), ""
@@ -164,19 +182,25 @@ def start_display(player: Player, fps: float) -> None:
 
 def cmd_work(args, work: Path) -> None:
     jack, player = setup(work, period=args.period, stems=args.stems, seconds=args.seconds + 10,
-                         device=args.device)
+                         chart=args.chart, device=args.device)
     run_peer(args, args.stems, args.seconds)
     try:
         player.start()
         start_display(player, args.display)
         time.sleep(1)                               # the song's first second read ahead
         player.send(c.Play())
+        synth = thread_cpu_s("backline-synth")
         time.sleep(args.seconds)
+        synth = thread_cpu_s("backline-synth") - synth
         s = player.state
         n = min(player.engine.periods, len(player.engine.work_ns))
         ns = player.engine.work_ns[:n][5:]          # skip the first periods (warm-up)
-        print(f"{args.stems} stereo stems + click -> 8 ch, {args.period}-frame periods, "
+        parts = " + the demo chart song's drums, bass and keys" if args.chart else ""
+        print(f"{args.stems} stereo stems{parts} + click -> 8 ch, {args.period}-frame periods, "
               f"{args.seconds:g} s paced")
+        if args.chart:
+            print(f"synth thread: {synth:.2f} s of CPU in {args.seconds:g} s played: "
+                  f"{100 * synth / args.seconds:.1f} % of a core")
         print("per-period engine work:", percentiles(ns, args.period))
         print("  cpu:", percentiles(player.engine.cpu_ns[:n][5:], args.period))
         print("audio thread:", player.engine.realtime)
@@ -184,6 +208,18 @@ def cmd_work(args, work: Path) -> None:
     finally:
         player.stop()
         jack.stop()
+
+
+def thread_cpu_s(prefix: str) -> float:
+    """CPU seconds (user + system) the threads named `prefix`... of this process have used."""
+    import threading
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for t in threading.enumerate():
+        if t.name.startswith(prefix) and t.native_id is not None:
+            fields = Path(f"/proc/self/task/{t.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick    # utime, stime
+    return total
 
 
 def cmd_cost(args, work: Path) -> None:
@@ -279,6 +315,80 @@ def cmd_latency(args, work: Path) -> None:
           f"{(max(delays) + buffer) / 48:.1f} ms")
 
 
+def _until(done, limit_s: float = 5.0) -> None:
+    """Poll the player's published state (this is the bench, not the box: it may sleep)."""
+    end = time.monotonic() + limit_s
+    while not done():
+        if time.monotonic() > end:
+            raise SystemExit("the box did not change in time")
+        time.sleep(0.0005)
+
+
+def cmd_live(args, work: Path) -> None:
+    jack, player = setup(work, period=args.period, stems=0, seconds=0, chart=True)
+    ms = lambda frames: frames / 48.0        # noqa: E731
+    try:
+        player.start()
+        t, engine = player.transport, player.engine
+        retimer = t.bank.retimer
+        _until(lambda: t.song is not None and t.song.plan is not None, 10)
+        player.send(c.SetBpm(100))
+        _until(lambda: abs(player.state.bpm - 100) < 1e-6)
+        player.send(c.Play())
+        _until(lambda: player.state.bar >= 2, 10)
+        tempo: list[tuple[str, int, int]] = []          # (what, engine's frames, beat wait)
+        for run in range(args.runs):
+            time.sleep(0.25)
+            if run % 2 == 0:                            # a run of four taps, 0.6 s apart
+                for _ in range(3):
+                    player.send(c.TapTempo())
+                    time.sleep(0.6)
+                what, cmd = "tap", c.TapTempo()
+            else:
+                what, cmd = "nudge", c.NudgeBpm(1 if run % 4 == 1 else -1)
+            known, asks = len(t.timings) and t.timings[-1], retimer.asks
+            sent = engine.output_frame
+            player.send(cmd)
+            _until(lambda: retimer.asks > asks)
+            _until(lambda: t.retiming is not None or (t.timings and t.timings[-1] != known))
+            taken = engine.output_frame
+            _until(lambda: t.timings and t.timings[-1] != known)
+            heard = t.timings[-1][0] - engine.delay
+            tempo.append((what, taken - sent, heard - taken))
+        keys = []
+        for run in range(args.runs):
+            time.sleep(0.3)
+            s = player.state
+            epoch = t.song.plan.now.epoch
+            player.send(c.NudgeKey(1 if run % 2 == 0 else -1))
+            _until(lambda: t.song.plan.now.epoch > epoch)
+            head = t.song.plan.head
+            switch = t.song.plan.now.frame
+            keys.append((head - s.frame, switch - head))
+        buffer = engine.device.buffer_frames
+        xruns = player.state.xruns
+    finally:
+        player.stop()
+        jack.stop()
+    print(f"{args.period}-frame periods, ALSA buffer {buffer} frames, xruns {xruns}; "
+          f"a beat at 100 BPM is 600 ms")
+    for what in ("tap", "nudge"):
+        own = [ms(a) for w, a, _ in tempo if w == what]
+        wait = [ms(b) for w, _, b in tempo if w == what]
+        total = [x + y for x, y in zip(own, wait)]
+        print(f"{what:5s} -> new tempo: total ms median {np.median(total):.0f} max "
+              f"{max(total):.0f}; engine's own (retime, taken) median {np.median(own):.1f} max "
+              f"{max(own):.1f}; the wait for the next beat median {np.median(wait):.0f} max "
+              f"{max(wait):.0f}")
+    ahead = [ms(a) for a, _ in keys]
+    bar = [ms(b) for _, b in keys]
+    total = [x + y for x, y in zip(ahead, bar)]
+    print(f"key   -> new key: total ms median {np.median(total):.0f} max {max(total):.0f}; "
+          f"the parts rendered ahead median {np.median(ahead):.0f} max {max(ahead):.0f}; "
+          f"the wait for the next bar median {np.median(bar):.0f} max {max(bar):.0f}")
+    print(f"+ the device buffer to playout: up to {ms(buffer):.1f} ms")
+
+
 def cmd_memory(args, work: Path) -> None:
     jack, player = setup(work, period=256, stems=args.stems, seconds=args.minutes * 60,
                          shared=True, null=args.null)
@@ -344,7 +454,7 @@ def cmd_soak(args, work: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=("work", "bare", "cost", "latency", "memory", "soak"))
+    ap.add_argument("what", choices=("work", "bare", "cost", "latency", "live", "memory", "soak"))
     ap.add_argument("--period", type=int, default=128)
     ap.add_argument("--stems", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=60.0)
@@ -361,12 +471,14 @@ def main() -> None:
                          "fewer than 8 channels); default: JACK's dummy server, started here")
     ap.add_argument("--spin", action="store_true",
                     help="bare: no device; spin through each period, so the CPU never idles")
+    ap.add_argument("--chart", action="store_true",
+                    help="work: the demo chart song, its parts synthesised as it plays")
     ap.add_argument("--null", action="store_true", help="memory: ALSA null device, not JACK")
     args = ap.parse_args()
     work = Path(tempfile.gettempdir()) / f"backline-engine-{args.what}"
     work.mkdir(exist_ok=True)
     {"work": cmd_work, "bare": cmd_bare, "cost": cmd_cost, "latency": cmd_latency,
-     "memory": cmd_memory, "soak": cmd_soak}[args.what](args, work)
+     "live": cmd_live, "memory": cmd_memory, "soak": cmd_soak}[args.what](args, work)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Backline on a development machine (Debian 12 / Raspberry Pi OS Bookworm).
 #   deploy/dev.sh          set up (apt packages + .venv) and run the box, simulated, on the
-#                          demo song (on the sound card; with none, into backline-sim/output.wav)
+#                          demo setlist (on the sound card; with none, into backline-sim/output.wav)
 #   deploy/dev.sh test     set up, then run the tests (extra arguments go to pytest)
 # Safe to run again: what is already installed is left alone.
 set -euo pipefail
@@ -44,7 +44,7 @@ case "${1:-run}" in
         ;;
     run)
         .venv/bin/backline check appliance/demo
-        exec .venv/bin/backline run --sim demo      # keys: 1 play/stop, q quit
+        exec .venv/bin/backline run --sim appliance/demo/setlists/demo.setlist   # keys: 1 play/stop, q quit
         ;;
     *)
         echo "usage: deploy/dev.sh [run|test [pytest args]]" >&2

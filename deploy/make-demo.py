@@ -73,9 +73,8 @@ def keys(rate: int) -> np.ndarray:
     return out
 
 
-# A chart song (docs/chart.md): no stems, its parts made from the chords. Until Backline
-# sounds the parts (issue 19's FluidSynth step) it plays its click and sections;
-# `backline chart demo-chart --midi demo.mid` writes the parts for a DAW.
+# A chart song (docs/chart.md): no stems, its drums, bass and keys made from the chords and
+# synthesised as it plays; `backline chart demo-chart --midi demo.mid` writes them for a DAW.
 CHART_SONG = """# The demo chart song that ships with Backline (made by deploy/make-demo.py).
 title = "Backline Demo Chart"
 count_in = 1

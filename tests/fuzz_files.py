@@ -156,6 +156,12 @@ SECTION = with_junk({"name": TEXT, "bar": BARS, "beat": st.integers(1, 4),
                      "midi": st.lists(MIDI_TEXT, max_size=2)})
 STEM = with_junk({"file": STEM_FILES, "name": TEXT, "gain_db": st.floats(-130, 30),
                   "muted": st.booleans(), "route": ROUTE})
+PART = with_junk({"name": st.one_of(st.sampled_from(["drums", "bass", "keys"]), TEXT),
+                  "gain_db": st.floats(-130, 30), "muted": st.booleans(), "route": ROUTE,
+                  "program": st.one_of(st.integers(-1, 128), NASTY_INTS)})
+PARTS = st.one_of(st.booleans(), with_junk({
+    "seed": st.one_of(st.integers(-1, 2 ** 32), NASTY_INTS),
+    "intensity": st.one_of(st.floats(-1, 2), NASTY_FLOATS)}))
 CLICK = with_junk({"enabled": st.booleans(), "level_db": st.floats(-70, 20),
                    "subdivision": st.integers(0, 5), "eighths": st.booleans(),
                    "output": NAMES})
@@ -176,9 +182,11 @@ def song_dicts(draw: st.DrawFn) -> dict:
         tempo = [draw(FIRST_TEMPO), *tempo]
     if tempo or draw(st.booleans()):
         top["tempo"] = tempo if draw(st.integers(0, 9)) else draw(VALUES)
-    for key, table in (("section", SECTION), ("stem", STEM)):
+    for key, table in (("section", SECTION), ("stem", STEM), ("part", PART)):
         if draw(st.booleans()):
             top[key] = draw(tables(table))
+    if draw(st.integers(0, 3)) == 0:
+        top["parts"] = draw(PARTS)
     return top
 
 
@@ -213,6 +221,18 @@ GOOD_SONG = st.fixed_dictionaries(
               "midi_file": st.just("t.mid"), "click": GOOD_CLICK,
               "section": st.lists(GOOD_SECTION, max_size=3, unique_by=lambda t: t["bar"]).map(
                   lambda ts: sorted(ts, key=lambda t: t["bar"]))})
+GOOD_PART = st.fixed_dictionaries({"name": st.sampled_from(["drums", "bass", "keys"])}, optional={
+    "gain_db": st.floats(-120, 24), "muted": st.booleans(), "route": GOOD_ROUTE,
+    "program": st.integers(0, 127)})
+CHART_TEXT = "tempo: 120\n[A]\n| C | Am7 |\n[B]\n| F G7 | C |\n"
+GOOD_CHART_SONG = st.fixed_dictionaries(
+    {"chart": st.just(CHART_TEXT),
+     "part": st.lists(GOOD_PART.filter(lambda p: p["name"] != "drums" or "program" not in p),
+                      max_size=3, unique_by=lambda p: p["name"])},
+    optional={"title": st.text(max_size=12), "count_in": st.integers(0, 8),
+              "click": GOOD_CLICK, "stem": st.lists(GOOD_STEM, max_size=1),
+              "parts": st.one_of(st.booleans(), st.fixed_dictionaries({}, optional={
+                  "seed": st.integers(0, 2 ** 32 - 1), "intensity": st.floats(0, 1)}))})
 
 
 HOSTILE = st.one_of(NASTY_FLOATS, NASTY_INTS, PATHS, VALUES)
@@ -255,6 +275,7 @@ VALID_SONG = ('title = "Valid"\n[[tempo]]\nbar = 1\nbpm = 120\n'
               '[[section]]\nname = "A"\nbar = 1\n[[stem]]\nfile = "a.wav"\nroute = ["foh"]\n')
 
 near_valid_songs = near_valid(GOOD_SONG)
+near_valid_chart_songs = near_valid(GOOD_CHART_SONG)
 song_texts = st.one_of(near_valid_songs.map(toml_text), near_valid_songs.map(toml_text),
                        song_dicts().map(toml_text), mutated(st.just(VALID_SONG)),
                        mutated(near_valid_songs.map(toml_text)))

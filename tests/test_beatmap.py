@@ -14,7 +14,8 @@ from appliance.audio.record.takes import tempo_changes
 from appliance.timeline import grid
 from appliance.timeline.beatmap import BeatMap
 from appliance.timeline.meter import Meter, MeterMap
-from appliance.timeline.tempo import MAX_BPM, MAX_SECONDS, TempoMap, TempoPoint
+from appliance.timeline.tempo import MAX_SECONDS, TempoMap, TempoPoint
+from appliance.vocab.commands import MAX_BPM
 
 F = Fraction
 

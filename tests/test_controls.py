@@ -118,7 +118,7 @@ def test_every_command_name_reads_back_as_its_command(word):
     """command_name gives what parse_command turns back into the same command, for each
     word with each argument it takes and each @at: what legends and MIDI learn write."""
     made = 0
-    for arg in ("", "3", "Big Chorus", "vox", "90%", "+2%"):
+    for arg in ("", "3", "Big Chorus", "vox", "90%", "+2%", "96", "0.5"):
         for at in ("", "@now", "@beat", "@bar", "@section"):
             try:
                 cmd = parse_command(" ".join(filter(None, (word, arg, at))))

@@ -421,7 +421,8 @@ def test_midi_in_picks_songs_and_plays_and_midi_out_clocks_in_time(
             assert wait_for(lambda: sum(m.type == "clock" for _, m in lights.sent) > 100)
             if d.player.engine.realtime.startswith("SCHED_FIFO"):  # root, or LimitRTPRIO
                 assert _priorities(t) == {"backline-audio": {70}, "backline-disk": {60},
-                                          "backline-loader": {60}, "backline-writer": {60},
+                                          "backline-loader": {60}, "backline-retimer": {60},
+                                          "backline-writer": {60},
                                           "backline-midi-clock": {60}, "backline-midi-ports": {20},
                                           "service": {20}}
             mc6.feed(bytes([0x90, 60, 100]))                 # and stop

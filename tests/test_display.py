@@ -414,3 +414,31 @@ def test_a_sync_in_progress_shows_where_the_next_song_does():
     assert changed[:, 0].min() >= 29 and changed[:, 0].max() < 41
     assert text_screen(with_(syncing, vamp="vamp Chorus (bars 17-24)"), None, "")[3] == \
         "vamp Chorus (bars 17"                             # what the band does comes first
+
+
+def test_a_chart_songs_dynamics_show_on_the_song_page_and_the_lcd():
+    from appliance.ui.status import song_line
+    from appliance.vocab.state import KeyTempo
+    chart = with_(SONG, key_tempo=KeyTempo(intensity=0.6), loudness=Loudness(-14.23, -1.79))
+    assert song_line(chart) == "dyn 60% -14.2 LUFS -1.8 dB"
+    assert song_line(with_(chart, rejected="tap: no song loaded")) == "tap: no song loaded"
+    changed = np.argwhere(pixels(draw(with_(SONG, loudness=chart.loudness))) != pixels(draw(chart)))
+    assert len(changed) > 20 and changed[:, 0].min() >= 40 and changed[:, 0].max() < 53
+    assert text_screen(chart, None, "")[2] == "> 128 4/4 dyn 60%   "
+    assert text_screen(SONG, None, "")[2] == "> 128 4/4           "     # no parts: not said
+
+
+
+def test_a_live_tempo_shows_as_a_whole_percentage_beside_the_bpm():
+    from appliance.vocab.state import KeyTempo
+    live = with_(SONG, bpm=100.0, key_tempo=KeyTempo(tempo=100 / 128, wanted_tempo=100 / 128,
+                                                     bpm=128.0))
+    shown = with_(live, key_tempo=KeyTempo(tempo=0.78, wanted_tempo=0.78, bpm=128.0))
+    assert (pixels(draw(live)) == pixels(draw(shown))).all()        # "100 78% 4/4"
+    assert (pixels(draw(live)) != pixels(draw(with_(live, key_tempo=KeyTempo())))).any()
+    menu = Menu(lambda cmd: None, songs=lambda: [], setlists=lambda: [], outputs=("main",))
+    menu.see(live)
+    for cmd in (c.OpenMenu(), c.MenuMove(3), c.MenuSelect()):
+        menu.apply(cmd)
+    assert menu.view().title == "Key/Tempo"
+    assert "Tempo 78% (100 BPM)" in menu.view().items

@@ -62,7 +62,7 @@ def live(library, tmp_path, request):
     song = bank.load_now(0)
     song.stop()                                                 # its disk thread: see Disk
     t = Transport(bank, rate=RATE, channels=3, block=PERIOD)
-    yield t, Disk(song.stream)
+    yield t, Disk(song.stream.stems)
     close(t)
     song.close()
 

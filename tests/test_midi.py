@@ -104,7 +104,7 @@ def test_garbage_running_status_and_sysex_floods_do_no_harm(spec):
     ('[[midi.map]]\ncc = 7\nset = "level monitor bass"\n',
      "midi.map[1].set: no output 'monitor'"),
     ('[[midi.map]]\ncc = 7\nset = "menu"\n', "midi.map[1].set: 'menu' is not a level "
-     "(levels: click-level, level OUTPUT, level OUTPUT STEM, key, tempo)"),
+     "(levels: click-level, level OUTPUT, level OUTPUT STEM, key, tempo, bpm, intensity)"),
     ('[[midi.map]]\ncc = 7\n', "midi.map[1].command: give either command or set"),
     ('[midi]\nin = [3]\n', "midi.in: must list port names"),
     ('[midi]\nchannel = 17\n', "midi.channel: must be"),

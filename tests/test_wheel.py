@@ -88,3 +88,16 @@ def test_the_installed_daemon_runs_to_ready_and_stops_cleanly_on_sigterm(install
         proc.kill()
         proc.wait()
     assert (sim / "output.wav").stat().st_size > 44       # the JACK-paced audio was kept
+
+
+def test_the_demo_chart_song_plays_its_parts_from_the_wheel(installed, tmp_path):
+    """The chart and the synthesiser's dependencies come with the wheel: a render of the
+    demo chart song has the band on front-of-house (channel 1), not only the click (2)."""
+    out = tmp_path / "chart.wav"
+    r = subprocess.run([str(installed / "backline"), "render", "demo-chart", "-o", str(out),
+                        "--bars", "4", "--no-count-in", "--config", str(_config(tmp_path))],
+                       capture_output=True, text=True, cwd=tmp_path, env=_env(tmp_path))
+    assert r.returncode == 0 and "without its parts" not in r.stderr, r.stderr
+    import soundfile as sf
+    audio, _ = sf.read(str(out), dtype="float32", always_2d=True)
+    assert float(abs(audio[:, 0]).max()) > 0.05

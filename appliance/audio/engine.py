@@ -188,6 +188,7 @@ class Engine(Lifetime):
         restart); how many."""
         inbox = self.inbox
         transport = self.transport
+        transport.clock = self.output_frame       # what a tap is timed by
         n = 0
         while n < COMMANDS_PER_PERIOD:
             cmd = inbox.pop()

@@ -42,6 +42,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     path = Path(args.library)
     problems = Problems(config.warnings)        # what the config leaves out, first
     check_layout(config, problems)
+    _say_parts_sound(config)
     if os.path.lexists(path / SONG_FILE):      # a song folder, even if song.toml is a FIFO
         song_dirs = [path]
         setlists: list[Path] = []
@@ -71,6 +72,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"checked {count(len(song_dirs), 'song')} and {count(len(setlists), 'setlist')}: "
           f"{errors} errors, {len(problems) - errors} warnings", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _say_parts_sound(config: Config) -> None:
+    """Which SoundFont a chart song's parts play with, and whether FluidSynth is there."""
+    from ..audio.disk.parts import sound
+    from ..audio.synth.errors import SynthError
+
+    try:
+        print(f"parts: FluidSynth, SoundFont {sound(config)}")
+    except SynthError as exc:
+        print(f"parts: cannot sound: {exc.problem}")
 
 
 def _decode_all(song, stems, problems: Problems) -> None:

@@ -69,6 +69,7 @@ def click_in_front(outputs: dict[str, tuple[int, ...]], click: str) -> list[str]
 CEILING_DB = (-24.0, 0.0)         # the safety limiter's ceiling, dBTP
 CACHE_MB = (1, 1 << 20)            # the resampling cache's cap, MB
 LOUDNESS_TARGET = (-40.0, -5.0)    # the FOH loudness songs are played at, LUFS
+EXPRESSION_DB = (0.0, 40.0)        # how much quieter a chart's parts are at intensity 0
 PANEL_KEYS = ("hat", "controls", "switch", "combo", "encoder", "led", "display", "midi")
 
 
@@ -95,6 +96,7 @@ class Config:
     latency: int = 0                      # round trip out -> in, frames (backline calibrate)
     midi: MidiSpec = MidiSpec()
     count_in_voice: bool = False          # the voice counts songs in ([voice] count_in)
+    soundfont: Path | None = None         # a chart song's parts' .sf2 ([parts] soundfont)
     limiter: bool = True                  # the output safety limiter (docs/engine.md)
     ceiling_db: float = -1.0              # its ceiling, dBTP
     loudness_target: float = -16.0        # every song's FOH mix played at this, LUFS
@@ -102,7 +104,23 @@ class Config:
     web_upload_mb: int = 2048             # the web remote's largest upload ([web] upload_limit_mb)
     web_tls_cert: Path | None = None      # the web remote's TLS certificate ([web] tls_cert)
     web_tls_key: Path | None = None       # ... and its key ([web] tls_key); both or neither
+    expression_db: float = 12.0           # the parts at intensity 0 this much below 1 ([parts])
     warnings: tuple = ()                  # Problems that left a part out (the daemon logs them)
+
+
+def _soundfont(t: Table, base: Path) -> Path | None:
+    """`[parts] soundfont`, relative to the config; one that is not there is a warning and
+    the box's own SoundFont plays the parts, so a typo never keeps the box from playing."""
+    name = t.get("soundfont", str, None, check=a_path)
+    t.finish()
+    if name is None:
+        return None
+    path = base / name
+    if not path.is_file():
+        t.warn("soundfont", f"{str(path)!r} is not a file; the parts play with the box's own "
+                            "SoundFont")
+        return None
+    return path
 
 
 def _ceiling(db: float) -> str | None:
@@ -245,6 +263,10 @@ def read_config(path: Path, problems: Problems) -> Config | None:
     voice = top.table("voice")
     count_in_voice = voice.get("count_in", bool, d.count_in_voice)
     voice.finish()
+    parts = top.table("parts")
+    expression_db = parts.get("expression_db", float, d.expression_db,
+                              check=in_range(*EXPRESSION_DB))
+    soundfont = _soundfont(parts, base)
     loud = top.table("loudness")
     loudness_target = loud.get("target", float, d.loudness_target, check=in_range(*LOUDNESS_TARGET))
     loud.finish()
@@ -281,9 +303,10 @@ def read_config(path: Path, problems: Problems) -> Config | None:
                   input_channels=input_channels, inputs=inputs,
                   recordings=(base / recordings) if recordings else d.recordings,
                   record_format=RECORD_FORMATS.get(record_format, "PCM_24"), latency=latency,
-                  midi=midi, count_in_voice=count_in_voice, limiter=limiter, ceiling_db=ceiling_db,
+                  midi=midi, count_in_voice=count_in_voice, soundfont=soundfont,
+                  limiter=limiter, ceiling_db=ceiling_db,
                   loudness_target=loudness_target,
                   learned=(base / learned) if learned else d.learned, web_upload_mb=web_upload_mb,
                   web_tls_cert=base / tls["tls_cert"] if tls["tls_cert"] else None,
                   web_tls_key=base / tls["tls_key"] if tls["tls_key"] else None,
-                  warnings=tuple(p for p in problems if p.warning))
+                  expression_db=expression_db, warnings=tuple(p for p in problems if p.warning))

@@ -27,7 +27,9 @@ range_db = [-60, 6]          # one output's mix): the CC's 0-127 spans range_db
 [[midi.map]]
 cc = 21
 set = "key"                  # the song's key: 0-127 spans -12..+12 semitones (64: as recorded);
-                             # "tempo": 1 % a step around 64 (100 %), from 50 % to 163 %
+                             # "tempo": 1 % a step around 64 (100 %), from 50 % to 163 %;
+                             # "bpm": 60 to 187 BPM, one a step (a song without stems);
+                             # "intensity": an expression pedal, 0-127 spans soft..loud
 ```
 
 `MidiMap.commands` is pure: a message in, commands out; the port threads call it.
@@ -40,6 +42,8 @@ from dataclasses import dataclass, field
 from ..tomlfields import Table, in_range
 from ..vocab import commands as c
 from ..vocab import names
+
+BPM_CC_LOW = 60       # `set = "bpm"`: CC value 0 is 60 BPM, 127 is 187
 
 
 @dataclass(frozen=True)
@@ -116,13 +120,13 @@ def read_rule(t: Table, outputs: tuple[str, ...]) -> MidiRule | None:
     if kind != "cc":
         t.error("set", "a level is set by a CC's value, not a note")
         return None
-    if target in names.KEY_TEMPO_TARGETS:
+    if target in names.LIVE_TARGETS:
         return MidiRule(kind, number, target=target)
     problem = names.check_turn(target, outputs)
     if problem or target in ("menu", "song"):
         t.error("set", problem or
                 f"{target!r} is not a level (levels: "
-                f"{', '.join(names.LEVEL_TARGETS + names.KEY_TEMPO_TARGETS)})")
+                f"{', '.join(names.LEVEL_TARGETS + names.LIVE_TARGETS)})")
         return None
     span = t.get("range_db", list, [-60.0, 6.0])
     if not (isinstance(span, list) and len(span) == 2 and
@@ -188,6 +192,10 @@ def _cc(rule: MidiRule, value: int) -> list[c.Command]:
         return [c.SetKey(round(value * 24 / 127) - 12)]
     if rule.target == "tempo":
         return [c.SetTempo(max(c.TEMPO_PERCENT[0], value + 36))]
+    if rule.target == "bpm":
+        return [c.SetBpm(value + BPM_CC_LOW)]
+    if rule.target == "intensity":      # an expression pedal: heel 0, toe 1
+        return [c.SetIntensity(value / 127)]
     db = round(rule.low_db + (rule.high_db - rule.low_db) * value / 127, 1)
     return [names.level_command(rule.target, db, relative=False)]
 

@@ -40,30 +40,35 @@ class ClockPlanner:
     """Segments in, (output frame, message) out, in order."""
 
     def __init__(self, song: Callable[[int], Song | None], rate: int, *, clock: bool = True,
-                 mtc: int = 0) -> None:
-        """`clock`: beat clock and transport; `mtc`: time code frames a second (0: none)."""
+                 mtc: int = 0, live: Callable[[int, int], Song | None] | None = None) -> None:
+        """`clock`: beat clock and transport; `mtc`: time code frames a second (0: none);
+        `live(index, output frame)`: the timeline a song played with then, when its tempo
+        changed as it played (the transport's `live_song`), else None."""
         self.song = song               # a setlist index -> its timeline (tempo map)
+        self.live = live
         self.rate = rate
         self.clock = clock
         self.mtc = mtc
         self.running = False           # a Start or Continue was sent, no Stop since
         self._end: tuple[int, int, int] | None = None   # (output frame, timeline, index) next
-        self._cues: dict[int, list[tuple[int, tuple]]] = {}   # index -> (frame, messages)
-        self._files: dict[int, tuple[list[int], list]] = {}    # index -> its MIDI file
+        self._last: Song | None = None       # the timeline the last segment played with
+        self._cues: dict[int, tuple] = {}    # index -> (timeline, [(frame, messages)])
+        self._files: dict[int, tuple] = {}   # index -> (timeline, frames, its MIDI file's)
         self._next_tick: tuple | None = None     # (song, timeline frame, tick, its frame)
 
     def plan(self, row) -> list[tuple[int, mido.Message]]:
         out, t0, n, kind, index, start = (int(row[i]) for i in (OUT, TIMELINE, LENGTH, KIND,
                                                                  INDEX, START))
-        song = self.song(index)
+        song = (self.live(index, out) if self.live is not None else None) or self.song(index)
         msgs: list[tuple[int, mido.Message]] = []
-        jumped = self._end != (out, t0, index)
+        moved = self._end != (out, t0, index)
+        jumped = moved and not self._retimed(song, out, t0, index)
         if jumped and self.running:                          # a jump, a loop, a new song
             msgs.append((out, mido.Message("stop")))
             self.running = False
-        self._end = (out + n, t0 + n, index)
+        self._end, self._last = (out + n, t0 + n, index), song
         if self.mtc:
-            msgs += self._time_code(out, t0, n, jumped)
+            msgs += self._time_code(out, t0, n, moved)
         if song is None:
             return msgs
         if kind == KIND_COUNT_IN:
@@ -82,6 +87,17 @@ class ClockPlanner:
         else:
             msgs = [m for m in msgs if m[1].type not in CLOCK_TRANSPORT]
         return msgs
+
+    def _retimed(self, song: Song | None, out: int, t0: int, index: int) -> bool:
+        """This segment goes on from the last at the same beat of a new tempo map (a tempo
+        changed as the song played): the clock goes on at the new tempo, no Stop, no SPP."""
+        last, end = self._last, self._end
+        if song is None or last is None or last is song or end is None or \
+                (end[0], end[2]) != (out, index):
+            return False
+        was = last.tempo.qn_at_seconds(Fraction(end[1], self.rate))
+        now = song.tempo.qn_at_seconds(Fraction(t0, self.rate))
+        return abs(was - now) < Fraction(1, 4 * TICKS)
 
     def _time_code(self, out: int, t0: int, n: int, jumped: bool) -> list:
         """Quarter frames on their grid from 01:00:00:00 at bar 1; a full frame at a jump."""
@@ -134,17 +150,18 @@ class ClockPlanner:
         return [(out, mido.Message("songpos", pos=sixteenths)), (out, mido.Message("continue"))]
 
     def _sections(self, index: int, song: Song) -> list[tuple[int, tuple]]:
-        if index not in self._cues:
-            self._cues[index] = [(song.tempo.frame_at(s.qn, self.rate), s.midi)
-                                 for s in song.sections if s.midi]
-        return self._cues[index]
+        if self._cues.get(index, (None,))[0] is not song:     # a new song, or a new tempo
+            self._cues[index] = (song, [(song.tempo.frame_at(s.qn, self.rate), s.midi)
+                                        for s in song.sections if s.midi])
+        return self._cues[index][1]
 
     def _file(self, index: int, song: Song) -> tuple[list[int], list]:
         """The song's MIDI file events, by frame on its own tempo map."""
-        if index not in self._files:
-            self._files[index] = ([song.tempo.frame_at(qn, self.rate) for qn, _ in song.midi_events],
+        if self._files.get(index, (None,))[0] is not song:
+            self._files[index] = (song, [song.tempo.frame_at(qn, self.rate)
+                                         for qn, _ in song.midi_events],
                                   [m for _, m in song.midi_events])
-        return self._files[index]
+        return self._files[index][1:]
 
     def _song_ticks(self, song: Song, t0: int, n: int) -> list[int]:
         """Tick frames in [t0, t0 + n); a segment that goes on from the last one starts

@@ -29,7 +29,8 @@ def start_clock(config: Config, midi, player: Player):
             songs[index] = written and as_played(written, config)   # as loaded
         return songs.get(index)
     engine = player.engine
-    planner = ClockPlanner(song, config.rate, clock=spec.clock, mtc=spec.mtc)
+    planner = ClockPlanner(song, config.rate, clock=spec.clock, mtc=spec.mtc,
+                           live=player.transport.live_song)
     clock = ClockSender(engine.segments, planner,
                         send=midi.send, period=config.period,
                         buffer_frames=lambda: engine.device.buffer_frames,

@@ -15,8 +15,9 @@ from pathlib import Path
 from pychord import Chord
 
 from ..errors import Problems, read_text
+from ..vocab.commands import MAX_BPM, MIN_BPM
 from .meter import Meter, MeterMap
-from .tempo import MAX_BPM, MAX_SECONDS, MIN_BPM, TempoMap, TempoPoint
+from .tempo import MAX_SECONDS, TempoMap, TempoPoint
 
 CHART_FILE = "chart.txt"
 STYLES = ("rock", "pop", "shuffle", "ballad", "halftime", "bossa", "6/8", "12/8")

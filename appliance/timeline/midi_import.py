@@ -13,8 +13,9 @@ from pathlib import Path
 import mido
 
 from ..errors import not_a_file
+from ..vocab.commands import MAX_BPM, MIN_BPM
 from .meter import Meter, MeterMap
-from .tempo import MAX_BPM, MAX_SECONDS, MIN_BPM, TempoMap, TempoPoint
+from .tempo import MAX_SECONDS, TempoMap, TempoPoint
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 The format is documented in docs/song-format.md. Nothing here touches audio
 data: stems are described, and opened by appliance.audio.disk.stems. The parts of the
-file have readers of their own: song_stems ([[stem]], [click]), song_sections
-([[section]], markers, MIDI messages), song_key_tempo (transpose, tempo_factor, bpm),
-song_timing ([[tempo]] or tempo_map); a top-level field is read here.
+file have readers of their own: song_stems ([[stem]], [click]), song_parts ([[part]],
+[parts]), song_sections ([[section]], markers, MIDI messages), song_key_tempo
+(transpose, tempo_factor, bpm), song_timing ([[tempo]] or tempo_map); a top-level field
+is read here.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .chart import CHART_FILE, Chart
 from .midi_import import read_midi_events
 from .song_chart import chart_sections, chart_timing, read_chart
 from .song_key_tempo import KEY_TEMPO_KEYS, read_key_tempo
+from .song_parts import PartsSpec, read_parts, without_part_names
 from .song_sections import Section, read_markers, read_midi_list, read_sections, warn_same_names
 from .song_stems import ClickSpec, StemSpec, read_click, read_stems
 from .song_timing import LENGTH_LIMIT, hours, read_timing
@@ -48,6 +50,7 @@ class Song:
     midi_events: tuple = ()        # (quarter note, Message) of the song's MIDI file
     loudness: bool = True          # False: played as mixed, not at the box's target loudness
     chart: Chart | None = None     # a chord chart: its tempo, meters and sections are the song's
+    parts: PartsSpec | None = None    # a chart song's parts: routes, levels, seed
 
     @property
     def name(self) -> str:
@@ -94,6 +97,8 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     timing = chart_timing(top, chart) if has_chart else read_timing(top, folder, problems)
     click = read_click(top.table("click"))
     stems = read_stems(top, folder)
+    parts = read_parts(top, has_chart)
+    stems = without_part_names(top, stems, parts)
     section_tables = top.tables("section")
     top.read_elsewhere(*KEY_TEMPO_KEYS)
     top.finish()
@@ -118,9 +123,9 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
     if not stems and end_qn is None and len(problems.errors) == before:
         problems.error(path, "length_bars",
                        "a song without stems needs length_bars (or a MIDI tempo_map) to know its end")
-    fatal = [p for p in problems.errors[before:] if not p.field.startswith("stem[")]
+    fatal = [p for p in problems.errors[before:] if not p.field.startswith(("stem[", "part"))]
     problems.extend(key_tempo)
-    if fatal:       # stem problems alone do not stop the show: the rest of the song plays
+    if fatal:       # stem and part problems alone do not stop the show: the rest plays
         return None
     return Song(folder=folder, title=title or folder.name,
                 key=key or (chart.key if chart else None), transpose=transpose,
@@ -128,4 +133,5 @@ def load_song(folder: Path, problems: Problems) -> Song | None:
                 sections=sections, count_in_bars=count_in or 0,
                 count_in_voice=count_in_voice, end_qn=end_qn, click=click,
                 stems=[s for s in stems if s is not None], midi=song_midi,
-                midi_events=tuple(events), loudness=loudness, chart=chart)
+                midi_events=tuple(events), loudness=loudness, chart=chart,
+                parts=parts)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..tomlfields import Table, in_range
-from .tempo import MAX_BPM, MIN_BPM, TempoMap
+from ..vocab.commands import MAX_BPM, MIN_BPM
+from .tempo import TempoMap
 
 MAX_TRANSPOSE = 12               # semitones either way
 MIN_FACTOR, MAX_FACTOR = Fraction(1, 2), Fraction(2)   # a tempo factor: half to double speed

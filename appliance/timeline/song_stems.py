@@ -39,11 +39,8 @@ def read_stems(top: Table, folder: Path) -> list[StemSpec | None]:
         errors = len(t.problems.errors)
         file = t.get("file", str, check=a_path)
         name = t.get("name", str, Path(file).stem if file else "")
-        gain_db = t.get("gain_db", (int, float), 0.0, check=in_range(-120, 24))
-        muted = t.get("muted", bool, False)
+        route, gain_db, muted, explicit = read_levels(t)
         keep_pitch = t.get("keep_pitch", bool, False)
-        route = read_route(t)
-        explicit = t.has("route")
         t.finish()
         if name in names:
             t.error("name", f"{name!r} is used by another stem; give each stem its own name")
@@ -51,9 +48,15 @@ def read_stems(top: Table, folder: Path) -> list[StemSpec | None]:
         if len(t.problems.errors) != errors:
             stems.append(None)
             continue
-        stems.append(StemSpec(name, folder / file, route, float(gain_db), muted, explicit,
+        stems.append(StemSpec(name, folder / file, route, gain_db, muted, explicit,
                               keep_pitch))
     return stems
+
+
+def read_levels(t: Table) -> tuple[dict[str, tuple[int, ...] | None], float, bool, bool]:
+    """What a stem and a part share: route, gain_db, muted, and whether the route was given."""
+    gain_db = t.get("gain_db", (int, float), 0.0, check=in_range(-120, 24))
+    return read_route(t), float(gain_db), t.get("muted", bool, False), t.has("route")
 
 
 def read_route(t: Table) -> dict[str, tuple[int, ...] | None]:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from ..errors import Problems
 from ..tomlfields import Table, in_range
+from ..vocab.commands import MAX_BPM, MIN_BPM
 from .meter import Meter, MeterMap
 from .midi_import import read_midi_timing
-from .tempo import MAX_BPM, MAX_SECONDS, MIN_BPM, TempoMap, TempoPoint
+from .tempo import MAX_SECONDS, TempoMap, TempoPoint
 
 LENGTH_LIMIT = f"a song lasts at most {MAX_SECONDS // 3600} hours"
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 # The documented bounds of a song (docs/song-format.md), checked when it is read: they keep
-# every song's beats, clicks and renders finite and small enough for the box.
-MIN_BPM, MAX_BPM = 10, 999
+# every song's beats, clicks and renders finite and small enough for the box (its tempo
+# bounds, MIN_BPM and MAX_BPM, are the vocabulary's: a tempo set live keeps them too).
 MAX_SECONDS = 24 * 3600          # a song (a MIDI tempo map, a stem) lasts at most 24 h
 
 

@@ -261,7 +261,7 @@ class Menu:
             return f"Key {k.wanted_transpose:+g}" if k.wanted_transpose else "Key 0"
         if key == "tempo":
             bpm = f" ({k.bpm * k.wanted_tempo:.0f} BPM)" if k.bpm else ""
-            return f"Tempo {k.wanted_tempo * 100:g}%{bpm}"
+            return f"Tempo {k.wanted_tempo * 100:.0f}%{bpm}"
         if key == "own":
             return "As recorded"
         return key_status(k)

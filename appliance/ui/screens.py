@@ -19,7 +19,7 @@ from PIL import ImageDraw, ImageFont
 
 from ..vocab.state import State, TransportState
 from .menu import MenuView
-from .status import level_text
+from .status import song_line
 from .trouble import lasting
 
 SHARPS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -75,7 +75,7 @@ def key_line(s: State) -> str:
         parts.append(shifted_key(s.key, k.wanted_transpose) if s.key
                      else f"{k.wanted_transpose:+g}")
     if k.wanted_tempo != 1:
-        parts.append(f"{k.wanted_tempo * 100:g}%")
+        parts.append(f"{k.wanted_tempo * 100:.0f}%")
     what = " ".join(parts) or "as recorded"
     if k.preparing is not None and k.preparing < 1:
         return f"preparing {what} ... {k.preparing * 100:.0f} %"
@@ -87,7 +87,7 @@ def screen_key(s: State, menu: MenuView | None, banner: str) -> tuple:
     if menu is not None:
         return ("menu", menu)
     return (s.transport, s.song or s.song_name, s.key, s.key_tempo, s.index, s.count, s.section, s.bar,
-            s.beat, round(s.bpm, 1), s.meter, coming(s), s.rejected or level_text(s.loudness),
+            s.beat, round(s.bpm, 1), s.meter, coming(s), song_line(s),
             banner or lasting(s), record_badge(s))
 
 
@@ -121,11 +121,11 @@ def draw_perform(draw: ImageDraw.ImageDraw, size: tuple[int, int], s: State,
         _tag(draw, right, key, inverted=False)
     draw.text((0, 2), f"{s.bar}.{s.beat}", font=font(26), fill=1)
     draw.text((70, 8), s.section[:10], font=font(11), fill=1)
-    factor = f" {s.key_tempo.tempo * 100:g}%" if s.key_tempo.tempo != 1 else ""
+    factor = f" {s.key_tempo.tempo * 100:.0f}%" if s.key_tempo.tempo != 1 else ""
     tempo = f"{s.bpm:g}{factor} {s.meter}" if s.bpm else ""
     draw.text((70, 19), f"{SYMBOL.get(s.transport, '[]')} {tempo}", font=font(10), fill=1)
     draw.text((0, 29), coming(s), font=font(10), fill=1)
-    draw.text((0, 40), s.rejected or level_text(s.loudness), font=font(9), fill=1)
+    draw.text((0, 40), song_line(s), font=font(9), fill=1)
     trouble = banner or lasting(s)
     if trouble:
         draw.rectangle((0, h - 11, w - 1, h - 1), fill=1)

@@ -29,6 +29,17 @@ def level_text(level: Loudness) -> str:
     return f"{shown} {level.gain_db:+.1f} dB"
 
 
+def dynamics(s: State) -> str:
+    """A chart song's parts' intensity, "dyn 60%", or "" for a song without parts."""
+    i = s.key_tempo.intensity
+    return "" if i is None else f"dyn {i * 100:.0f}%"
+
+
+def song_line(s: State) -> str:
+    """The song page's small line: a refusal, else the parts' dynamics and the loudness."""
+    return s.rejected or " ".join(filter(None, (dynamics(s), level_text(s.loudness))))
+
+
 def status_line(s: State, rate: int) -> str:
     parts = [f"{_SYMBOL.get(s.transport, '[]')} {s.transport}"]
     if s.song:

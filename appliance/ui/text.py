@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..vocab.state import State
 from .menu import MenuView
 from .screens import SYMBOL, coming, record_badge
+from .status import dynamics
 from .trouble import lasting
 
 
@@ -31,7 +32,8 @@ def text_screen(s: State, menu: MenuView | None, banner: str, cols: int = 20,
 def _perform(s: State, banner: str, rows: int) -> list[str]:
     where = f"{s.index}/{s.count} " if s.count > 1 else ""
     tempo = f"{s.bpm:g} {s.meter}" if s.bpm else ""
-    state = " ".join(part for part in (SYMBOL.get(s.transport, "[]"), tempo, s.key) if part)
+    state = " ".join(part for part in (SYMBOL.get(s.transport, "[]"), tempo, s.key,
+                                       dynamics(s)) if part)
     badge = record_badge(s)
     position = f"!{banner}" if banner else \
         (f"{badge} " if badge and rows < 4 else "") + f"{s.bar}.{s.beat}".ljust(7) + s.section

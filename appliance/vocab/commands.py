@@ -220,6 +220,10 @@ class NudgeOutputGain(Command):
 # -- key and tempo: the song's, played from a variant prepared ahead, switched at a stop ------
 KEY_RANGE = (-12, 12)          # semitones from the recorded stems
 TEMPO_PERCENT = (50, 200)      # the tempo factor in percent: half to double speed
+# The tempo bounds of a song (docs/song-format.md: every [[tempo]], MIDI map and chart is
+# checked against them) and of a tempo set live; here so both the vocabulary and the
+# timeline use the one pair.
+MIN_BPM, MAX_BPM = 10, 999
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,46 @@ class NudgeTempo(Command):
     TEMPO_PERCENT."""
     RANGES = {"percent": (-150, 150)}
     percent: int = 1
+
+
+# -- playing a song without stems live: its tempo at the next beat, its parts' dynamics ----
+@dataclass(frozen=True)
+class TapTempo(Command):
+    """One tap of the beat: from the fourth tap of a run the song plays at the tapped tempo
+    (a song without stems at the next beat; a song with stems from the next stop)."""
+
+
+@dataclass(frozen=True)
+class SetBpm(Command):
+    """Play the song at `bpm` (quarter notes a minute) where it is now; its written tempo
+    changes keep their ratios."""
+    RANGES = {"bpm": (MIN_BPM, MAX_BPM)}
+    bpm: float = 120.0
+
+
+@dataclass(frozen=True)
+class NudgeBpm(Command):
+    """Turn the tempo heard now up or down by `bpm` (an encoder detent: 1)."""
+    RANGES = {"bpm": (-100, 100)}
+    bpm: float = 1.0
+
+
+INTENSITY_RANGE = (0.0, 1.0)     # the parts' dynamics: 0 soft .. 1 loud
+
+
+@dataclass(frozen=True)
+class SetIntensity(Command):
+    """The chart parts' dynamics, 0 (soft: quieter, fewer notes) to 1 (loud: fills): their
+    level at once, their notes from the next bar."""
+    RANGES = {"level": INTENSITY_RANGE}
+    level: float = 0.6
+
+
+@dataclass(frozen=True)
+class NudgeIntensity(Command):
+    """Turn the parts' dynamics up or down by `step`, kept within 0..1."""
+    RANGES = {"step": (-1.0, 1.0)}
+    step: float = 0.1
 
 
 # -- recording ------------------------------------------------------------------------

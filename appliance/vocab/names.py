@@ -43,6 +43,28 @@ def _tempo(arg: str) -> c.SetTempo | c.NudgeTempo:
     return c.NudgeTempo(percent) if arg[0] in "+-" else c.SetTempo(percent)
 
 
+def _number(word: str, arg: str) -> float:
+    try:
+        return float(arg)
+    except ValueError:
+        raise ValueError(f"{word!r} needs a number, not {arg!r}") from None
+
+
+def _bpm(arg: str) -> c.SetBpm | c.NudgeBpm:
+    """`bpm 96` sets the tempo heard now; `bpm +1` and `bpm -2` turn it."""
+    bpm = _number("bpm", arg)
+    return c.NudgeBpm(bpm) if arg[0] in "+-" else c.SetBpm(bpm)
+
+
+def _intensity(arg: str) -> c.SetIntensity | c.NudgeIntensity:
+    """`intensity 0.8` sets the parts' dynamics; `intensity +0.1` turns them."""
+    level = _number("intensity", arg)
+    return c.NudgeIntensity(level) if arg[0] in "+-" else c.SetIntensity(level)
+
+
+INTENSITY_STEP = 0.05      # an encoder detent of `intensity`; `softer`/`louder` take two
+
+
 # word -> (takes an argument: None no / "?" optional / "!" required, maker(arg, at))
 _Maker = Callable[[str, c.At | None], c.Command]
 _WORDS: dict[str, tuple[str | None, _Maker]] = {
@@ -76,6 +98,13 @@ _WORDS: dict[str, tuple[str | None, _Maker]] = {
     "tempo": ("!", lambda a, at: _tempo(a)),
     "tempo-down": (None, lambda a, at: c.NudgeTempo(-1)),
     "tempo-up": (None, lambda a, at: c.NudgeTempo(1)),
+    "tap": (None, lambda a, at: c.TapTempo()),
+    "bpm": ("!", lambda a, at: _bpm(a)),
+    "bpm-down": (None, lambda a, at: c.NudgeBpm(-1)),
+    "bpm-up": (None, lambda a, at: c.NudgeBpm(1)),
+    "intensity": ("!", lambda a, at: _intensity(a)),
+    "softer": (None, lambda a, at: c.NudgeIntensity(-2 * INTENSITY_STEP)),
+    "louder": (None, lambda a, at: c.NudgeIntensity(2 * INTENSITY_STEP)),
     "menu": (None, lambda a, at: c.OpenMenu()),
     "menu-up": (None, lambda a, at: c.MenuMove(-1)),
     "menu-down": (None, lambda a, at: c.MenuMove(1)),
@@ -84,10 +113,10 @@ _WORDS: dict[str, tuple[str | None, _Maker]] = {
     "shutdown": (None, lambda a, at: c.Shutdown()),
 }
 COMMAND_WORDS = tuple(_WORDS)
-TURN_TARGETS = ("menu", "song", "key", "tempo", "click-level", "level OUTPUT",
-                "level OUTPUT STEM")
+TURN_TARGETS = ("menu", "song", "key", "tempo", "bpm", "intensity", "click-level",
+                "level OUTPUT", "level OUTPUT STEM")
 LEVEL_TARGETS = ("click-level", "level OUTPUT", "level OUTPUT STEM")
-KEY_TEMPO_TARGETS = ("key", "tempo")     # a CC's value sets the key or the tempo
+LIVE_TARGETS = ("key", "tempo", "bpm", "intensity")   # a CC's value sets one of these
 
 
 def _words_of() -> dict[type, list[str]]:
@@ -99,16 +128,21 @@ def _words_of() -> dict[type, list[str]]:
     return words
 
 
-_SAMPLE = {"tempo": "100%"}     # an argument a word takes, when "1" is not one
+_SAMPLE = {"tempo": "100%", "bpm": "120", "intensity": "0.5"}     # an argument a word takes, when "1" is not one
 _WORDS_OF = _words_of()
 _WORDS_OF[c.NudgeTempo] = ["tempo-up", "tempo-down", "tempo"]     # `tempo` makes both kinds
+_WORDS_OF[c.NudgeBpm] = ["bpm-up", "bpm-down", "bpm"]               # and so do `bpm`
+_WORDS_OF[c.NudgeIntensity] = ["louder", "softer", "intensity"]     # and `intensity`
 # the field a word's argument fills
 _ARGUMENT = {c.Seek: "bar", c.Jump: "section", c.Vamp: "bars", c.SelectSong: "index",
              c.Mute: "stem", c.Solo: "stem", c.Arm: "input", c.SetKey: "semitones",
-             c.SetTempo: "percent", c.NudgeTempo: "percent"}
+             c.SetTempo: "percent", c.NudgeTempo: "percent", c.SetBpm: "bpm", c.NudgeBpm: "bpm",
+             c.SetIntensity: "level", c.NudgeIntensity: "step"}
 _SPELLED: dict[type, Callable[[int], str]] = {    # how an argument is written, else str()
     c.SetKey: lambda n: f"{n:+d}" if n else "0", c.SetTempo: lambda n: f"{n}%",
-    c.NudgeTempo: lambda n: f"{n:+d}%"}
+    c.NudgeTempo: lambda n: f"{n:+d}%", c.SetBpm: lambda n: f"{n:g}",
+    c.NudgeBpm: lambda n: f"{n:+g}", c.SetIntensity: lambda n: f"{n:g}",
+    c.NudgeIntensity: lambda n: f"{n:+g}"}
 
 
 def command_name(cmd: c.Command) -> str:
@@ -177,7 +211,8 @@ def check_turn(target: str, outputs: tuple[str, ...]) -> str | None:
     the engine refuses a stem the song lacks. The output is always the second word, so a
     stem may share an output's name (`level ears ears`)."""
     words = target.split()
-    if words in (["menu"], ["song"], ["key"], ["tempo"], ["click-level"]):
+    if words in (["menu"], ["song"], ["key"], ["tempo"], ["bpm"], ["intensity"],
+                 ["click-level"]):
         return None
     if len(words) >= 2 and words[0] == "level":
         if words[1] in outputs:
@@ -208,4 +243,8 @@ def turn_command(target: str, steps: int, *, db_per_step: float = 1.0) -> list[c
         return [c.NudgeKey(steps)]
     if target == "tempo":
         return [c.NudgeTempo(steps)]
+    if target == "bpm":
+        return [c.NudgeBpm(steps)]
+    if target == "intensity":
+        return [c.NudgeIntensity(max(-1.0, min(1.0, round(steps * INTENSITY_STEP, 6))))]
     return [level_command(target, steps * db_per_step, relative=True)]

@@ -68,6 +68,7 @@ class KeyTempo:
     bpm: float = 0.0               # bar 1's written BPM (times a factor: its BPM then)
     preparing: float | None = None  # 0 to 1 while the wanted variant is prepared
     problem: str = ""              # why the wanted key/tempo cannot play (it stays as it is)
+    intensity: float | None = None  # a chart's parts' dynamics, 0 soft .. 1 loud (None: no parts)
 
     @property
     def changed(self) -> bool:

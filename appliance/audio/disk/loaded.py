@@ -20,8 +20,15 @@ from ...timeline.song import SONG_FILE, ClickSpec, Song, load_song
 from ...vocab.state import clock
 from ..mix.click import ClickTrack, click_sounds
 from ..mix.cue_track import CueTrack
-from ..mix.mixer import CLICK_INPUT, COUNT_IN_INPUT, CUE_INPUT, Mixer, MixerInput, input_routes
+from ..mix.mixer import (CLICK_INPUT, COUNT_IN_INPUT, CUE_INPUT, Mixer, MixerInput,
+                         expression_db, input_routes)
+from ..synth.plan import PartsPlan
+from ..synth.errors import SynthError
+from ..synth.parts import PartsSynth
+from .parts import check_sound, load_parts, part_inputs, synth_thread, without_parts
 from .resample import ResampleError, playable_path
+from .retime import Timing
+from .song_streams import SongStreams
 from .stems import StemInfo, StemReader, inspect_stems
 from .streaming import DiskThread, SongStream
 from .variants import AS_WRITTEN, ready_variants, unprepared, variant_frames
@@ -44,7 +51,8 @@ class Positions:
 @dataclass
 class LoadedSong(Lifetime, ends="close"):
     """A song made ready to play. `with load(...) as song:` does not start its disk
-    threads (`start` does); leaving the block is `close()`: threads stopped, files closed."""
+    threads (`start` does); leaving the block is `close()`: threads stopped, files closed.
+    A chart song's parts play from `stream` beside the stems, following `plan`."""
 
     song: Song
     config: Config
@@ -52,16 +60,36 @@ class LoadedSong(Lifetime, ends="close"):
     frames: int               # bar 1 beat 1 to the end, at the engine rate
     click: ClickTrack
     mixer: Mixer
-    stream: SongStream
+    stream: SongStreams
     positions: Positions
     cues: CueTrack | None = None      # the voice (count-in numbers, guide words)
-    disks: tuple[DiskThread, ...] = ()
+    disks: tuple[DiskThread, ...] = ()     # the stems' disk threads, then the synth thread
+    plan: PartsPlan | None = None    # what the parts follow live; None: a song without parts
+    parts_trouble: str = ""          # why a chart song's parts cannot sound here ("": they can)
+    synth: PartsSynth | None = None  # what plays the parts (blocking in an offline render)
     level: Level | None = None     # the FOH gain that plays it at the box's target loudness
     _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
 
     @property
     def rate(self) -> int:
         return self.config.rate
+
+    @property
+    def live(self) -> bool:
+        """No stems: its tempo can change as it plays (the click, the voice and the parts
+        follow at once); a song with stems changes at a stop, to prepared variants."""
+        return not self.stems
+
+    def retime(self, timing: Timing) -> None:
+        """The audio thread, at a beat: the song at the tempo `timing` was made for (its
+        click and voice sources swapped in the mixer; reference assignments only)."""
+        for inp in self.mixer.inputs:
+            if inp.source is self.click:
+                inp.source = timing.click
+            elif inp.source is self.cues:
+                inp.source = timing.cues
+        self.song, self.frames, self.positions = timing.song, timing.frames, timing.positions
+        self.click, self.cues, self._count_ins = timing.click, timing.cues, timing.count_ins
 
     def count_in(self, start_qn: Fraction = Fraction(0)) -> tuple[grid.CountIn, ClickTrack]:
         """The count-in before `start_qn`, built once: bar 1's by the loader (`prepare`), so
@@ -83,6 +111,10 @@ class LoadedSong(Lifetime, ends="close"):
         """A jump to `frame` is coming: start reading it ahead."""
         self.stream.cue(frame)
 
+    def recue(self) -> None:
+        """The parts changed (key, intensity): the cued jump target is synthesised anew."""
+        self.stream.recue()
+
     @property
     def underruns(self) -> int:
         return self.stream.underruns
@@ -96,12 +128,23 @@ class LoadedSong(Lifetime, ends="close"):
         return [f"{r.name} silent from {clock(r.failed_at / self.rate)}: {r.why}"
                 for r in self.stream.readers if r.failed_at is not None]
 
+    def troubles(self) -> list[str]:
+        """What of the song is silent, for the display: a failed stem or part, and a chart
+        song's parts that cannot sound on this box."""
+        return self.stem_problems() + ([f"parts silent: {self.parts_trouble}"]
+                                       if self.parts_trouble else [])
+
     def start(self, *, blocking: bool = False) -> None:
         """Start reading ahead. `blocking` (an offline render): the mixer waits for the disk,
         and two disk threads decode in parallel, nothing being real-time."""
         self.stream.blocking = blocking
+        if self.synth is not None:
+            self.synth.blocking = blocking       # a new intensity's notes: waited for, exact
         parts = 2 if blocking else 1
-        self.disks = tuple(DiskThread([self.stream], i, parts) for i in range(parts))
+        disks = [DiskThread([self.stream.stems], i, parts) for i in range(parts)]
+        if self.stream.parts is not None:
+            disks.append(synth_thread(self.stream.parts))
+        self.disks = tuple(disks)
         for d in self.disks:
             d.start()
 
@@ -126,6 +169,7 @@ class Playable:
     words: dict = field(default_factory=dict)    # the voice's words it says: key -> sound
     level: Level | None = None    # its FOH loudness gain on this box
     variants: dict[int, Path] = field(default_factory=dict)   # stem index -> its variant
+    parts_trouble: str | None = None   # a chart song's parts: "" they sound, else why not
 
 
 def validate_song(folder: Path, config: Config, problems: Problems, *,
@@ -157,12 +201,13 @@ def validate_song(folder: Path, config: Config, problems: Problems, *,
                        f"the song has no length: {reason}")
         return None
     song = _sections_within(song, frames, config.rate, problems)
-    check_routing(song, stems, config, problems)
+    parts_trouble = check_sound(song, config, problems)
+    check_routing(song, stems, config, problems, parts=parts_trouble == "")
     words = load_words(spoken_words(song, config), config.library, config.rate,
                        song.folder / SONG_FILE, problems)
     level = song_level(song, front_outputs(config), config.loudness_target, config.ceiling_db,
                        problems)
-    return Playable(song, stems, frames, words, level, variants)
+    return Playable(song, stems, frames, words, level, variants, parts_trouble)
 
 
 def counts_in_aloud(song: Song, config: Config) -> bool:
@@ -235,11 +280,14 @@ def song_frames(song: Song, stems: list[StemInfo], rate: int) -> int:
 
 
 def mixer_inputs(song: Song, stems: list[StemInfo], click: ClickTrack | None,
-                 voice: CueTrack | None = None, voice_output: str = CUE_OUTPUT) -> list[MixerInput]:
-    """The mixer's inputs as song.toml routes them: each stem, then the click, the count-in
-    and the voice."""
+                 voice: CueTrack | None = None, voice_output: str = CUE_OUTPUT, *,
+                 parts: bool = False) -> list[MixerInput]:
+    """The mixer's inputs as song.toml routes them: each stem, each part (`parts`: they
+    play), then the click, the count-in and the voice."""
     inputs = [MixerInput(s.spec.name, s.channels, s.spec.route, s.spec.gain_db, s.spec.muted,
                          explicit_route=s.spec.explicit_route) for s in stems]
+    if parts:
+        inputs += part_inputs(song)
     inputs.append(MixerInput(CLICK_INPUT, 1, {song.click.output: None}, muted=not song.click.enabled,
                              is_click=True, source=click))
     # The count-in clicks even when the song's click is off: its own schedule (see
@@ -253,11 +301,12 @@ def mixer_inputs(song: Song, stems: list[StemInfo], click: ClickTrack | None,
     return inputs
 
 
-def check_routing(song: Song, stems: list[StemInfo], config: Config, problems: Problems) -> None:
+def check_routing(song: Song, stems: list[StemInfo], config: Config, problems: Problems, *,
+                  parts: bool = False) -> None:
     """What `song`'s routing does on this box (the mixer's own code says it), and a click
     the song itself sends where the audience hears it. Part of `validate_song`."""
     where = str(song.folder / SONG_FILE)
-    for inp in mixer_inputs(song, stems, None):
+    for inp in mixer_inputs(song, stems, None, parts=parts):
         input_routes(inp, config.outputs, config.channels, problems, where)
     if song.click.output != ClickSpec.output:     # the config's click output: checked once
         for front in click_in_front(config.outputs, song.click.output)[:1]:
@@ -315,11 +364,22 @@ def load(folder: Path, config: Config, problems: Problems, *, block: int,
     lengths = {k: len(v) for k, v in words.items()}
     voice = CueTrack(words, cues.guide_cues(song, config.rate, lengths),
                      counts_in_aloud(song, config))
-    inputs = mixer_inputs(song, playable, click, voice, cue_output(song, config.outputs))
-    stream = SongStream(readers)
+    parts, trouble = None, checked.parts_trouble or ""
+    if checked.parts_trouble == "":
+        try:
+            parts = load_parts(song, config)
+        except SynthError as exc:
+            trouble = without_parts(song, exc, problems)
+    inputs = mixer_inputs(song, playable, click, voice, cue_output(song, config.outputs),
+                          parts=parts is not None)
+    stream = SongStreams(SongStream(readers), parts and parts.stream, parts and parts.plan)
     mixer = Mixer(inputs, stream, config.outputs, config.channels, block,   # its routing
                   config.rate)                          # warnings: made by validate_song
     mixer.trim_db = dict.fromkeys(front_outputs(config), checked.level.gain_db)
+    if parts is not None:             # the parts' level follows their intensity from the start
+        mixer.expression_db = expression_db(parts.plan.settings.intensity, config.expression_db)
     mixer.update(glide=False)
     return LoadedSong(song, config, stems, frames, click, mixer, stream,
-                      Positions.of(song, config.rate, frames), voice, level=checked.level)
+                      Positions.of(song, config.rate, frames), voice, level=checked.level,
+                      plan=parts and parts.plan, parts_trouble=trouble,
+                      synth=parts and parts.synth)

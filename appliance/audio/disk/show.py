@@ -22,6 +22,7 @@ from ..threads.priority import HELPER, realtime
 from ..threads.wake import Wake
 from .key_switch import Key, KeySwitch, Preparer
 from .loaded import LoadedSong, load
+from .retime import Retimer
 
 PRIME_S = 2.0    # how long a loader waits for a song's first chunk before offering it anyway
 
@@ -91,6 +92,7 @@ class SongBank(threading.Thread, Lifetime):
         self._halt = threading.Event()
         self._wake = Wake()
         self.keys = KeySwitch(preparer, self._wake.set)    # each song's key and tempo tonight
+        self.retimer = Retimer()     # a song without stems at a tempo chosen as it plays
 
     # -- the audio thread's side --------------------------------------------
     def want(self, positions: tuple[int, ...]) -> None:
@@ -104,6 +106,11 @@ class SongBank(threading.Thread, Lifetime):
 
     def broken(self, position: int) -> Problem | None:
         return self._broken.get(position)
+
+    def start(self) -> None:
+        """The loader thread, and the retimer beside it."""
+        super().start()
+        self.retimer.start()
 
     # -- the loader thread --------------------------------------------------
     def run(self) -> None:
@@ -191,6 +198,7 @@ class SongBank(threading.Thread, Lifetime):
         if self.is_alive():
             self.join()
         self._wake.close()
+        self.retimer.close()
         for song in self._ready.values():
             song.close()
         self._ready = {}

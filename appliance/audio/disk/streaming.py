@@ -65,8 +65,15 @@ class _Ring:
 
 
 class SongStream:
-    def __init__(self, readers: list[StemReader], capacity: int = CAPACITY) -> None:
+    """`capacity` frames per ring, read `chunk` at a time: the stems' deep rings ride out a
+    slow disk; the parts' shallow ones (synthesised ahead) let a live change be heard soon."""
+
+    def __init__(self, readers: list[StemReader], capacity: int = CAPACITY, *,
+                 chunk: int = CHUNK) -> None:
+        if not 0 < chunk <= capacity:
+            raise ValueError(f"chunk must be 1 to capacity ({capacity}) frames, not {chunk}")
         self.readers = readers
+        self.chunk = chunk
         rows = np.cumsum([0] + [r.channels for r in readers]).tolist()
         self.rows = list(zip(rows[:-1], rows[1:]))
         self.channels = rows[-1]
@@ -77,7 +84,7 @@ class SongStream:
         self._active = 0
         self._wakes: tuple[Wake, ...] = ()     # the disk threads reading this stream
         self.wake_due = False
-        self._scratch = [np.zeros((CHUNK, r.channels), dtype=np.float32) for r in readers]
+        self._scratch = [np.zeros((chunk, r.channels), dtype=np.float32) for r in readers]
         self._ready = threading.Condition()   # a blocking (offline) mixer and `wait_primed` wait
 
     def failed(self) -> list[int]:
@@ -101,6 +108,14 @@ class SongStream:
             other.restart(frame)
             self._wake()
 
+    def recue(self) -> None:
+        """Start the cued ring again where it stands: what it read ahead was made before a
+        change (a synthesised part's new key or intensity), so it is made anew after it."""
+        other = self._rings[1 - self._active]
+        if other.want[0] != _IDLE:
+            other.restart(other.next_frame)
+            self._wake()
+
     def ready_at(self, frame: int) -> bool:
         """Whether playing from `frame` next would find its audio in memory: a ring set at
         `frame` holds its first chunk (an offline render waits for the disk instead)."""
@@ -108,7 +123,7 @@ class SongStream:
             return True
         for ring in self._rings:
             if ring.want[0] != _IDLE and ring.next_frame == frame:
-                return ring.available() >= min(CHUNK, ring.capacity)
+                return ring.available() >= self.chunk
         return False
 
     def read_into(self, start: int, out: np.ndarray) -> None:
@@ -137,7 +152,7 @@ class SongStream:
             out[:, k:] = ring.data[:, : n - k]
         if ring.available() < n:
             self._silence_late(ring, out, n)
-        if (ring.consumed + n) // CHUNK != ring.consumed // CHUNK:
+        if (ring.consumed + n) // self.chunk != ring.consumed // self.chunk:
             self.wake_due = True                 # a chunk is free to read into
         ring.consumed += n
 
@@ -192,8 +207,8 @@ class SongStream:
                 best, best_written = s, written
         if best < 0:
             return False
-        n = min(CHUNK, ring.capacity - (best_written - consumed))
-        if n < min(CHUNK, ring.capacity // 2):   # a whole chunk at a time, not dribbles
+        n = min(self.chunk, ring.capacity - (best_written - consumed))
+        if n < min(self.chunk, ring.capacity // 2):   # a whole chunk at a time, not dribbles
             return self._publish(ring, gen)
         reader, scratch = self.readers[best], self._scratch[best]
         r0, r1 = self.rows[best]
@@ -227,7 +242,7 @@ class SongStream:
         if not self.readers or ring.want[0] == _IDLE:
             return True
         with self._ready:
-            return self._ready.wait_for(lambda: ring.available() >= min(CHUNK, ring.capacity),
+            return self._ready.wait_for(lambda: ring.available() >= self.chunk,
                                         timeout=timeout)
 
     def close(self) -> None:
@@ -236,13 +251,15 @@ class SongStream:
 
 
 class DiskThread(threading.Thread):
-    """Keeps every stream's rings full; sleeps until woken, or `IDLE_S` at most."""
+    """Keeps every stream's rings full; sleeps until woken, or `idle_s` at most."""
 
     IDLE_S = 0.1        # the ring holds 1.4 s: a missed wake-up costs nothing
 
-    def __init__(self, streams: list[SongStream], part: int = 0, parts: int = 1) -> None:
-        super().__init__(name=f"backline-disk{part}", daemon=True)
+    def __init__(self, streams: list[SongStream], part: int = 0, parts: int = 1, *,
+                 name: str = "backline-disk", idle_s: float = IDLE_S) -> None:
+        super().__init__(name=f"{name}{part}", daemon=True)
         self.streams = streams
+        self.idle_s = idle_s
         self.part, self.parts = part, parts
         self._halt = threading.Event()
         self._wake = Wake()
@@ -253,11 +270,15 @@ class DiskThread(threading.Thread):
         if not any(s.blocking for s in self.streams):     # an offline render is not real-time
             realtime(HELPER)
         while not self._halt.is_set():
-            busy = False
-            for s in self.streams:
-                busy = s.fill(self.part, self.parts) or busy
-            if not busy:
-                self._wake.wait(self.IDLE_S)
+            if not self.turn():
+                self._wake.wait(self.idle_s)
+
+    def turn(self) -> bool:
+        """One round over the streams: True if any read."""
+        busy = False
+        for s in self.streams:
+            busy = s.fill(self.part, self.parts) or busy
+        return busy
 
     def stop(self) -> None:
         self._halt.set()

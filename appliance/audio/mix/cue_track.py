@@ -31,6 +31,7 @@ class CueTrack:
 
     def __init__(self, words: dict[str, np.ndarray], cues: Sequence[Cue],
                  count_in: bool) -> None:
+        self.words = words                    # kept: the same words at another tempo
         self._keys = sorted(words)
         self.sounds = [words[k] for k in self._keys]
         self._index = {k: i for i, k in enumerate(self._keys)}

@@ -40,7 +40,14 @@ class MixerInput:
     sends: dict[str, float] = field(default_factory=dict)   # output -> dB, for per-output mixes
     source: Source | None = None  # clicks; the stems all come from the song's stream
     live: bool = True             # False: heard only through mix_source_into (the count-in)
+    expression: bool = False      # a chart's part: follows the intensity (Mixer.expression_db)
     matrix: np.ndarray = field(init=False, repr=False)
+
+
+def expression_db(intensity: float, span_db: float) -> float:
+    """A chart's parts' level at `intensity`: 0 dB when loud (1), `span_db` below when soft
+    (0), even in dB between (a pedal's travel sounds even)."""
+    return -(1.0 - intensity) * span_db
 
 
 def db_to_gain(db: float) -> float:
@@ -105,6 +112,7 @@ class Mixer:
         self.ramp_frames = max(1, int(rate * RAMP_S))
         self.output_gain_db: dict[str, float] = {name: 0.0 for name in outputs}
         self.trim_db: dict[str, float] = {}    # the song's own per-output gain (its loudness)
+        self.expression_db = 0.0  # on the chart's parts: the intensity's level (0 dB: loud)
         self.version = 0          # bumped by every level change, for state readers
         self._routes = [input_routes(inp, outputs, channels, problems, where) for inp in inputs]
         rows = np.cumsum([0] + [inp.channels for inp in inputs])
@@ -137,7 +145,8 @@ class Mixer:
         soloing = any(i.solo for i in self.inputs if not i.is_click)
         for inp, routes in zip(self.inputs, self._routes):
             audible = not inp.muted and (inp.is_click or not soloing or inp.solo)
-            gain = db_to_gain(inp.gain_db) if audible else 0.0
+            db = inp.gain_db + (self.expression_db if inp.expression else 0.0)
+            gain = db_to_gain(db) if audible else 0.0
             m = np.zeros((inp.channels, self.channels), dtype=np.float32)
             for output, r in routes.items():
                 level = (self.output_gain_db[output] + self.trim_db.get(output, 0.0)

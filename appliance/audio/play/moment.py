@@ -115,7 +115,7 @@ def snapshot(m: Moment, show: Show, rate: int, **engine_fields) -> State:
         waiting=f"waiting for {m.waiting}" if m.waiting else "",
         mix=m.mix, output_gain_db=m.gains, disk_underruns=song.underruns,
         failed_stems=tuple(song.failed_stems()),
-        stem_problems=tuple(song.stem_problems()), loudness=loudness(song.level), **common)
+        stem_problems=tuple(song.troubles()), loudness=loudness(song.level), **common)
 
 
 def loudness(level: Level | None) -> Loudness:

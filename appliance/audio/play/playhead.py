@@ -18,10 +18,11 @@ import numpy as np
 from ...vocab.segments import KIND_COUNT_IN, KIND_PLAYING, SegmentLog
 from ...vocab.state import TransportState
 from .fade import add_faded
-from .stage import WAIT_FOR_AUDIO, Stage
+from .live import LiveSong
+from .stage import WAIT_FOR_AUDIO
 
 
-class Playhead(Stage):
+class Playhead(LiveSong):
     """The transport's part that renders: a period at a time, cut at each event."""
 
     def render(self, out: np.ndarray, log: SegmentLog | None = None, out_frame: int = 0) -> None:
@@ -30,11 +31,13 @@ class Playhead(Stage):
         self._take_ready()
         if self.state == TransportState.STOPPED:
             self._take_variant()
+        self._take_retime()
         n = out.shape[0]
         i = 0
         guard = 0
         while i < n and guard < 64:
             state, timeline, silent = self.state, self.timeline_frame, self._silent
+            self._out = out_frame + i
             k = self._step(out[i: i + min(n - i, self.block)])
             if log is not None and k > 0 and state in (TransportState.PLAYING, TransportState.COUNT_IN) and not silent:
                 log.add(out_frame + i, timeline, k, KIND_COUNT_IN if state == TransportState.COUNT_IN else
@@ -102,6 +105,10 @@ class Playhead(Stage):
             event = min(event, self.loop.end)
         if self.pending is not None and self.pending.frame >= self.pos:
             event = min(event, self.pending.frame)
+        if self.retiming is not None and self.retiming.frame >= self.pos:
+            event = min(event, self.retiming.frame)
+        if self.plan_switch is not None and self.plan_switch >= self.pos:
+            event = min(event, self.plan_switch)
         return max(event, self.pos)
 
     def _sound(self, seg: np.ndarray, k: int) -> None:
@@ -122,9 +129,12 @@ class Playhead(Stage):
                 self._in_from = None
                 if self.loop is not None:
                     song.cue(self.loop.start)
+                elif self.pending is not None and self.pending.kind == "jump":
+                    song.cue(self.pending.to)     # a target a tempo change moved
         else:
             song.mixer.mix_into(seg, self.pos)
             self.pos += k
+        self._out += k
         out = self.setlist.out
         if out is not None:
             add_faded(seg, self._tmp, out, self.setlist.out_pos, self.setlist.out_fade.gains(k, False))
@@ -141,6 +151,16 @@ class Playhead(Stage):
             self._select(select)
 
     def _event(self) -> None:
+        if self.plan_switch == self.pos:     # the parts changed here: a cued target anew
+            self.plan_switch = None
+            if self.loop is not None or (self.pending is not None and self.pending.kind == "jump"):
+                self.song.recue()
+            return                           # the next step takes any other event here
+        r = self.retiming
+        if r is not None and r.frame == self.pos:     # a new tempo: the same beat in its map
+            to = self._retime_at(self.pos)
+            self._jump(to, f"bar {self._bar_at(to)}")
+            return
         p = self.pending
         if p is not None and p.frame == self.pos:
             self.pending = None
@@ -162,7 +182,10 @@ class Playhead(Stage):
             self._crossfade()
 
     def _jump(self, to: int, what: str) -> None:
-        """Crossfade to `to`; if its audio is not in memory yet, fade out and wait for it."""
+        """Crossfade to `to`; if its audio is not in memory yet, fade out and wait for it.
+        A tempo change still waiting for its beat comes with the jump: `to` in its map."""
+        if self.retiming is not None:
+            to = self._retime_at(to)
         if self.song.stream.ready_at(to):
             self._fade_in(self.fade, from_frame=self.pos)
             self.pos = to

@@ -10,14 +10,14 @@ Commands run in the audio thread between periods: no disk, no logging, no locks.
 """
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 
 from ...vocab import commands as c
 from ...vocab.state import State, TransportState
-from ..disk.key_switch import Key, key_of
+from .live import NO_PARTS, NOTHING_TO_TRANSPOSE
 from .moment import Loop, Moment, Pending, snapshot
 from .playhead import Playhead
 
@@ -228,37 +228,77 @@ class Transport(Playhead):
             self._select(index)
         return ""
 
-    # -- key and tempo: wanted now, played from the next stop (the loader prepares it) --
+    # -- key and tempo: a song with stems from the next stop (the loader prepares it);
+    # -- a chart song's parts at the next bar, a song without stems' tempo at the next beat
     def _cmd_SetKey(self, cmd: c.SetKey) -> str:
+        if self._parts_live():
+            return self._parts_key(cmd.semitones)
+        if self.song is not None and self.song.live:
+            return NOTHING_TO_TRANSPOSE
         return self._want_key(lambda key: (Fraction(cmd.semitones), key[1]))
 
     def _cmd_NudgeKey(self, cmd: c.NudgeKey) -> str:
         low, high = c.KEY_RANGE
+        if self._parts_live():
+            return self._parts_key(min(high, max(low, self.song.plan.settings.transpose
+                                                 + cmd.semitones)))
+        if self.song is not None and self.song.live:
+            return NOTHING_TO_TRANSPOSE
         return self._want_key(lambda key: (min(high, max(low, key[0] + cmd.semitones)), key[1]))
 
     def _cmd_SetTempo(self, cmd: c.SetTempo) -> str:
+        if self.song is not None and self.song.live:
+            return self._live_tempo(Fraction(cmd.percent, 100))
         return self._want_key(lambda key: (key[0], Fraction(cmd.percent, 100)))
 
     def _cmd_NudgeTempo(self, cmd: c.NudgeTempo) -> str:
         low, high = (Fraction(p, 100) for p in c.TEMPO_PERCENT)
+        if self.song is not None and self.song.live:
+            return self._live_tempo(min(high, max(low, self._live_factor()
+                                                  + Fraction(cmd.percent, 100))))
         return self._want_key(lambda key: (key[0], min(high, max(low, key[1] +
                                                                Fraction(cmd.percent, 100)))))
 
-    def _want_key(self, change: Callable[[Key], Key]) -> str:
-        """The selected song's key and tempo from now on: the loader prepares them, and the
-        song switches at the next stop (see Playhead._take_variant)."""
+    def _cmd_TapTempo(self, cmd: c.TapTempo) -> str:
         if self.song is None:
             return "no song loaded"
-        keys = self.bank.keys
-        old = keys.wanted.get(self.index) or key_of(self.song)
-        new = change(old)
-        if new == old:
-            return "already there"
-        keys.want(self.index, new)
-        return ""
+        interval = self.taps.tap(self.clock)
+        if interval is None:             # the run is still counting: nothing to say
+            return ""
+        # the tapped beat's BPM: the beat heard now is bpm_now at _beat_frames() a beat
+        return self._want_bpm(self._bpm_now() * self._beat_frames() / interval)
+
+    def _cmd_SetBpm(self, cmd: c.SetBpm) -> str:
+        if self.song is None:
+            return "no song loaded"
+        return self._want_bpm(Fraction(cmd.bpm))
+
+    def _cmd_NudgeBpm(self, cmd: c.NudgeBpm) -> str:
+        if self.song is None:
+            return "no song loaded"
+        heard = self._bpm_now() * self._live_factor() / self.song.song.tempo.factor
+        return self._want_bpm(heard + Fraction(cmd.bpm))
+
+    def _cmd_SetIntensity(self, cmd: c.SetIntensity) -> str:
+        return self._parts_intensity(cmd.level)
+
+    def _cmd_NudgeIntensity(self, cmd: c.NudgeIntensity) -> str:
+        if self.song is None or self.song.plan is None:
+            return NO_PARTS
+        level = self.song.plan.settings.intensity + cmd.step
+        return self._parts_intensity(round(min(1.0, max(0.0, level)), 6))
 
     def snapshot(self, moment: Moment | None = None, **engine_fields) -> State:
         """The State of a published moment (default: the last); any thread may call it."""
         m = moment or self.moment
-        engine_fields.setdefault("key_tempo", self.bank.keys.state(m.index, m.song))
+        key = self.bank.keys.state(m.index, m.song)
+        plan = m.song.plan if m.song is not None else None
+        if plan is not None:                # a chart's parts: their key and dynamics now
+            settings = plan.settings
+            transpose = float(settings.transpose) if m.song.live else key.transpose
+            key = dataclasses.replace(key, transpose=transpose, wanted_transpose=transpose
+                                      if m.song.live else key.wanted_transpose,
+                                      intensity=settings.intensity)
+        engine_fields.setdefault("key_tempo", key)
         return snapshot(m, self.bank.show, self.rate, **engine_fields)
+

@@ -1,0 +1,238 @@
+"""A song's key and tempo chosen as it plays. Without stems: its tempo changed at the next
+beat, its parts' key and dynamics at the next bar (a chart song's `PartsPlan`). With stems:
+wanted now, prepared by the loader, switched at the next stop (`_want_key`).
+
+A tempo change is asked of the retimer thread (disk/retime.py), which makes the song's
+`Timing` at the new factor. Once it is ready the transport schedules it at the next beat
+at or after the furthest frame the parts are rendered to (`plan.head`): frame F of beat
+Q in the old map. At F it moves to the same beat Q in the new map (F', a cued jump: the
+click goes on, no beat skipped or doubled), converting a vamp's loop, a pending command's
+frame and target and the song's end through their beats. Stopped or paused, it takes
+effect at once.
+
+Audio thread only: the tempo maths is the retimer's; here a few integer steps and
+reference assignments.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
+
+from ...timeline.song import Song
+from ...vocab import commands as c
+from ...vocab.state import TransportState
+from ..disk.key_switch import Key, key_of
+from ..disk.retime import Timing
+from ..disk.show import SongBank
+from ..mix.mixer import expression_db
+from .moment import Loop, Pending
+from .stage import Stage
+from .taps import Taps
+
+TIMINGS_KEPT = 16     # the songs' tempo maps MIDI out may still have to plan with
+NO_PARTS = "this song has no parts to play softer or louder"
+NOTHING_TO_TRANSPOSE = "this song has no stems and no parts: there is nothing to transpose"
+
+
+@dataclass(frozen=True)
+class Retiming:
+    """A tempo change waiting for its beat: song frame `frame` (old map) is `to` (new)."""
+    frame: int
+    to: int
+    timing: Timing
+
+
+class LiveSong(Stage):
+    def __init__(self, bank: SongBank, *, rate: int, channels: int, block: int) -> None:
+        self.retiming: Retiming | None = None
+        self.clock = 0                   # the output frame the engine takes commands at
+        self.plan_switch: int | None = None   # a parts change's frame: a cued target re-cued
+        self._factor: Fraction | None = None  # the tempo factor asked, not yet played
+        # (output frame from, setlist index, its Song): what MIDI out plans each row with
+        self.timings: tuple = ()
+        self._out = 0                    # the output frame of the frame at `pos`
+        super().__init__(bank, rate=rate, channels=channels, block=block)
+        self.taps = Taps(self.rate)
+
+    # -- asking ----------------------------------------------------------------------
+    def _bpm_now(self) -> Fraction:
+        """The BPM heard at the current position (quarter notes a minute)."""
+        tempo = self.song.song.tempo
+        return tempo.bpm_at(tempo.qn_at_seconds(Fraction(self.pos, self.rate)))
+
+    def _beat_frames(self) -> int:
+        """The length of the beat playing now, in frames (the beat the musician taps)."""
+        beats = self.song.positions.beats
+        i = max(0, beats.index_at(self.pos))
+        return beats.frame(i + 1) - beats.frame(i)
+
+    def _live_factor(self) -> Fraction:
+        """The factor the song is headed for: asked, else playing."""
+        return self._factor if self._factor is not None else self.song.song.tempo.factor
+
+    def _want_bpm(self, bpm: Fraction) -> str:
+        """The tempo heard here to be `bpm`: why not, or "" when asked."""
+        factor = self._live_factor()
+        written = self._bpm_now() / self.song.song.tempo.factor
+        low, high = (Fraction(p, 100) for p in c.TEMPO_PERCENT)
+        new = bpm / written
+        if not c.MIN_BPM <= bpm <= c.MAX_BPM or not low <= new <= high:
+            return (f"{float(bpm):.1f} BPM is out of range: {c.MIN_BPM} to {c.MAX_BPM} BPM, "
+                    f"{c.TEMPO_PERCENT[0]}% to {c.TEMPO_PERCENT[1]}% of the written "
+                    f"{float(written):g}")
+        if new == factor:
+            return "already there"
+        return self._want_factor(new)
+
+    def _want_factor(self, factor: Fraction) -> str:
+        """Play the song at tempo factor `factor` (checked): a song without stems from the
+        next beat; a song with stems from the next stop, and it says so."""
+        if not self.song.live:
+            percent = max(c.TEMPO_PERCENT[0], min(c.TEMPO_PERCENT[1], round(factor * 100)))
+            why = self._want_key(lambda key: (key[0], Fraction(percent, 100)))
+            return why or "this song has stems: its tempo changes at the next stop"
+        self._factor = factor
+        self.bank.retimer.ask(self.song, factor)
+        return ""
+
+    def _want_key(self, change: Callable[[Key], Key]) -> str:
+        """The selected song's key and tempo from now on: the loader prepares them, and the
+        song switches at the next stop (see Playhead._take_variant)."""
+        if self.song is None:
+            return "no song loaded"
+        keys = self.bank.keys
+        old = keys.wanted.get(self.setlist.index) or key_of(self.song)
+        new = change(old)
+        if new == old:
+            return "already there"
+        keys.want(self.setlist.index, new)
+        return ""
+
+    def _plan_frame(self) -> int:
+        """Where a parts change takes effect: the next bar at or after what the synth has
+        rendered (playing), else here."""
+        plan = self.song.plan
+        if self.state != TransportState.PLAYING:
+            return self.pos
+        return self.song.positions.beats.next_bar(max(self.pos, plan.head))
+
+    # -- a chart song's parts: key and dynamics at the next bar --------------------
+    def _parts_intensity(self, level: float) -> str:
+        """The parts' dynamics: their level at once (a glide), their notes from the next bar."""
+        song = self.song
+        if song is None or song.plan is None:
+            return NO_PARTS
+        if level == song.plan.settings.intensity:
+            return "already there"
+        song.mixer.expression_db = expression_db(level, song.config.expression_db)
+        song.mixer.update()
+        self.plan_switch = frame = self._plan_frame()
+        song.plan.change(frame, intensity=level)
+        return ""
+
+    def _live_tempo(self, factor: Fraction) -> str:
+        return "already there" if factor == self._live_factor() else self._want_factor(factor)
+
+    def _parts_live(self) -> bool:
+        """A chart song without stems: its parts change key and dynamics as they play."""
+        return self.song is not None and self.song.live and self.song.plan is not None
+
+    def _parts_key(self, semitones: int) -> str:
+        plan = self.song.plan
+        if semitones == plan.settings.transpose:
+            return "already there"
+        self.plan_switch = frame = self._plan_frame()
+        plan.change(frame, transpose=semitones)
+        return ""
+
+    # -- taking a timing, at the next beat --------------------------------------------
+    def _take_retime(self) -> None:
+        """A timing the retimer made for the song here: at once when stopped or paused,
+        scheduled at the next beat when playing (after a count-in or a wait for audio)."""
+        song = self.song
+        if song is None or self._factor is None:
+            return
+        playing = self.state == TransportState.PLAYING and not self._silent and not self._quiet
+        if not playing and self.state not in (TransportState.STOPPED, TransportState.PAUSED):
+            return
+        retimer = self.bank.retimer
+        answered = retimer.answered == retimer.asks   # read first: it is set after `ready`
+        timing = retimer.take(song)
+        if timing is None:
+            if answered:                 # it failed (and said why): the song stays as it was
+                self._factor = None
+            return
+        self._factor = None
+        if not playing:
+            before = song.positions
+            self.pos = timing.frame(before, self.pos)
+            self._retime(timing, self.pos)
+            song.prepare(self.pos)
+            return
+        plan = song.plan
+        beats = song.positions.beats
+        i = beats.index_at(max(self.pos, plan.head if plan is not None else 0) - 1) + 1
+        frame = beats.frame(i)
+        if frame >= song.frames:         # the song ends first: its next start has it
+            self.retiming = Retiming(song.frames, timing.frames, timing)
+            return
+        to = timing.positions.beats.frame(i)
+        if plan is not None:
+            plan.change(frame, tempo=timing.song.tempo)
+        song.cue(to)
+        self.retiming = Retiming(frame, to, timing)
+
+    def _retime(self, timing: Timing, frame: int) -> None:
+        """The song at `timing` from song frame `frame` (new map) on; said to MIDI out."""
+        song = self.song
+        song.retime(timing)
+        if song.plan is not None and song.plan.settings.tempo is not timing.song.tempo:
+            song.plan.change(frame, tempo=timing.song.tempo)
+        self._plays_with(timing.song)
+
+    def _plays_with(self, song: Song) -> None:
+        """From the output frame here on, the song at this position plays with `song`'s
+        tempo map (one tuple swapped whole: MIDI out reads it on its own thread)."""
+        self.timings = (self.timings + ((self._out, self.setlist.index, song),))[-TIMINGS_KEPT:]
+
+    def _retime_at(self, frame: int) -> int:
+        """The retiming now, at song frame `frame` (its beat, or a jump's target reached
+        first): the loop, a pending command and the song in the new map; where `frame`
+        falls there, to go on from (the retiming's beat: the same beat in the new map)."""
+        r, self.retiming = self.retiming, None
+        song, t = self.song, r.timing
+        before, end = song.positions, song.frames
+        convert = lambda f: t.frames if f >= end else t.frame(before, f)   # noqa: E731
+        if self.loop is not None:
+            self.loop = Loop(convert(self.loop.start), convert(self.loop.end), self.loop.text)
+        p = self.pending
+        if p is not None:
+            self.pending = Pending(convert(p.frame), p.kind, convert(p.to), p.text, p.what)
+        to = r.to if frame == r.frame else convert(frame)
+        self._retime(t, to)
+        return to
+
+    # -- where a retiming waits, and what ends it ----------------------------------------
+    def _rest(self, state: str, pos: int) -> None:
+        """Resting: a retiming still waiting for its beat takes effect here and now."""
+        r = self.retiming
+        if r is not None and self.song is not None:
+            self.retiming = None
+            pos = r.timing.frame(self.song.positions, pos)
+            self._retime(r.timing, pos)
+        super()._rest(state, pos)
+
+    def _switch(self, song) -> None:
+        self.retiming = self._factor = self.plan_switch = None
+        super()._switch(song)
+        self._plays_with(song.song)
+
+    def live_song(self, index: int, out_frame: int) -> Song | None:
+        """The Song (its tempo map) setlist position `index` played with at output frame
+        `out_frame`, as far back as TIMINGS_KEPT changes; None when not known. Any thread."""
+        found = None
+        for start, i, song in self.timings:
+            if i == index and start <= out_frame:
+                found = song
+        return found
