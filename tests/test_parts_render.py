@@ -81,6 +81,19 @@ def test_gain_db_and_routes_move_a_part_by_the_expected_db(config, library):
     assert not loud[:, [FOH, BASS]].any()
 
 
+def test_a_program_plays_the_keys_on_another_instrument(config, library):
+    keys = '[[part]]\nname = "drums"\nmuted = true\n[[part]]\nname = "bass"\nmuted = true\n' \
+           '[[part]]\nname = "keys"\nroute = ["keys"]\n'
+    piano = render(config, library, keys, "piano")[:, KEYS]
+    organ = render(config, library, keys + "program = 16\n", "organ")[:, KEYS]
+    assert piano.any() and organ.any()
+    # an organ holds its level where the piano's notes decay: its last quarter of bar 1 is
+    # louder against its first than the piano's is
+    def sustain(x):
+        return rms_db(x[3 * BAR // 4:BAR]) - rms_db(x[:BAR // 4])
+    assert sustain(organ) > sustain(piano) + 3
+
+
 def test_a_muted_part_is_silent_and_parts_false_leaves_the_click_alone(config, library):
     muted = render(config, library, ONLY_BASS.replace('route = ["bass"]', 'muted = true'), "m")
     assert not muted[:, [FOH, EARS, BASS, KEYS]].any() and muted[:, CLICK].any()
