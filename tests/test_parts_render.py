@@ -62,6 +62,11 @@ def test_the_bass_plays_the_chords_root_in_bar_one(config, library):
     assert out[:, CLICK].any()
 
 
+def test_render_transpose_moves_the_bass_of_a_chart_song(config, library):
+    out = render(config, library, ONLY_BASS, "up", "--transpose", "2")
+    assert pitch_class(out[:BAR, BASS]) == 6                    # E up a tone: F#
+
+
 def test_a_render_is_the_same_samples_every_time_and_another_seed_changes_it(config, library):
     first = render(config, library, "", "one")
     assert np.array_equal(first, render(config, library, "", "two"))
