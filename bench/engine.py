@@ -190,7 +190,7 @@ def cmd_work(args, work: Path) -> None:
         time.sleep(1)                               # the song's first second read ahead
         player.send(c.Play())
         synth = thread_cpu_s("backline-synth")
-        time.sleep(args.seconds)
+        ahead = parts_ahead(player, args.seconds) if args.chart else []
         synth = thread_cpu_s("backline-synth") - synth
         s = player.state
         n = min(player.engine.periods, len(player.engine.work_ns))
@@ -199,6 +199,10 @@ def cmd_work(args, work: Path) -> None:
         print(f"{args.stems} stereo stems{parts} + click -> 8 ch, {args.period}-frame periods, "
               f"{args.seconds:g} s paced")
         if args.chart:
+            ms = np.array(ahead) * 1000 / 48000
+            print(f"parts synthesised ahead of the playing frame (the earliest a change is put): "
+                  f"p50 {np.percentile(ms, 50):.0f} ms, max {ms.max():.0f} ms "
+                  f"({len(ms)} looks)")
             print(f"synth thread: {synth:.2f} s of CPU in {args.seconds:g} s played: "
                   f"{100 * synth / args.seconds:.1f} % of a core")
         print("per-period engine work:", percentiles(ns, args.period))
@@ -208,6 +212,19 @@ def cmd_work(args, work: Path) -> None:
     finally:
         player.stop()
         jack.stop()
+
+
+def parts_ahead(player: Player, seconds: float) -> list[int]:
+    """Frames the parts' synthesis is ahead of the frame playing (`plan.head` over the
+    published frame), looked at every 10 ms for `seconds`."""
+    ahead = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.01)
+        song, state = player.transport.song, player.state
+        if song is not None and song.plan is not None and state.transport == TransportState.PLAYING:
+            ahead.append(song.plan.head - state.frame)
+    return ahead
 
 
 def thread_cpu_s(prefix: str) -> float:

@@ -314,6 +314,7 @@ CONFIG = with_junk({
                             "latency": st.integers(-1, 50000)}),
     "limiter": with_junk({"on": st.booleans(), "ceiling": st.floats(-30, 3)}),
     "box": with_junk({"learned": PATHS}),
+    "parts": with_junk({"soundfont": st.one_of(PATHS, st.just("/usr/share/sounds/sf2/TimGM6mb.sf2"))}),
     "hat": with_junk({"name": TEXT, "pins": st.lists(st.integers(-1, 30), max_size=3)}),
     "controls": with_junk({"debounce_ms": st.integers(-1, 200), "hold_ms": st.integers(0, 6000),
                            "double_ms": st.integers(0, 2000), "combo_ms": st.integers(0, 600),

@@ -42,13 +42,15 @@ BASS = 2                       # the bass's output channel, 0-based
 
 
 @pytest.fixture
-def box(tmp_path: Path, monkeypatch, library, systemd):  # noqa: F811
+def box(tmp_path: Path, monkeypatch, library, systemd, request):  # noqa: F811
+    """The daemon playing the chart song; `request.param`: the config's SoundFont."""
     raw = tmp_path / "out.raw"
     use_config(monkeypatch, tmp_path, jack_pcm("jackhat", 3) + file_pcm("fakehat", raw, slave="jackhat"))
     song = make_song(library, "chart", CHART)
     config = Config(cache=tmp_path / "cache", device="fakehat", library=library, rate=RATE,
                     channels=3, period=128, format="FLOAT_LE",
-                    outputs={"foh": (1,), "click": (2,), "bass": (3,)})
+                    outputs={"foh": (1,), "click": (2,), "bass": (3,)},
+                    soundfont=getattr(request, "param", None))
     with Jack(period=128, channels=3):
         d = Daemon(config, state_path=tmp_path / "st.json", target=song)
         t = threading.Thread(target=d.run)
@@ -102,6 +104,23 @@ def test_a_vamp_on_a_chart_section_plays_its_first_bar_again(box):
     assert pitch_class(heard(raw)) == E
     assert at_bar(d, 2)
     assert pitch_class(heard(raw)) == G
+
+
+BROKEN = Path(__file__).parent / "parts_rig.py"       # a file, but no SoundFont
+
+
+@pytest.mark.parametrize("box", [BROKEN], indirect=True)
+def test_a_broken_soundfont_is_said_once_and_the_chart_song_plays_its_click(caplog, box):
+    d, raw = box
+    logged = caplog.get_records("setup") + caplog.records      # the daemon started in setup
+    said = [r.getMessage() for r in logged if str(BROKEN) in r.getMessage()]
+    assert said == [f"{BROKEN}: warning: is not a SoundFont (.sf2); chart plays without its parts"]
+    assert [m.name for m in d.player.state.mix] == ["click", "cue"]
+    assert d.player.state.stem_problems == ("parts silent: parts_rig.py: is not a SoundFont (.sf2)",)
+    d.player.send(c.Play())
+    assert at_bar(d, 2)
+    played = read_raw(raw, 3)
+    assert played[:, 1].any() and not played[:, [0, BASS]].any()     # the click alone
 
 
 def test_the_demo_setlist_plays_the_demo_chart_song_and_the_sim_plays_its_band(tmp_path):

@@ -62,6 +62,11 @@ def test_the_bass_plays_the_chords_root_in_bar_one(config, library):
     assert out[:, CLICK].any()
 
 
+def test_render_transpose_moves_the_bass_of_a_chart_song(config, library):
+    out = render(config, library, ONLY_BASS, "up", "--transpose", "2")
+    assert pitch_class(out[:BAR, BASS]) == 6                    # E up a tone: F#
+
+
 def test_a_render_is_the_same_samples_every_time_and_another_seed_changes_it(config, library):
     first = render(config, library, "", "one")
     assert np.array_equal(first, render(config, library, "", "two"))
@@ -79,6 +84,19 @@ def test_gain_db_and_routes_move_a_part_by_the_expected_db(config, library):
     assert rms_db(soft[:, EARS]) - rms_db(loud[:, EARS]) == pytest.approx(-7.5, abs=0.1)
     assert np.array_equal(loud[:, KEYS], loud[:, EARS])      # the same part on both
     assert not loud[:, [FOH, BASS]].any()
+
+
+def test_a_program_plays_the_keys_on_another_instrument(config, library):
+    keys = '[[part]]\nname = "drums"\nmuted = true\n[[part]]\nname = "bass"\nmuted = true\n' \
+           '[[part]]\nname = "keys"\nroute = ["keys"]\n'
+    piano = render(config, library, keys, "piano")[:, KEYS]
+    organ = render(config, library, keys + "program = 16\n", "organ")[:, KEYS]
+    assert piano.any() and organ.any()
+    # an organ holds its level where the piano's notes decay: its last quarter of bar 1 is
+    # louder against its first than the piano's is
+    def sustain(x):
+        return rms_db(x[3 * BAR // 4:BAR]) - rms_db(x[:BAR // 4])
+    assert sustain(organ) > sustain(piano) + 3
 
 
 def test_a_muted_part_is_silent_and_parts_false_leaves_the_click_alone(config, library):

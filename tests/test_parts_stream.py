@@ -135,3 +135,23 @@ def test_the_configs_soundfont_is_relative_to_it_and_a_missing_one_is_a_warning(
     assert [str(p) for p in problems] == [
         f"{cfg}: warning: parts.soundfont: '{tmp_path / 'sounds' / 'gone.sf2'}' is not a file; the "
         "parts play with the box's own SoundFont"]
+
+
+def test_a_chart_songs_threads_and_synthesiser_end_with_it(tmp_path):
+    import threading
+
+    from appliance.audio.disk.loaded import load
+    from appliance.config import DEMO_LIBRARY, Config
+
+    def ours() -> set[str]:
+        return {t.name for t in threading.enumerate() if t.name.startswith("backline-")}
+
+    before = ours()
+    song = load(DEMO_LIBRARY / "songs" / "demo-chart", Config(cache=tmp_path / "cache"),
+                Problems(), block=256)
+    with song:
+        song.prepare(0)
+        song.start()
+        assert ours() - before == {"backline-disk0", "backline-synth0"}
+        assert wait_for(lambda: song.stream.ready_at(0))
+    assert ours() == before
