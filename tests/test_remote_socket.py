@@ -99,6 +99,9 @@ def box(tmp_path, library, jack):  # noqa: F811
     t.start()
     try:
         assert wait_for(lambda: d.remote is not None and d.player.engine.periods > 0, 15)
+        # the first song loaded, not only the engine running: a command that names its
+        # sections before then is refused as "no song loaded" (seen under load)
+        assert wait_for(lambda: d.player.state.sections == ("A", "B", "C"), 15)
         yield d
     finally:
         d.request_stop()
