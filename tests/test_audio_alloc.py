@@ -1,0 +1,153 @@
+"""The audio thread allocates nothing in steady state: the period path, as the engine runs
+it (`Transport.render` into a preallocated period), traced by tracemalloc.
+
+Deterministic because only what this test's own frame called is counted: every trace is
+kept with its whole stack (`FRAMES` is deeper than the period path's), and a trace counts
+only when `_periods` below is on that stack. The disk, synth and loader threads allocate
+freely beside it; their stacks never hold this file, so they never count."""
+from __future__ import annotations
+
+import shutil
+import threading
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from appliance.audio.mix.click import MEMO
+from appliance.audio.disk.show import Show, SongBank
+from appliance.audio.play.transport import Transport
+from appliance.config import DEMO_LIBRARY, Config
+from appliance.errors import Problems
+from appliance.vocab import commands as c
+from appliance.vocab.segments import SegmentLog
+
+PERIOD, RATE = 128, 48000
+WARM = 50            # periods traced before counting: a freed block counts only if traced
+FRAMES = 100          # deeper than any stack under `_periods`
+RENDER = next(i for i, line in enumerate(Path(__file__).read_text().splitlines(), 1)
+              if line.endswith("# RENDER: what counts"))
+LEFT = 16            # ints the last periods left in attributes (frames, counts): assert_no_growth
+OUTPUTS = {"foh": (1, 2), "ears": (3, 4), "click": (5, 3, 4), "cue": (6, 7)}
+
+
+class Rig:
+    """A loaded song's transport, rendered period after period on this thread."""
+
+    def __init__(self, song: Path, tmp: Path) -> None:
+        config = Config(rate=RATE, channels=8, period=PERIOD, periods=3, format="FLOAT_LE",
+                        outputs=OUTPUTS, cache=tmp / "cache")
+        self.bank = SongBank(Show.open(song, Problems()), config, PERIOD)
+        assert self.bank.load_now(0) is not None
+        self.transport = Transport(self.bank, rate=RATE, channels=8, block=PERIOD)
+        self.bank.start()
+        self._pause = threading.Event()
+        self.log, self.out, self.frame = SegmentLog(), np.zeros((PERIOD, 8), np.float32), 0
+
+    def _periods(self, n: int) -> None:
+        for _ in range(n):
+            self.out.fill(0.0)
+            self.transport.render(self.out, self.log, self.frame)   # RENDER: what counts
+            self.frame += PERIOD
+            self.transport.wake_disks()
+            self._refilled()
+
+    def _refilled(self) -> None:
+        """Back to half-full rings before the next period, as a real-time pace gives the
+        disk and synth threads time to (this test renders faster than real time)."""
+        song = self.transport.song
+        rings = [s._rings[s._active] for s in song.stream.all if s.readers] if song else []
+        for _ in range(2000):
+            if all(r.available() >= r.capacity // 2 for r in rings):
+                return
+            self._pause.wait(0.001)
+        raise AssertionError("the disk or synth thread fell behind for 2 s")
+
+    def run(self, n: int) -> None:
+        self._periods(n)
+
+    def traced(self, n: int) -> list[str]:
+        """What the period path kept over `n` periods: blocks, bytes and where."""
+        tracemalloc.start(FRAMES)
+        try:
+            mine = [tracemalloc.Filter(True, __file__, RENDER, all_frames=True)]
+            tracemalloc.take_snapshot().filter_traces(mine)   # the filter's own first use
+            self._periods(WARM)   # what each period replaces (an int, a view) traced too
+            before = tracemalloc.take_snapshot().filter_traces(mine)
+            self._periods(n)
+            after = tracemalloc.take_snapshot().filter_traces(mine)
+        finally:
+            tracemalloc.stop()
+        diff = [d for d in after.compare_to(before, "lineno") if d.count_diff]
+        where = [f"{d.count_diff:+d} blocks {d.size_diff:+d} B at "
+                 + f"{Path(d.traceback[-1].filename).name}:{d.traceback[-1].lineno}"
+                 for d in diff]
+        return where
+
+    def close(self) -> None:
+        self.bank.stop()
+
+
+def chart_song(tmp: Path, *, stems: int) -> Path:
+    song = tmp / "song"
+    shutil.copytree(DEMO_LIBRARY / "songs" / "demo-chart", song)
+    rng = np.random.default_rng(0)
+    tables = ""
+    for i in range(stems):
+        sf.write(song / f"s{i}.wav", (rng.standard_normal((RATE * 20, 2)) * 0.05)
+                 .astype(np.float32), RATE, subtype="PCM_24")
+        tables += f'\n[[stem]]\nname = "s{i}"\nfile = "s{i}.wav"\nroute = ["foh", "ears"]\n'
+    with open(song / "song.toml", "a") as f:
+        f.write(tables)
+    return song
+
+
+def assert_no_growth(where: list[str]) -> None:
+    """Nothing kept per period. Two things may differ between two snapshots, bounded and
+    not growing with the periods counted: the click's memo (its MEMO slots take a new int,
+    a frame above 256, the first time each is used, then replace it in place), and the
+    ints the last period left in attributes (a frame, a count: one each, replacing the
+    last period's; a line shows +1 when the value it replaced was a small int that
+    tracemalloc never traced). A period that kept anything would show one per period."""
+    rest = [w for w in where if not w.endswith(("beatmap.py:98", "click.py:72"))]
+    memo = sum(int(w.split()[0]) for w in where if w not in rest)
+    kept = sum(abs(int(w.split()[0])) for w in rest)
+    assert memo <= 3 * MEMO and kept <= LEFT, "\n".join(where)
+
+
+def test_a_chart_song_playing_keeps_nothing_per_period(tmp_path):
+    """Stems, the parts' ring, the click and the cue track, after the count-in."""
+    rig = Rig(chart_song(tmp_path, stems=2), tmp_path)
+    try:
+        rig.transport.apply(c.Play())
+        rig.run(1000)                      # the count-in (a bar at 104), and into the song
+        where = rig.traced(2000)
+    finally:
+        rig.close()
+    assert_no_growth(where)
+
+
+def test_an_intensity_glide_keeps_nothing(tmp_path):
+    """The parts' level gliding to a new intensity, period after period, to its end."""
+    rig = Rig(chart_song(tmp_path, stems=0), tmp_path)
+    try:
+        rig.transport.apply(c.Play())
+        rig.run(1000)
+        rig.transport.apply(c.SetIntensity(level=0.1))
+        where = rig.traced(200)
+    finally:
+        rig.close()
+    assert_no_growth(where)
+
+
+def test_a_count_in_keeps_nothing_after_play(tmp_path):
+    """The count-in's periods, once Play is taken (Play itself builds its schedule)."""
+    rig = Rig(chart_song(tmp_path, stems=1), tmp_path)
+    try:
+        rig.transport.apply(c.Play())
+        rig.run(5)
+        where = rig.traced(600)      # inside the bar of count-in (865)
+    finally:
+        rig.close()
+    assert_no_growth(where)
