@@ -1,16 +1,24 @@
 """The audio thread allocates nothing in steady state: the period path, as the engine runs
 it (`Transport.render` into a preallocated period), traced by tracemalloc.
 
-Deterministic because only what this test's own frame called is counted: every trace is
-kept with its whole stack (`FRAMES` is deeper than the period path's), and a trace counts
-only when `_periods` below is on that stack. The disk, synth and loader threads allocate
-freely beside it; their stacks never hold this file, so they never count."""
+Deterministic because only what this test's own render call made is counted: every trace
+is kept with its whole stack (`FRAMES` is deeper than the period path's), and a trace
+counts only when the line marked RENDER (or TAKE, a command) is on that stack. The disk,
+synth and loader threads allocate freely beside it; their stacks never hold those lines,
+so they never count, however they are scheduled.
+
+What it sees: blocks taken from the heap and still held at the end. A block made and
+freed inside a period (a numpy view, a bound method) nets to zero, and an object Python
+takes from its own free lists (small tuples, floats) is no heap allocation at all; neither
+grows memory or wakes the collector (numpy arrays are not tracked by it; `Engine` also
+freezes what is loaded: `gc.freeze`)."""
 from __future__ import annotations
 
 import shutil
 import threading
 import tracemalloc
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import soundfile as sf
@@ -26,8 +34,16 @@ from appliance.vocab.segments import SegmentLog
 PERIOD, RATE = 128, 48000
 WARM = 50            # periods traced before counting: a freed block counts only if traced
 FRAMES = 100          # deeper than any stack under `_periods`
-RENDER = next(i for i, line in enumerate(Path(__file__).read_text().splitlines(), 1)
-              if line.endswith("# RENDER: what counts"))
+PLAY_KEEPS = 8       # blocks Play from the top keeps (4 here): its test says which
+
+
+def _line(mark: str) -> int:
+    """The line of this file that ends with `mark`: the call whose allocations count."""
+    return next(i for i, line in enumerate(Path(__file__).read_text().splitlines(), 1)
+                if line.endswith(mark))
+
+
+RENDER, TAKE = _line("# RENDER: what counts"), _line("# TAKE: what counts")
 LEFT = 16            # ints the last periods left in attributes (frames, counts): assert_no_growth
 OUTPUTS = {"foh": (1, 2), "ears": (3, 4), "click": (5, 3, 4), "cue": (6, 7)}
 
@@ -53,6 +69,9 @@ class Rig:
             self.transport.wake_disks()
             self._refilled()
 
+    def _take(self, command: Callable[[], None]) -> None:
+        command()   # TAKE: what counts
+
     def _refilled(self) -> None:
         """Back to half-full rings before the next period, as a real-time pace gives the
         disk and synth threads time to (this test renders faster than real time)."""
@@ -67,19 +86,23 @@ class Rig:
     def run(self, n: int) -> None:
         self._periods(n)
 
-    def traced(self, n: int) -> list[str]:
-        """What the period path kept over `n` periods: blocks, bytes and where."""
+    def traced(self, n: int, *, before: Callable[[], None] | None = None) -> list[str]:
+        """What the period path kept over `n` periods (and a command taken `before` the
+        first, as the engine takes it): blocks, bytes and where."""
         tracemalloc.start(FRAMES)
         try:
-            mine = [tracemalloc.Filter(True, __file__, RENDER, all_frames=True)]
+            mine = [tracemalloc.Filter(True, __file__, RENDER, all_frames=True),
+                    tracemalloc.Filter(True, __file__, TAKE, all_frames=True)]
             tracemalloc.take_snapshot().filter_traces(mine)   # the filter's own first use
             self._periods(WARM)   # what each period replaces (an int, a view) traced too
-            before = tracemalloc.take_snapshot().filter_traces(mine)
+            first = tracemalloc.take_snapshot().filter_traces(mine)
+            if before is not None:
+                self._take(before)
             self._periods(n)
             after = tracemalloc.take_snapshot().filter_traces(mine)
         finally:
             tracemalloc.stop()
-        diff = [d for d in after.compare_to(before, "lineno") if d.count_diff]
+        diff = [d for d in after.compare_to(first, "lineno") if d.count_diff]
         where = [f"{d.count_diff:+d} blocks {d.size_diff:+d} B at "
                  + f"{Path(d.traceback[-1].filename).name}:{d.traceback[-1].lineno}"
                  for d in diff]
@@ -151,3 +174,18 @@ def test_a_count_in_keeps_nothing_after_play(tmp_path):
     finally:
         rig.close()
     assert_no_growth(where)
+
+
+def test_play_from_the_top_keeps_only_its_count_in_lists(tmp_path):
+    """Play taken, then the count-in's first period: what stays is the count-in's two beat
+    lists (`CountIn.begin`, replacing the empty ones it was made with), the handler's name
+    (`Transport.apply`: one string a command type) and one record made by
+    `dataclasses.replace`: 4 blocks, once a Play, never per period.
+    The count-in's clicks themselves were built by the loader (`LoadedSong.prepare`)."""
+    rig = Rig(chart_song(tmp_path, stems=1), tmp_path)
+    try:
+        where = rig.traced(1, before=lambda: rig.transport.apply(c.Play()))
+    finally:
+        rig.close()
+    kept = sum(int(w.split()[0]) for w in where)
+    assert 0 < kept <= PLAY_KEEPS, "\n".join(where)
