@@ -177,9 +177,9 @@ def test_a_count_in_keeps_nothing_after_play(tmp_path):
 
 
 def test_play_from_the_top_keeps_only_its_count_in_lists(tmp_path):
-    """Play taken (the count-in periods after it: the test above): what stays is the count-in's two beat
-    lists (`CountIn.begin`, replacing the empty ones it was made with), the handler's name
-    (`Transport.apply`: one string a command type) and one record made by
+    """Play taken (the count-in's periods after it: the test above). What stays is the
+    count-in's two beat lists (`CountIn.begin`, replacing its first empty ones), the
+    handler's name (`Transport.apply`: one string a command type) and one record made by
     `dataclasses.replace`: 4 blocks, once a Play, never per period.
     The count-in's clicks themselves were built by the loader (`LoadedSong.prepare`)."""
     rig = Rig(chart_song(tmp_path, stems=1), tmp_path)
