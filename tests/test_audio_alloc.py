@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import threading
 import tracemalloc
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -34,6 +35,7 @@ from appliance.vocab.segments import SegmentLog
 PERIOD, RATE = 128, 48000
 WARM = 50            # periods traced before counting: a freed block counts only if traced
 FRAMES = 100          # deeper than any stack under `_periods`
+BAR_104 = 4 * 60 * RATE // 104   # a 4/4 bar of the demo chart song, in frames
 PLAY_KEEPS = 8       # blocks Play from the top keeps (4 here): its test says which
 
 
@@ -189,3 +191,41 @@ def test_play_from_the_top_keeps_only_its_count_in_lists(tmp_path):
         rig.close()
     kept = sum(int(w.split()[0]) for w in where)
     assert 0 < kept <= PLAY_KEEPS, "\n".join(where)
+
+
+def test_a_vamp_looping_keeps_nothing(tmp_path):
+    """A one-bar vamp going round (865 periods a bar at 104 BPM): its loop-backs, each a
+    cued jump of the stems' and the parts' rings, keep nothing either."""
+    rig = Rig(chart_song(tmp_path, stems=1), tmp_path)
+    try:
+        rig.transport.apply(c.Play())
+        rig.run(1000)
+        rig.transport.apply(c.Vamp(bars=1))
+        rig.run(1000)                      # the first time round
+        where = rig.traced(2000)           # two more loop-backs
+        pos = rig.transport.pos
+    finally:
+        rig.close()
+    assert_no_growth(where)
+    assert pos < 2 * BAR_104                # still in the bar it vamps on, 4000 periods in
+
+
+def test_after_a_jump_and_a_tempo_change_nothing_is_kept(tmp_path):
+    """A jump to the chorus at the next bar and a new tempo at the next beat (a new
+    timing from the retimer, taken whole): once they have landed, the periods keep
+    nothing; at the new tempo the song plays on, at the chorus."""
+    rig = Rig(chart_song(tmp_path, stems=0), tmp_path)
+    try:
+        rig.transport.apply(c.Play())
+        rig.run(1000)
+        rig.transport.apply(c.Jump(section="Chorus"))
+        rig.run(1000)
+        rig.transport.apply(c.SetBpm(bpm=120.0))
+        rig.run(1000)
+        where = rig.traced(2000)
+        tempo, pos = rig.transport.song.song.tempo, rig.transport.pos
+        bpm = tempo.bpm_at(tempo.qn_at_seconds(Fraction(pos, RATE)))
+    finally:
+        rig.close()
+    assert_no_growth(where)
+    assert bpm == 120.0
