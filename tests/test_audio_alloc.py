@@ -141,40 +141,36 @@ def assert_no_growth(where: list[str]) -> None:
     assert memo <= 3 * MEMO and kept <= LEFT, "\n".join(where)
 
 
-def test_a_chart_song_playing_keeps_nothing_per_period(tmp_path):
-    """Stems, the parts' ring, the click and the cue track, after the count-in."""
-    rig = Rig(chart_song(tmp_path, stems=2), tmp_path)
+def traced_after(tmp: Path, steps: list[tuple[c.Command, int]], counted: int, *,
+                 stems: int = 0) -> tuple[list[str], Transport]:
+    """The chart song (with `stems` stems) given each command then its periods, and what
+    the next `counted` periods kept; the transport as they left it."""
+    rig = Rig(chart_song(tmp, stems=stems), tmp)
     try:
-        rig.transport.apply(c.Play())
-        rig.run(1000)                      # the count-in (a bar at 104), and into the song
-        where = rig.traced(2000)
+        for cmd, periods in steps:
+            rig.transport.apply(cmd)
+            rig.run(periods)
+        return rig.traced(counted), rig.transport
     finally:
         rig.close()
+
+
+def test_a_chart_song_playing_keeps_nothing_per_period(tmp_path):
+    """Stems, the parts' ring, the click and the cue track, after the count-in (a bar at
+    104 BPM: 865 periods)."""
+    where, _ = traced_after(tmp_path, [(c.Play(), 1000)], 2000, stems=2)
     assert_no_growth(where)
 
 
 def test_an_intensity_glide_keeps_nothing(tmp_path):
     """The parts' level gliding to a new intensity, period after period, to its end."""
-    rig = Rig(chart_song(tmp_path, stems=0), tmp_path)
-    try:
-        rig.transport.apply(c.Play())
-        rig.run(1000)
-        rig.transport.apply(c.SetIntensity(level=0.1))
-        where = rig.traced(200)
-    finally:
-        rig.close()
+    where, _ = traced_after(tmp_path, [(c.Play(), 1000), (c.SetIntensity(level=0.1), 0)], 200)
     assert_no_growth(where)
 
 
 def test_a_count_in_keeps_nothing_after_play(tmp_path):
-    """The count-in's periods, once Play is taken (Play itself builds its schedule)."""
-    rig = Rig(chart_song(tmp_path, stems=1), tmp_path)
-    try:
-        rig.transport.apply(c.Play())
-        rig.run(5)
-        where = rig.traced(600)      # inside the bar of count-in (865)
-    finally:
-        rig.close()
+    """The count-in's periods, once Play is taken (inside its bar: 865 periods)."""
+    where, _ = traced_after(tmp_path, [(c.Play(), 5)], 600, stems=1)
     assert_no_growth(where)
 
 
@@ -194,38 +190,21 @@ def test_play_from_the_top_keeps_only_its_count_in_lists(tmp_path):
 
 
 def test_a_vamp_looping_keeps_nothing(tmp_path):
-    """A one-bar vamp going round (865 periods a bar at 104 BPM): its loop-backs, each a
-    cued jump of the stems' and the parts' rings, keep nothing either."""
-    rig = Rig(chart_song(tmp_path, stems=1), tmp_path)
-    try:
-        rig.transport.apply(c.Play())
-        rig.run(1000)
-        rig.transport.apply(c.Vamp(bars=1))
-        rig.run(1000)                      # the first time round
-        where = rig.traced(2000)           # two more loop-backs
-        pos = rig.transport.pos
-    finally:
-        rig.close()
+    """A one-bar vamp going round: its loop-backs, each a cued jump of the stems' and the
+    parts' rings, keep nothing either (after the first time round, two more)."""
+    where, transport = traced_after(tmp_path, [(c.Play(), 1000), (c.Vamp(bars=1), 1000)],
+                                    2000, stems=1)
     assert_no_growth(where)
-    assert pos < 2 * BAR_104                # still in the bar it vamps on, 4000 periods in
+    assert transport.pos < 2 * BAR_104      # still in the bar it vamps on, 4000 periods in
 
 
 def test_after_a_jump_and_a_tempo_change_nothing_is_kept(tmp_path):
     """A jump to the chorus at the next bar and a new tempo at the next beat (a new
     timing from the retimer, taken whole): once they have landed, the periods keep
-    nothing; at the new tempo the song plays on, at the chorus."""
-    rig = Rig(chart_song(tmp_path, stems=0), tmp_path)
-    try:
-        rig.transport.apply(c.Play())
-        rig.run(1000)
-        rig.transport.apply(c.Jump(section="Chorus"))
-        rig.run(1000)
-        rig.transport.apply(c.SetBpm(bpm=120.0))
-        rig.run(1000)
-        where = rig.traced(2000)
-        tempo, pos = rig.transport.song.song.tempo, rig.transport.pos
-        bpm = tempo.bpm_at(tempo.qn_at_seconds(Fraction(pos, RATE)))
-    finally:
-        rig.close()
+    nothing, and the song plays on at the new tempo."""
+    where, transport = traced_after(
+        tmp_path, [(c.Play(), 1000), (c.Jump(section="Chorus"), 1000),
+                   (c.SetBpm(bpm=120.0), 1000)], 2000)
     assert_no_growth(where)
-    assert bpm == 120.0
+    tempo = transport.song.song.tempo
+    assert tempo.bpm_at(tempo.qn_at_seconds(Fraction(transport.pos, RATE))) == 120
