@@ -36,7 +36,7 @@ PERIOD, RATE = 128, 48000
 WARM = 50            # periods traced before counting: a freed block counts only if traced
 FRAMES = 100          # deeper than any stack under `_periods`
 BAR_104 = 4 * 60 * RATE // 104   # a 4/4 bar of the demo chart song, in frames
-PLAY_KEEPS = 8       # blocks Play from the top keeps (4 here): its test says which
+PLAY_KEEPS = 4       # blocks Play from the top keeps (2 here): its test says which
 
 
 def _line(mark: str) -> int:
@@ -175,11 +175,10 @@ def test_a_count_in_keeps_nothing_after_play(tmp_path):
 
 
 def test_play_from_the_top_keeps_only_its_count_in_lists(tmp_path):
-    """Play taken (the count-in's periods after it: the test above). What stays is the
-    count-in's two beat lists (`CountIn.begin`, replacing its first empty ones), the
-    handler's name (`Transport.apply`: one string a command type) and one record made by
-    `dataclasses.replace`: 4 blocks, once a Play, never per period.
-    The count-in's clicks themselves were built by the loader (`LoadedSong.prepare`)."""
+    """Play taken (the count-in's periods after it: the test above). The count-in, its
+    clicks and its beats' tuples were made by the loader (`LoadedSong.prepare`); what
+    stays is the handler's name (`Transport.apply`: one string a command type) and one
+    record made by `dataclasses.replace`: 2 blocks, once a Play, never per period."""
     rig = Rig(chart_song(tmp_path, stems=1), tmp_path)
     try:
         where = rig.traced(0, before=lambda: rig.transport.apply(c.Play()))
