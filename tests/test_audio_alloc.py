@@ -15,7 +15,6 @@ freezes what is loaded: `gc.freeze`)."""
 from __future__ import annotations
 
 import shutil
-import threading
 import tracemalloc
 from fractions import Fraction
 from pathlib import Path
@@ -60,7 +59,6 @@ class Rig:
         assert self.bank.load_now(0) is not None
         self.transport = Transport(self.bank, rate=RATE, channels=8, block=PERIOD)
         self.bank.start()
-        self._pause = threading.Event()
         self.log, self.out, self.frame = SegmentLog(), np.zeros((PERIOD, 8), np.float32), 0
 
     def _periods(self, n: int) -> None:
@@ -75,15 +73,11 @@ class Rig:
         command()   # TAKE: what counts
 
     def _refilled(self) -> None:
-        """Back to half-full rings before the next period, as a real-time pace gives the
+        """A chunk ready in every ring before the next period, as a real-time pace gives the
         disk and synth threads time to (this test renders faster than real time)."""
         song = self.transport.song
-        rings = [s._rings[s._active] for s in song.stream.all if s.readers] if song else []
-        for _ in range(2000):
-            if all(r.available() >= r.capacity // 2 for r in rings):
-                return
-            self._pause.wait(0.001)
-        raise AssertionError("the disk or synth thread fell behind for 2 s")
+        if song is not None and not song.stream.wait_primed(2.0):
+            raise AssertionError("the disk or synth thread fell behind for 2 s")
 
     def run(self, n: int) -> None:
         self._periods(n)
@@ -150,7 +144,10 @@ def traced_after(tmp: Path, steps: list[tuple[c.Command, int]], counted: int, *,
         for cmd, periods in steps:
             rig.transport.apply(cmd)
             rig.run(periods)
-        return rig.traced(counted), rig.transport
+        underruns = rig.transport.song.stream.underruns
+        where = rig.traced(counted)
+        assert rig.transport.song.stream.underruns == underruns    # steady: no late block
+        return where, rig.transport
     finally:
         rig.close()
 
