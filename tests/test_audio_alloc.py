@@ -175,14 +175,15 @@ def test_play_from_the_top_keeps_only_its_count_in_lists(tmp_path):
     """Play taken (the count-in's periods after it: the test above). The count-in, its
     clicks and its beats' tuples were made by the loader (`LoadedSong.prepare`); what
     stays is the handler's name (`Transport.apply`: one string a command type) and one
-    record made by `dataclasses.replace`: 2 blocks, once a Play, never per period."""
+    record made by `dataclasses.replace`: 2 blocks at most (fewer when an earlier test's
+    Play made them), once a Play, never per period."""
     rig = Rig(chart_song(tmp_path, stems=1), tmp_path)
     try:
         where = rig.traced(0, before=lambda: rig.transport.apply(c.Play()))
     finally:
         rig.close()
     kept = sum(int(w.split()[0]) for w in where)
-    assert 0 < kept <= PLAY_KEEPS, "\n".join(where)
+    assert kept <= PLAY_KEEPS, "\n".join(where)
 
 
 def test_a_vamp_looping_keeps_nothing(tmp_path):
