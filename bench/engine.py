@@ -18,7 +18,7 @@ work:    per-period engine work (commands + mix) as a fraction of the period: wa
          loop in a fresh process, no other thread, doing the same mix in three numpy
          calls, which shows what this machine allows any Python audio loop.
          `--display 30` adds a display thread drawing the state at 30 fps, as the daemon.
-         `--chart`: the demo chart song instead, its drums, bass and keys synthesised as
+         `--chart` (also for `cost`): the demo chart song instead, its drums, bass and keys synthesised as
          it plays (and `--stems` stems beside them; 0: none); the synth thread's CPU share
          (its CPU time over the time played) is printed too.
 bare:    the peer (`work` runs it on its server). `bare --spin` needs no device: it spins
@@ -248,7 +248,7 @@ def cmd_cost(args, work: Path) -> None:
     from appliance.audio.play.transport import Transport
     from appliance.vocab.segments import SegmentLog
     song, config = song_and_config(work, period=args.period, stems=args.stems,
-                                   seconds=args.seconds + 5)
+                                   seconds=args.seconds + 5, chart=args.chart)
     bank = SongBank(Show.open(song, Problems()), config, args.period, blocking=True)
     bank.load_now(0)
     transport = Transport(bank, rate=48000, channels=8, block=args.period)

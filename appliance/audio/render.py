@@ -130,8 +130,7 @@ def mixed(loaded: LoadedSong, r: RenderRange = RenderRange(), *,
     ci_frames, ci_track = _count_in(loaded, r)
     if ci_frames:
         ci = loaded.count_in(loaded.song.meters.bar_qn(r.start_bar))[0]
-        loaded.cues.count_in(first, ci_frames, [b.frame for b in ci.beats],
-                             [b.beat for b in ci.beats])
+        loaded.cues.count_in(first, ci_frames, ci.beat_frames, ci.numbers)
     loaded.start(blocking=True)
     try:
         for frame in range(-ci_frames, end - first, block):

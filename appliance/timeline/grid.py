@@ -7,7 +7,7 @@ slow exact reference the maps are held to (tests/test_beatmap.py, tests/test_cli
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Iterator
 
@@ -49,6 +49,16 @@ class CountIn:
 
     frames: int                  # length; the start position plays at this frame
     beats: list[GridBeat]        # frames relative to the count-in's first frame
+    # the same beats as the audio thread reads them, made here with the count-in (by the
+    # loader) so that a Play builds nothing per beat: frames, (bar, beat), beat in the bar
+    beat_frames: tuple[int, ...] = field(init=False)
+    bar_beats: tuple[tuple[int, int], ...] = field(init=False)
+    numbers: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "beat_frames", tuple(b.frame for b in self.beats))
+        object.__setattr__(self, "bar_beats", tuple((b.bar, b.beat) for b in self.beats))
+        object.__setattr__(self, "numbers", tuple(b.beat for b in self.beats))
 
 
 def count_in(song: Song, rate: int, start_qn: Fraction = Fraction(0)) -> CountIn:

@@ -125,6 +125,7 @@ class Mixer:
         self._mixed = np.zeros((block, channels), dtype=np.float32)
         self._target_mixed = np.zeros((block, channels), dtype=np.float32)
         self._ramp = np.zeros(block, dtype=np.float32)
+        self._ramp_column = self._ramp[:, None]   # made once: a view a period is an allocation
         self._steps = np.arange(block, dtype=np.float32)
         self._ramp_done = 0       # frames of the current level glide already played
         self._matrix = self._target = np.zeros((int(rows[-1]), channels), dtype=np.float32)
@@ -223,7 +224,7 @@ class Mixer:
             np.add(self._steps[:n], self._ramp_done + 1, out=ramp)
             np.multiply(ramp, 1.0 / self.ramp_frames, out=ramp)
             np.minimum(ramp, 1.0, out=ramp)
-            np.multiply(other, ramp[:, None], out=other)
+            np.multiply(other, self._ramp_column[:n], out=other)
             np.add(mixed, other, out=mixed)
             if advance:
                 self._advance(n)

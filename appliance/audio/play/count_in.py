@@ -1,8 +1,8 @@
 """A song's count-in: its own click track, played before bar 1 (or before the bar a Play
 starts from), with the beats that say which bar and beat of it sounds.
 
-Audio thread: `play` mixes into the period; the lists are replaced whole at `begin`, never
-changed after, so a published moment may keep them.
+Audio thread: `play` mixes into the period; `begin` takes the count-in's beats as the
+loader made them (tuples, never changed), so a published moment may keep them.
 """
 from __future__ import annotations
 
@@ -21,18 +21,17 @@ class CountIn:
     def __init__(self) -> None:
         self.track = None
         self.length = self.pos = 0
-        self.frames: list[int] = []                  # each count-in beat's frame
-        self.bars: list[tuple[int, int]] = []        # and its (bar, beat)
+        self.frames: tuple[int, ...] = ()            # each count-in beat's frame
+        self.bars: tuple[tuple[int, int], ...] = ()  # and its (bar, beat)
         self.start = 0                               # the song frame it counts in to
 
     def begin(self, song: LoadedSong, pos: int, rate: int) -> None:
         """Count in to song frame `pos` (the song's count-in built for that beat)."""
         ci, self.track = song.count_in(song.song.tempo.qn_at_seconds(Fraction(pos, rate)))
         self.length, self.pos = ci.frames, 0
-        self.frames = [b.frame for b in ci.beats]
-        self.bars = [(b.bar, b.beat) for b in ci.beats]
+        self.frames, self.bars = ci.beat_frames, ci.bar_beats    # made by the loader
         self.start = pos
-        song.cues.count_in(pos, ci.frames, self.frames, [b.beat for b in ci.beats])
+        song.cues.count_in(pos, ci.frames, ci.beat_frames, ci.numbers)
 
     def cut(self) -> None:
         self.length = self.pos = 0

@@ -46,8 +46,8 @@ class Moment(NamedTuple):
     pos: int                            # song frame
     ci_pos: int                         # count-in frames played
     ci_len: int                         # count-in frames in all (0: none)
-    ci_frames: list[int]
-    ci_bars: list[tuple[int, int]]
+    ci_frames: tuple[int, ...]
+    ci_bars: tuple[tuple[int, int], ...]
     pending: Pending | None
     loop: Loop | None
     rejected: str
