@@ -115,6 +115,10 @@ class LoadedSong(Lifetime, ends="close"):
         """The parts changed (key, intensity): the cued jump target is synthesised anew."""
         self.stream.recue()
 
+    def remake(self) -> None:
+        """The parts changed while stopped: what they read ahead is synthesised anew."""
+        self.stream.remake()
+
     @property
     def underruns(self) -> int:
         return self.stream.underruns
