@@ -382,11 +382,10 @@ def test_a_key_asked_during_bar_4_switches_the_parts_at_bar_5_and_shows_at_once(
     t = live_rig(chart_song(library, parts=True), tmp_path)
     try:
         drive(t, 3 * BAR_120 + 10 * PERIOD, {0: [c.Play()]})       # in bar 4
-        epoch = t.song.plan.now.epoch
         drive(t, PERIOD, {0: [c.SetKey(3)]})
         plan = t.song.plan
-        assert (plan.now.frame, plan.now.settings.transpose) == (4 * BAR_120, 3)
-        assert plan.now.epoch == epoch + 1
+        assert [(ch.beat, ch.fields) for ch in plan.pending] == [(16, (("transpose", 3),))]
+        assert t.plan_switch == 4 * BAR_120 and plan.settings.transpose == 0   # bar 5
         assert t.snapshot().key_tempo.transpose == 3.0              # the display: at once
         assert t.bank.keys.wanted == {}                             # no variant asked
         # the synth is ahead: said by the test, so the synth thread must not say otherwise
@@ -397,9 +396,10 @@ def test_a_key_asked_during_bar_4_switches_the_parts_at_bar_5_and_shows_at_once(
         t.song.stop()
         t.song.plan.rendered(5 * BAR_120 + 100)
         drive(t, PERIOD, {0: [c.NudgeKey(-5)]})
-        assert (plan.now.frame, plan.now.settings.transpose) == (6 * BAR_120, -2)
+        assert [(ch.beat, ch.fields) for ch in plan.pending] == \
+            [(16, (("transpose", 3),)), (24, (("transpose", -2),))]    # bar 5, then bar 7
         drive(t, PERIOD, {0: [c.NudgeKey(-24)]})
-        assert plan.settings.transpose == -12                      # kept within -12..12
+        assert plan.latest.transpose == -12                        # kept within -12..12
         drive(t, PERIOD, {0: [c.SetKey(-12)]})
         assert t.snapshot().rejected == "SetKey: already there"
     finally:
@@ -410,8 +410,8 @@ def test_stopped_a_key_or_an_intensity_is_the_plans_from_here(library, tmp_path)
     t = live_rig(chart_song(library, parts=True), tmp_path)
     try:
         drive(t, PERIOD, {0: [c.SetKey(-2), c.SetIntensity(0.25)]})
-        s = t.song.plan.now
-        assert (s.frame, s.settings.transpose, s.settings.intensity) == (0, -2, 0.25)
+        s = t.song.plan
+        assert (s.pending, s.settings.transpose, s.settings.intensity) == ((), -2, 0.25)
         assert t.snapshot().key_tempo.intensity == 0.25
     finally:
         t.bank.stop()
@@ -424,9 +424,9 @@ def test_intensity_sets_the_parts_level_at_once_and_their_notes_at_the_next_bar(
         drive(t, BAR_120 + 3 * PERIOD, {0: [c.Play()]})
         drive(t, PERIOD, {0: [c.SetIntensity(0.0)]})
         assert t.song.mixer.expression_db == -12.0                 # [parts] expression_db
-        assert t.song.plan.now.frame == 2 * BAR_120
+        assert t.plan_switch == 2 * BAR_120
         drive(t, PERIOD, {0: [c.NudgeIntensity(0.25), c.NudgeIntensity(0.25)]})
-        assert t.song.plan.settings.intensity == 0.5
+        assert t.song.plan.latest.intensity == 0.5
         assert t.song.mixer.expression_db == -6.0
         assert t.snapshot().key_tempo.intensity == 0.5
         drive(t, 2 * PERIOD, {0: [c.NudgeIntensity(1.0)], PERIOD: [c.NudgeIntensity(1.0)]})
@@ -511,7 +511,7 @@ def test_a_transpose_asked_during_bar_4_moves_the_bass_at_bar_5s_frame_not_befor
     try:
         asked = 3 * SECOND + 300 * PERIOD               # 0.8 s into bar 4
         out = drive(t, 6 * SECOND, {0: [c.Play()], asked: [c.SetKey(3)]})[:, 2]
-        assert t.song.plan.now.frame == 4 * SECOND       # the switch: bar 5's frame
+        assert t.song.plan.pending == () and t.song.plan.settings.transpose == 3   # reached
         window = SECOND // 4
         assert pitch_class(out[3 * SECOND + window: 3 * SECOND + 2 * window]) == 4   # E
         assert pitch_class(out[4 * SECOND - window: 4 * SECOND]) == 4      # to the end of bar 4
@@ -620,7 +620,7 @@ def test_a_key_change_while_a_vamp_is_cued_plays_the_loop_again_in_the_new_key(
         loop_at, asked = 2 * SECOND + 20 * PERIOD, 2 * SECOND + 100 * PERIOD
         out = drive(t, 5 * SECOND, {0: [c.Play()], loop_at: [c.Vamp(2)],   # bars 3-4
                                    asked: [c.SetKey(3)]})[:, 2]
-        assert t.song.plan.now.frame == 3 * SECOND                    # bar 4
+        assert t.song.plan.pending == () and t.song.plan.settings.transpose == 3   # reached
         window = SECOND // 4
         assert pitch_class(out[3 * SECOND - window: 3 * SECOND]) == 4        # bar 3: E
         assert pitch_class(out[3 * SECOND + 600: 3 * SECOND + window]) == 7  # bar 4: G
