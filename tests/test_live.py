@@ -710,3 +710,103 @@ def test_taps_through_the_engine_are_timed_by_its_output_clock(library, tmp_path
                 hand.wait(0.6)                     # the musician's hand, not the box's clock
             assert wait_for(lambda: abs(p.state.bpm - 100) < 3, 3), p.state.bpm
             assert p.state.key_tempo.tempo == pytest.approx(p.state.bpm / 120)
+
+
+# -- several live changes in flight: each where it was asked, "the next bar played" ------
+WINDOW = SECOND // 4
+
+
+def heard(out: np.ndarray, at: int, length: int = WINDOW) -> int:
+    return pitch_class(out[at: at + length])
+
+
+def test_a_key_waiting_for_bar_5_then_a_new_tempo_moves_with_the_bar_not_sooner(
+        library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    t.bank.retimer.start()
+    try:
+        asked = 3 * SECOND + 100 * PERIOD                       # early in bar 4, at 240
+        out = drive(t, 6 * SECOND, {0: [c.Play()], asked: [c.SetKey(3)],
+                                    asked + 10 * PERIOD: [c.SetBpm(200)]})[:, 2]
+        change = t.timings[-1][0]                               # the beat the tempo took
+        beat = SECOND // 4
+        assert change % beat == 0 and asked < change < 4 * SECOND
+        five = change + (16 - change // beat) * (RATE * 60 // 200)   # bar 5, at 200
+        assert heard(out, five - WINDOW) == 4                   # E to the end of bar 4
+        assert heard(out, five + 600) == 7                      # G from bar 5 on
+        assert t.song.plan.settings.transpose == 3 and t.song.plan.pending == ()
+    finally:
+        t.bank.stop()
+
+
+def test_a_key_and_an_intensity_asked_in_one_bar_both_land_on_the_next(library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 3 * SECOND + 100 * PERIOD
+        drive(t, asked + 20 * PERIOD, {0: [c.Play()], asked: [c.SetKey(3)],
+                                       asked + 10 * PERIOD: [c.SetIntensity(0.2)]})
+        plan = t.song.plan
+        assert [(ch.beat, ch.fields) for ch in plan.pending] == \
+            [(16, (("transpose", 3),)), (16, (("intensity", 0.2),))]
+        out = drive(t, 2 * SECOND)[:, 2]
+        assert (plan.settings.transpose, plan.settings.intensity, plan.pending) == (3, 0.2, ())
+        bar_5 = 4 * SECOND - asked - 20 * PERIOD
+        assert heard(out, bar_5 - WINDOW) == 4 and heard(out, bar_5 + 600) == 7
+    finally:
+        t.bank.stop()
+
+
+def test_a_stop_with_a_key_waiting_makes_it_the_songs_and_the_next_play_has_it(
+        library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 3 * SECOND + 100 * PERIOD
+        again = asked + 200 * PERIOD
+        out = drive(t, again + SECOND, {0: [c.Play()], asked: [c.SetKey(3)],
+                                        asked + 10 * PERIOD: [c.Stop()],
+                                        again: [c.Play()]})[:, 2]
+        assert t.song.plan.settings.transpose == 3 and t.song.plan.pending == ()
+        assert t.snapshot().key_tempo.transpose == 3.0
+        assert heard(out, again + 600) == 7                     # bar 1 again, in G
+    finally:
+        t.bank.stop()
+
+
+def test_a_vamp_asked_after_a_key_plays_its_loop_in_the_new_key(library, tmp_path):
+    """The key was to come at bar 5; the vamp (bars 3-4) goes back before it: the next bar
+    played is bar 3, and it has the key."""
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 3 * SECOND + 100 * PERIOD
+        out = drive(t, 6 * SECOND, {0: [c.Play()], asked: [c.SetKey(3)],
+                                    asked + 10 * PERIOD: [c.Vamp(2)]})[:, 2]
+        assert heard(out, 4 * SECOND - WINDOW) == 4             # bar 4 still E
+        assert heard(out, 4 * SECOND + 600) == 7                # bar 3 again: G
+        assert heard(out, 5 * SECOND + 600) == 7                # bar 4 again: G
+    finally:
+        t.bank.stop()
+
+
+def test_a_key_asked_in_a_loops_last_bar_is_heard_from_the_loops_start(library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 4 * SECOND - SECOND // 5                        # 0.2 s before the loop's end
+        out = drive(t, 6 * SECOND, {0: [c.Play()], 2 * SECOND + 20 * PERIOD: [c.Vamp(2)],
+                                    asked: [c.SetKey(3)]})[:, 2]
+        assert heard(out, 4 * SECOND - WINDOW // 2, WINDOW // 2) == 4    # the loop's end: E
+        assert heard(out, 4 * SECOND + 600) == 7                # its start again: G
+    finally:
+        t.bank.stop()
+
+
+def test_a_key_asked_just_before_a_loops_end_comes_at_the_loops_next_bar(library, tmp_path):
+    """Too near the jump to make the loop's start again: the next bar of the loop has it."""
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 4 * SECOND - SECOND // 25                       # 40 ms before the loop's end
+        out = drive(t, 6 * SECOND, {0: [c.Play()], 2 * SECOND + 20 * PERIOD: [c.Vamp(2)],
+                                    asked: [c.SetKey(3)]})[:, 2]
+        assert heard(out, 4 * SECOND + WINDOW) == 4             # bar 3 again: E
+        assert heard(out, 5 * SECOND + 600) == 7                # bar 4 again: G
+    finally:
+        t.bank.stop()

@@ -6,10 +6,13 @@ import threading
 from fractions import Fraction
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from appliance.audio.synth.fluid import BLOCK
 from appliance.audio.synth.levels import PartNotes
 from appliance.audio.synth.notes import shift
+from appliance.audio.synth.plan import PartsPlan, Settings
 from appliance.timeline.parts import generate
 from appliance.timeline.tempo import TempoMap, TempoPoint
 
@@ -233,3 +236,55 @@ def test_reached_and_settle_make_the_changes_waiting_in_force():
     assert s.plan.reached(8) and s.plan.settings.transpose == 2
     assert not s.plan.reached(8)                          # nothing more there
     assert s.plan.settle() and s.plan.settings.intensity == 0.9 and s.plan.pending == ()
+
+
+# -- any sequence of asks: the newest is what the musician gets ---------------------------
+LIVE_OPS = st.one_of(
+    st.tuples(st.just("at"), st.integers(0, 40), st.sampled_from(["transpose", "intensity"]),
+              st.integers(-12, 12)),
+    st.tuples(st.just("now"), st.sampled_from(["transpose", "intensity"]), st.integers(-12, 12)),
+    st.tuples(st.just("reach"), st.integers(0, 40)),
+    st.tuples(st.just("settle")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LIVE_OPS, max_size=30))
+def test_any_sequence_of_changes_leaves_the_newest_asked_and_settles_to_it(ops):
+    plan = PartsPlan(Settings(TempoMap([TempoPoint(Fraction(0), Fraction(120))])))
+    asked = {"transpose": 0, "intensity": plan.settings.intensity}
+    for op in ops:
+        kind = op[0]
+        if kind in ("at", "now"):
+            name, value = op[-2:]
+            value = value if name == "transpose" else (value + 12) / 24
+            latest = plan.latest
+            if kind == "at":
+                plan.change((op[1] * 4, Fraction(op[1] * 4)), **{name: value})
+            else:
+                plan.change(None, **{name: value})
+            asked[name] = value
+            assert getattr(plan.latest, name) == value
+            other = "intensity" if name == "transpose" else "transpose"
+            assert getattr(plan.latest, other) == getattr(latest, other)
+        elif kind == "reach":
+            before = plan.latest
+            plan.reached(op[1] * 4)
+            assert all(ch.beat != op[1] * 4 for ch in plan.pending)
+            assert plan.latest == before                     # reaching changes nothing asked
+        else:
+            before = plan.latest
+            plan.settle()
+            assert plan.pending == () and plan.settings == before
+        beats = [(ch.beat, ch.epoch) for ch in plan.pending]
+        assert beats == sorted(beats) and all(ch.fields for ch in plan.pending)
+        assert (plan.latest.transpose, plan.latest.intensity) == \
+            (asked["transpose"], asked["intensity"])
+
+
+def test_changes_in_force_for_a_jump_still_wait_where_they_were_put():
+    plan = PartsPlan(Settings(TempoMap([TempoPoint(Fraction(0), Fraction(120))])))
+    plan.change(bar(2), transpose=1)
+    plan.change(bar(5), transpose=3)                     # newer, later: both wait
+    plan.enforce([plan.pending[1]])                      # a jump before bar 5: in force there
+    assert plan.settings.transpose == 3
+    assert [ch.beat for ch in plan.pending] == [16]     # bar 2's older key would undo it

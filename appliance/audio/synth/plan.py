@@ -137,6 +137,13 @@ class PartsPlan:
         before = self.settings
         for c in changes:
             self.settings = self.settings.with_(c)
+        if changes:                      # an older change still waiting would undo them
+            newest = max(c.epoch for c in changes)
+            names = {name for c in changes for name, _ in c.fields}
+            own = {c.epoch for c in changes}
+            kept = (c if c.epoch > newest or c.epoch in own else c.without(names)
+                    for c in self.pending)
+            self.pending = tuple(c for c in kept if c is not None)
         return self.settings != before
 
     def reached(self, beat: int) -> bool:
