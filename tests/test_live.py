@@ -246,6 +246,18 @@ def test_a_frame_moves_to_the_same_place_in_its_beat_in_the_new_map(live):
         assert t.frames == round(live.song.frames / factor)
 
 
+def test_a_state_of_a_moment_before_a_new_tempo_is_all_of_the_old_map(live):
+    """A reader builds its State from the moment published, on its own thread: one made
+    before a retiming and read after it is of the old map whole (bar, BPM, length)."""
+    t = live
+    drive(t, BAR_120 + 10 * PERIOD, {0: [c.Play()]})
+    before, frames = t.moment, t.song.frames
+    drive(t, 2 * BAR_120, {0: [c.SetBpm(100)]})
+    assert t.snapshot().bpm == 100 and t.song.frames != frames
+    old = t.snapshot(before)
+    assert (old.bpm, old.bar, old.beat, old.song_frames) == (120, 2, 1, frames)
+
+
 def test_taps_give_the_mean_interval_from_the_fourth_and_a_pause_starts_again():
     taps_ = Taps(RATE)
     assert [taps_.tap(f) for f in (0, 28800, 57600)] == [None, None, None]

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -48,6 +48,15 @@ class Positions:
                    np.array([song.tempo.frame_at(s.qn, rate) for s in song.sections], np.int64))
 
 
+class Timed(NamedTuple):
+    """The song's fields its tempo map shapes, swapped whole at a retiming: a reader on
+    another thread (the state snapshot) sees the old three or the new, never a mix."""
+
+    song: Song
+    frames: int
+    positions: Positions
+
+
 @dataclass
 class LoadedSong(Lifetime, ends="close"):
     """A song made ready to play. `with load(...) as song:` does not start its disk
@@ -70,6 +79,9 @@ class LoadedSong(Lifetime, ends="close"):
     level: Level | None = None     # the FOH gain that plays it at the box's target loudness
     _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
 
+    def __post_init__(self) -> None:
+        self.timed = Timed(self.song, self.frames, self.positions)
+
     @property
     def rate(self) -> int:
         return self.config.rate
@@ -90,6 +102,7 @@ class LoadedSong(Lifetime, ends="close"):
                 inp.source = timing.cues
         self.song, self.frames, self.positions = timing.song, timing.frames, timing.positions
         self.click, self.cues, self._count_ins = timing.click, timing.cues, timing.count_ins
+        self.timed = Timed(timing.song, timing.frames, timing.positions)    # one swap
 
     def count_in(self, start_qn: Fraction = Fraction(0)) -> tuple[grid.CountIn, ClickTrack]:
         """The count-in before `start_qn`, built once: bar 1's by the loader (`prepare`), so

@@ -168,7 +168,7 @@ class Stage(LiveMix):
         self.moment = Moment(self.state, song, self.setlist.index, self.pos, ci.pos, ci.length,
                              ci.frames, ci.bars, self.pending, self.loop, self.rejected,
                              self.problem, self.songs_ended, mix, gains, self._waiting,
-                             self.refusals)
+                             self.refusals, song.timed if song is not None else None)
 
     @property
     def timeline_frame(self) -> int:
