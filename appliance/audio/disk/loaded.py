@@ -78,6 +78,8 @@ class LoadedSong(Lifetime, ends="close"):
     synth: PartsSynth | None = None  # what plays the parts (blocking in an offline render)
     level: Level | None = None     # the FOH gain that plays it at the box's target loudness
     _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
+    # another start's count-in, made ahead off the audio thread: (map, song frame, (CountIn, track))
+    _count_in_at: tuple = (None, -1, None)
 
     def __post_init__(self) -> None:
         self.timed = Timed(self.song, self.frames, self.positions)
@@ -112,6 +114,27 @@ class LoadedSong(Lifetime, ends="close"):
             self._count_ins[start_qn] = (ci, ClickTrack(grid.count_in_map(ci, self.rate),
                                                         self.click.sounds))
         return self._count_ins[start_qn]
+
+    def count_in_at(self, frame: int) -> tuple[grid.CountIn, ClickTrack]:
+        """The count-in before song `frame`, as a Play asks it on the audio thread: bar 1's
+        made by the loader, another start's by the retimer while the song rested there
+        (`make_count_in`); made here only when neither had it ready."""
+        positions, at, made = self._count_in_at
+        if frame == 0:
+            return self.count_in(Fraction(0))
+        if positions is self.positions and at == frame:
+            return made
+        return self.count_in(self.song.tempo.qn_at_seconds(Fraction(frame, self.rate)))
+
+    def make_count_in(self, frame: int) -> None:
+        """Off the audio thread: the count-in before song `frame` made for `count_in_at`
+        (kept with the tempo map it was made in: a retiming since leaves it unused)."""
+        song, _, positions = self.timed
+        if frame <= 0 or not song.count_in_bars:
+            return
+        ci = grid.count_in(song, self.rate, song.tempo.qn_at_seconds(Fraction(frame, self.rate)))
+        self._count_in_at = (positions, frame, (ci, ClickTrack(grid.count_in_map(ci, self.rate),
+                                                               self.click.sounds)))
 
     def prepare(self, frame: int) -> None:
         """The next frames played will be from `frame` (stopped, or about to start)."""

@@ -309,6 +309,9 @@ class LiveSong(Stage):
             self.song.remake()
         self.plan_switch = None
         super()._rest(state, pos)
+        song = self.song
+        if song is not None and pos > 0 and song.song.count_in_bars:
+            self.bank.retimer.count_in(song, pos)      # its count-in made ahead of a Play
 
     def _switch(self, song) -> None:
         self.retiming = self._factor = self.plan_switch = None

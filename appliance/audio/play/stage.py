@@ -108,7 +108,7 @@ class Stage(LiveMix):
         song = self.song
         song.prepare(self.pos)
         if song.song.count_in_bars:
-            self.count_in.begin(song, self.pos, self.rate)
+            self.count_in.begin(song, self.pos)
             self.state = TransportState.COUNT_IN
         else:
             self.state = TransportState.PLAYING
