@@ -288,3 +288,14 @@ def test_changes_in_force_for_a_jump_still_wait_where_they_were_put():
     plan.enforce([plan.pending[1]])                      # a jump before bar 5: in force there
     assert plan.settings.transpose == 3
     assert [ch.beat for ch in plan.pending] == [16]     # bar 2's older key would undo it
+
+
+def test_an_expression_pedal_asking_many_times_keeps_the_plan_and_the_synth_small():
+    ch = chart(A_CHART)
+    s = synth(ch, intensity=0.2)
+    read_all(s, 0, 1 << 14)
+    for i in range(500):                                 # a pedal swept, the parts read on
+        s.plan.change(bar(3), intensity=(i % 100) / 100)
+        read_all(s, (1 << 14) + 64 * i, 64)
+    assert len(s.plan.pending) == 1 and s.plan.latest.intensity == 0.99
+    assert all(len(c._seen) <= 1 and len(c._done) <= 1 for c in s._contexts)

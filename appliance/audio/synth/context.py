@@ -104,6 +104,9 @@ class Context:
         if pending is self._synced:
             return False
         self._synced = pending
+        epochs = {c.epoch for c in pending}      # kept to those waiting: an expression pedal
+        self._seen &= epochs                     # asks many, the sets stay small
+        self._done &= epochs
         taken, ahead = False, []
         for c in pending:
             if c.epoch in self._done:
