@@ -376,11 +376,11 @@ def cmd_live(args, work: Path) -> None:
         for run in range(args.runs):
             time.sleep(0.3)
             s = player.state
-            epoch = t.song.plan.now.epoch
+            epoch = t.song.plan.epoch
             player.send(c.NudgeKey(1 if run % 2 == 0 else -1))
-            _until(lambda: t.song.plan.now.epoch > epoch)
+            _until(lambda: t.song.plan.epoch > epoch and t.plan_switch is not None)
             head = t.song.plan.head
-            switch = t.song.plan.now.frame
+            switch = t.plan_switch
             keys.append((head - s.frame, switch - head))
         buffer = engine.device.buffer_frames
         xruns = player.state.xruns

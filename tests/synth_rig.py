@@ -34,6 +34,11 @@ def bar_frame(ch: Chart, bar: int) -> int:
     return ch.tempo.frame_at(Fraction(4 * (bar - 1)), RATE)
 
 
+def bar(bar: int) -> tuple[int, Fraction]:
+    """Where a change at bar `bar` (from 1, 4/4) is put: its first beat and quarter note."""
+    return 4 * (bar - 1), Fraction(4 * (bar - 1))
+
+
 def read(s: PartsSynth, part: int, start: int, n: int) -> np.ndarray:
     out = np.full((n, 2), np.nan, dtype=np.float32)
     s.readers[part].read_into(start, out)

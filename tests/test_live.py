@@ -246,6 +246,18 @@ def test_a_frame_moves_to_the_same_place_in_its_beat_in_the_new_map(live):
         assert t.frames == round(live.song.frames / factor)
 
 
+def test_a_state_of_a_moment_before_a_new_tempo_is_all_of_the_old_map(live):
+    """A reader builds its State from the moment published, on its own thread: one made
+    before a retiming and read after it is of the old map whole (bar, BPM, length)."""
+    t = live
+    drive(t, BAR_120 + 10 * PERIOD, {0: [c.Play()]})
+    before, frames = t.moment, t.song.frames
+    drive(t, 2 * BAR_120, {0: [c.SetBpm(100)]})
+    assert t.snapshot().bpm == 100 and t.song.frames != frames
+    old = t.snapshot(before)
+    assert (old.bpm, old.bar, old.beat, old.song_frames) == (120, 2, 1, frames)
+
+
 def test_taps_give_the_mean_interval_from_the_fourth_and_a_pause_starts_again():
     taps_ = Taps(RATE)
     assert [taps_.tap(f) for f in (0, 28800, 57600)] == [None, None, None]
@@ -382,11 +394,10 @@ def test_a_key_asked_during_bar_4_switches_the_parts_at_bar_5_and_shows_at_once(
     t = live_rig(chart_song(library, parts=True), tmp_path)
     try:
         drive(t, 3 * BAR_120 + 10 * PERIOD, {0: [c.Play()]})       # in bar 4
-        epoch = t.song.plan.now.epoch
         drive(t, PERIOD, {0: [c.SetKey(3)]})
         plan = t.song.plan
-        assert (plan.now.frame, plan.now.settings.transpose) == (4 * BAR_120, 3)
-        assert plan.now.epoch == epoch + 1
+        assert [(ch.beat, ch.fields) for ch in plan.pending] == [(16, (("transpose", 3),))]
+        assert t.plan_switch == 4 * BAR_120 and plan.settings.transpose == 0   # bar 5
         assert t.snapshot().key_tempo.transpose == 3.0              # the display: at once
         assert t.bank.keys.wanted == {}                             # no variant asked
         # the synth is ahead: said by the test, so the synth thread must not say otherwise
@@ -397,9 +408,10 @@ def test_a_key_asked_during_bar_4_switches_the_parts_at_bar_5_and_shows_at_once(
         t.song.stop()
         t.song.plan.rendered(5 * BAR_120 + 100)
         drive(t, PERIOD, {0: [c.NudgeKey(-5)]})
-        assert (plan.now.frame, plan.now.settings.transpose) == (6 * BAR_120, -2)
+        assert [(ch.beat, ch.fields) for ch in plan.pending] == \
+            [(16, (("transpose", 3),)), (24, (("transpose", -2),))]    # bar 5, then bar 7
         drive(t, PERIOD, {0: [c.NudgeKey(-24)]})
-        assert plan.settings.transpose == -12                      # kept within -12..12
+        assert plan.latest.transpose == -12                        # kept within -12..12
         drive(t, PERIOD, {0: [c.SetKey(-12)]})
         assert t.snapshot().rejected == "SetKey: already there"
     finally:
@@ -410,8 +422,8 @@ def test_stopped_a_key_or_an_intensity_is_the_plans_from_here(library, tmp_path)
     t = live_rig(chart_song(library, parts=True), tmp_path)
     try:
         drive(t, PERIOD, {0: [c.SetKey(-2), c.SetIntensity(0.25)]})
-        s = t.song.plan.now
-        assert (s.frame, s.settings.transpose, s.settings.intensity) == (0, -2, 0.25)
+        s = t.song.plan
+        assert (s.pending, s.settings.transpose, s.settings.intensity) == ((), -2, 0.25)
         assert t.snapshot().key_tempo.intensity == 0.25
     finally:
         t.bank.stop()
@@ -424,9 +436,9 @@ def test_intensity_sets_the_parts_level_at_once_and_their_notes_at_the_next_bar(
         drive(t, BAR_120 + 3 * PERIOD, {0: [c.Play()]})
         drive(t, PERIOD, {0: [c.SetIntensity(0.0)]})
         assert t.song.mixer.expression_db == -12.0                 # [parts] expression_db
-        assert t.song.plan.now.frame == 2 * BAR_120
+        assert t.plan_switch == 2 * BAR_120
         drive(t, PERIOD, {0: [c.NudgeIntensity(0.25), c.NudgeIntensity(0.25)]})
-        assert t.song.plan.settings.intensity == 0.5
+        assert t.song.plan.latest.intensity == 0.5
         assert t.song.mixer.expression_db == -6.0
         assert t.snapshot().key_tempo.intensity == 0.5
         drive(t, 2 * PERIOD, {0: [c.NudgeIntensity(1.0)], PERIOD: [c.NudgeIntensity(1.0)]})
@@ -511,7 +523,7 @@ def test_a_transpose_asked_during_bar_4_moves_the_bass_at_bar_5s_frame_not_befor
     try:
         asked = 3 * SECOND + 300 * PERIOD               # 0.8 s into bar 4
         out = drive(t, 6 * SECOND, {0: [c.Play()], asked: [c.SetKey(3)]})[:, 2]
-        assert t.song.plan.now.frame == 4 * SECOND       # the switch: bar 5's frame
+        assert t.song.plan.pending == () and t.song.plan.settings.transpose == 3   # reached
         window = SECOND // 4
         assert pitch_class(out[3 * SECOND + window: 3 * SECOND + 2 * window]) == 4   # E
         assert pitch_class(out[4 * SECOND - window: 4 * SECOND]) == 4      # to the end of bar 4
@@ -620,7 +632,7 @@ def test_a_key_change_while_a_vamp_is_cued_plays_the_loop_again_in_the_new_key(
         loop_at, asked = 2 * SECOND + 20 * PERIOD, 2 * SECOND + 100 * PERIOD
         out = drive(t, 5 * SECOND, {0: [c.Play()], loop_at: [c.Vamp(2)],   # bars 3-4
                                    asked: [c.SetKey(3)]})[:, 2]
-        assert t.song.plan.now.frame == 3 * SECOND                    # bar 4
+        assert t.song.plan.pending == () and t.song.plan.settings.transpose == 3   # reached
         window = SECOND // 4
         assert pitch_class(out[3 * SECOND - window: 3 * SECOND]) == 4        # bar 3: E
         assert pitch_class(out[3 * SECOND + 600: 3 * SECOND + window]) == 7  # bar 4: G
@@ -710,3 +722,103 @@ def test_taps_through_the_engine_are_timed_by_its_output_clock(library, tmp_path
                 hand.wait(0.6)                     # the musician's hand, not the box's clock
             assert wait_for(lambda: abs(p.state.bpm - 100) < 3, 3), p.state.bpm
             assert p.state.key_tempo.tempo == pytest.approx(p.state.bpm / 120)
+
+
+# -- several live changes in flight: each where it was asked, "the next bar played" ------
+WINDOW = SECOND // 4
+
+
+def heard(out: np.ndarray, at: int, length: int = WINDOW) -> int:
+    return pitch_class(out[at: at + length])
+
+
+def test_a_key_waiting_for_bar_5_then_a_new_tempo_moves_with_the_bar_not_sooner(
+        library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    t.bank.retimer.start()
+    try:
+        asked = 3 * SECOND + 100 * PERIOD                       # early in bar 4, at 240
+        out = drive(t, 6 * SECOND, {0: [c.Play()], asked: [c.SetKey(3)],
+                                    asked + 10 * PERIOD: [c.SetBpm(200)]})[:, 2]
+        change = t.timings[-1][0]                               # the beat the tempo took
+        beat = SECOND // 4
+        assert change % beat == 0 and asked < change < 4 * SECOND
+        five = change + (16 - change // beat) * (RATE * 60 // 200)   # bar 5, at 200
+        assert heard(out, five - WINDOW) == 4                   # E to the end of bar 4
+        assert heard(out, five + 600) == 7                      # G from bar 5 on
+        assert t.song.plan.settings.transpose == 3 and t.song.plan.pending == ()
+    finally:
+        t.bank.stop()
+
+
+def test_a_key_and_an_intensity_asked_in_one_bar_both_land_on_the_next(library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 3 * SECOND + 100 * PERIOD
+        drive(t, asked + 20 * PERIOD, {0: [c.Play()], asked: [c.SetKey(3)],
+                                       asked + 10 * PERIOD: [c.SetIntensity(0.2)]})
+        plan = t.song.plan
+        assert [(ch.beat, ch.fields) for ch in plan.pending] == \
+            [(16, (("transpose", 3),)), (16, (("intensity", 0.2),))]
+        out = drive(t, 2 * SECOND)[:, 2]
+        assert (plan.settings.transpose, plan.settings.intensity, plan.pending) == (3, 0.2, ())
+        bar_5 = 4 * SECOND - asked - 20 * PERIOD
+        assert heard(out, bar_5 - WINDOW) == 4 and heard(out, bar_5 + 600) == 7
+    finally:
+        t.bank.stop()
+
+
+def test_a_stop_with_a_key_waiting_makes_it_the_songs_and_the_next_play_has_it(
+        library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 3 * SECOND + 100 * PERIOD
+        again = asked + 200 * PERIOD
+        out = drive(t, again + SECOND, {0: [c.Play()], asked: [c.SetKey(3)],
+                                        asked + 10 * PERIOD: [c.Stop()],
+                                        again: [c.Play()]})[:, 2]
+        assert t.song.plan.settings.transpose == 3 and t.song.plan.pending == ()
+        assert t.snapshot().key_tempo.transpose == 3.0
+        assert heard(out, again + 600) == 7                     # bar 1 again, in G
+    finally:
+        t.bank.stop()
+
+
+def test_a_vamp_asked_after_a_key_plays_its_loop_in_the_new_key(library, tmp_path):
+    """The key was to come at bar 5; the vamp (bars 3-4) goes back before it: the next bar
+    played is bar 3, and it has the key."""
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 3 * SECOND + 100 * PERIOD
+        out = drive(t, 6 * SECOND, {0: [c.Play()], asked: [c.SetKey(3)],
+                                    asked + 10 * PERIOD: [c.Vamp(2)]})[:, 2]
+        assert heard(out, 4 * SECOND - WINDOW) == 4             # bar 4 still E
+        assert heard(out, 4 * SECOND + 600) == 7                # bar 3 again: G
+        assert heard(out, 5 * SECOND + 600) == 7                # bar 4 again: G
+    finally:
+        t.bank.stop()
+
+
+def test_a_key_asked_in_a_loops_last_bar_is_heard_from_the_loops_start(library, tmp_path):
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 4 * SECOND - SECOND // 5                        # 0.2 s before the loop's end
+        out = drive(t, 6 * SECOND, {0: [c.Play()], 2 * SECOND + 20 * PERIOD: [c.Vamp(2)],
+                                    asked: [c.SetKey(3)]})[:, 2]
+        assert heard(out, 4 * SECOND - WINDOW // 2, WINDOW // 2) == 4    # the loop's end: E
+        assert heard(out, 4 * SECOND + 600) == 7                # its start again: G
+    finally:
+        t.bank.stop()
+
+
+def test_a_key_asked_just_before_a_loops_end_comes_at_the_loops_next_bar(library, tmp_path):
+    """Too near the jump to make the loop's start again: the next bar of the loop has it."""
+    t = sound_rig(library, tmp_path)
+    try:
+        asked = 4 * SECOND - SECOND // 25                       # 40 ms before the loop's end
+        out = drive(t, 6 * SECOND, {0: [c.Play()], 2 * SECOND + 20 * PERIOD: [c.Vamp(2)],
+                                    asked: [c.SetKey(3)]})[:, 2]
+        assert heard(out, 4 * SECOND + WINDOW) == 4             # bar 3 again: E
+        assert heard(out, 5 * SECOND + 600) == 7                # bar 4 again: G
+    finally:
+        t.bank.stop()

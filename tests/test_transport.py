@@ -1,6 +1,8 @@
 """The transport, period by period: what sounds at every sample after each command."""
 from __future__ import annotations
 
+from fractions import Fraction
+
 import mido
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from appliance.vocab import commands as c
 from appliance.vocab.names import turn_command
 from appliance.vocab.state import TransportState
 
+from conftest import wait_for
 from transport_rig import BAR, close, decode, onsets, position_song, rig, run
 
 FADE = 240      # 5 ms at 48 kHz
@@ -420,7 +423,6 @@ def test_a_writer_that_falls_behind_ends_the_take_without_overwriting_it(song, t
 
 
 def test_bar_ones_count_in_is_built_by_the_loader_not_the_audio_thread(library, tmp_path):
-    from fractions import Fraction
     folder = position_song(library, "s", bars=2, count_in=1)
     t = rig(Show.of_song(folder), tmp_path)
     song = t.bank.get(0)
@@ -428,6 +430,27 @@ def test_bar_ones_count_in_is_built_by_the_loader_not_the_audio_thread(library, 
     built = song._count_ins[Fraction(0)][1]
     run(t, 256, {0: [c.Play()]})
     assert t.count_in.track is built                     # Play used it as it was
+    close(t)
+
+
+def test_another_bars_count_in_is_made_by_the_retimer_while_the_song_rests_there(
+        library, tmp_path):
+    folder = position_song(library, "s", bars=4, count_in=1)
+    t = rig(Show.of_song(folder), tmp_path)
+    t.bank.retimer.start()
+    song = t.bank.get(0)
+    run(t, 128, {0: [c.Seek(3)]})                      # stopped: it rests at bar 3
+    three = t.pos
+    assert three > 0 and wait_for(lambda: song._count_in_at[1] == three)
+    made = song._count_in_at[2]
+    run(t, 256, {0: [c.Play()]})
+    assert t.count_in.track is made[1] and t.count_in.length == made[0].frames
+    assert list(song._count_ins) == [Fraction(0)]        # the Play made none itself
+    run(t, 128, {0: [c.Stop()]})
+    t.bank.retimer.close()                               # none made ahead: the Play makes it
+    run(t, 128, {0: [c.Seek(2)]})
+    run(t, 256, {0: [c.Play()]})
+    assert t.count_in.length == made[0].frames and len(song._count_ins) == 2
     close(t)
 
 

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -48,6 +48,15 @@ class Positions:
                    np.array([song.tempo.frame_at(s.qn, rate) for s in song.sections], np.int64))
 
 
+class Timed(NamedTuple):
+    """The song's fields its tempo map shapes, swapped whole at a retiming: a reader on
+    another thread (the state snapshot) sees the old three or the new, never a mix."""
+
+    song: Song
+    frames: int
+    positions: Positions
+
+
 @dataclass
 class LoadedSong(Lifetime, ends="close"):
     """A song made ready to play. `with load(...) as song:` does not start its disk
@@ -69,6 +78,11 @@ class LoadedSong(Lifetime, ends="close"):
     synth: PartsSynth | None = None  # what plays the parts (blocking in an offline render)
     level: Level | None = None     # the FOH gain that plays it at the box's target loudness
     _count_ins: dict = field(default_factory=dict)    # start quarter note -> (CountIn, track)
+    # another start's count-in, made ahead off the audio thread: (map, song frame, (CountIn, track))
+    _count_in_at: tuple = (None, -1, None)
+
+    def __post_init__(self) -> None:
+        self.timed = Timed(self.song, self.frames, self.positions)
 
     @property
     def rate(self) -> int:
@@ -90,6 +104,7 @@ class LoadedSong(Lifetime, ends="close"):
                 inp.source = timing.cues
         self.song, self.frames, self.positions = timing.song, timing.frames, timing.positions
         self.click, self.cues, self._count_ins = timing.click, timing.cues, timing.count_ins
+        self.timed = Timed(timing.song, timing.frames, timing.positions)    # one swap
 
     def count_in(self, start_qn: Fraction = Fraction(0)) -> tuple[grid.CountIn, ClickTrack]:
         """The count-in before `start_qn`, built once: bar 1's by the loader (`prepare`), so
@@ -99,6 +114,27 @@ class LoadedSong(Lifetime, ends="close"):
             self._count_ins[start_qn] = (ci, ClickTrack(grid.count_in_map(ci, self.rate),
                                                         self.click.sounds))
         return self._count_ins[start_qn]
+
+    def count_in_at(self, frame: int) -> tuple[grid.CountIn, ClickTrack]:
+        """The count-in before song `frame`, as a Play asks it on the audio thread: bar 1's
+        made by the loader, another start's by the retimer while the song rested there
+        (`make_count_in`); made here only when neither had it ready."""
+        positions, at, made = self._count_in_at
+        if frame == 0:
+            return self.count_in(Fraction(0))
+        if positions is self.positions and at == frame:
+            return made
+        return self.count_in(self.song.tempo.qn_at_seconds(Fraction(frame, self.rate)))
+
+    def make_count_in(self, frame: int) -> None:
+        """Off the audio thread: the count-in before song `frame` made for `count_in_at`
+        (kept with the tempo map it was made in: a retiming since leaves it unused)."""
+        song, _, positions = self.timed
+        if frame <= 0 or not song.count_in_bars:
+            return
+        ci = grid.count_in(song, self.rate, song.tempo.qn_at_seconds(Fraction(frame, self.rate)))
+        self._count_in_at = (positions, frame, (ci, ClickTrack(grid.count_in_map(ci, self.rate),
+                                                               self.click.sounds)))
 
     def prepare(self, frame: int) -> None:
         """The next frames played will be from `frame` (stopped, or about to start)."""
@@ -114,6 +150,10 @@ class LoadedSong(Lifetime, ends="close"):
     def recue(self) -> None:
         """The parts changed (key, intensity): the cued jump target is synthesised anew."""
         self.stream.recue()
+
+    def remake(self) -> None:
+        """The parts changed while stopped: what they read ahead is synthesised anew."""
+        self.stream.remake()
 
     @property
     def underruns(self) -> int:

@@ -78,7 +78,8 @@ def timing(loaded: LoadedSong, factor: Fraction, asked: int = 0) -> Timing:
 
 
 class Retimer(threading.Thread, Lifetime, ends="close"):
-    """The thread that makes `Timing`s. `with Retimer() as r:` does not start it (the
+    """The thread that does the transport's tempo maths: it makes `Timing`s, and the
+    count-in of a start the song rests at. `with Retimer() as r:` does not start it (the
     SongBank starts it with its loader); leaving the block ends it."""
 
     POLL_S = 1.0          # woken by `ask`; the poll only backs a lost wake-up
@@ -90,10 +91,16 @@ class Retimer(threading.Thread, Lifetime, ends="close"):
         self.ready: Timing | None = None   # the newest answer, swapped in whole
         self.answered = 0                  # the last request answered (or failed): set after
                                            # `ready`, so a reader who sees it finds `ready` set
+        self._counts: tuple[int, LoadedSong | None, int] = (0, None, 0)   # a count-in asked
         self._halt = threading.Event()
         self._wake = Wake()
 
     # -- the audio thread's side ---------------------------------------------------
+    def count_in(self, song: LoadedSong, frame: int) -> None:
+        """Make `song`'s count-in before song `frame` ready (it rests there: a Play next)."""
+        self._counts = (self._counts[0] + 1, song, frame)
+        self._wake.set()
+
     def ask(self, song: LoadedSong, factor: Fraction) -> int:
         """Make `song` ready at `factor`; the request's number (its answer's `asked`)."""
         self.asks += 1
@@ -112,8 +119,16 @@ class Retimer(threading.Thread, Lifetime, ends="close"):
     # -- the retimer thread --------------------------------------------------------
     def run(self) -> None:
         realtime(HELPER)
-        done = 0
+        done = counted = 0
         while not self._halt.is_set():
+            n, song, frame = self._counts
+            if n != counted:
+                counted = n
+                try:
+                    song.make_count_in(frame)
+                except Exception as exc:     # never dies: the Play makes it itself
+                    log.error("count-in of %s at frame %d: %s", song.song.name, frame,
+                              exc or repr(exc))
             asked = self._asked
             if asked is not None and asked[0] != done:
                 done = asked[0]

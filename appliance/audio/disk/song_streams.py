@@ -57,6 +57,11 @@ class SongStreams:
         if self.parts is not None:
             self.parts.recue()
 
+    def remake(self) -> None:
+        """The parts' rings made again where they stand: stopped, after a live change."""
+        if self.parts is not None:
+            self.parts.remake()
+
     def ready_at(self, frame: int) -> bool:
         return all(s.ready_at(frame) for s in self.all)
 

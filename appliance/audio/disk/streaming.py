@@ -116,6 +116,14 @@ class SongStream:
             other.restart(other.next_frame)
             self._wake()
 
+    def remake(self) -> None:
+        """Start both rings again where they stand (stopped or paused: nothing is playing
+        them), so what they read ahead is made anew after a change."""
+        for ring in self._rings:
+            if ring.want[0] != _IDLE:
+                ring.restart(ring.next_frame)
+        self._wake()
+
     def ready_at(self, frame: int) -> bool:
         """Whether playing from `frame` next would find its audio in memory: a ring set at
         `frame` holds its first chunk (an offline render waits for the disk instead)."""

@@ -9,7 +9,7 @@ before it (a vamp says its section again before each pass) and the word of the s
 will not reach is not.
 
 Audio thread: `read_into` copies from the words' buffers (made at load) into the block; the
-lists are made at load or when a count-in begins, never in the period loop.
+lists are made at load; a count-in is read from its own beats (tuples the loader made).
 """
 from __future__ import annotations
 
@@ -39,9 +39,12 @@ class CueTrack:
         self._words = [self._index[c.word] for c in cues]
         self._targets = [c.target for c in cues]
         self._lead = {c.target: (c.target - c.frame, self._index[c.word]) for c in cues}
-        self.counts = count_in and any(k in self._index for k in count_in_words(range(1, 13)))
-        self._ci_frames: list[int] = []
-        self._ci_words: list[int] = []
+        said = [self._index.get(w, -1) if w else -1 for w in count_in_words(range(1, 13))]
+        self.counts = count_in and any(i >= 0 for i in said)
+        self._number_word = [-1] + said if self.counts else [-1] * 13   # beat number -> word
+        self._ci_frames: tuple[int, ...] = ()  # the count-in's beats, from its first frame
+        self._ci_numbers: tuple[int, ...] = ()
+        self._ci_base = 0                      # the song frame of its first frame
         self._skip = self._extra = -1         # `follow`: a target left out, a cue put in
         self._extra_word = 0
         self._v_word = [-1] * VOICES
@@ -56,17 +59,12 @@ class CueTrack:
         self._next = _NOWHERE          # the next read finds its cursors
         self._cursor = self._ci_cursor = 0
 
-    def count_in(self, start: int, length: int, frames: Sequence[int],
-                 beats: Sequence[int]) -> None:
+    def count_in(self, start: int, length: int, frames: tuple[int, ...],
+                 beats: tuple[int, ...]) -> None:
         """Say the count-in of `length` frames before song frame `start`: its beats' `frames`
-        (from the count-in's first frame) and their 1-based `beats` in the bar."""
-        self._ci_frames, self._ci_words = [], []
-        if not self.counts:
-            return
-        for f, word in zip(frames, count_in_words(beats)):
-            if word in self._index:
-                self._ci_frames.append(start - length + f)
-                self._ci_words.append(self._index[word])
+        (from the count-in's first frame) and their 1-based `beats` in the bar. Kept, not
+        copied: the audio thread calls it at a Play."""
+        self._ci_frames, self._ci_numbers, self._ci_base = frames, beats, start - length
 
     def follow(self, loop, pending) -> None:
         """What moves the song next (the transport's loop and pending command): its
@@ -93,10 +91,10 @@ class CueTrack:
         end = start + n
         if start != self._next:
             self._cursor = bisect.bisect_left(self.frames, start)
-            self._ci_cursor = bisect.bisect_left(self._ci_frames, start)
+            self._ci_cursor = bisect.bisect_left(self._ci_frames, start - self._ci_base)
         if counting:
-            self._ci_cursor = self._start_due(self._ci_frames, self._ci_words, None,
-                                              self._ci_cursor, start, end)
+            self._ci_cursor = self._count_due(self._ci_cursor, start - self._ci_base,
+                                              end - self._ci_base)
         else:
             self._cursor = self._start_due(self.frames, self._words, self._targets,
                                            self._cursor, start, end)
@@ -117,13 +115,26 @@ class CueTrack:
             if p + n >= len(sound):
                 self._v_word[v] = -1
 
-    def _start_due(self, frames: list[int], words: list[int], targets: list[int] | None,
+    def _start_due(self, frames: list[int], words: list[int], targets: list[int],
                    i: int, start: int, end: int) -> int:
         """Start the cues from `i` whose first frame is in [start, end); the next index."""
         while i < len(frames) and frames[i] < end:
             f = frames[i]
-            if f >= start and (targets is None or targets[i] != self._skip):
+            if f >= start and targets[i] != self._skip:
                 self._voice(words[i], f - start)
+            i += 1
+        return i
+
+    def _count_due(self, i: int, start: int, end: int) -> int:
+        """Start the count-in's numbers from beat `i` whose frame (from the count-in's first)
+        is in [start, end); the next beat."""
+        frames, numbers = self._ci_frames, self._ci_numbers
+        while i < len(frames) and frames[i] < end:
+            f = frames[i]
+            b = numbers[i]
+            word = self._number_word[b] if b < len(self._number_word) else -1
+            if f >= start and word >= 0:
+                self._voice(word, f - start)
             i += 1
         return i
 

@@ -2,11 +2,11 @@
 starts from), with the beats that say which bar and beat of it sounds.
 
 Audio thread: `play` mixes into the period; `begin` takes the count-in's beats as the
-loader made them (tuples, never changed), so a published moment may keep them.
+loader (bar 1's) or the retimer (another start's, made while the song rested there) made
+them: tuples, never changed, so a published moment may keep them.
 """
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,9 +25,9 @@ class CountIn:
         self.bars: tuple[tuple[int, int], ...] = ()  # and its (bar, beat)
         self.start = 0                               # the song frame it counts in to
 
-    def begin(self, song: LoadedSong, pos: int, rate: int) -> None:
+    def begin(self, song: LoadedSong, pos: int) -> None:
         """Count in to song frame `pos` (the song's count-in built for that beat)."""
-        ci, self.track = song.count_in(song.song.tempo.qn_at_seconds(Fraction(pos, rate)))
+        ci, self.track = song.count_in_at(pos)
         self.length, self.pos = ci.frames, 0
         self.frames, self.bars = ci.beat_frames, ci.bar_beats    # made by the loader
         self.start = pos

@@ -23,6 +23,7 @@ from ...timeline.song import Song
 from ...vocab import commands as c
 from ...vocab.state import TransportState
 from ..disk.key_switch import Key, key_of
+from ..disk.parts import RING_FRAMES
 from ..disk.retime import Timing
 from ..disk.show import SongBank
 from ..mix.mixer import expression_db
@@ -33,6 +34,7 @@ from .taps import Taps
 TIMINGS_KEPT = 16     # the songs' tempo maps MIDI out may still have to plan with
 NO_PARTS = "this song has no parts to play softer or louder"
 NOTHING_TO_TRANSPOSE = "this song has no stems and no parts: there is nothing to transpose"
+RECUE_LEAD_S = 0.1    # a jump this far off or more: its target's parts are made again in time
 
 
 @dataclass(frozen=True)
@@ -109,26 +111,108 @@ class LiveSong(Stage):
         keys.want(self.setlist.index, new)
         return ""
 
-    def _plan_frame(self) -> int:
-        """Where a parts change takes effect: the next bar at or after what the synth has
-        rendered (playing), else here."""
-        plan = self.song.plan
+    # -- a chart song's parts: key and dynamics at the next bar played -----------------
+    def _parts_change(self, **fields) -> None:
+        """Key or dynamics from the next bar played that the synth has not rendered yet.
+        Stopped, paused or counting in: in force now, what was read ahead made again."""
+        song = self.song
+        plan = song.plan
         if self.state != TransportState.PLAYING:
-            return self.pos
-        return self.song.positions.beats.next_bar(max(self.pos, plan.head))
+            plan.change(None, **fields)
+            song.remake()
+            return
+        beats = song.positions.beats
+        at = beats.next_bar(max(self.pos, plan.head))
+        jump = self._jump_ahead()
+        if jump is None or at < jump[0]:
+            change = plan.change(self._bar(beats, at), **fields)
+            if plan.head > at:           # the synth went past it meanwhile: the bar after
+                plan.withdraw(change)
+                plan.change(self._bar(beats, beats.next_bar(plan.head)), **fields)
+        elif self.retiming is not None and jump[0] == self.retiming.frame:
+            # the next bar is after the tempo's beat: in the new map, past what it has made
+            new = self.retiming.timing.positions.beats
+            bar = new.bar_frame(beats.bar_at(at))
+            plan.change(self._bar(new, max(bar, new.next_bar(jump[1] + RING_FRAMES))), **fields)
+        elif jump[0] - self.pos >= self.rate * RECUE_LEAD_S:
+            # the next bar played is the jump's target: it is made again, in force from its
+            # first frame; still waiting here too, should the jump be called off
+            plan.change(None, **fields)
+            song.recue()
+            plan.change(self._bar(beats, at), **fields)
+        else:                            # too near to make the target again: its next bar
+            plan.change(self._bar(beats, beats.next_bar(jump[1] + RING_FRAMES)), **fields)
+        self._plan_next()
 
-    # -- a chart song's parts: key and dynamics at the next bar --------------------
+    def _bar(self, beats, frame: int) -> tuple[int, Fraction]:
+        """The bar starting at song `frame`: its beat (an index) and its quarter note."""
+        return beats.index_at(frame), self.song.song.meters.bar_qn(beats.bar_at(frame))
+
+    def _jump_ahead(self) -> tuple[int, int] | None:
+        """The next jump the play takes, (its frame, its target): a vamp's loop end, a jump
+        asked, a tempo's beat (the same beat in the new map); None when none is coming."""
+        jumps = []
+        if self.loop is not None and self.pos < self.loop.end:
+            jumps.append((self.loop.end, self.loop.start))
+        p = self.pending
+        if p is not None and p.kind == "jump" and p.frame >= self.pos:
+            jumps.append((p.frame, p.to))
+        r = self.retiming
+        if r is not None and r.frame >= self.pos:
+            jumps.append((r.frame, r.to))
+        return min(jumps, default=None)
+
+    def _parts_jump(self) -> None:
+        """A jump was asked: the parts' changes waiting at or after it are in force at its
+        target, cued just now (and still wait here, should the jump be called off)."""
+        song = self.song
+        plan = song.plan if song is not None else None
+        jump = self._jump_ahead()
+        if plan is None or jump is None or not plan.pending:
+            return
+        beats = song.positions.beats
+        after = [ch for ch in plan.pending if beats.frame(ch.beat) >= jump[0]]
+        if after:
+            plan.enforce(after)
+            song.recue()
+
+    def _plan_next(self) -> None:
+        """`plan_switch`: the frame of the next parts change waiting, to make it in force
+        there (`_plan_reached`); one behind (a jump's target's) once the play is back."""
+        song = self.song
+        plan = song.plan if song is not None else None
+        if plan is None or not plan.pending:
+            self.plan_switch = None
+            return
+        beats = song.positions.beats
+        ahead = behind = None
+        for change in plan.pending:
+            f = beats.frame(change.beat)
+            if f >= self.pos:
+                ahead = f if ahead is None else min(ahead, f)
+            else:
+                behind = f if behind is None else min(behind, f)
+        self.plan_switch = ahead if ahead is not None else behind
+
+    def _plan_reached(self) -> None:
+        """The play is at `plan_switch`: its changes in force; a jump's target cued before
+        them is made again."""
+        song = self.song
+        if song.plan.reached(song.positions.beats.index_at(self.pos)):
+            if self.loop is not None or self._jump_ahead() is not None:
+                song.recue()
+        self._plan_next()
+
     def _parts_intensity(self, level: float) -> str:
         """The parts' dynamics: their level at once (a glide), their notes from the next bar."""
         song = self.song
         if song is None or song.plan is None:
             return NO_PARTS
-        if level == song.plan.settings.intensity:
+        if level == song.plan.latest.intensity:
             return "already there"
         song.mixer.expression_db = expression_db(level, song.config.expression_db)
         song.mixer.update()
-        self.plan_switch = frame = self._plan_frame()
-        song.plan.change(frame, intensity=level)
+        self._parts_change(intensity=level)
         return ""
 
     def _live_tempo(self, factor: Fraction) -> str:
@@ -139,11 +223,9 @@ class LiveSong(Stage):
         return self.song is not None and self.song.live and self.song.plan is not None
 
     def _parts_key(self, semitones: int) -> str:
-        plan = self.song.plan
-        if semitones == plan.settings.transpose:
+        if semitones == self.song.plan.latest.transpose:
             return "already there"
-        self.plan_switch = frame = self._plan_frame()
-        plan.change(frame, transpose=semitones)
+        self._parts_change(transpose=semitones)
         return ""
 
     # -- taking a timing, at the next beat --------------------------------------------
@@ -179,7 +261,7 @@ class LiveSong(Stage):
             return
         to = timing.positions.beats.frame(i)
         if plan is not None:
-            plan.change(frame, tempo=timing.song.tempo)
+            plan.retempo(timing.song.tempo)
         song.cue(to)
         self.retiming = Retiming(frame, to, timing)
 
@@ -187,9 +269,10 @@ class LiveSong(Stage):
         """The song at `timing` from song frame `frame` (new map) on; said to MIDI out."""
         song = self.song
         song.retime(timing)
-        if song.plan is not None and song.plan.settings.tempo is not timing.song.tempo:
-            song.plan.change(frame, tempo=timing.song.tempo)
+        if song.plan is not None:
+            song.plan.retempo(timing.song.tempo)
         self._plays_with(timing.song)
+        self._plan_next()
 
     def _plays_with(self, song: Song) -> None:
         """From the output frame here on, the song at this position plays with `song`'s
@@ -221,7 +304,14 @@ class LiveSong(Stage):
             self.retiming = None
             pos = r.timing.frame(self.song.positions, pos)
             self._retime(r.timing, pos)
+        plan = self.song.plan if self.song is not None else None
+        if plan is not None and plan.settle():        # every change asked is in force
+            self.song.remake()
+        self.plan_switch = None
         super()._rest(state, pos)
+        song = self.song
+        if song is not None and pos > 0 and song.song.count_in_bars:
+            self.bank.retimer.count_in(song, pos)      # its count-in made ahead of a Play
 
     def _switch(self, song) -> None:
         self.retiming = self._factor = self.plan_switch = None

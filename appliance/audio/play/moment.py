@@ -16,7 +16,7 @@ from ..mix.mixer import COUNT_IN_INPUT
 
 if TYPE_CHECKING:
     from ...timeline.loudness import Level
-    from ..disk.loaded import LoadedSong
+    from ..disk.loaded import LoadedSong, Timed
     from ..disk.show import Show
     from ..mix.mixer import Mixer
 
@@ -57,6 +57,7 @@ class Moment(NamedTuple):
     gains: tuple[tuple[str, float], ...]
     waiting: str
     refusals: int
+    timed: Timed | None                 # the song's tempo-shaped fields `pos` is a frame of
 
 
 class MixLevels:
@@ -90,7 +91,8 @@ def snapshot(m: Moment, show: Show, rate: int, **engine_fields) -> State:
     song, pos = m.song, m.pos
     if song is None:
         return State(song_name=show.entries[m.index].name if count else "", **common)
-    p, beats = song.positions, song.positions.beats
+    written, frames, p = m.timed
+    beats = p.beats
     bar, beat, bpm, meter, phase = 1, 1, 0.0, "", 0.0
     i = min(beats.index_at(pos), beats.count - 1)
     if m.state == TransportState.COUNT_IN and m.ci_frames:
@@ -101,16 +103,16 @@ def snapshot(m: Moment, show: Show, rate: int, **engine_fields) -> State:
     elif i >= 0:
         bar, beat = beats.bar_beat(i)
         phase = _phase(pos, beats.frame(i), beats.frame(i + 1)
-                       if i + 1 < beats.count else song.frames)
+                       if i + 1 < beats.count else frames)
     if beats.count:
         bpm, meter = beats.tempo(max(i, 0))
     s = int(np.searchsorted(p.section_frames, pos, "right")) - 1
     return State(
-        song=song.song.title, song_name=song.song.name, key=song.song.key or "",
-        section=song.song.sections[s].name if s >= 0 else "",
-        sections=tuple(x.name for x in song.song.sections),
+        song=written.title, song_name=written.name, key=written.key or "",
+        section=written.sections[s].name if s >= 0 else "",
+        sections=tuple(x.name for x in written.sections),
         bar=bar, beat=beat, beat_phase=phase, bpm=bpm, meter=meter, frame=pos, seconds=pos / rate,
-        song_frames=song.frames, count_in_left=m.ci_len - m.ci_pos,
+        song_frames=frames, count_in_left=m.ci_len - m.ci_pos,
         pending=m.pending.text if m.pending else "", vamp=m.loop.text if m.loop else "",
         waiting=f"waiting for {m.waiting}" if m.waiting else "",
         mix=m.mix, output_gain_db=m.gains, disk_underruns=song.underruns,

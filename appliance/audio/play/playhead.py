@@ -90,6 +90,7 @@ class Playhead(LiveSong):
                 return 0
             self.loop = None
             self.pos, self._waiting, self._wait_fade = p.to, p.what, self.fade
+            self._plan_next()
         song = self.song
         song.cue(self.pos)               # a ring is headed for it (a no-op when one is)
         if not song.stream.ready_at(self.pos):
@@ -144,6 +145,7 @@ class Playhead(LiveSong):
         q = self._quiet
         if q.then == WAIT_FOR_AUDIO:     # the old position is silent: wait at the target
             self.pos, self._wait_fade = q.at, self.fade
+            self._plan_next()
             return
         select, q.select = q.select, None
         self._rest(q.then, q.at)
@@ -152,9 +154,7 @@ class Playhead(LiveSong):
 
     def _event(self) -> None:
         if self.plan_switch == self.pos:     # the parts changed here: a cued target anew
-            self.plan_switch = None
-            if self.loop is not None or (self.pending is not None and self.pending.kind == "jump"):
-                self.song.recue()
+            self._plan_reached()
             return                           # the next step takes any other event here
         r = self.retiming
         if r is not None and r.frame == self.pos:     # a new tempo: the same beat in its map
@@ -189,6 +189,7 @@ class Playhead(LiveSong):
         if self.song.stream.ready_at(to):
             self._fade_in(self.fade, from_frame=self.pos)
             self.pos = to
+            self._plan_next()
         else:
             self.song.cue(to)
             self._begin_rest(WAIT_FOR_AUDIO, to)

@@ -108,7 +108,7 @@ class Stage(LiveMix):
         song = self.song
         song.prepare(self.pos)
         if song.song.count_in_bars:
-            self.count_in.begin(song, self.pos, self.rate)
+            self.count_in.begin(song, self.pos)
             self.state = TransportState.COUNT_IN
         else:
             self.state = TransportState.PLAYING
@@ -168,7 +168,7 @@ class Stage(LiveMix):
         self.moment = Moment(self.state, song, self.setlist.index, self.pos, ci.pos, ci.length,
                              ci.frames, ci.bars, self.pending, self.loop, self.rejected,
                              self.problem, self.songs_ended, mix, gains, self._waiting,
-                             self.refusals)
+                             self.refusals, song.timed if song is not None else None)
 
     @property
     def timeline_frame(self) -> int:

@@ -152,6 +152,7 @@ class Transport(Playhead):
         elif self.state == TransportState.PLAYING:
             self.song.cue(frame)
             self._at(at, "jump", frame, f"jump to {text}", text)
+            self._parts_jump()
         elif self.state == TransportState.COUNT_IN:
             return "wait for the count-in to finish"
         else:
@@ -187,6 +188,7 @@ class Transport(Playhead):
         self.loop = Loop(start, end, text)
         if not self._silent:             # a wait's ring is not taken from it: cued once it plays
             self.song.cue(start)
+            self._parts_jump()
         return ""
 
     def _cmd_ReleaseVamp(self, cmd: c.ReleaseVamp) -> str:
@@ -240,7 +242,7 @@ class Transport(Playhead):
     def _cmd_NudgeKey(self, cmd: c.NudgeKey) -> str:
         low, high = c.KEY_RANGE
         if self._parts_live():
-            return self._parts_key(min(high, max(low, self.song.plan.settings.transpose
+            return self._parts_key(min(high, max(low, self.song.plan.latest.transpose
                                                  + cmd.semitones)))
         if self.song is not None and self.song.live:
             return NOTHING_TO_TRANSPOSE
@@ -285,7 +287,7 @@ class Transport(Playhead):
     def _cmd_NudgeIntensity(self, cmd: c.NudgeIntensity) -> str:
         if self.song is None or self.song.plan is None:
             return NO_PARTS
-        level = self.song.plan.settings.intensity + cmd.step
+        level = self.song.plan.latest.intensity + cmd.step
         return self._parts_intensity(round(min(1.0, max(0.0, level)), 6))
 
     def snapshot(self, moment: Moment | None = None, **engine_fields) -> State:
@@ -293,8 +295,8 @@ class Transport(Playhead):
         m = moment or self.moment
         key = self.bank.keys.state(m.index, m.song)
         plan = m.song.plan if m.song is not None else None
-        if plan is not None:                # a chart's parts: their key and dynamics now
-            settings = plan.settings
+        if plan is not None:                # a chart's parts: their key and dynamics as asked
+            settings = plan.latest
             transpose = float(settings.transpose) if m.song.live else key.transpose
             key = dataclasses.replace(key, transpose=transpose, wanted_transpose=transpose
                                       if m.song.live else key.wanted_transpose,

@@ -2,9 +2,10 @@
 playing, or one cued at a jump target), every part at once, its newest frames kept in a
 small window for the parts that read them next.
 
-A context keeps the tempo map it started with; it takes a new transposition and intensity
-at the frame of a switch it renders across (plan.py). Notes are sent to FluidSynth when the
-frames before them are rendered, so each sounds at its own frame (to FluidSynth's block).
+A context keeps the tempo map it started with; it takes a change of transposition or
+intensity at the frame it renders across it, in its own map (plan.py). Notes are sent to
+FluidSynth when the frames before them are rendered, so each sounds at its own frame (to
+FluidSynth's block).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import numpy as np
 from ...timeline.tempo import TempoMap
 from .fluid import BLOCK, Fluid
 from .notes import Notes, shift, tenth
-from .plan import PartsPlan, Switch
+from .plan import Change, PartsPlan
 
 WINDOW = 1 << 17          # frames a context keeps: a stream's ring (1 << 16) and a chunk, so a
                           # part that far behind the others still reads its run
@@ -46,7 +47,6 @@ class Context:
         self.last = 0                  # the frame the parts fall silent from (end + tail)
         self.used = -1                 # when it was last read (-1: never started)
         self.expect = [0] * len(voices)  # per part: the frame its next read continues from
-        self.epoch = -1
         self.tempo: TempoMap | None = None
         self.transpose = 0
         self.intensity = 0.0
@@ -56,6 +56,10 @@ class Context:
         self._next_frame: list[int] = []       # ... and that note's frame
         self._offs: list[tuple[int, int, int, int]] = []   # heap: (frame, order, channel, key)
         self._order = 0
+        self._synced: tuple[Change, ...] | None = None   # the plan's changes last looked at
+        self._seen: set[int] = set()           # their epochs: looked at once
+        self._done: set[int] = set()           # ... taken
+        self._ahead: list[tuple[int, int, Change]] = []  # (frame, epoch, change) to render across
 
     # -- where frames fall -------------------------------------------------------
     def frame(self, qn: Fraction) -> int:
@@ -69,17 +73,22 @@ class Context:
                 and max(self.start, self.end - WINDOW) <= frame <= self.end)
 
     # -- starting ----------------------------------------------------------------
-    def restart(self, frame: int, now: Switch) -> None:
-        """A fresh run from `frame` with the newest settings: everything sounding stops, the
-        bass and keys notes held across `frame` sound again from it."""
+    def restart(self, frame: int, plan: PartsPlan) -> None:
+        """A fresh run from `frame`: the settings in force and the changes waiting at or
+        before it; everything sounding stops, the bass and keys notes held across `frame`
+        sound again from it."""
         self.fluid.silence(self._scratch)
-        settings = now.settings
-        self.tempo, self.epoch = settings.tempo, now.epoch
+        settings, pending = plan.settings, plan.pending
+        self.tempo = settings.tempo
         self.start = self.end = frame
         self.expect = [frame] * len(self.voices)
         self.last = self.frame(self.end_qn) + self.tail
         self._offs.clear()
-        self._take(settings.transpose, settings.intensity)
+        self._seen, self._done, self._ahead = set(), set(), []
+        self.transpose, self.intensity = settings.transpose, settings.intensity
+        self._synced = None
+        self._sync(pending, late=True)
+        self._take(self.transpose, self.intensity)
         qn = self._qn_at(frame)
         for p, voice in enumerate(self.voices):
             if voice.pitched:
@@ -88,6 +97,31 @@ class Context:
                     if self.frame(notes.starts[i]) < frame <= self.frame(notes.ends[i]) - \
                             round(self.rate * RESOUND_S):
                         self._note_on(p, i)
+
+    def _sync(self, pending: tuple[Change, ...], *, late: bool = False) -> bool:
+        """The plan's changes looked at: those ahead kept to render across; one first seen
+        already passed taken here (`late`: set, not yet followed). Whether any was taken."""
+        if pending is self._synced:
+            return False
+        self._synced = pending
+        epochs = {c.epoch for c in pending}      # kept to those waiting: an expression pedal
+        self._seen &= epochs                     # asks many, the sets stay small
+        self._done &= epochs
+        taken, ahead = False, []
+        for c in pending:
+            if c.epoch in self._done:
+                continue
+            at = self.frame(c.qn)
+            if c.epoch not in self._seen and at < self.end or at == self.end:
+                self._done.add(c.epoch)
+                for name, value in c.fields:
+                    setattr(self, name, value)
+                taken = True
+            else:
+                ahead.append((at, c.epoch, c))
+            self._seen.add(c.epoch)
+        self._ahead = sorted(ahead, key=lambda a: a[:2])
+        return taken and not late
 
     def _take(self, transpose: int, intensity: float) -> None:
         """These settings from `self.end` on."""
@@ -113,17 +147,23 @@ class Context:
 
     # -- rendering ---------------------------------------------------------------
     def extend(self, to: int) -> None:
-        """Render frames [end, to): notes at their frames, a switch at its frame."""
+        """Render frames [end, to): notes at their frames, a change at its frame."""
         to = min(to, self.last)
         while self.end < to:
-            now = self.plan.now
+            if self._sync(self.plan.pending):
+                self._take(self.transpose, self.intensity)
+                continue
             stop = to
-            if now.epoch != self.epoch:
-                if now.frame <= self.end:
-                    self.epoch = now.epoch
-                    self._take(now.settings.transpose, now.settings.intensity)
+            if self._ahead:
+                at, _, change = self._ahead[0]
+                if at <= self.end:
+                    self._ahead.pop(0)
+                    self._done.add(change.epoch)
+                    for name, value in change.fields:
+                        setattr(self, name, value)
+                    self._take(self.transpose, self.intensity)
                     continue
-                stop = min(stop, now.frame)
+                stop = min(stop, at)
             due = min(min(self._next_frame, default=self.last),
                       self._offs[0][0] if self._offs else self.last)
             if due <= self.end:

@@ -173,11 +173,10 @@ class PartsSynth:
         holding = [c for c in self._contexts if c.holds(part, frame)]
         if holding:
             return max(holding, key=lambda c: c.used)
-        now = self.plan.now
         ctx = min(self._contexts, key=lambda c: c.used)
-        if frame >= now.settings.tempo.frame_at(ctx.end_qn, self.rate) + ctx.tail:
+        if frame >= self.plan.settings.tempo.frame_at(ctx.end_qn, self.rate) + ctx.tail:
             return None
-        ctx.restart(frame, now)
+        ctx.restart(frame, self.plan)
         self.starts += 1
         return ctx
 
