@@ -366,15 +366,21 @@ RESUME = st.builds(lambda known, junk: {**known, **junk}, st.fixed_dictionaries(
     "output_gain_db": _json(st.dictionaries(NAMES, _json(st.floats(-130, 20)), max_size=3)),
     "click_db": _json(st.floats(-130, 20)),
     "armed": _json(st.lists(NAMES, max_size=3)),
-    "record_arm": _json(st.booleans())}), st.dictionaries(st.text(max_size=5), JSON_VALUES,
-                                                          max_size=1))
+    "record_arm": _json(st.booleans()),
+    "keys": _json(st.dictionaries(NAMES, _json(st.lists(st.floats(-20, 3), min_size=2,
+                                                        max_size=2)), max_size=2)),
+    "dynamics": _json(st.dictionaries(NAMES, _json(st.floats(-1, 2)), max_size=2))}),
+    st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=1))
 GOOD_RESUME = st.fixed_dictionaries(
     {"target": st.sampled_from(["LIB/setlists/gig.setlist", "LIB/songs/ok", ""]),
      "index": st.integers(1, 5)},
     optional={"output_gain_db": st.dictionaries(st.sampled_from(["foh", "ears", "click"]),
                                                 st.floats(-120, 12), max_size=3),
               "click_db": st.floats(-120, 12), "armed": st.lists(NAMES, max_size=2),
-              "record_arm": st.booleans()})
+              "record_arm": st.booleans(),
+              "keys": st.dictionaries(NAMES, st.tuples(st.integers(-12, 12),
+                                                       st.floats(0.5, 2)), max_size=2),
+              "dynamics": st.dictionaries(NAMES, st.floats(0, 1), max_size=2)})
 near_valid_resumes = near_valid(GOOD_RESUME, JSON_VALUES)
 resume_texts = st.one_of(near_valid_resumes.map(json.dumps), RESUME.map(json.dumps),
                          JSON_VALUES.map(json.dumps), mutated(RESUME.map(json.dumps)),

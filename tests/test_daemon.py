@@ -25,7 +25,7 @@ from appliance.vocab import commands as c
 from appliance.vocab.state import Health
 
 from alsa_doubles import Jack, jack_pcm, use_config
-from conftest import wait_for
+from conftest import make_song, wait_for
 from transport_rig import CONFIG, position_song
 
 
@@ -673,6 +673,48 @@ def test_a_key_chosen_live_is_kept_over_a_restart(library, tmp_path, jack, syste
         t2.join(5)
 
 
+TUNE = '''count_in = 0
+loudness = false
+chart = """
+tempo: 120
+[A]
+| C | F | G | C |
+"""
+'''
+
+
+def test_a_chart_songs_key_tempo_and_dynamics_are_kept_over_a_restart(library, tmp_path, jack,
+                                                                       systemd):
+    song = make_song(library, "tune", TUNE)
+    d, t = _daemon(tmp_path, song)
+    try:
+        assert systemd.wait_for("READY=1")
+        assert d.player.transport.song.plan is not None, "FluidSynth plays the parts"
+        for cmd in (c.SetKey(3), c.SetIntensity(0.3), c.SetBpm(90)):
+            d.player.send(cmd)
+
+        def saved() -> bool:
+            r = load_resume(tmp_path / "st.json", Problems())
+            return r.keys == {"tune": (3.0, 0.75)} and r.dynamics == {"tune": 0.3}
+        assert wait_for(saved)
+    finally:
+        d.player.stop()           # a crash: no orderly shutdown
+        d.request_stop()
+        t.join(5)
+    d2, t2 = _daemon(tmp_path, None)
+    try:
+        assert wait_for(lambda: d2.player is not None and d2.player.state.song_name == "tune")
+        assert wait_for(lambda: d2.player.state.bpm == 90)
+        k = d2.player.state.key_tempo
+        assert (k.transpose, k.intensity, k.tempo) == (3.0, 0.3, 0.75)
+        plan = d2.player.transport.song.plan
+        assert (plan.settings.transpose, plan.settings.intensity) == (3, 0.3)   # in force
+        assert d2.player.transport.song.mixer.expression_db == pytest.approx(-0.7 * 12)
+    finally:
+        d2.request_stop()
+        t2.join(5)
+
+
 def test_a_bad_saved_key_is_left_out_naming_the_song(tmp_path):
     path = tmp_path / "st.json"
     path.write_text('{"target": "/x", "index": 2, "keys": {"one": [-2, 0.9], '
@@ -685,6 +727,20 @@ def test_a_bad_saved_key_is_left_out_naming_the_song(tmp_path):
                "to 2], not [13, 1]" in s for s in said), said
     assert any("keys.three" in s and "nan" in s for s in said), said
     assert any("keys.four" in s and "'low'" in s for s in said), said
+
+
+def test_a_bad_saved_intensity_is_left_out_naming_the_song(tmp_path):
+    path = tmp_path / "st.json"
+    path.write_text('{"target": "/x", "index": 1, "dynamics": {"one": 0.3, "two": NaN, '
+                    '"three": 1.5, "four": true}}')
+    problems = Problems()
+    resume = load_resume(path, problems)
+    assert resume.dynamics == {"one": 0.3}
+    said = [str(p) for p in problems]
+    assert any("dynamics.two: saved state: must be an intensity from 0 to 1, not nan" in s
+               for s in said), said
+    assert any("dynamics.three" in s and "1.5" in s for s in said), said
+    assert any("dynamics.four" in s and "True" in s for s in said), said
 
 
 def test_the_daemons_display_shows_a_syncs_progress_until_it_ends(library, tmp_path, jack,

@@ -259,6 +259,8 @@ def test_resume_file_gives_a_sane_start(root: Path, text) -> None:
         levels = list(resume.output_gain_db.values()) + [resume.click_db or 0.0]
         assert all(LEVEL_DB[0] <= v <= LEVEL_DB[1] for v in levels)
         assert resume.armed is None or all(isinstance(a, str) for a in resume.armed)
+        assert all(-12 <= k <= 12 and 0.5 <= f <= 2 for k, f in resume.keys.values())
+        assert all(0 <= v <= 1 for v in resume.dynamics.values())     # NaN fails it too
         Path(resume.target).exists()      # start-up looks the target up: the OS must not raise
 
 

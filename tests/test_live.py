@@ -399,7 +399,8 @@ def test_a_key_asked_during_bar_4_switches_the_parts_at_bar_5_and_shows_at_once(
         assert [(ch.beat, ch.fields) for ch in plan.pending] == [(16, (("transpose", 3),))]
         assert t.plan_switch == 4 * BAR_120 and plan.settings.transpose == 0   # bar 5
         assert t.snapshot().key_tempo.transpose == 3.0              # the display: at once
-        assert t.bank.keys.wanted == {}                             # no variant asked
+        assert t.bank.keys.wanted == {0: (Fraction(3), Fraction(1))}   # kept for tonight
+        assert t.bank.keys.asked is None                            # ... no variant asked
         # the synth is ahead: said by the test, so the synth thread must not say otherwise
         # meanwhile; its ring full, it is stopped (the ring holds the few periods driven next)
         parts = t.song.stream.parts
@@ -822,3 +823,52 @@ def test_a_key_asked_just_before_a_loops_end_comes_at_the_loops_next_bar(library
         assert heard(out, 5 * SECOND + 600) == 7                # bar 4 again: G
     finally:
         t.bank.stop()
+
+
+# -- a chart song remembers what the band set: song changes and back ----------------------
+def test_a_chart_song_left_and_come_back_to_plays_as_the_band_left_it(library, tmp_path):
+    from appliance.audio.disk.show import ShowEntry
+    from appliance.timeline.setlist import Transition
+    folders = (chart_song(library, "one", parts=True), position_song(library, "two", 2),
+               position_song(library, "three", 2))
+    show = Show("gig", tuple(ShowEntry(f, Transition()) for f in folders))
+    bank = SongBank(show, Config(cache=tmp_path / "cache", **CONFIG), PERIOD, blocking=True)
+    assert bank.load_now(0) is not None, bank.problems
+    t = Transport(bank, rate=RATE, channels=2, block=PERIOD)
+    bank.start()                                          # the loader and the retimer
+    try:
+        drive(t, PERIOD, {0: [c.SetKey(3), c.SetIntensity(0.3), c.SetBpm(110)]})
+        first = t.song
+        assert t.snapshot().bpm == 110
+        drive(t, PERIOD, {0: [c.NextSong()]})
+        assert t.setlist.index == 1
+        assert wait_for(lambda: bank.get(0) is None)      # no longer kept: closed
+        drive(t, PERIOD, {0: [c.PreviousSong()]})
+        assert wait_for(lambda: bank.get(0) is not None)  # loaded again
+        drive(t, PERIOD)
+        song = t.song
+        assert t.setlist.index == 0 and song is not first
+        assert (song.plan.settings.transpose, song.plan.settings.intensity) == (3, 0.3)
+        assert song.song.tempo.factor == Fraction(110, 120) and song.plan.pending == ()
+        assert song.plan.settings.tempo is song.song.tempo            # the parts at 110 too
+        s = t.snapshot()
+        assert (s.bpm, s.key_tempo.transpose, s.key_tempo.intensity) == (110, 3.0, 0.3)
+        assert song.mixer.expression_db == pytest.approx(-0.7 * 12)
+        out = drive(t, 3 * BEAT_120, {0: [c.Play()]})
+        assert all(abs(d - RATE * 60 / 110) < 1 for d in np.diff(onsets(out)))   # at 110
+    finally:
+        bank.stop()
+
+
+def test_a_kept_setting_that_cannot_be_is_said_and_the_song_plays_as_written(library, tmp_path):
+    bank = SongBank(Show.of_song(chart_song(library, parts=True)),
+                    Config(cache=tmp_path / "cache", **CONFIG), PERIOD, blocking=True)
+    try:
+        bank.keys.want(0, (Fraction(20), Fraction(1)))
+        song = bank.load_now(0)
+        assert song is not None and song.plan.settings.transpose == 0
+        said = [str(p) for p in bank.problems[0]]
+        assert any("song.toml: warning: cannot play it as left tonight (transpose must be -12 "
+                   "to 12 semitones, not 20); it plays as written" in s for s in said), said
+    finally:
+        bank.stop()

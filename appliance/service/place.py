@@ -15,7 +15,7 @@ def resume_point(player: Player, target: str, s: State) -> Resume:
     return Resume(target=str(Path(target).resolve()) if target else "", index=s.index,
                   output_gain_db=dict(s.output_gain_db), click_db=player.transport.click_db,
                   armed=s.record.armed, record_arm=s.record.follow,
-                  keys=keys_chosen(player))
+                  keys=keys_chosen(player), dynamics=dynamics_chosen(player))
 
 
 def keys_chosen(player: Player) -> dict[str, tuple[float, float]]:
@@ -23,6 +23,12 @@ def keys_chosen(player: Player) -> dict[str, tuple[float, float]]:
     entries = player.bank.show.entries
     return {entries[pos].name: (float(semitones), float(tempo))
             for pos, (semitones, tempo) in player.bank.keys.wanted.items()}
+
+
+def dynamics_chosen(player: Player) -> dict[str, float]:
+    """Each song's parts' intensity chosen tonight, by folder name."""
+    entries = player.bank.show.entries
+    return {entries[pos].name: level for pos, level in player.bank.keys.dynamics.items()}
 
 
 def save_place(state_path: Path, point: Resume, saved: Resume | None) -> Resume:

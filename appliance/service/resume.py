@@ -1,5 +1,5 @@
-"""Where the box is (setlist, song, levels, armed inputs, each song's key and tempo
-tonight), kept on disk so a restart comes back to it.
+"""Where the box is (setlist, song, levels, armed inputs, each song's key and tempo and its
+parts' dynamics tonight), kept on disk so a restart comes back to it.
 
 Written atomically (a temporary file, fsync, rename), so a power cut leaves the
 old state or the new one, never half of one. A corrupt file is set aside with
@@ -29,6 +29,8 @@ class Resume:
     record_arm: bool = False
     keys: dict[str, tuple[float, float]] = field(default_factory=dict)   # song folder name ->
                                            # (semitones, tempo factor) chosen live
+    dynamics: dict[str, float] = field(default_factory=dict)   # song folder name -> its
+                                           # parts' intensity chosen live (0 soft .. 1 loud)
 
 
 LEVEL_DB = (-120.0, 12.0)      # the range a restored level must be in
@@ -86,7 +88,13 @@ def load_resume(path: Path, problems: Problems) -> Resume:
         keys = {}
     kept_keys = {str(k): key for k, v in keys.items()
                  if (key := _key(path, problems, f"keys.{k}", v)) is not None}
-    return Resume(target=target, index=index, keys=kept_keys,
+    dynamics = data.get("dynamics", {})
+    if not isinstance(dynamics, dict):
+        _left_out(path, problems, "dynamics", f"must be an object, not {_shown(dynamics)}")
+        dynamics = {}
+    kept_dynamics = {str(k): level for k, v in dynamics.items()
+                     if (level := _intensity(path, problems, f"dynamics.{k}", v)) is not None}
+    return Resume(target=target, index=index, keys=kept_keys, dynamics=kept_dynamics,
                   output_gain_db={k: v for k, v in kept.items() if v is not None},
                   click_db=click_db,
                   armed=None if armed is None else tuple(armed), record_arm=record_arm)
@@ -125,6 +133,14 @@ def _key(path: Path, problems: Problems, field: str, value: object) -> tuple[flo
     _left_out(path, problems, field,
               f"must be [semitones from {KEY_RANGE[0]:g} to {KEY_RANGE[1]:g}, tempo from "
               f"{low:g} to {high:g}], not {_shown(value)}")
+    return None
+
+
+def _intensity(path: Path, problems: Problems, field: str, value: object) -> float | None:
+    """A saved intensity, or None (and a warning) when it is not a finite number 0 to 1."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    _left_out(path, problems, field, f"must be an intensity from 0 to 1, not {_shown(value)}")
     return None
 
 

@@ -87,3 +87,5 @@ def restore(player: Player, config: Config, resume: Resume) -> None:
         if entry.name in resume.keys:
             semitones, tempo = resume.keys[entry.name]
             player.bank.keys.want(pos, (Fraction(str(semitones)), Fraction(str(tempo))))
+        if entry.name in resume.dynamics:
+            player.bank.keys.want_dynamics(pos, resume.dynamics[entry.name])

@@ -1,5 +1,7 @@
 """Each song's key and tempo for tonight: what the musician wants, the variant asked of the
-Preparer, and the song loaded again at that key and tempo once it is ready.
+Preparer, and the song loaded again at that key and tempo once it is ready. A song without
+stems changes as it plays and has nothing to prepare: what it was played at tonight is kept
+here too (with its parts' dynamics), and it is loaded so (`LoadedSong.play_as`).
 
 The audio thread says what it wants (`want`: one dict swapped whole) and, stopped, takes
 the song the bank now holds for its position (see Playhead); the loader thread (`serve`)
@@ -33,7 +35,9 @@ class Preparer(Protocol):
 
 
 def key_of(song: LoadedSong) -> Key:
-    """The key and tempo `song` plays at."""
+    """The key and tempo `song` plays at (a song without stems: its parts' key as asked)."""
+    if song.live and song.plan is not None:
+        return Fraction(song.plan.latest.transpose), song.song.tempo.factor
     return song.song.transpose, song.song.tempo.factor
 
 
@@ -42,6 +46,7 @@ class KeySwitch:
         self.preparer = preparer
         self._wake = wake          # the loader's
         self.wanted: dict[int, Key] = {}      # position -> key; the audio thread swaps it whole
+        self.dynamics: dict[int, float] = {}  # position -> its parts' intensity; the same
         self.problems: dict[int, str] = {}    # position -> why its wanted key cannot play
         self.asked: tuple[Path, Key] | None = None   # the last request to the Preparer
         self.playing: LoadedSong | None = None   # written by the audio thread: never closed
@@ -52,6 +57,10 @@ class KeySwitch:
     def want(self, pos: int, key: Key) -> None:
         self.wanted = {**self.wanted, pos: key}
         self._wake()
+
+    def want_dynamics(self, pos: int, intensity: float) -> None:
+        """Position `pos`'s parts at `intensity` tonight (0 soft .. 1 loud)."""
+        self.dynamics = {**self.dynamics, pos: intensity}
 
     def state(self, pos: int, song: LoadedSong | None) -> KeyTempo:
         """What the State says of position `pos`, `song` playing there; any thread."""
@@ -80,7 +89,7 @@ class KeySwitch:
         wanted, problems = self.wanted, dict(self.problems)
         for pos, song in ready.items():
             key = wanted.get(pos)
-            if key is None or key == key_of(song):
+            if key is None or song.live or key == key_of(song):   # live: as it plays
                 problems.pop(pos, None)
                 continue
             folder = song.song.folder

@@ -27,7 +27,7 @@ from ..synth.errors import SynthError
 from ..synth.parts import PartsSynth
 from .parts import check_sound, load_parts, part_inputs, synth_thread, without_parts
 from .resample import ResampleError, playable_path
-from .retime import Timing
+from .retime import Timing, timing
 from .song_streams import SongStreams
 from .stems import StemInfo, StemReader, inspect_stems
 from .streaming import DiskThread, SongStream
@@ -105,6 +105,27 @@ class LoadedSong(Lifetime, ends="close"):
         self.song, self.frames, self.positions = timing.song, timing.frames, timing.positions
         self.click, self.cues, self._count_ins = timing.click, timing.cues, timing.count_ins
         self.timed = Timed(timing.song, timing.frames, timing.positions)    # one swap
+        if self.plan is not None:
+            self.plan.retempo(timing.song.tempo)
+
+    def play_as(self, key: tuple[Fraction, Fraction] | None, intensity: float | None) -> None:
+        """Before it plays (the loader, the song not started yet): as the musician left it
+        tonight. A song without stems at `key`'s tempo factor (its map made again, as the
+        retimer does) and its parts at `key`'s transposition; any song's parts at
+        `intensity`. ValueError/TypeError for a value out of range, the song as it was."""
+        plan = self.plan
+        fields: dict[str, object] = {}
+        if plan is not None and intensity is not None:
+            fields["intensity"] = intensity
+        if plan is not None and key is not None and self.live:
+            fields["transpose"] = round(key[0])
+        if fields:
+            plan.change(None, **fields)
+        if key is not None and self.live and key[1] != self.song.tempo.factor:
+            self.retime(timing(self, key[1]))
+        if "intensity" in fields:
+            self.mixer.expression_db = expression_db(intensity, self.config.expression_db)
+            self.mixer.update(glide=False)
 
     def count_in(self, start_qn: Fraction = Fraction(0)) -> tuple[grid.CountIn, ClickTrack]:
         """The count-in before `start_qn`, built once: bar 1's by the loader (`prepare`), so

@@ -150,15 +150,18 @@ class SongBank(threading.Thread, Lifetime):
             return problems.errors[0].message if problems.errors else "cannot load"
         return song
 
-    def _open(self, folder: Path, problems: Problems, key: Key | None = None) -> LoadedSong | None:
-        """The song read and primed (at `key`, else as song.toml says), or None: any
-        exception a song's files cause (the disk, a parser, a decoder) is a problem of that
-        song, never the loader's."""
+    def _open(self, folder: Path, problems: Problems, key: Key | None = None,
+              pos: int | None = None) -> LoadedSong | None:
+        """The song read and primed (at `key`, else as song.toml says; a song without stems
+        as it was played tonight at position `pos`), or None: any exception a song's files
+        cause (the disk, a parser, a decoder) is a problem of that song, never the loader's."""
         song = None
         try:
             song = load(folder, self.config, problems, block=self.block,
                         transpose=key and key[0], tempo=key and key[1])
             if song is not None:
+                if pos is not None:
+                    self._as_left(song, pos, problems)
                 song.prepare(0)
                 song.start(blocking=self.blocking)
                 song.stream.wait_primed(PRIME_S)
@@ -169,12 +172,24 @@ class SongBank(threading.Thread, Lifetime):
             song = None
         return song
 
+    def _as_left(self, song: LoadedSong, pos: int, problems: Problems) -> None:
+        """`song` (position `pos`) at the key, tempo and dynamics chosen for it tonight; a
+        value that cannot be is said, and the song plays as written."""
+        key, level = self.keys.wanted.get(pos), self.keys.dynamics.get(pos)
+        if key is None and level is None:
+            return
+        try:
+            song.play_as(key, level)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            problems.warn(song.song.folder / SONG_FILE, "",
+                          f"cannot play it as left tonight ({exc}); it plays as written")
+
     def _load(self, pos: int) -> None:
         """Ready `pos`, or mark it broken with the reason (a song that cannot load is
         skipped, never the loader)."""
         problems = Problems()
         entry = self.show.entries[pos]
-        song = self._open(entry.folder, problems)
+        song = self._open(entry.folder, problems, pos=pos)
         self.problems[pos] = list(problems)
         for p in problems:           # the journal (the stderr of `play`) says what check says
             (log.warning if p.warning else log.error)("%s", p)

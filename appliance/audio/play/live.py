@@ -48,6 +48,7 @@ class Retiming:
 class LiveSong(Stage):
     def __init__(self, bank: SongBank, *, rate: int, channels: int, block: int) -> None:
         self.retiming: Retiming | None = None
+        self._kept: tuple = (None, None, None)   # (wanted, dynamics, song) last found as kept
         self.clock = 0                   # the output frame the engine takes commands at
         self.plan_switch: int | None = None   # a parts change's frame: a cued target re-cued
         self._factor: Fraction | None = None  # the tempo factor asked, not yet played
@@ -213,6 +214,8 @@ class LiveSong(Stage):
         song.mixer.expression_db = expression_db(level, song.config.expression_db)
         song.mixer.update()
         self._parts_change(intensity=level)
+        self.bank.keys.want_dynamics(self.setlist.index, level)
+        self._keep()
         return ""
 
     def _live_tempo(self, factor: Fraction) -> str:
@@ -226,6 +229,7 @@ class LiveSong(Stage):
         if semitones == self.song.plan.latest.transpose:
             return "already there"
         self._parts_change(transpose=semitones)
+        self._keep()
         return ""
 
     # -- taking a timing, at the next beat --------------------------------------------
@@ -266,13 +270,47 @@ class LiveSong(Stage):
         self.retiming = Retiming(frame, to, timing)
 
     def _retime(self, timing: Timing, frame: int) -> None:
-        """The song at `timing` from song frame `frame` (new map) on; said to MIDI out."""
+        """The song at `timing` from song frame `frame` (new map) on; said to MIDI out, and
+        kept as the song's tempo tonight."""
         song = self.song
         song.retime(timing)
-        if song.plan is not None:
-            song.plan.retempo(timing.song.tempo)
         self._plays_with(timing.song)
         self._plan_next()
+        self._keep()
+
+    # -- what a song without stems was played at tonight: kept, and found again --------
+    def _keep(self) -> None:
+        """The song here as it plays now is how it is loaded again (KeySwitch): a song
+        without stems its key and tempo (a song with stems wants its own, prepared), any
+        song its parts' dynamics (kept by `_parts_intensity`)."""
+        keys, pos = self.bank.keys, self.setlist.index
+        key = key_of(self.song)
+        if self.song.live and keys.wanted.get(pos) != key:
+            keys.want(pos, key)
+        self._kept = (keys.wanted, keys.dynamics, self.song)
+
+    def _take_kept(self) -> None:
+        """Stopped: the song here as the musician left it tonight, when it was loaded before
+        that was known (the first song, before the saved state was read): its parts' key
+        and dynamics at once, its tempo as soon as the retimer has made it."""
+        keys, song = self.bank.keys, self.song
+        kept = self._kept
+        if song is None or (keys.wanted is kept[0] and keys.dynamics is kept[1]
+                            and song is kept[2]):
+            return
+        self._kept = (keys.wanted, keys.dynamics, song)
+        pos = self.setlist.index
+        key, level = keys.wanted.get(pos), keys.dynamics.get(pos)
+        plan = song.plan
+        if plan is not None and level is not None and level != plan.latest.intensity:
+            self._parts_intensity(level)
+        if not song.live:
+            return
+        if plan is not None and key is not None and round(key[0]) != plan.latest.transpose:
+            self._parts_key(round(key[0]))
+        if key is not None and self._factor is None and key[1] != song.song.tempo.factor:
+            self._want_factor(key[1])
+
 
     def _plays_with(self, song: Song) -> None:
         """From the output frame here on, the song at this position plays with `song`'s

@@ -31,6 +31,7 @@ class Playhead(LiveSong):
         self._take_ready()
         if self.state == TransportState.STOPPED:
             self._take_variant()
+            self._take_kept()
         self._take_retime()
         n = out.shape[0]
         i = 0
