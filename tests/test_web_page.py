@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from alsa_doubles import Jack, config_path_for, jack_pcm
-from conftest import make_song, wait_for
+from conftest import wait_for
 from test_import import daw_folder
 from transport_rig import position_song
 
@@ -40,14 +40,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(
            "package (deploy/dev.sh installs them)")]
 
 PHONE, DESKTOP = (844, 390), (1280, 800)
-TUNE = '''count_in = 0
-loudness = false
-chart = """
-tempo: 120
-[A]
-| C | F | G | C |
-"""
-'''
 
 
 def free_port() -> int:
@@ -66,8 +58,6 @@ class Rig:
             position_song(self.lib, name, bars=60,
                           sections=(("Intro", 1), ("Verse", 3), ("Chorus", 9), ("Outro", 50)))
         (self.lib / "setlists" / "gig.setlist").write_text("one\ntwo\nthree\n")
-        make_song(self.lib, "tune", TUNE)             # a chart song: its parts follow live
-        (self.lib / "setlists" / "live.setlist").write_text("tune\n")
         self.config = tmp / "config.toml"
         self.config.write_text(
             f'[audio]\ndevice = "jackhat"\nformat = "FLOAT_LE"\n[outputs]\nfoh = [1]\n'
@@ -326,7 +316,7 @@ def test_an_uploaded_daw_export_appears_in_the_library_and_delete_moves_it_to_th
         for f in sorted(src.iterdir()):
             zf.write(f, f"{src.name}/{f.name}")
     tab(d, "library")
-    see(d, lambda: library_rows(d) == ["one", "three", "tune", "two"])
+    see(d, lambda: library_rows(d) == ["one", "three", "two"])
     d.find_element(By.ID, "u-file").send_keys(str(zipped))
     assert d.find_element(By.ID, "u-name").get_attribute("value") == "export"
     name = d.find_element(By.ID, "u-name")
@@ -368,52 +358,6 @@ def test_the_mixer_mutes_a_stem_and_turns_an_output_down(page, rig):
     screenshot(rig, "web-mixer")
     d.find_element(By.CSS_SELECTOR, '#m-stems tr[data-stem="pos"] button.mute').click()
     see(d, lambda: d.find_element(By.CSS_SELECTOR, '#m-stems tr[data-stem="pos"] button.mute').text == "mute")
-
-
-def load_setlist(d, name: str) -> None:
-    tab(d, "setlist")
-    Select(d.find_element(By.ID, "s-open")).select_by_value(name)
-    see(d, lambda: rows(d))
-    d.find_element(By.ID, "s-load").click()
-    see(d, lambda: text(d, "s-msg") == f"{name} is loaded on the box.")
-    tab(d, "perform")
-
-
-def field(d, element_id: str) -> str:
-    return d.find_element(By.ID, element_id).get_attribute("value")
-
-
-def test_the_live_controls_set_a_chart_songs_tempo_key_and_dynamics(page, rig):
-    d = page
-    load_setlist(d, "live")
-    see(d, lambda: text(d, "p-song") == "tune" and field(d, "l-bpm") == "120")
-    assert text(d, "l-key") == "key 0" and text(d, "l-dyn-read") == "60%"
-    press(d, "#l-key-up")
-    press(d, "#l-key-up")
-    see(d, lambda: text(d, "l-key") == "key +2")
-    press(d, "#l-bpm-up")
-    see(d, lambda: text(d, "p-bpm") == "121" and field(d, "l-bpm") == "121")
-    bpm = d.find_element(By.ID, "l-bpm")
-    bpm.clear()
-    bpm.send_keys("90\n")                                     # typed, sent on Enter
-    see(d, lambda: text(d, "p-bpm") == "90")
-    clicked = []
-    for _ in range(4):                                         # four taps about 0.5 s apart
-        press(d, "#l-tap")
-        clicked.append(time.monotonic())
-        time.sleep(0.5)
-    see(d, lambda: text(d, "p-bpm") != "90")
-    tapped = 60 * 3 / (clicked[-1] - clicked[0])               # as the test clicked them
-    assert abs(float(text(d, "p-bpm")) - tapped) <= 5          # the way to the box: jitter
-    d.execute_script("const s = document.getElementById('l-dyn'); s.value = '0.3';"
-                     "s.dispatchEvent(new Event('change'));")  # the slider, let go at 30 %
-    see(d, lambda: text(d, "l-dyn-read") == "30%" and field(d, "l-dyn") == "0.3")
-    press(d, "#l-key-down")
-    see(d, lambda: text(d, "l-key") == "key +1")                # the box's key, as it says
-    screenshot(rig, "web-live")
-    load_setlist(d, "gig")                                     # a song without parts
-    see(d, lambda: text(d, "p-song") == "one" and text(d, "l-dyn-read") == "no parts")
-    assert not d.find_element(By.ID, "l-dyn").is_enabled()
 
 
 def test_the_page_says_when_the_link_drops_and_reconnects_by_itself(page, rig):

@@ -158,31 +158,6 @@ for (const b of document.querySelectorAll("[data-command]")) {
   });
 }
 
-// The live controls: a typed BPM and the dynamics slider send once let go; what they show
-// is the box's state (a value being edited is left alone until it is sent).
-$("l-bpm").addEventListener("change", () => {
-  const bpm = Number($("l-bpm").value);
-  if (bpm > 0) command("SetBpm", { bpm });
-  $("l-bpm").blur();
-});
-$("l-dyn").addEventListener("change", () => {
-  command("SetIntensity", { level: Number($("l-dyn").value) });
-  $("l-dyn").blur();                 // then it follows the box again (a pedal, an encoder)
-});
-
-function renderLive(s) {
-  const kt = s.key_tempo || {};
-  const bpm = $("l-bpm");
-  if (document.activeElement !== bpm) bpm.value = s.bpm ? `${Math.round(s.bpm * 10) / 10}` : "";
-  const t = Math.round(kt.wanted_transpose ?? kt.transpose ?? 0);
-  $("l-key").textContent = `key ${t > 0 ? "+" : ""}${t}`;
-  const dyn = $("l-dyn");
-  const level = kt.intensity;
-  dyn.disabled = level == null;                       // a song without parts
-  if (level != null && document.activeElement !== dyn) dyn.value = `${level}`;
-  $("l-dyn-read").textContent = level == null ? "no parts" : `${Math.round(level * 100)}%`;
-}
-
 function render(s) {
   state = s;
   $("p-song").textContent = s.song || "no song";
@@ -211,7 +186,6 @@ function render(s) {
   $("p-note").textContent = [s.problem, rec.problem, s.waiting, s.pending, s.vamp,
     s.rejected && `refused: ${s.rejected}`].filter(Boolean).join(" · ");
   renderProgress(s);
-  renderLive(s);
   renderJumps(s);
   renderMixer(s);
 }
