@@ -43,11 +43,6 @@ case "${1:-run}" in
         exec .venv/bin/python -m pytest "$@"
         ;;
     run)
-        # the demo songs measured once with this box's SoundFont, so the setlist plays them at
-        # one loudness (the chart song's parts would be some 10 dB under the stems' song)
-        for song in appliance/demo/songs/*/; do
-            [ -f "$song/loudness.toml" ] || .venv/bin/backline prepare "$song" >/dev/null
-        done
         .venv/bin/backline check appliance/demo
         exec .venv/bin/backline run --sim appliance/demo/setlists/demo.setlist   # keys: 1 play/stop, q quit
         ;;

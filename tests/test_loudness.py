@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 
 import numpy as np
 import pyloudnorm
@@ -162,59 +161,3 @@ def test_the_state_carries_the_songs_loudness_and_gain(library, tmp_path):
         assert shown.note == "loudness not measured (backline prepare)"
     finally:
         close(t)
-
-
-# -- a chart song: its parts, synthesised with the box's SoundFont, are its mix -----------
-CHART_SONG = '''count_in = 0
-chart = """
-tempo: 120
-style: rock
-[A] x2
-| C | Am | F | G |
-"""
-'''
-
-
-def test_a_chart_songs_loudness_is_its_parts_measured_and_it_plays_at_the_target(
-        tmp_path, library, monkeypatch):
-    cfg = write_config(tmp_path / "box.toml", f'[library]\ncache = "{tmp_path / "c"}"\n'
-                                              '[parts]\nsoundfont = '
-                                              '"/usr/share/sounds/sf2/TimGM6mb.sf2"\n')
-    monkeypatch.setenv("BACKLINE_CONFIG", str(cfg))
-    song = make_song(library, "tune", CHART_SONG)
-    assert "tune: loudness: loudness not measured (backline prepare)" in \
-        run_cli("check", library).out
-    loose = pyloudnorm.Meter(RATE).integrated_loudness(foh_render(tmp_path, song))
-    r = run_cli("prepare", song)
-    assert r.code == 0, r.err
-    assert "no stems: its key and tempo change as it plays" in r.out
-    m = measure(song, load_config(cfg))
-    assert -45 < m.integrated_lufs < -15                           # the parts, not silence
-    assert m.integrated_lufs == pytest.approx(loose, abs=0.1)      # what the render plays
-    assert f"tune: loudness: {m.integrated_lufs:.1f} LUFS" in run_cli("check", library).out
-    level = prepare(song, load_config(cfg))
-    assert level.gain_db == pytest.approx(min(-16.0 - m.integrated_lufs,
-                                              load_config(cfg).ceiling_db - 0.1 -
-                                              m.true_peak_dbtp), abs=0.01)   # or the peak's
-    played = pyloudnorm.Meter(RATE).integrated_loudness(foh_render(tmp_path, song))
-    assert played == pytest.approx(m.integrated_lufs + level.gain_db, abs=0.3)
-
-
-def test_a_chart_measured_then_edited_or_played_with_another_soundfont_plays_as_mixed(
-        tmp_path, library, monkeypatch):
-    fonts = {name: write_config(tmp_path / f"{name}.toml",
-                                f'[library]\ncache = "{tmp_path / "c"}"\n[parts]\n'
-                                f'soundfont = "/usr/share/sounds/sf2/{name}.sf2"\n')
-             for name in ("TimGM6mb", "FluidR3_GM")}
-    monkeypatch.setenv("BACKLINE_CONFIG", str(fonts["TimGM6mb"]))
-    song = make_song(library, "tune", CHART_SONG)
-    prepare(song, load_config(fonts["TimGM6mb"]))
-    assert ", gain " in run_cli("check", library).out
-    if os.path.exists("/usr/share/sounds/sf2/FluidR3_GM.sf2"):     # installed: a box may not
-        monkeypatch.setenv("BACKLINE_CONFIG", str(fonts["FluidR3_GM"]))
-        assert "measured for another mix: played as mixed" in run_cli("check", library).out
-        monkeypatch.setenv("BACKLINE_CONFIG", str(fonts["TimGM6mb"]))
-    (song / "song.toml").write_text(CHART_SONG.replace("| C | Am | F | G |", "| C | Am | F | F |"))
-    r = run_cli("check", library)
-    assert "loudness.toml: warning: fingerprint: measured for another mix" in r.err
-    assert "the chart or the SoundFont changed since" in r.err

@@ -102,10 +102,6 @@ def _prepare(folder: Path, config: Config, tempo: Fraction | None,
     if then is None:
         then = AS_WRITTEN if (song.transpose, song.tempo.factor) == \
             (own.transpose, own.tempo.factor) else ""
-    if not song.stems:
-        if say:
-            say(f"{song.title}: no stems: its key and tempo change as it plays")
-        return 0
     if not asked(song):
         if say:
             say(f"{song.title}: no key or tempo change: its stems play as recorded")

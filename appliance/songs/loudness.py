@@ -1,7 +1,7 @@
 """A song's FOH loudness measured as the box renders it, and stored (timeline/loudness.py).
 
 The mix is render's own (`audio.render.mixed`: the same mixer, the stems resampled as the
-box plays them, a chart song's parts synthesised with the box's SoundFont), without the count-in, the song's stored gain or the safety limiter: what
+box plays them), without the count-in, the song's stored gain or the safety limiter: what
 is measured is the song as mixed. Integrated loudness is pyloudnorm's (ITU-R BS.1770-4,
 the K-weighting and the gates of EBU R128) over the front-of-house device channels. True
 peak is streamed as the mix is made: each block oversampled 4x by soxr (its band-limited
@@ -20,7 +20,6 @@ import pyloudnorm
 import soxr
 
 from ..audio.disk.loaded import load, validate_song
-from ..audio.disk.parts import sound
 from ..audio.render import RenderRange, mixed
 from ..config import Config, front_outputs
 from ..errors import BacklineError, Problem, Problems
@@ -67,7 +66,7 @@ def measure(folder: Path, config: Config, progress: Ticker | None = None) -> Mea
     finally:
         loaded.close()
     return Measured(_integrated(foh[:at], config.rate), _db(peak),
-                    fingerprint(loaded.song, front, sound(config) if loaded.plan else None))
+                    fingerprint(loaded.song, front))
 
 
 def _peak(x: np.ndarray) -> float:

@@ -20,8 +20,7 @@ from pathlib import Path
 from ..errors import Problems
 from ..files import replace_file
 from ..tomlfields import Table, in_range, load_toml
-from .chart import CHART_FILE
-from .song import SONG_FILE, Song
+from .song import Song
 
 LOUDNESS_FILE = "loudness.toml"
 TP_MARGIN_DB = 0.1     # kept under the ceiling: two 4x true-peak estimates differ by hundredths
@@ -50,10 +49,8 @@ class Level:
         return f"{text}; {self.note}" if self.note else f"{text}, gain {self.gain_db:+.1f} dB"
 
 
-def fingerprint(song: Song, front: dict[str, tuple[int, ...]], sound: Path | None = None) -> str:
-    """What a measurement of `song`'s FOH mix depends on; another value: measure again. A
-    chart song's parts: its chart and song.toml as written, and the SoundFont (`sound`,
-    None when its parts do not sound here) that plays them."""
+def fingerprint(song: Song, front: dict[str, tuple[int, ...]]) -> str:
+    """What a measurement of `song`'s FOH mix depends on; another value: measure again."""
     stems = []
     for s in song.stems:
         try:
@@ -63,27 +60,8 @@ def fingerprint(song: Song, front: dict[str, tuple[int, ...]], sound: Path | Non
             size = mtime = -1
         stems.append([s.file.name, size, mtime, s.gain_db, s.muted,
                       sorted((k, list(v) if v else None) for k, v in s.route.items())])
-    mix: list = [stems, sorted((k, list(v)) for k, v in front.items())]
-    if song.chart is not None:
-        mix.append([_digest(song.folder / name) for name in (SONG_FILE, CHART_FILE)])
-        mix.append([sound.name, _size(sound)] if sound is not None else None)
-    text = json.dumps(mix)
+    text = json.dumps([stems, sorted((k, list(v)) for k, v in front.items())])
     return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def _digest(path: Path) -> str | None:
-    """A file's content as a digest (the same on every box it is copied to); None: none."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:20]
-    except OSError:
-        return None
-
-
-def _size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return -1
 
 
 def gain_db(m: Measured, target_lufs: float, ceiling_dbtp: float) -> float:
@@ -120,9 +98,8 @@ def read_measured(folder: Path, problems: Problems) -> Measured | None:
 
 
 def song_level(song: Song, front: dict[str, tuple[int, ...]], target_lufs: float,
-               ceiling_dbtp: float, problems: Problems, sound: Path | None = None) -> Level:
-    """The FOH gain the song plays at (`sound`: the SoundFont its parts play with); problems
-    gets why none applies, when that is news."""
+               ceiling_dbtp: float, problems: Problems) -> Level:
+    """The FOH gain the song plays at; problems gets why none applies, when that is news."""
     if not song.loudness:
         return Level(0.0, None, "loudness = false: played as mixed")
     if not front:
@@ -133,9 +110,8 @@ def song_level(song: Song, front: dict[str, tuple[int, ...]], target_lufs: float
     m = read_measured(song.folder, problems)
     if m is None:
         return Level(0.0, None, f"{LOUDNESS_FILE} unreadable: played as mixed")
-    if m.fingerprint != fingerprint(song, front, sound):
-        problems.warn(path, "fingerprint", "measured for another mix (stems, levels, routes, "
-                      "the chart or the SoundFont changed since): played as mixed; "
-                      "`backline prepare` measures it again")
+    if m.fingerprint != fingerprint(song, front):
+        problems.warn(path, "fingerprint", "measured for another mix (stems, levels or routes "
+                      "changed since): played as mixed; `backline prepare` measures it again")
         return Level(0.0, m, "measured for another mix: played as mixed")
     return Level(gain_db(m, target_lufs, ceiling_dbtp), m, "")
