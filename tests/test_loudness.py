@@ -5,6 +5,7 @@ import io
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -251,3 +252,21 @@ def test_without_fluidsynth_check_says_a_chart_song_is_not_measured(tmp_path, li
     said = next(line for line in r.stdout.splitlines() if line.startswith("chart: loudness:"))
     assert said.startswith("chart: loudness: loudness not measured: its parts cannot sound "
                            "here (") and "FluidSynth cannot be loaded" in said, r.stdout
+
+
+def test_the_demo_chart_song_is_measured_as_the_demo_song_is(tmp_path):
+    """deploy/dev.sh measures both bundled songs this way before it plays the demo setlist."""
+    from appliance.config import DEMO_LIBRARY
+
+    lib = tmp_path / "lib"
+    for name in ("demo", "demo-chart"):
+        shutil.copytree(DEMO_LIBRARY / "songs" / name, lib / "songs" / name,
+                        ignore=shutil.ignore_patterns(LOUDNESS_FILE))
+    said = run_cli("check", lib).out.splitlines()
+    for name in ("demo", "demo-chart"):
+        assert f"{name}: loudness: loudness not measured (backline prepare)" in said
+        assert run_cli("prepare", lib / "songs" / name).code == 0
+    figures = dict(re.findall(r"^(demo\S*): loudness: (-\d+\.\d) LUFS, .* gain \S+ dB$",
+                              run_cli("check", lib).out, re.M))
+    assert set(figures) == {"demo", "demo-chart"}
+    assert -45 < float(figures["demo-chart"]) < -25      # -34.2 with FluidR3, -35.5 TimGM6mb
