@@ -190,6 +190,7 @@ def test_a_chart_songs_loudness_is_its_parts_as_rendered_and_check_prints_it(tmp
     assert "chart: loudness: loudness not measured (backline prepare)" in r.out.splitlines()
     r = run_cli("prepare", song, "--config", timgm)
     assert r.code == 0, r.err
+    assert r.out.startswith("chart: no stems to prepare\nchart: loudness: ")
     r = run_cli("check", library, "--config", timgm)
     assert r.code == 0, r.err
     lufs, gain = map(float, MEASURED.search(r.out).groups())
