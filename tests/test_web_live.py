@@ -183,6 +183,7 @@ def test_the_slider_sends_its_value_and_follows_the_box(chart, rig):
         assert client.ask({"command": "SetIntensity", "args": {"level": 0.9}})["ok"]
     see(d, lambda: text(d, "p-intensity-read") == "0.90"
         and slider.get_attribute("value") == "0.9")
+    d.execute_script("document.activeElement.blur()")
     screenshot(rig, "web-live")
 
 
