@@ -25,9 +25,11 @@ from appliance.vocab import commands
 from appliance.vocab.state import Health, State, StemLevel, TransportState
 from appliance.vocab.state_json import state_json
 
+import test_daemon
 from conftest import wait_for
-from test_daemon import jack  # noqa: F401  (the fixture: JACK's dummy driver as the card)
 from transport_rig import CONFIG, position_song
+
+jack = test_daemon.jack        # the fixture: JACK's dummy driver as the card
 
 
 class Client:
