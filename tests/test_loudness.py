@@ -219,6 +219,8 @@ def test_a_chart_songs_measurement_holds_for_its_chart_parts_and_soundfont(tmp_p
         (song / "song.toml").write_text(toml)
         r = run_cli("check", library, "--config", config)
         assert "measured for another mix: played as mixed" in r.out, what
+        assert "(stems, levels, routes, the chart, its parts or the SoundFont changed since)" \
+            in r.err, what
     (song / "song.toml").write_text(CHART_SONG)
     assert MEASURED.search(run_cli("check", library, "--config", timgm).out)
 

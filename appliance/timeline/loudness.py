@@ -138,7 +138,9 @@ def song_level(song: Song, front: dict[str, tuple[int, ...]], target_lufs: float
     if m is None:
         return Level(0.0, None, f"{LOUDNESS_FILE} unreadable: played as mixed")
     if m.fingerprint != fingerprint(song, front, sound):
-        problems.warn(path, "fingerprint", "measured for another mix (stems, levels or routes "
-                      "changed since): played as mixed; `backline prepare` measures it again")
+        what = "stems, levels or routes" if sound is None else \
+            "stems, levels, routes, the chart, its parts or the SoundFont"
+        problems.warn(path, "fingerprint", f"measured for another mix ({what} changed since): "
+                      "played as mixed; `backline prepare` measures it again")
         return Level(0.0, m, "measured for another mix: played as mixed")
     return Level(gain_db(m, target_lufs, ceiling_dbtp), m, "")
