@@ -43,6 +43,11 @@ case "${1:-run}" in
         exec .venv/bin/python -m pytest "$@"
         ;;
     run)
+        # each demo song's loudness measured once on this machine (its SoundFont plays the
+        # chart song's parts), so the demo plays at the box's target: kept beside song.toml
+        for song in appliance/demo/songs/*/; do
+            [ -f "$song/loudness.toml" ] || .venv/bin/backline prepare "$song" >/dev/null || true
+        done
         .venv/bin/backline check appliance/demo
         exec .venv/bin/backline run --sim appliance/demo/setlists/demo.setlist   # keys: 1 play/stop, q quit
         ;;

@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import re
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pyloudnorm
@@ -10,6 +15,7 @@ import pytest
 import soundfile as sf
 
 from conftest import RATE, make_song, run_cli, tone, write_config
+from synth_rig import TIMGM
 from appliance.audio.mix.limiter import true_peak
 from appliance.config import load_config
 from appliance.songs.loudness import measure, prepare
@@ -161,3 +167,109 @@ def test_the_state_carries_the_songs_loudness_and_gain(library, tmp_path):
         assert shown.note == "loudness not measured (backline prepare)"
     finally:
         close(t)
+
+
+# -- a chart song: its parts are its mix ---------------------------------------------------
+CHART_SONG = 'chart = """\ntempo: 120\nkey: A\nstyle: rock\n[A]\n| A | D | E | A |\n"""\n'
+MEASURED = re.compile(r"chart: loudness: (-\d+\.\d) LUFS, true peak \S+ dBTP, gain ([+-]\d+\.\d) dB")
+
+
+@pytest.fixture
+def timgm(tmp_path):
+    """A config whose parts play with the small TimGM6mb (fast to load)."""
+    if not TIMGM.is_file():
+        pytest.skip(f"no SoundFont at {TIMGM} (apt install timgm6mb-soundfont)")
+    return write_config(tmp_path / "tim.toml", f'[library]\ncache = "{tmp_path / "c"}"\n'
+                                               f'[parts]\nsoundfont = "{TIMGM}"\n')
+
+
+def test_a_chart_songs_loudness_is_its_parts_as_rendered_and_check_prints_it(tmp_path, library,
+                                                                             timgm):
+    song = make_song(library, "chart", CHART_SONG)
+    r = run_cli("check", library, "--config", timgm)
+    assert "chart: loudness: loudness not measured (backline prepare)" in r.out.splitlines()
+    r = run_cli("prepare", song, "--config", timgm)
+    assert r.code == 0, r.err
+    assert r.out.startswith("chart: no stems to prepare\nchart: loudness: ")
+    r = run_cli("check", library, "--config", timgm)
+    assert r.code == 0, r.err
+    lufs, gain = map(float, MEASURED.search(r.out).groups())
+    assert -40 < lufs < -20                  # drums, bass and keys: no silence, no click alone
+    out = tmp_path / "chart.wav"             # as the box plays it: at the gain, to the target
+    assert run_cli("render", song, "-o", out, "--no-count-in", "--config", timgm).code == 0
+    foh = sf.read(str(out), always_2d=True)[0][:, 0]
+    assert pyloudnorm.Meter(RATE).integrated_loudness(foh) == pytest.approx(lufs + gain, abs=0.3)
+
+
+def test_a_chart_songs_measurement_holds_for_its_chart_parts_and_soundfont(tmp_path, library,
+                                                                           timgm):
+    song = make_song(library, "chart", CHART_SONG)
+    prepare(song, load_config(timgm))
+    assert MEASURED.search(run_cli("check", library, "--config", timgm).out)
+    other_font = tmp_path / "fonts" / TIMGM.name      # the same name, another file
+    other_font.parent.mkdir()
+    other_font.write_bytes(TIMGM.read_bytes())
+    elsewhere = write_config(tmp_path / "other.toml", timgm.read_text().replace(
+        str(TIMGM), str(other_font)))
+    edits = {"chart": (CHART_SONG.replace("| E | A |", "| E | E |"), timgm),
+             "part": (CHART_SONG + '[[part]]\nname = "bass"\ngain_db = -3\n', timgm),
+             "seed": (CHART_SONG + "[parts]\nseed = 7\n", timgm),
+             "soundfont": (CHART_SONG, elsewhere)}
+    for what, (toml, config) in edits.items():
+        (song / "song.toml").write_text(toml)
+        r = run_cli("check", library, "--config", config)
+        assert "measured for another mix: played as mixed" in r.out, what
+        assert "(stems, levels, routes, the chart, its parts or the SoundFont changed since)" \
+            in r.err, what
+    (song / "song.toml").write_text(CHART_SONG)
+    assert MEASURED.search(run_cli("check", library, "--config", timgm).out)
+
+
+def test_a_chart_song_whose_parts_cannot_sound_is_not_measured_and_says_why(tmp_path, library,
+                                                                           timgm):
+    broken = tmp_path / "broken.sf2"
+    broken.write_bytes(b"not a soundfont")
+    cfg = write_config(tmp_path / "b.toml", f'[parts]\nsoundfont = "{broken}"\n')
+    song = make_song(library, "chart", CHART_SONG)
+    why = "loudness not measured: its parts cannot sound here (broken.sf2: is not a SoundFont (.sf2))"
+    r = run_cli("prepare", song, "--config", cfg)
+    assert r.code == 1 and f"{song / 'song.toml'}: {why}" in r.err.splitlines(), r.err
+    assert not (song / LOUDNESS_FILE).exists()
+    prepare(song, load_config(timgm))       # measured where they sound: no gain where not
+    r = run_cli("check", library, "--config", cfg)
+    assert f"chart: loudness: {why}" in r.out.splitlines()
+
+
+def test_without_fluidsynth_check_says_a_chart_song_is_not_measured(tmp_path, library, timgm):
+    """pyfluidsynth raises ImportError when libfluidsynth is missing: a module of that name
+    that does so stands first on the path of a real `backline check` process."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "fluidsynth.py").write_text(
+        'raise ImportError("Couldn\'t find the FluidSynth library.")\n')
+    make_song(library, "chart", CHART_SONG)
+    path = [str(shadow), *filter(None, [os.environ.get("PYTHONPATH")])]
+    r = subprocess.run([sys.executable, "-m", "appliance", "check", str(library), "--config",
+                        str(timgm)], env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
+                       capture_output=True, text=True, timeout=120)
+    said = next(line for line in r.stdout.splitlines() if line.startswith("chart: loudness:"))
+    assert said.startswith("chart: loudness: loudness not measured: its parts cannot sound "
+                           "here (") and "FluidSynth cannot be loaded" in said, r.stdout
+
+
+def test_the_demo_chart_song_is_measured_as_the_demo_song_is(tmp_path):
+    """deploy/dev.sh measures both bundled songs this way before it plays the demo setlist."""
+    from appliance.config import DEMO_LIBRARY
+
+    lib = tmp_path / "lib"
+    for name in ("demo", "demo-chart"):
+        shutil.copytree(DEMO_LIBRARY / "songs" / name, lib / "songs" / name,
+                        ignore=shutil.ignore_patterns(LOUDNESS_FILE))
+    said = run_cli("check", lib).out.splitlines()
+    for name in ("demo", "demo-chart"):
+        assert f"{name}: loudness: loudness not measured (backline prepare)" in said
+        assert run_cli("prepare", lib / "songs" / name).code == 0
+    figures = dict(re.findall(r"^(demo\S*): loudness: (-\d+\.\d) LUFS, .* gain \S+ dB$",
+                              run_cli("check", lib).out, re.M))
+    assert set(figures) == {"demo", "demo-chart"}
+    assert -45 < float(figures["demo-chart"]) < -25      # -34.2 with FluidR3, -35.5 TimGM6mb

@@ -17,15 +17,19 @@ from hypothesis import strategies as st
 
 from appliance.config import Config
 from appliance.control import remote_connections as remote   # its limits: MAX_CLIENTS, MAX_OUT, PARTIAL_S
+from appliance.control.remote_messages import hello, make_command
 from appliance.errors import Problems
 from appliance.service.daemon import Daemon
 from appliance.timeline.library import Library
+from appliance.vocab import commands
 from appliance.vocab.state import Health, State, StemLevel, TransportState
 from appliance.vocab.state_json import state_json
 
+import test_daemon
 from conftest import wait_for
-from test_daemon import jack  # noqa: F401  (the fixture: JACK's dummy driver as the card)
 from transport_rig import CONFIG, position_song
+
+jack = test_daemon.jack        # the fixture: JACK's dummy driver as the card
 
 
 class Client:
@@ -199,6 +203,20 @@ def test_an_unknown_command_or_a_bad_argument_is_named(box, message, error):
         assert got["id"] == (None if "not JSON" in error else 1)
     finally:
         c.close()
+
+
+@pytest.mark.parametrize("name, args, made", [
+    ("TapTempo", None, commands.TapTempo()), ("tap", None, commands.TapTempo()),
+    ("SetBpm", {"bpm": 96.5}, commands.SetBpm(96.5)), ("bpm-up", None, commands.NudgeBpm(1)),
+    ("NudgeBpm", {"bpm": -1}, commands.NudgeBpm(-1)),
+    ("SetIntensity", {"level": 0.25}, commands.SetIntensity(0.25)), ("softer", None, commands.NudgeIntensity(-0.1)),
+    ("NudgeKey", {"semitones": -1}, commands.NudgeKey(-1)), ("key +2", None, commands.SetKey(2)),
+    ("SetTempo", {"percent": 90}, commands.SetTempo(90)),
+])
+def test_key_tempo_and_the_live_commands_are_offered_as_the_web_page_sends_them(name, args, made):
+    assert make_command(name, args) == made
+    assert type(made).__name__ in hello()["commands"]
+
 
 
 def test_the_song_listing(box, library):

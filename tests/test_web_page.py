@@ -49,20 +49,18 @@ def free_port() -> int:
 
 
 class Rig:
-    """The daemon, the web server and the browser, started once for the module."""
+    """The daemon, the web server and the browser, started once for the module, on the
+    library `fill` makes (its setlist `gig` is what the daemon plays)."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, extra_config: str = "") -> None:
         self.tmp, self.lib = tmp, tmp / "lib"
         (self.lib / "setlists").mkdir(parents=True)
-        for name in ("one", "two", "three"):
-            position_song(self.lib, name, bars=60,
-                          sections=(("Intro", 1), ("Verse", 3), ("Chorus", 9), ("Outro", 50)))
-        (self.lib / "setlists" / "gig.setlist").write_text("one\ntwo\nthree\n")
+        self.fill()
         self.config = tmp / "config.toml"
         self.config.write_text(
             f'[audio]\ndevice = "jackhat"\nformat = "FLOAT_LE"\n[outputs]\nfoh = [1]\n'
             f'click = [2]\n[library]\npath = "{self.lib}"\ncache = "{tmp / "cache"}"\n'
-            f'[box]\nlearned = "{tmp / "learned.toml"}"\n')
+            f'[box]\nlearned = "{tmp / "learned.toml"}"\n' + extra_config)
         (tmp / "asoundrc").write_text(jack_pcm("jackhat", 2))
         self.env = {**{k: v for k, v in os.environ.items() if k != "BACKLINE_CONFIG"},
                     "ALSA_CONFIG_PATH": config_path_for(tmp / "asoundrc"),
@@ -72,6 +70,12 @@ class Rig:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.procs: list[subprocess.Popen] = []
         self.daemon = self.web = self.driver = None
+
+    def fill(self) -> None:
+        for name in ("one", "two", "three"):
+            position_song(self.lib, name, bars=60,
+                          sections=(("Intro", 1), ("Verse", 3), ("Chorus", 9), ("Outro", 50)))
+        (self.lib / "setlists" / "gig.setlist").write_text("one\ntwo\nthree\n")
 
     def cli(self, *args: str, **kw) -> subprocess.Popen:
         proc = subprocess.Popen([sys.executable, "-m", "appliance", *args], env=self.env,

@@ -104,7 +104,8 @@ def _prepare(folder: Path, config: Config, tempo: Fraction | None,
             (own.transpose, own.tempo.factor) else ""
     if not asked(song):
         if say:
-            say(f"{song.title}: no key or tempo change: its stems play as recorded")
+            say(f"{song.title}: no key or tempo change: its stems play as recorded"
+                if song.stems else f"{song.title}: no stems to prepare")
         return 0
     bar = terminal_progress(f"preparing {song.title} at {asked(song)}", 1000)
     failed = prepare_song(song, config, progress=lambda f: bar(round(f * 1000) - bar.done),

@@ -15,7 +15,7 @@ from ..vocab.names import parse_command
 
 VERSION = 1
 # what a remote may ask of the engine; the menu, a show's path and the power stay the panel's
-OFFERED = c.TRANSPORT + c.SONGS + c.MIX + c.RECORDING
+OFFERED = c.TRANSPORT + c.SONGS + c.MIX + c.KEY_AND_TEMPO + c.LIVE + c.RECORDING
 _BY_NAME = {kind.__name__: kind for kind in OFFERED}
 _PANEL_ONLY = {kind.__name__ for kind in c.PANEL}
 REQUESTS = ("songs", "setlists", "setlist", "save_setlist", "load_setlist")

@@ -1,8 +1,9 @@
 """A song's FOH loudness measured as the box renders it, and stored (timeline/loudness.py).
 
 The mix is render's own (`audio.render.mixed`: the same mixer, the stems resampled as the
-box plays them), without the count-in, the song's stored gain or the safety limiter: what
-is measured is the song as mixed. Integrated loudness is pyloudnorm's (ITU-R BS.1770-4,
+box plays them, a chart song's parts synthesised with the box's SoundFont), without the
+count-in, the song's stored gain or the safety limiter: what is measured is the song as
+mixed. A chart song whose parts cannot sound here is not measured (saying why). Integrated loudness is pyloudnorm's (ITU-R BS.1770-4,
 the K-weighting and the gates of EBU R128) over the front-of-house device channels. True
 peak is streamed as the mix is made: each block oversampled 4x by soxr (its band-limited
 HQ resampler, as BS.1770 Annex 2 asks for an interpolating 4x filter) and the largest
@@ -20,10 +21,11 @@ import pyloudnorm
 import soxr
 
 from ..audio.disk.loaded import load, validate_song
+from ..audio.disk.parts import soundfont_of
 from ..audio.render import RenderRange, mixed
 from ..config import Config, front_outputs
 from ..errors import BacklineError, Problem, Problems
-from ..timeline.loudness import Level, Measured, fingerprint, write_measured
+from ..timeline.loudness import Level, Measured, fingerprint, parts_silent, write_measured
 from ..timeline.song import SONG_FILE
 
 MIX_FRAMES = 8192
@@ -44,6 +46,10 @@ def measure(folder: Path, config: Config, progress: Ticker | None = None) -> Mea
     loaded = load(folder, config, problems, block=MIX_FRAMES, progress=progress)
     if loaded is None:
         raise BacklineError(problems.errors[0], problems)
+    if loaded.parts_trouble:             # the parts are the song: no number without them
+        loaded.close()
+        problem = Problem(folder / SONG_FILE, "", parts_silent(loaded.parts_trouble))
+        raise BacklineError(problem, Problems([*problems, problem]))
     channels = sorted({c - 1 for chans in front.values() for c in chans})[:MAX_CHANNELS]
     loaded.mixer.trim_db = {}            # the song as mixed, not at its stored gain
     loaded.mixer.update(glide=False)
@@ -66,7 +72,7 @@ def measure(folder: Path, config: Config, progress: Ticker | None = None) -> Mea
     finally:
         loaded.close()
     return Measured(_integrated(foh[:at], config.rate), _db(peak),
-                    fingerprint(loaded.song, front))
+                    fingerprint(loaded.song, front, soundfont_of(loaded.song, config)))
 
 
 def _peak(x: np.ndarray) -> float:

@@ -5,8 +5,9 @@ The box writes this file (`backline import`, `backline prepare`); song.toml stay
 musician's. What was measured is kept (integrated loudness, true peak), not the gain, so a
 new target or ceiling in the config needs no new measurement. The measurement is tied to
 the mix it was made of by a fingerprint (each stem's file, size, modification time, gain,
-mute and route, and the box's front-of-house channels): a song edited since is played as
-mixed, and `check` says to measure it again, rather than at a gain meant for another mix.
+mute and route, and the box's front-of-house channels; a chart song's chart, parts and
+SoundFont): a song edited since is played as mixed, and `check` says to measure it again,
+rather than at a gain meant for another mix.
 """
 from __future__ import annotations
 
@@ -49,19 +50,41 @@ class Level:
         return f"{text}; {self.note}" if self.note else f"{text}, gain {self.gain_db:+.1f} dB"
 
 
-def fingerprint(song: Song, front: dict[str, tuple[int, ...]]) -> str:
-    """What a measurement of `song`'s FOH mix depends on; another value: measure again."""
-    stems = []
-    for s in song.stems:
-        try:
-            st = os.stat(s.file)
-            size, mtime = st.st_size, st.st_mtime_ns
-        except OSError:
-            size = mtime = -1
-        stems.append([s.file.name, size, mtime, s.gain_db, s.muted,
-                      sorted((k, list(v) if v else None) for k, v in s.route.items())])
-    text = json.dumps([stems, sorted((k, list(v)) for k, v in front.items())])
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+def _file(path: Path) -> list:
+    """A file as a fingerprint knows it: its name, size and modification time."""
+    try:
+        st = os.stat(path)
+        size, mtime = st.st_size, st.st_mtime_ns
+    except OSError:
+        size = mtime = -1
+    return [path.name, size, mtime]
+
+
+def _parts(song: Song, sound: Path) -> list:
+    """What a chart song's parts add to its mix: the chart as played (bars, chords, the
+    tempo map, the transposition), the parts' levels, routes, programs, seed and starting
+    intensity, and the SoundFont they sound with (each General MIDI set has its own levels)."""
+    chart = song.chart
+    played = repr((chart.bars, chart.chords, chart.end_qn, song.tempo.points,
+                   song.tempo.factor, song.transpose, song.parts))
+    return [hashlib.sha256(played.encode()).hexdigest(), _file(sound)]
+
+
+def fingerprint(song: Song, front: dict[str, tuple[int, ...]], sound: Path | None = None) -> str:
+    """What a measurement of `song`'s FOH mix depends on; another value: measure again.
+    `sound`: the SoundFont a chart song's parts play with (None: no parts sound)."""
+    stems = [[*_file(s.file), s.gain_db, s.muted,
+              sorted((k, list(v) if v else None) for k, v in s.route.items())]
+             for s in song.stems]
+    mix = [stems, sorted((k, list(v)) for k, v in front.items())]
+    if sound is not None:
+        mix.append(_parts(song, sound))
+    return hashlib.sha256(json.dumps(mix).encode()).hexdigest()[:20]
+
+
+def parts_silent(why: str) -> str:
+    """Why a chart song whose parts cannot sound on this box has no loudness to play at."""
+    return f"loudness not measured: its parts cannot sound here ({why})"
 
 
 def gain_db(m: Measured, target_lufs: float, ceiling_dbtp: float) -> float:
@@ -98,20 +121,26 @@ def read_measured(folder: Path, problems: Problems) -> Measured | None:
 
 
 def song_level(song: Song, front: dict[str, tuple[int, ...]], target_lufs: float,
-               ceiling_dbtp: float, problems: Problems) -> Level:
-    """The FOH gain the song plays at; problems gets why none applies, when that is news."""
+               ceiling_dbtp: float, problems: Problems, *, sound: Path | None = None,
+               silent_parts: str = "") -> Level:
+    """The FOH gain the song plays at; problems gets why none applies, when that is news.
+    `sound`: the SoundFont its parts play with; `silent_parts`: why they cannot sound."""
     if not song.loudness:
         return Level(0.0, None, "loudness = false: played as mixed")
     if not front:
         return Level(0.0, None, "no front-of-house output on this box")
+    if silent_parts:
+        return Level(0.0, None, parts_silent(silent_parts))
     path = song.folder / LOUDNESS_FILE
     if not path.exists():
         return Level(0.0, None, "loudness not measured (backline prepare)")
     m = read_measured(song.folder, problems)
     if m is None:
         return Level(0.0, None, f"{LOUDNESS_FILE} unreadable: played as mixed")
-    if m.fingerprint != fingerprint(song, front):
-        problems.warn(path, "fingerprint", "measured for another mix (stems, levels or routes "
-                      "changed since): played as mixed; `backline prepare` measures it again")
+    if m.fingerprint != fingerprint(song, front, sound):
+        what = "stems, levels or routes" if sound is None else \
+            "stems, levels, routes, the chart, its parts or the SoundFont"
+        problems.warn(path, "fingerprint", f"measured for another mix ({what} changed since): "
+                      "played as mixed; `backline prepare` measures it again")
         return Level(0.0, m, "measured for another mix: played as mixed")
     return Level(gain_db(m, target_lufs, ceiling_dbtp), m, "")

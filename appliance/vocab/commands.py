@@ -386,6 +386,7 @@ TRANSPORT = (Play, Stop, TogglePlay, Pause, Resume, Restart, Seek, Jump, NextSec
 SONGS = (NextSong, PreviousSong, SelectSong)
 MIX = (SetGain, NudgeGain, Mute, Solo, SetOutputGain, NudgeOutputGain)
 KEY_AND_TEMPO = (SetKey, NudgeKey, SetTempo, NudgeTempo)
+LIVE = (TapTempo, SetBpm, NudgeBpm, SetIntensity, NudgeIntensity)
 RECORDING = (Arm, RecordArm, Record)
 PANEL = (OpenMenu, MenuMove, MenuSelect, MenuBack, OpenShow, Shutdown, SetBrightness, LearnMidi,
          NewPairingCode, RevokeRemote)

@@ -25,7 +25,8 @@ from ..mix.mixer import (CLICK_INPUT, COUNT_IN_INPUT, CUE_INPUT, Mixer, MixerInp
 from ..synth.plan import PartsPlan
 from ..synth.errors import SynthError
 from ..synth.parts import PartsSynth
-from .parts import check_sound, load_parts, part_inputs, synth_thread, without_parts
+from .parts import (check_sound, load_parts, part_inputs, soundfont_of, synth_thread,
+                    without_parts)
 from .resample import ResampleError, playable_path
 from .retime import Timing, timing
 from .song_streams import SongStreams
@@ -267,7 +268,7 @@ def validate_song(folder: Path, config: Config, problems: Problems, *,
     words = load_words(spoken_words(song, config), config.library, config.rate,
                        song.folder / SONG_FILE, problems)
     level = song_level(song, front_outputs(config), config.loudness_target, config.ceiling_db,
-                       problems)
+                       problems, sound=soundfont_of(song, config), silent_parts=parts_trouble or "")
     return Playable(song, stems, frames, words, level, variants, parts_trouble)
 
 

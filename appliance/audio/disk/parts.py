@@ -68,6 +68,17 @@ def check_sound(song: Song, config: Config, problems: Problems) -> str | None:
     return ""
 
 
+def soundfont_of(song: Song, config: Config) -> Path | None:
+    """The SoundFont `song`'s parts sound with on this box (what its loudness depends on);
+    None when it has no parts or they cannot sound."""
+    if not plays_parts(song):
+        return None
+    try:
+        return sound(config)
+    except SynthError:
+        return None
+
+
 def without_parts(song: Song, exc: SynthError, problems: Problems) -> str:
     """The warning that `song` plays without its parts, naming the file; its words."""
     p = exc.problem

@@ -62,15 +62,18 @@ function toast(text) {
   if (text) toast.timer = setTimeout(() => { t.hidden = true; }, 6000);
 }
 
-// A command by its vocabulary's spelling ("toggle-play") or class name with args.
+// A command by its vocabulary's spelling ("toggle-play") or class name with args; whether
+// the box took it (a refusal is shown with the box's reason).
 async function command(name, args) {
   const body = args ? { command: name, args } : { command: name };
   try {
     const r = await api("POST", "/api/command", body);
-    if (!r.data || !r.data.ok) toast((r.data && r.data.error) || `${name}: HTTP ${r.status}`);
+    if (r.data && r.data.ok) return true;
+    toast((r.data && r.data.error) || `${name}: HTTP ${r.status}`);
   } catch (e) {
     if (!(e instanceof Unpaired)) toast(`${name}: the box did not answer`);
   }
+  return false;
 }
 
 // --- pairing -------------------------------------------------------------------------
@@ -183,10 +186,12 @@ function render(s) {
   r.textContent = rec.running ? `● REC ${clock(rec.seconds)}`
     : rec.armed && rec.armed.length ? `armed: ${rec.armed.join(", ")}` : "";
   r.className = `pill ${rec.running ? "rec" : "warn"}`;
-  $("p-note").textContent = [s.problem, rec.problem, s.waiting, s.pending, s.vamp,
+  $("p-note").textContent = [s.problem, rec.problem, (s.key_tempo || {}).problem, s.waiting,
+    s.pending, s.vamp,
     s.rejected && `refused: ${s.rejected}`].filter(Boolean).join(" · ");
   renderProgress(s);
   renderJumps(s);
+  renderLive(s);
   renderMixer(s);
 }
 
@@ -250,6 +255,100 @@ function renderJumps(s) {
                      on: { click: () => command("Jump", { section: name }) } })));
   }
   for (const b of box.children) b.classList.toggle("current", b.dataset.section === s.section);
+}
+
+// --- Perform: tempo, key and dynamics, as footswitches, encoders and MIDI change them ---
+// TAP sends its tap the moment the finger lands (pointerdown), as a footswitch does; the
+// box times each tap on its own clock and plays the tapped tempo from the fourth.
+$("b-tap").addEventListener("pointerdown", (ev) => { ev.preventDefault(); tap(); });
+$("b-tap").addEventListener("click", (ev) => { if (ev.detail === 0) tap(); });   // Enter, Space
+
+function tap() {
+  const b = $("b-tap");
+  b.classList.add("on");
+  clearTimeout(tap.lit);
+  tap.lit = setTimeout(() => b.classList.remove("on"), 120);
+  command("TapTempo");
+}
+
+$("b-bpm-down").addEventListener("click", () => command("NudgeBpm", { bpm: -1 }));
+$("b-bpm-up").addEventListener("click", () => command("NudgeBpm", { bpm: 1 }));
+$("p-bpm-set").addEventListener("change", () => {
+  const field = $("p-bpm-set");
+  const bpm = Number(field.value);
+  if (field.value !== "" && isFinite(bpm)) command("SetBpm", { bpm });
+  field.blur();                       // the box's tempo shows again, taken or not
+});
+$("b-key-down").addEventListener("click", () => command("NudgeKey", { semitones: -1 }));
+$("b-key-up").addEventListener("click", () => command("NudgeKey", { semitones: 1 }));
+
+// The slider is an expression pedal: its newest value is sent while it moves, one command
+// in flight at a time, so a drag never leaves a queue of old values at the box.
+function newest(send) {
+  let busy = false, wanted = null;
+  return async (value) => {
+    wanted = value;
+    if (busy) return;
+    busy = true;
+    while (wanted !== null) {
+      const v = wanted;
+      wanted = null;
+      await send(v);
+    }
+    busy = false;
+  };
+}
+// The slider follows the box's value when that changes (another control) or when the box
+// refuses it, but never while a finger holds it, nor back to a value it has just left.
+let sliding = false;
+let slidTo = null;         // the box's value the slider last showed
+const setIntensity = newest(async (level) => {
+  if (!await command("SetIntensity", { level })) slidTo = null;
+});
+$("p-intensity").addEventListener("input", () => setIntensity(Number($("p-intensity").value)));
+$("p-intensity").addEventListener("pointerdown", () => { sliding = true; });
+window.addEventListener("pointerup", () => { sliding = false; });
+window.addEventListener("pointercancel", () => { sliding = false; });
+
+// A key as song.toml or the chart writes it ("E minor", "Bb", "F#m"), moved by `semis`,
+// spelled as musicians spell that key; "" when it is not a key name.
+const MAJOR = ["C", "D♭", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B"];
+const MINOR = ["C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "G♯", "A", "B♭", "B"];
+const STEPS = { C: 0, D: 2, E: 4, F: 5, G: 7, A: 9, B: 11 };
+
+function keyName(key, semis) {
+  const m = /^\s*([A-Ga-g])([#♯b♭]?)(.*)$/.exec(key || "");
+  if (!m) return "";
+  const accidental = { "#": 1, "♯": 1, b: -1, "♭": -1 }[m[2]] || 0;
+  const pc = (((STEPS[m[1].toUpperCase()] + accidental + semis) % 12) + 12) % 12;
+  const minor = /^\s*m(?!aj)/i.test(m[3]);
+  return (minor ? MINOR : MAJOR)[pc] + m[3];
+}
+
+function semitones(n) {
+  return n > 0 ? `+${n}` : n < 0 ? `−${-n}` : "0";
+}
+
+function renderLive(s) {
+  const kt = s.key_tempo || {};
+  const bpm = $("p-bpm-set");
+  if (document.activeElement !== bpm) bpm.value = s.bpm ? String(Math.round(s.bpm * 10) / 10) : "";
+  const playing = kt.transpose || 0;
+  const name = keyName(s.key, playing);
+  let key = name ? `${semitones(playing)} · ${name}` : semitones(playing);
+  if ((kt.wanted_transpose || 0) !== playing) {      // a song with stems: from the next stop
+    key += ` → ${semitones(kt.wanted_transpose)}`
+      + (kt.preparing != null ? ` (${Math.round(kt.preparing * 100)}%)` : "");
+  }
+  $("p-key").textContent = key;
+  const dyn = $("p-intensity");
+  const parts = kt.intensity != null;
+  dyn.disabled = !parts;
+  if (parts && !sliding && kt.intensity !== slidTo) {
+    dyn.value = String(kt.intensity);
+    slidTo = kt.intensity;
+  }
+  $("p-intensity-read").textContent = parts ? kt.intensity.toFixed(2) : "no parts";
 }
 
 // --- Setlist -------------------------------------------------------------------------
