@@ -115,14 +115,17 @@ def test_four_taps_on_tap_set_the_tapped_tempo_and_three_do_not(chart, rig):
     tap = d.find_element(By.ID, "b-tap")
     beat = 0.5                              # 120 BPM, from the written 100
     start = time.monotonic()
+    clicked = []
     for i in range(4):
         time.sleep(max(0.0, start + i * beat - time.monotonic()))
         tap.click()
+        clicked.append(time.monotonic())
         if i == 2:                          # three taps (or more, were one click two) are
             time.sleep(0.2)                 # not yet a tempo
             assert the_box(rig, lambda s: True)["bpm"] == 100
     s = the_box(rig, lambda s: s["bpm"] != 100)
-    assert 112 < s["bpm"] < 128, s["bpm"]
+    tapped = 60 * 3 / (clicked[-1] - clicked[0])     # as this test clicked them, on a busy
+    assert abs(s["bpm"] - tapped) < 8, (s["bpm"], tapped)   # machine; the way there: jitter
     shown = f"{round(s['bpm'], 1):g}"
     see(d, lambda: shown_bpm(d) == shown and text(d, "p-bpm") == shown)
 

@@ -34,7 +34,7 @@ from ...timeline.tempo import TempoMap
 from ...vocab.commands import KEY_RANGE
 
 DEFAULT_INTENSITY = 0.6
-LIVE = ("transpose", "intensity")      # the settings a change carries
+FIELDS = ("transpose", "intensity")    # the settings a change carries
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Settings:
 
 @dataclass(frozen=True)
 class Change:
-    """`fields` (a few of `LIVE`, with their values) from the song's beat `beat` on (a bar's
+    """`fields` (a few of `FIELDS`, with their values) from the song's beat `beat` on (a bar's
     first), at quarter note `qn`; `epoch` counts the changes asked."""
 
     beat: int
@@ -94,13 +94,13 @@ class PartsPlan:
 
     # -- the transport's side ----------------------------------------------------
     def change(self, at: tuple[int, Fraction] | None = None, **fields) -> Change | None:
-        """These `LIVE` settings changed: from `at` (the beat and quarter note of a bar the
+        """These `FIELDS` changed: from `at` (the beat and quarter note of a bar the
         run playing has not been rendered to), else in force at once (stopped, or the next
         run's from its first frame). ValueError/TypeError for a bad value, the plan as it
         was. The change waiting, or None when in force at once."""
-        unknown = set(fields) - set(LIVE)
+        unknown = set(fields) - set(FIELDS)
         if unknown:
-            raise TypeError(f"a change sets {' and '.join(LIVE)}, not {', '.join(sorted(unknown))}")
+            raise TypeError(f"a change sets {' and '.join(FIELDS)}, not {', '.join(sorted(unknown))}")
         self.latest.with_(Change(0, Fraction(0), tuple(fields.items()), 0))   # checks values
         self.epoch += 1
         names = set(fields)
