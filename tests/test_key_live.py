@@ -165,6 +165,50 @@ def test_a_tempo_chosen_while_stopped_plays_at_once_with_the_click_on_the_scaled
         stop_rig(t, preparer)
 
 
+def test_a_tempo_its_stems_are_stretched_to_already_is_taken_mid_song_at_a_beat(tmp_path):
+    """Made ahead (`backline prepare --tempo 0.9`): a BPM asked as it plays that rounds to
+    90 % is followed at a beat, the stems at the new tempo from the same beat, no gap; a
+    tempo not made ahead waits for the next stop and says so."""
+    from appliance.audio.disk.variants import prepare_song
+    from appliance.errors import Problems
+    from appliance.timeline.song import load_song
+    folder = sine_song(tmp_path, seconds=8.0)
+    written = load_song(folder, Problems())
+    assert not prepare_song(written.at(Fraction(9, 10), Fraction(0)),
+                            Config(cache=tmp_path / "cache", **CONFIG))
+    t, preparer = live_rig(tmp_path, folder)
+    try:
+        assert {Fraction(9, 10), Fraction(1)} <= t.bank.keys.stretched[0]
+        assert Fraction(95, 100) not in t.bank.keys.stretched[0]
+        original = t.song
+        outs = [run(t, RATE, {0: [c.Play()]})]
+        outs.append(run(t, 128, {0: [c.NudgeBpm(-6)]}))          # 114: 95 %, not made
+        assert t.snapshot().rejected == \
+            "NudgeBpm: this song has stems: its tempo changes at the next stop"
+        refused = t.snapshot().refusals
+        outs.append(run(t, 128, {0: [c.SetBpm(108)]}))           # 90 %, made ahead
+        assert t.snapshot().refusals == refused                  # taken, nothing to say
+        deadline = time.monotonic() + 30
+        while t.song is original:
+            assert time.monotonic() < deadline, t.snapshot().key_tempo
+            outs.append(run(t, 4096))
+            time.sleep(0.005)
+        outs.append(run(t, 2 * RATE))
+        out = np.concatenate(outs)
+        assert t.state == TransportState.PLAYING and t.song.song.tempo.factor == Fraction(9, 10)
+        clicks = np.diff(onsets(out))
+        slow = round(RATE * 60 / 108)
+        assert set(clicks) <= {RATE // 2, slow - 1, slow, slow + 1}   # nothing skipped, doubled
+        switch = np.flatnonzero(clicks != RATE // 2)[0]
+        assert np.all(np.abs(clicks[switch:] - slow) <= 1)             # at 108 from a beat on
+        at = onsets(out)[switch]                                       # the beat it took
+        level = np.sqrt(np.mean(out[at - 4800: at + 4800, 0].reshape(-1, 480) ** 2, axis=1))
+        assert level.min() > 0.3                                       # the stems never gap
+        assert abs(peak_hz(out[at + RATE // 2: at + RATE // 2 + 8192]) - 440) < 2
+    finally:
+        stop_rig(t, preparer)
+
+
 def test_a_failing_preparation_leaves_the_song_as_it_was_and_says_why(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "no-engine-here"))
     t, preparer = live_rig(tmp_path, sine_song(tmp_path))

@@ -47,6 +47,8 @@ class KeySwitch:
         self._wake = wake          # the loader's
         self.wanted: dict[int, Key] = {}      # position -> key; the audio thread swaps it whole
         self.dynamics: dict[int, float] = {}  # position -> its parts' intensity; the same
+        # position -> the tempos its stems are stretched to already, at its key (the loader's)
+        self.stretched: dict[int, frozenset[Fraction]] = {}
         self.problems: dict[int, str] = {}    # position -> why its wanted key cannot play
         self.asked: tuple[Path, Key] | None = None   # the last request to the Preparer
         self.playing: LoadedSong | None = None   # written by the audio thread: never closed

@@ -46,15 +46,20 @@ class Timing:
     asked: int                   # the request it answers
 
     def frame(self, before: Positions, frame: int) -> int:
-        """Where song frame `frame` of the map `before` falls in this one: at the same beat,
-        and as far into it (a loop's ends, a jump's target, a pending command's frame)."""
-        old, new = before.beats, self.positions.beats
-        i = old.index_at(frame)
-        if i < 0:                  # before bar 1: no beat to hold on to
-            return frame
-        a, b = old.frame(i), old.frame(i + 1)
-        na, nb = new.frame(i), new.frame(i + 1)
-        return na + (frame - a) * (nb - na) // (b - a) if b > a else na
+        """Where song frame `frame` of the map `before` falls in this one."""
+        return same_beat(before, self.positions, frame)
+
+
+def same_beat(before: Positions, after: Positions, frame: int) -> int:
+    """Where song frame `frame` of the map `before` falls in the map `after`: at the same
+    beat, and as far into it (a loop's ends, a jump's target, a pending command's frame)."""
+    old, new = before.beats, after.beats
+    i = old.index_at(frame)
+    if i < 0:                      # before bar 1: no beat to hold on to
+        return frame
+    a, b = old.frame(i), old.frame(i + 1)
+    na, nb = new.frame(i), new.frame(i + 1)
+    return na + (frame - a) * (nb - na) // (b - a) if b > a else na
 
 
 def timing(loaded: LoadedSong, factor: Fraction, asked: int = 0) -> Timing:

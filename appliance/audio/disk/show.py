@@ -23,6 +23,7 @@ from ..threads.wake import Wake
 from .key_switch import Key, KeySwitch, Preparer
 from .loaded import LoadedSong, load
 from .retime import Retimer
+from .variants import ready_tempos
 
 PRIME_S = 2.0    # how long a loader waits for a song's first chunk before offering it anyway
 
@@ -136,9 +137,21 @@ class SongBank(threading.Thread, Lifetime):
         for pos in [p for p in self._ready if p not in kept]:
             song = self._ready.pop(pos)
             song.close()
+        before = self._ready
         self._ready = self.keys.serve(self._ready, self._wanted[0] if self._wanted else None,
                                       self._load_key)
+        for pos, song in self._ready.items():
+            if before.get(pos) is not song:      # a variant in its place
+                self._scan_stretched(pos, song)
         self.keys.close_retired()
+
+    def _scan_stretched(self, pos: int, song: LoadedSong) -> None:
+        """Which tempos position `pos`'s stems are stretched to already (the audio thread
+        takes one of them at the next beat): published whole, for the song just loaded."""
+        tempos = frozenset()
+        if song.stems and self.keys.preparer is not None:
+            tempos = ready_tempos(song.song, song.stems, self.config)
+        self.keys.stretched = {**self.keys.stretched, pos: tempos}
 
     def _load_key(self, pos: int, key: Key) -> LoadedSong | str:
         """Position `pos` at another key and tempo, or why not (its song stays)."""
@@ -199,6 +212,7 @@ class SongBank(threading.Thread, Lifetime):
             if not problems.errors:
                 log.error("%s", self._broken[pos])
             return
+        self._scan_stretched(pos, song)
         self._ready = {**self._ready, pos: song}
 
     def load_now(self, pos: int) -> LoadedSong | None:

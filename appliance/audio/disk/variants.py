@@ -19,6 +19,7 @@ import soundfile as sf
 
 from ...config import Config
 from ...errors import Problems
+from ...vocab.commands import TEMPO_PERCENT
 from ...timeline.song import SONG_FILE, Song, StemSpec
 from .cache import HEADER_BYTES, CacheFull, entry, make_room, source_key, used
 from .resample import ResampleError, playable_path
@@ -85,6 +86,23 @@ def ready_variants(song: Song, stems: list[StemInfo], config: Config) -> dict[in
     for path in found.values():
         used(path)
     return found
+
+
+def ready_tempos(song: Song, stems: list[StemInfo], config: Config) -> frozenset[Fraction]:
+    """The tempo factors (whole percents, 50 to 200) `song`'s stems are stretched to already
+    at its key: a tempo asked as it plays that the box can follow at the next beat. Looks
+    at the cache only (no file is touched); empty without the stretch engine."""
+    found = set()
+    try:
+        for percent in range(TEMPO_PERCENT[0], TEMPO_PERCENT[1] + 1):
+            tempo = Fraction(percent, 100)
+            at = song.at(tempo, song.transpose)
+            paths = [(variant_path(at, info, config), info) for info in stems]
+            if all(path is None or _ready(path, info, tempo) for path, info in paths):
+                found.add(tempo)
+    except (StretchError, OSError):
+        return frozenset()
+    return frozenset(found)
 
 
 def unprepared(song: Song, stems: list[StemInfo], config: Config, *,

@@ -28,6 +28,7 @@ class SetlistCursor:
         self.out: LoadedSong | None = None       # the song fading out under this one
         self.out_index = self.out_pos = 0
         self.out_fade = Fade(block)
+        self.out_click = True            # the outgoing song's click sounds as it fades
 
     @property
     def entry(self) -> ShowEntry:
@@ -84,11 +85,17 @@ class SetlistCursor:
         if nxt is None:                  # not ready: play this one to its end, then wait
             self.crossfade_missed = True
             return None
-        self.out, self.out_index, self.out_pos = song, self.index, pos
-        self.bank.keys.fading = song
-        self.out_fade.start(song.frames - pos)
+        self.fade_out(song, pos, song.frames - pos)
         self.move(self.index + 1)
         return nxt
+
+    def fade_out(self, song: LoadedSong, pos: int, frames: int, *, click: bool = True) -> None:
+        """`song` fades out from `pos` over `frames` under the one playing here (a crossfade
+        to the next song; the same song at another tempo, `click` left out: the new one
+        clicks the same beat)."""
+        self.out, self.out_index, self.out_pos, self.out_click = song, self.index, pos, click
+        self.bank.keys.fading = song
+        self.out_fade.start(frames)
 
     def out_played(self, k: int) -> None:
         """`k` frames of the outgoing song sounded: it leaves at the end of its fade."""

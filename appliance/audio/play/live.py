@@ -34,6 +34,7 @@ from .taps import Taps
 TIMINGS_KEPT = 16     # the songs' tempo maps MIDI out may still have to plan with
 NO_PARTS = "this song has no parts to play softer or louder"
 NOTHING_TO_TRANSPOSE = "this song has no stems and no parts: there is nothing to transpose"
+STEMS_NEXT_STOP = "this song has stems: its tempo changes at the next stop"
 RECUE_LEAD_S = 0.1    # a jump this far off or more: its target's parts are made again in time
 
 
@@ -94,10 +95,14 @@ class LiveSong(Stage):
         if not self.song.live:
             percent = max(c.TEMPO_PERCENT[0], min(c.TEMPO_PERCENT[1], round(factor * 100)))
             why = self._want_key(lambda key: (key[0], Fraction(percent, 100)))
-            return why or "this song has stems: its tempo changes at the next stop"
+            return why or self._stems_tempo_note()
         self._factor = factor
         self.bank.retimer.ask(self.song, factor)
         return ""
+
+    def _stems_tempo_note(self) -> str:
+        """What a tempo asked of a song with stems says (StretchedSong: "" when it follows)."""
+        return STEMS_NEXT_STOP
 
     def _want_key(self, change: Callable[[Key], Key]) -> str:
         """The selected song's key and tempo from now on: the loader prepares them, and the

@@ -18,11 +18,11 @@ import numpy as np
 from ...vocab.segments import KIND_COUNT_IN, KIND_PLAYING, SegmentLog
 from ...vocab.state import TransportState
 from .fade import add_faded
-from .live import LiveSong
+from .stretched import StretchedSong
 from .stage import WAIT_FOR_AUDIO
 
 
-class Playhead(LiveSong):
+class Playhead(StretchedSong):
     """The transport's part that renders: a period at a time, cut at each event."""
 
     def render(self, out: np.ndarray, log: SegmentLog | None = None, out_frame: int = 0) -> None:
@@ -33,6 +33,7 @@ class Playhead(LiveSong):
             self._take_variant()
             self._take_kept()
         self._take_retime()
+        self._take_stretched()
         n = out.shape[0]
         i = 0
         guard = 0
@@ -111,6 +112,8 @@ class Playhead(LiveSong):
             event = min(event, self.retiming.frame)
         if self.plan_switch is not None and self.plan_switch >= self.pos:
             event = min(event, self.plan_switch)
+        if self._stretch_at is not None and self._stretch_at[0] >= self.pos:
+            event = min(event, self._stretch_at[0])
         return max(event, self.pos)
 
     def _sound(self, seg: np.ndarray, k: int) -> None:
@@ -139,7 +142,8 @@ class Playhead(LiveSong):
         self._out += k
         out = self.setlist.out
         if out is not None:
-            add_faded(seg, self._tmp, out, self.setlist.out_pos, self.setlist.out_fade.gains(k, False))
+            add_faded(seg, self._tmp, out, self.setlist.out_pos, self.setlist.out_fade.gains(k, False),
+                      click=self.setlist.out_click)
             self.setlist.out_played(k)
 
     def _finish_rest(self) -> None:
@@ -157,6 +161,9 @@ class Playhead(LiveSong):
         if self.plan_switch == self.pos:     # the parts changed here: a cued target anew
             self._plan_reached()
             return                           # the next step takes any other event here
+        if self._stretch_at is not None and self._stretch_at[0] == self.pos:
+            self._stretch()                  # the stems stretched to the new tempo take over
+            return
         r = self.retiming
         if r is not None and r.frame == self.pos:     # a new tempo: the same beat in its map
             to = self._retime_at(self.pos)

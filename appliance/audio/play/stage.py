@@ -75,14 +75,18 @@ class Stage(LiveMix):
         new = self.bank.get(self.setlist.index)
         if new is None or new is self.song or self.song is None:
             return
+        self._carry_levels(self.song, new)
+        self._switch(new)
+
+    def _carry_levels(self, old: LoadedSong, new: LoadedSong) -> None:
+        """`new` (the same song at another key or tempo) with `old`'s stems' levels."""
         for inp in new.mixer.inputs:
             try:
-                old = self.song.mixer.input(inp.name)
+                was = old.mixer.input(inp.name)
             except KeyError:
                 continue
-            inp.gain_db, inp.muted, inp.solo = old.gain_db, old.muted, old.solo
-            inp.sends.update(old.sends)
-        self._switch(new)
+            inp.gain_db, inp.muted, inp.solo = was.gain_db, was.muted, was.solo
+            inp.sends.update(was.sends)
 
     def _switch(self, song: LoadedSong) -> None:
         self.song = self.bank.keys.playing = song
