@@ -650,20 +650,28 @@ def test_sighup_reloads_the_config_and_library_and_never_cuts_a_song(
     assert not t.is_alive()
 
 
-def test_a_key_chosen_live_is_kept_over_a_restart(library, tmp_path, jack, systemd):
-    position_song(library, "one", bars=1)
-    d, t = _daemon(tmp_path, library / "songs" / "one")
+def _crash_and_restart(tmp_path: Path, song: Path, systemd, commands: list,
+                       saved) -> tuple[Daemon, threading.Thread]:
+    """The daemon on `song` takes `commands` and saves what `saved(resume)` looks for, then
+    crashes (no orderly shutdown) and starts again with no target: the second one."""
+    d, t = _daemon(tmp_path, song)
     try:
         assert systemd.wait_for("READY=1")
-        d.player.send(c.SetKey(-2))
-        d.player.send(c.NudgeTempo(-10))
-        assert wait_for(lambda: load_resume(tmp_path / "st.json", Problems()).keys
-                        == {"one": (-2.0, 0.9)})
+        for cmd in commands:
+            d.player.send(cmd)
+        assert wait_for(lambda: saved(load_resume(tmp_path / "st.json", Problems())))
     finally:
-        d.player.stop()           # a crash: no orderly shutdown
+        d.player.stop()
         d.request_stop()
         t.join(5)
-    d2, t2 = _daemon(tmp_path, None)
+    return _daemon(tmp_path, None)
+
+
+def test_a_key_chosen_live_is_kept_over_a_restart(library, tmp_path, jack, systemd):
+    position_song(library, "one", bars=1)
+    d2, t2 = _crash_and_restart(tmp_path, library / "songs" / "one", systemd,
+                                [c.SetKey(-2), c.NudgeTempo(-10)],
+                                lambda r: r.keys == {"one": (-2.0, 0.9)})
     try:
         assert wait_for(lambda: d2.player is not None and d2.player.state.song_name == "one")
         k = d2.player.state.key_tempo
@@ -685,23 +693,10 @@ tempo: 120
 
 def test_a_chart_songs_key_tempo_and_dynamics_are_kept_over_a_restart(library, tmp_path, jack,
                                                                        systemd):
-    song = make_song(library, "tune", TUNE)
-    d, t = _daemon(tmp_path, song)
-    try:
-        assert systemd.wait_for("READY=1")
-        assert d.player.transport.song.plan is not None, "FluidSynth plays the parts"
-        for cmd in (c.SetKey(3), c.SetIntensity(0.3), c.SetBpm(90)):
-            d.player.send(cmd)
-
-        def saved() -> bool:
-            r = load_resume(tmp_path / "st.json", Problems())
-            return r.keys == {"tune": (3.0, 0.75)} and r.dynamics == {"tune": 0.3}
-        assert wait_for(saved)
-    finally:
-        d.player.stop()           # a crash: no orderly shutdown
-        d.request_stop()
-        t.join(5)
-    d2, t2 = _daemon(tmp_path, None)
+    d2, t2 = _crash_and_restart(
+        tmp_path, make_song(library, "tune", TUNE), systemd,
+        [c.SetKey(3), c.SetIntensity(0.3), c.SetBpm(90)],      # kept: the parts played them
+        lambda r: r.keys == {"tune": (3.0, 0.75)} and r.dynamics == {"tune": 0.3})
     try:
         assert wait_for(lambda: d2.player is not None and d2.player.state.song_name == "tune")
         assert wait_for(lambda: d2.player.state.bpm == 90)

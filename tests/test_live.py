@@ -800,27 +800,20 @@ def test_a_vamp_asked_after_a_key_plays_its_loop_in_the_new_key(library, tmp_pat
         t.bank.stop()
 
 
-def test_a_key_asked_in_a_loops_last_bar_is_heard_from_the_loops_start(library, tmp_path):
+@pytest.mark.parametrize("before, first, second", [
+    (SECOND // 5, 7, 7),        # 0.2 s before the loop's end: its start made again, in G
+    (SECOND // 25, 4, 7),       # 40 ms: too near to make it again; the loop's next bar has it
+])
+def test_a_key_asked_in_a_loops_last_bar_comes_at_the_next_bar_played(
+        library, tmp_path, before, first, second):
     t = sound_rig(library, tmp_path)
     try:
-        asked = 4 * SECOND - SECOND // 5                        # 0.2 s before the loop's end
+        asked = 4 * SECOND - before
         out = drive(t, 6 * SECOND, {0: [c.Play()], 2 * SECOND + 20 * PERIOD: [c.Vamp(2)],
                                     asked: [c.SetKey(3)]})[:, 2]
-        assert heard(out, 4 * SECOND - WINDOW // 2, WINDOW // 2) == 4    # the loop's end: E
-        assert heard(out, 4 * SECOND + 600) == 7                # its start again: G
-    finally:
-        t.bank.stop()
-
-
-def test_a_key_asked_just_before_a_loops_end_comes_at_the_loops_next_bar(library, tmp_path):
-    """Too near the jump to make the loop's start again: the next bar of the loop has it."""
-    t = sound_rig(library, tmp_path)
-    try:
-        asked = 4 * SECOND - SECOND // 25                       # 40 ms before the loop's end
-        out = drive(t, 6 * SECOND, {0: [c.Play()], 2 * SECOND + 20 * PERIOD: [c.Vamp(2)],
-                                    asked: [c.SetKey(3)]})[:, 2]
-        assert heard(out, 4 * SECOND + WINDOW) == 4             # bar 3 again: E
-        assert heard(out, 5 * SECOND + 600) == 7                # bar 4 again: G
+        assert heard(out, 4 * SECOND - WINDOW // 2, WINDOW // 2) == 4   # the loop's end: E
+        assert heard(out, 4 * SECOND + 600) == first                   # bar 3 again
+        assert heard(out, 5 * SECOND + 600) == second                  # bar 4 again
     finally:
         t.bank.stop()
 

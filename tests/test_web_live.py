@@ -10,11 +10,10 @@ from typing import Iterator
 
 import pytest
 
-from alsa_doubles import Jack
 from synth_rig import TIMGM
 from test_remote_socket import Client
 import test_web_page
-from test_web_page import Rig, screenshot, see, text
+from test_web_page import Rig, screenshot, see, serving, text
 from transport_rig import position_song
 
 try:
@@ -57,13 +56,8 @@ page = test_web_page.page       # the fixture: the browser on the page, paired, 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("web-live")
-    with Jack(period=256, channels=2):
-        r = ChartRig(tmp, extra_config=f'[parts]\nsoundfont = "{TIMGM}"\n')
-        try:
-            r.start()
-            yield r
-        finally:
-            r.stop()
+    with serving(ChartRig(tmp, extra_config=f'[parts]\nsoundfont = "{TIMGM}"\n')) as r:
+        yield r
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ import sys
 import time
 import urllib.request
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -141,16 +143,21 @@ def with_quiet(fn) -> None:
         pass
 
 
-@pytest.fixture(scope="module")
-def rig(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("web")
+@contextmanager
+def serving(r: Rig) -> Iterator[Rig]:
+    """`r`'s daemon, web server and browser on JACK's dummy server, stopped after."""
     with Jack(period=256, channels=2):
-        r = Rig(tmp)
         try:
             r.start()
             yield r
         finally:
             r.stop()
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    with serving(Rig(tmp_path_factory.mktemp("web"))) as r:
+        yield r
 
 
 @pytest.fixture

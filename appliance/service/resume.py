@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..errors import Problems
 from ..files import replace_file
@@ -82,22 +83,23 @@ def load_resume(path: Path, problems: Problems) -> Resume:
     if not isinstance(record_arm, bool):
         _left_out(path, problems, "record_arm", f"must be true or false, not {_shown(record_arm)}")
         record_arm = False
-    keys = data.get("keys", {})
-    if not isinstance(keys, dict):
-        _left_out(path, problems, "keys", f"must be an object, not {_shown(keys)}")
-        keys = {}
-    kept_keys = {str(k): key for k, v in keys.items()
-                 if (key := _key(path, problems, f"keys.{k}", v)) is not None}
-    dynamics = data.get("dynamics", {})
-    if not isinstance(dynamics, dict):
-        _left_out(path, problems, "dynamics", f"must be an object, not {_shown(dynamics)}")
-        dynamics = {}
-    kept_dynamics = {str(k): level for k, v in dynamics.items()
-                     if (level := _intensity(path, problems, f"dynamics.{k}", v)) is not None}
-    return Resume(target=target, index=index, keys=kept_keys, dynamics=kept_dynamics,
+    return Resume(target=target, index=index,
+                  keys=_by_song(path, problems, data, "keys", _key),
+                  dynamics=_by_song(path, problems, data, "dynamics", _intensity),
                   output_gain_db={k: v for k, v in kept.items() if v is not None},
                   click_db=click_db,
                   armed=None if armed is None else tuple(armed), record_arm=record_arm)
+
+
+def _by_song(path: Path, problems: Problems, data: dict, field: str,
+             read: Callable[[Path, Problems, str, object], object | None]) -> dict:
+    """A saved object of song folder name -> value, each value `read` (None: left out)."""
+    values = data.get(field, {})
+    if not isinstance(values, dict):
+        _left_out(path, problems, field, f"must be an object, not {_shown(values)}")
+        return {}
+    return {str(k): kept for k, v in values.items()
+            if (kept := read(path, problems, f"{field}.{k}", v)) is not None}
 
 
 def _shown(value: object) -> str:
