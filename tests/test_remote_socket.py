@@ -471,3 +471,18 @@ def test_a_socket_path_that_cannot_be_bound_leaves_the_box_playing(tmp_path, lib
         d.request_stop()
         t.join(10)
 
+
+
+def test_a_reply_waits_two_periods_from_after_the_send_not_from_before_it():
+    """The state read, a period published, then the command sent (the sending thread was
+    descheduled between): the next period began before it and says nothing of it; the one
+    after takes it and refuses it. Counted from the read before the send, the first would
+    settle it as taken (seen under load)."""
+    from appliance.control.remote_pending import Pending, settle
+    read, published = State(output_frame=0), State(output_frame=256)
+    p = Pending.sent("client", 7, "Jump", read, published, now=0.0)
+    waiting, settled = settle([p], State(output_frame=512), now=0.01)   # began before it
+    assert waiting == [p] and settled == []
+    refused = State(output_frame=768, refusals=1, rejected="Jump: no section 'Bridge'")
+    waiting, [(_, answer)] = settle(waiting, refused, now=0.02)
+    assert waiting == [] and answer == {"id": 7, "ok": False, "error": "Jump: no section 'Bridge'"}

@@ -137,10 +137,11 @@ class RemoteServer(threading.Thread, Connections):
             self._write(client, reply(msg.id, f"{MAX_UNSETTLED} commands are waiting for "
                                               "their replies: wait for them"))
             return
-        s = self._state()
+        before = self._state()
         self._send(msg.command)
         client.unsettled += 1
-        self._pending.append(Pending.sent(client, msg.id, msg.command.name, s, time.monotonic()))
+        self._pending.append(Pending.sent(client, msg.id, msg.command.name, before,
+                                          self._state(), time.monotonic()))
 
     def _settle(self) -> None:
         """Each command whose fate the published state tells: its reply."""

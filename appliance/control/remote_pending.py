@@ -22,9 +22,12 @@ class Pending:
     deadline: float
 
     @classmethod
-    def sent(cls, client: object, id: object, name: str, s: State, now: float) -> "Pending":
-        """A command sent while `s` was the published state."""
-        return cls(client, id, name, s.refusals, [s.output_frame], now + REPLY_WAIT_S)
+    def sent(cls, client: object, id: object, name: str, before: State, after: State,
+             now: float) -> "Pending":
+        """A command sent between two reads of the published state: its refusals counted
+        from `before` (the command may be taken at once), its periods from `after` (a
+        period may have been published between the first read and the sending)."""
+        return cls(client, id, name, before.refusals, [after.output_frame], now + REPLY_WAIT_S)
 
 
 def settle(pending: list[Pending], s: State, now: float) -> tuple[list[Pending], list]:
