@@ -239,10 +239,12 @@ for d in var/lib/backline/library/songs var/lib/backline/library/setlists \
         changed=1
     fi
 done
-if [ ! -d "$root/var/lib/backline/library/songs/demo" ]; then
-    cp -r "$here/appliance/demo/songs/demo" "$root/var/lib/backline/library/songs/demo"
-    changed=1
-fi
+for demo in demo demo-chart; do        # the demo song, and the band from a chord chart
+    if [ ! -d "$root/var/lib/backline/library/songs/$demo" ]; then
+        cp -r "$here/appliance/demo/songs/$demo" "$root/var/lib/backline/library/songs/$demo"
+        changed=1
+    fi
+done
 
 # box_name: the box answers as NAME.local through Avahi, so the web remote is
 # http://backline.local on the venue's network: a Raspberry Pi OS default name becomes

@@ -35,6 +35,7 @@ def test_install_writes_the_box_and_twice_changes_nothing(tmp_path):
         "dtparam=audio=on\ndtoverlay=hifiberry-dacplusadc\n"
     assert (root / "etc/default/cpufrequtils").read_text() == "GOVERNOR=performance\n"
     assert (root / "var/lib/backline/library/songs/demo/song.toml").is_file()
+    assert (root / "var/lib/backline/library/songs/demo-chart/chart.txt").is_file()
     assert (root / "var/lib/backline/recordings").is_dir()
     before = _tree(root)
     again = _install(root, "--profile", "hifiberry-dacplus-adc")
