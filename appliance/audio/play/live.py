@@ -24,7 +24,8 @@ from ...vocab import commands as c
 from ...vocab.state import TransportState
 from ..disk.key_switch import Key, key_of
 from ..disk.parts import RING_FRAMES
-from ..disk.retime import Timing
+from ..disk.loaded import Positions
+from ..disk.retime import Timing, same_beat
 from ..disk.show import SongBank
 from ..mix.mixer import expression_db
 from .moment import Loop, Pending
@@ -328,16 +329,23 @@ class LiveSong(Stage):
         falls there, to go on from (the retiming's beat: the same beat in the new map)."""
         r, self.retiming = self.retiming, None
         song, t = self.song, r.timing
-        before, end = song.positions, song.frames
-        convert = lambda f: t.frames if f >= end else t.frame(before, f)   # noqa: E731
-        if self.loop is not None:
-            self.loop = Loop(convert(self.loop.start), convert(self.loop.end), self.loop.text)
-        p = self.pending
-        if p is not None:
-            self.pending = Pending(convert(p.frame), p.kind, convert(p.to), p.text, p.what)
-        to = r.to if frame == r.frame else convert(frame)
+        move = self._move_marks(song.positions, song.frames, t.positions, t.frames)
+        to = r.to if frame == r.frame else move(frame)
         self._retime(t, to)
         return to
+
+    def _move_marks(self, before: Positions, end: int, after: Positions,
+                    new_end: int) -> Callable[[int], int]:
+        """The vamp's loop and a pending command moved to the same beats of the map `after`
+        (a frame at or past the song's `end`: the new end); the mover, for other frames."""
+        def move(f: int) -> int:
+            return new_end if f >= end else same_beat(before, after, f)
+        if self.loop is not None:
+            self.loop = Loop(move(self.loop.start), move(self.loop.end), self.loop.text)
+        p = self.pending
+        if p is not None:
+            self.pending = Pending(move(p.frame), p.kind, move(p.to), p.text, p.what)
+        return move
 
     # -- where a retiming waits, and what ends it ----------------------------------------
     def _rest(self, state: str, pos: int) -> None:

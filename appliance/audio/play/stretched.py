@@ -18,10 +18,8 @@ from __future__ import annotations
 from ...vocab.state import TransportState
 from ..disk.key_switch import Key, key_of
 from ..disk.loaded import LoadedSong
-from ..disk.retime import same_beat
 from ..disk.show import SongBank
 from .live import LiveSong
-from .moment import Loop, Pending
 
 LEAD_S = 0.5          # how far ahead the handover's beat is: the variant's stems read there
 
@@ -84,7 +82,7 @@ class StretchedSong(LiveSong):
     def _stretch(self) -> None:
         """The handover, at its beat: the variant plays on from the same beat; if its stems
         are not in memory yet, a later beat is chosen."""
-        frame, to, new = self._stretch_at
+        _, to, new = self._stretch_at
         self._stretch_at = None
         if self.bank.get(self.setlist.index) is not new or not new.stream.ready_at(to):
             return
@@ -92,16 +90,11 @@ class StretchedSong(LiveSong):
         self._stretched = None
         self._carry_levels(old, new)
         self.setlist.fade_out(old, self.pos, self.fade, click=False)
-        convert = lambda f: new.frames if f >= old.frames else same_beat(   # noqa: E731
-            old.positions, new.positions, f)
+        self._move_marks(old.positions, old.frames, new.positions, new.frames)
         if self.loop is not None:
-            self.loop = Loop(convert(self.loop.start), convert(self.loop.end), self.loop.text)
             new.cue(self.loop.start)
-        p = self.pending
-        if p is not None:
-            self.pending = Pending(convert(p.frame), p.kind, convert(p.to), p.text, p.what)
-            if p.kind == "jump":
-                new.cue(self.pending.to)
+        if self.pending is not None and self.pending.kind == "jump":
+            new.cue(self.pending.to)
         self.song = self.bank.keys.playing = new
         self.pos = to
         self._carry_mix()

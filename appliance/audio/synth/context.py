@@ -113,15 +113,19 @@ class Context:
                 continue
             at = self.frame(c.qn)
             if c.epoch not in self._seen and at < self.end or at == self.end:
-                self._done.add(c.epoch)
-                for name, value in c.fields:
-                    setattr(self, name, value)
+                self._apply(c)
                 taken = True
             else:
                 ahead.append((at, c.epoch, c))
             self._seen.add(c.epoch)
         self._ahead = sorted(ahead, key=lambda a: a[:2])
         return taken and not late
+
+    def _apply(self, change: Change) -> None:
+        """`change`'s settings set here, once (`_take` follows them)."""
+        self._done.add(change.epoch)
+        for name, value in change.fields:
+            setattr(self, name, value)
 
     def _take(self, transpose: int, intensity: float) -> None:
         """These settings from `self.end` on."""
@@ -158,9 +162,7 @@ class Context:
                 at, _, change = self._ahead[0]
                 if at <= self.end:
                     self._ahead.pop(0)
-                    self._done.add(change.epoch)
-                    for name, value in change.fields:
-                        setattr(self, name, value)
+                    self._apply(change)
                     self._take(self.transpose, self.intensity)
                     continue
                 stop = min(stop, at)
