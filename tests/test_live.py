@@ -660,6 +660,22 @@ def test_the_parts_follow_a_new_tempo_from_its_beat(library, tmp_path):
         t.bank.stop()
 
 
+def test_a_count_in_the_retimer_cannot_make_is_logged_and_the_play_makes_it(
+        library, tmp_path, monkeypatch, caplog):
+    t = live_rig(chart_song(library, count_in=1), tmp_path)
+    try:
+        def broken(frame):
+            raise ValueError("no count-in here")
+        monkeypatch.setattr(t.song, "make_count_in", broken)
+        drive(t, PERIOD, {0: [c.Seek(3)]})                   # it rests at bar 3
+        assert wait_for(lambda: "count-in of live at frame" in caplog.text)
+        assert "no count-in here" in caplog.text and t.bank.retimer.is_alive()
+        drive(t, PERIOD, {0: [c.Play()]})
+        assert t.state == TransportState.COUNT_IN and t.count_in.length == BAR_120
+    finally:
+        t.bank.stop()
+
+
 def test_a_retiming_that_fails_is_logged_and_the_song_plays_on_at_its_tempo(
         live, monkeypatch, caplog):
     from appliance.audio.disk import retime
